@@ -1,0 +1,1 @@
+"""Reference data kept as data files: measures, geography lookup, cluster catalogue."""

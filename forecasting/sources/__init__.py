@@ -1,0 +1,1 @@
+"""Published and partner data: manifest, raw cache, and one adapter per file layout."""

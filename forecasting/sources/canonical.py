@@ -1,0 +1,214 @@
+"""The canonical observation frame every adapter returns, and shared parsing checks.
+
+Adapters turn a file into rows of ``CANONICAL_COLUMNS``:
+
+=========  ============================================================================
+measure    name registered in ``forecasting/reference/measures.toml``
+geography  canonical geography code (see ``forecasting/reference/geography.py``)
+cluster    ``"all"``, a cluster id, or an industry slice ``"sic07:<code>"``
+frequency  ``"A"`` (annual), ``"Q"`` (quarterly) or ``"M"`` (monthly)
+period     ``pandas.Timestamp`` of the period start (annual 2015 -> 2015-01-01)
+value      float
+line       1-based line number in the source file (header = 1), for error messages
+=========  ============================================================================
+
+The ingest step adds ``source``, ``release``, ``vintage`` and ``file_sha256``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.sources.errors import IngestError
+
+CANONICAL_COLUMNS: tuple[str, ...] = ("measure", "geography", "cluster", "frequency", "period", "value", "line")
+KEY_COLUMNS: tuple[str, ...] = ("measure", "geography", "cluster", "frequency", "period")
+FREQUENCIES = ("A", "Q", "M")
+
+
+def read_csv(path: Path, *, encoding: str = "utf-8-sig", **kwargs) -> pd.DataFrame:
+    """Read a CSV as strings, turning parser failures (truncation, bad quoting) into IngestError."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, **kwargs)
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, f"cannot decode file as {encoding}", expected=f"{encoding} text") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise IngestError(path, "file is empty", expected="a header row and data rows") from exc
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise IngestError(
+            path,
+            f"malformed CSV ({exc})",
+            line=int(m.group(1)) if m else None,
+            expected="the same number of fields on every row and balanced quotes",
+        ) from exc
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+    """Missing or renamed columns: name the first missing one and list what the file has."""
+    have = list(df.columns)
+    for col in columns:
+        if col not in have:
+            raise IngestError(
+                path,
+                f"missing column {col!r} (file has {have})",
+                line=1,
+                column=col,
+                expected=f"a column named {col!r}",
+            )
+
+
+def to_number(
+    values: pd.Series,
+    path: Path,
+    column: str,
+    *,
+    lines: Sequence[int] | pd.Series,
+    thousands: bool = False,
+    allow_blank: bool = True,
+    blank_tokens: Iterable[str] = ("", "..", ":", "x", "c", "[c]", "[x]", "-", "NA", "na", "n/a"),
+) -> pd.Series:
+    """Parse numbers strictly: blanks/suppression markers become NaN, anything else is an error."""
+    s = values.astype(str).str.strip()
+    if thousands:
+        s = s.str.replace(",", "", regex=False)
+    blank = s.isin(list(blank_tokens))
+    out = pd.to_numeric(s.where(~blank, None), errors="coerce")
+    bad = out.isna() & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise IngestError(
+            path, "non-numeric value", line=int(np.asarray(lines)[i]), column=column, expected="a number",
+            got=values.iloc[i],
+        )
+    if not allow_blank and blank.any():
+        i = int(np.flatnonzero(blank.to_numpy())[0])
+        raise IngestError(path, "blank value", line=int(np.asarray(lines)[i]), column=column, expected="a number")
+    bad_inf = ~np.isfinite(out.fillna(0.0))
+    if bad_inf.any():
+        i = int(np.flatnonzero(bad_inf.to_numpy())[0])
+        raise IngestError(path, "infinite value", line=int(np.asarray(lines)[i]), column=column, expected="a finite number")
+    return out.astype(float)
+
+
+def check_unique(df: pd.DataFrame, keys: Sequence[str], path: Path) -> None:
+    """Duplicate keys: name both lines."""
+    dup = df.duplicated(list(keys), keep=False)
+    if dup.any():
+        rows = df.loc[dup].sort_values("line")
+        first = rows.iloc[0]
+        twin = rows[(rows[list(keys)] == first[list(keys)]).all(axis=1)].iloc[1]
+        key = ", ".join(f"{k}={first[k]}" for k in keys if k != "line")
+        raise IngestError(
+            path,
+            f"duplicate key ({key}) also on line {int(first['line'])}",
+            line=int(twin["line"]),
+            expected="one row per key",
+        )
+
+
+def check_non_negative(df: pd.DataFrame, path: Path, measures: Iterable[str], column_name: str = "value") -> None:
+    """Counts, stocks of jobs etc. cannot be negative."""
+    mask = df["measure"].isin(list(measures)) & (df["value"] < 0)
+    if mask.any():
+        row = df.loc[mask].iloc[0]
+        raise IngestError(
+            path,
+            f"negative value for {row['measure']}, which cannot be negative",
+            line=int(row["line"]),
+            column=column_name,
+            expected="a value >= 0",
+            got=row["value"],
+        )
+
+
+def check_period_order(labels: Sequence[str], path: Path, *, what: str = "period columns", line: int = 1) -> None:
+    """Wide files must have strictly increasing period headers (a swapped column would shift a year)."""
+    for a, b in zip(labels, labels[1:], strict=False):
+        if str(b) <= str(a):
+            raise IngestError(
+                path, f"{what} out of order: {b!r} after {a!r}", line=line, expected="strictly increasing periods"
+            )
+
+
+def check_series_order(df: pd.DataFrame, path: Path, by: Sequence[str] = ("measure", "geography", "cluster")) -> None:
+    """Time-series-layout files list each series oldest first; a row out of order is a sign of corruption."""
+    for _, g in df.groupby(list(by), sort=False):
+        p = g["period"].to_numpy()
+        bad = np.flatnonzero(p[1:] <= p[:-1])
+        if bad.size:
+            row = g.iloc[bad[0] + 1]
+            raise IngestError(
+                path,
+                f"period {row['period']} out of order (after {g.iloc[bad[0]]['period']})",
+                line=int(row["line"]),
+                column="period",
+                expected="periods in increasing order",
+            )
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})/P(1Y|3M|1M)$")
+_Q = re.compile(r"^(\d{4})\s*Q([1-4])$")
+
+
+def parse_year(text: str, path: Path, *, line: int, column: str) -> pd.Timestamp:
+    t = str(text).strip()
+    if re.fullmatch(r"\d{4}", t):
+        return pd.Timestamp(int(t), 1, 1)
+    raise IngestError(path, "unparseable year", line=line, column=column, expected="a year like 2019", got=text)
+
+
+def parse_quarter(text: str, path: Path, *, line: int, column: str) -> pd.Timestamp:
+    m = _Q.match(str(text).strip())
+    if not m:
+        raise IngestError(path, "unparseable quarter", line=line, column=column, expected="a quarter like '2019 Q3'", got=text)
+    return pd.Timestamp(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+
+
+def parse_iso_period(text: str, path: Path, *, line: int, column: str) -> tuple[pd.Timestamp, str]:
+    """ONS Explore Local Statistics periods: ``2015-01-01/P1Y`` -> (timestamp, 'A')."""
+    m = _ISO.match(str(text).strip())
+    if not m:
+        raise IngestError(
+            path, "unparseable period", line=line, column=column, expected="an ISO 8601 period like 2015-01-01/P1Y",
+            got=text,
+        )
+    freq = {"1Y": "A", "3M": "Q", "1M": "M"}[m.group(4)]
+    return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3))), freq
+
+
+def period_label(period: pd.Timestamp, frequency: str) -> str:
+    """Human label used across CLI, API and CSV output: 2015, 2015Q1, 2015-01."""
+    if frequency == "A":
+        return f"{period.year}"
+    if frequency == "Q":
+        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
+    return f"{period.year}-{period.month:02d}"
+
+
+def canonical_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Select and type the canonical columns (adapters call this last)."""
+    out = rows.loc[:, list(CANONICAL_COLUMNS)].copy()
+    out["period"] = pd.to_datetime(out["period"])
+    out["value"] = out["value"].astype(float)
+    out["line"] = out["line"].astype(int)
+    for c in ("measure", "geography", "cluster", "frequency"):
+        out[c] = out[c].astype(str)
+    return out.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def series_id(measure: str, geography: str, cluster: str, frequency: str) -> str:
+    """Stable, URL-safe series identifier: ``measure.geography.cluster.frequency``."""
+    return f"{measure}.{geography}.{cluster}.{frequency}"
+
+
+def parse_series_id(sid: str) -> tuple[str, str, str, str]:
+    parts = sid.split(".")
+    if len(parts) != 4:
+        raise ValueError(f"series id {sid!r}: expected measure.geography.cluster.frequency")
+    return parts[0], parts[1], parts[2], parts[3]

@@ -1,0 +1,1 @@
+"""The forecaster zoo: one interface (``models.base.Forecaster``), one module per family."""

@@ -1,0 +1,228 @@
+"""One forecaster interface for every model family.
+
+Shape borrowed from statsforecast (numpy in, arrays out) and sktime (public methods validate and apply
+guards, private ``_fit``/``_predict`` compute). A family is one module with a ``Forecaster`` subclass
+registered with ``@register``; nothing else needs to change to add a model.
+
+Conventions
+- ``y`` is a 1-D float array, oldest first, no NaN. ``X`` (optional) is ``(n, k)`` for fit and ``(h, k)``
+  for predict.
+- ``predict`` returns a ``Forecast`` with the mean and a quantile array for every requested quantile
+  (probabilities in (0, 1)). Quantiles are monotone in probability at every step.
+- Same inputs + same ``seed`` -> identical outputs.
+- Guards (here, not in families): non-finite or explosive output falls back to a robust model and says
+  so in ``Forecast.fallback``; ``non_negative`` clips mean and quantiles at zero.
+- ``get_state``/``from_state`` give a JSON-safe dict, so bundles never pickle arbitrary objects.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import stats
+
+# Quantile grid every stored forecast carries (levels 50/60/80/90/95 are pairs of these).
+QUANTILE_GRID: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975)
+
+
+def level_to_quantiles(level: float) -> tuple[float, float]:
+    """80 -> (0.1, 0.9)."""
+    a = (1 - level / 100) / 2
+    return round(a, 6), round(1 - a, 6)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    exogenous: bool = False
+    min_length: int = 1
+    seasonal: bool = False
+    stochastic: bool = False  # uses the seed (e.g. Prophet's MCMC/simulation)
+
+
+@dataclass
+class Forecast:
+    mean: np.ndarray
+    quantiles: dict[float, np.ndarray] = field(default_factory=dict)
+    method: str = ""
+    fallback: str | None = None  # why a fallback model produced this, if one did
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = level_to_quantiles(level)
+        return self.quantiles[lo], self.quantiles[hi]
+
+
+class ModelError(ValueError):
+    """Bad input to a model (too short, wrong shapes, non-finite values)."""
+
+
+_REGISTRY: dict[str, type[Forecaster]] = {}
+
+
+def register(cls: type[Forecaster]) -> type[Forecaster]:
+    if not getattr(cls, "name", None):
+        raise TypeError(f"{cls.__name__} needs a class attribute 'name'")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Forecaster]]:
+    import models.registry  # noqa: F401  (imports every family module so they register)
+
+    return dict(_REGISTRY)
+
+
+def make(name: str, **params: Any) -> Forecaster:
+    reg = registry()
+    if name not in reg:
+        raise ModelError(f"unknown model {name!r}; known: {sorted(reg)}")
+    return reg[name](**params)
+
+
+class Forecaster(ABC):
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, season_length: int = 1, seed: int = 0, non_negative: bool = False, **params: Any) -> None:
+        self.season_length = int(season_length)
+        self.seed = int(seed)
+        self.non_negative = bool(non_negative)
+        self.params = params
+        self.y_: np.ndarray | None = None
+        self.fallback_: str | None = None
+
+    # ---- public API: validate, then compute -------------------------------------------------------
+    def fit(self, y: Sequence[float] | np.ndarray, X: np.ndarray | None = None) -> Forecaster:
+        y = np.asarray(y, dtype=float).ravel()
+        if y.size < max(1, self.capabilities.min_length):
+            raise ModelError(f"{self.name}: needs at least {self.capabilities.min_length} observations, got {y.size}")
+        if not np.all(np.isfinite(y)):
+            raise ModelError(f"{self.name}: history contains NaN or inf")
+        if X is not None:
+            X = self._check_X(X, y.size, "fit")
+        self.y_ = y
+        self.fallback_ = None
+        try:
+            self._fit(y, X)
+        except Exception as exc:  # any numerical failure -> robust fallback, recorded
+            self.fallback_ = f"{self.name} fit failed ({type(exc).__name__}: {exc}); used drift/naive"
+        return self
+
+    def predict(
+        self, h: int, X: np.ndarray | None = None, quantiles: Sequence[float] = QUANTILE_GRID
+    ) -> Forecast:
+        if self.y_ is None:
+            raise ModelError(f"{self.name}: call fit before predict")
+        if int(h) < 1:
+            raise ModelError(f"{self.name}: horizon must be >= 1, got {h}")
+        qs = sorted({float(q) for q in quantiles})
+        if any(not 0 < q < 1 for q in qs):
+            raise ModelError(f"{self.name}: quantiles must be in (0, 1), got {qs}")
+        if X is not None:
+            X = self._check_X(X, int(h), "predict")
+        fc: Forecast | None = None
+        reason = self.fallback_
+        if reason is None:
+            try:
+                fc = self._predict(int(h), X, qs)
+                reason = self._problem(fc, int(h))
+            except Exception as exc:
+                reason = f"{self.name} predict failed ({type(exc).__name__}: {exc})"
+        if reason is not None:
+            fc = _robust_fallback(self.y_, int(h), qs, self.season_length)
+            fc.fallback = reason
+        assert fc is not None
+        fc.method = fc.method or self.name
+        return self._finalise(fc, qs)
+
+    # ---- for families -----------------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, y: np.ndarray, X: np.ndarray | None) -> None: ...
+
+    @abstractmethod
+    def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast: ...
+
+    def get_state(self) -> dict[str, Any]:
+        """JSON-safe state; the default refits from the stored history (cheap for these models)."""
+        return {
+            "name": self.name,
+            "season_length": self.season_length,
+            "seed": self.seed,
+            "non_negative": self.non_negative,
+            "params": self.params,
+            "y": None if self.y_ is None else self.y_.tolist(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Forecaster:
+        model = make(
+            state["name"],
+            season_length=state["season_length"],
+            seed=state["seed"],
+            non_negative=state["non_negative"],
+            **state.get("params", {}),
+        )
+        if state.get("y") is not None:
+            model.fit(np.asarray(state["y"], dtype=float))
+        return model
+
+    # ---- guards -----------------------------------------------------------------------------------
+    def _check_X(self, X: np.ndarray, n: int, where: str) -> np.ndarray:
+        if not self.capabilities.exogenous:
+            raise ModelError(f"{self.name}: does not take exogenous drivers")
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.shape[0] != n:
+            raise ModelError(f"{self.name}: X in {where} has {X.shape[0]} rows, expected {n}")
+        if not np.all(np.isfinite(X)):
+            raise ModelError(f"{self.name}: X in {where} contains NaN or inf")
+        return X
+
+    def _problem(self, fc: Forecast, h: int) -> str | None:
+        """Non-finite or explosive output (beyond 10x the history's range from its last value)."""
+        y = self.y_
+        arrays = [fc.mean, *fc.quantiles.values()]
+        if any(a.shape != (h,) or not np.all(np.isfinite(a)) for a in arrays):
+            return f"{self.name} produced non-finite values"
+        span = max(float(np.ptp(y)), float(np.abs(y).mean()) * 0.1, 1e-9)
+        if np.max(np.abs(fc.mean - y[-1])) > 10 * span * max(1, h / max(len(y), 1)) + 10 * span:
+            return f"{self.name} forecast is explosive (moves more than 10x the history's range)"
+        return None
+
+    def _finalise(self, fc: Forecast, qs: list[float]) -> Forecast:
+        mean = np.asarray(fc.mean, dtype=float)
+        qarr = np.vstack([np.asarray(fc.quantiles[q], dtype=float) for q in qs]) if qs else np.empty((0, mean.size))
+        if qs:
+            qarr = np.sort(qarr, axis=0)  # monotone in probability
+        if self.non_negative:
+            mean = np.maximum(mean, 0.0)
+            qarr = np.maximum(qarr, 0.0)
+        fc.mean = mean
+        fc.quantiles = {q: qarr[i] for i, q in enumerate(qs)}
+        return fc
+
+
+def gaussian_quantiles(mean: np.ndarray, sd: np.ndarray, quantiles: Sequence[float]) -> dict[float, np.ndarray]:
+    z = {q: stats.norm.ppf(q) for q in quantiles}
+    return {q: mean + z[q] * sd for q in quantiles}
+
+
+def _robust_fallback(y: np.ndarray, h: int, qs: list[float], season_length: int) -> Forecast:
+    """Random walk (seasonal when there is a full season) with residual-scaled Gaussian intervals."""
+    m = season_length if season_length > 1 and y.size >= 2 * season_length else 1
+    if y.size > m:
+        base = y[-m:]
+        mean = np.array([base[i % m] for i in range(h)], dtype=float)
+        resid = y[m:] - y[:-m]
+        sigma = float(np.sqrt(np.mean(resid**2))) if resid.size else 0.0
+    else:
+        mean = np.full(h, y[-1])
+        sigma = float(np.std(y)) if y.size > 1 else abs(float(y[-1])) * 0.1
+    steps = np.arange(1, h + 1)
+    sd = sigma * np.sqrt(np.ceil(steps / m))
+    method = "seasonal_naive" if m > 1 else "naive"
+    return Forecast(mean=mean, quantiles=gaussian_quantiles(mean, sd, qs), method=method)
