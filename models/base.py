@@ -13,12 +13,17 @@ Conventions
 - Guards (here, not in families): non-finite or explosive output falls back to a robust model and says
   so in ``Forecast.fallback``; ``non_negative`` clips mean and quantiles at zero.
 - ``get_state``/``from_state`` give a JSON-safe dict, so bundles never pickle arbitrary objects.
+- A series shorter than a family's ``min_length`` is not an error: the robust fallback is fitted and the
+  reason recorded (callers then see ``Forecast.fallback``); only empty or non-finite input raises.
+- Fits run with BLAS limited to one thread: scipy's L-BFGS-B on these tiny problems is 3-5x slower when
+  OpenBLAS spins up threads (measured on the 2-core machines), and series are parallelised above us.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -56,7 +61,27 @@ class Forecast:
 
 
 class ModelError(ValueError):
-    """Bad input to a model (too short, wrong shapes, non-finite values)."""
+    """Bad input to a model (empty, wrong shapes, non-finite values)."""
+
+
+_BLAS_CONTROLLER: Any = None
+
+
+@contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """Limit BLAS to one thread for the duration (cheap: the controller is built once)."""
+    global _BLAS_CONTROLLER
+    try:
+        if _BLAS_CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS_CONTROLLER = ThreadpoolController()
+        limiter = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+    except Exception:  # threadpoolctl missing or unusable: run as is
+        yield
+        return
+    with limiter:
+        yield
 
 
 _REGISTRY: dict[str, type[Forecaster]] = {}
@@ -92,23 +117,31 @@ class Forecaster(ABC):
         self.non_negative = bool(non_negative)
         self.params = params
         self.y_: np.ndarray | None = None
+        self.X_: np.ndarray | None = None
         self.fallback_: str | None = None
 
     # ---- public API: validate, then compute -------------------------------------------------------
     def fit(self, y: Sequence[float] | np.ndarray, X: np.ndarray | None = None) -> Forecaster:
         y = np.asarray(y, dtype=float).ravel()
-        if y.size < max(1, self.capabilities.min_length):
-            raise ModelError(f"{self.name}: needs at least {self.capabilities.min_length} observations, got {y.size}")
+        if y.size == 0:
+            raise ModelError(f"{self.name}: empty history")
         if not np.all(np.isfinite(y)):
             raise ModelError(f"{self.name}: history contains NaN or inf")
         if X is not None:
             X = self._check_X(X, y.size, "fit")
+        self._validate(y, X)
         self.y_ = y
+        self.X_ = X
         self.fallback_ = None
+        need = max(1, self.capabilities.min_length)
+        if y.size < need:
+            self.fallback_ = f"{self.name} needs at least {need} observations, got {y.size}; used the robust fallback"
+            return self
         try:
-            self._fit(y, X)
+            with single_thread_blas():
+                self._fit(y, X)
         except Exception as exc:  # any numerical failure -> robust fallback, recorded
-            self.fallback_ = f"{self.name} fit failed ({type(exc).__name__}: {exc}); used drift/naive"
+            self.fallback_ = f"{self.name} fit failed ({type(exc).__name__}: {exc}); used the robust fallback"
         return self
 
     def predict(
@@ -123,11 +156,14 @@ class Forecaster(ABC):
             raise ModelError(f"{self.name}: quantiles must be in (0, 1), got {qs}")
         if X is not None:
             X = self._check_X(X, int(h), "predict")
+        if (X is None) != (self.X_ is None):
+            raise ModelError(f"{self.name}: X must be given in predict exactly when it was given in fit")
         fc: Forecast | None = None
         reason = self.fallback_
         if reason is None:
             try:
-                fc = self._predict(int(h), X, qs)
+                with single_thread_blas():
+                    fc = self._predict(int(h), X, qs)
                 reason = self._problem(fc, int(h))
             except Exception as exc:
                 reason = f"{self.name} predict failed ({type(exc).__name__}: {exc})"
@@ -145,6 +181,9 @@ class Forecaster(ABC):
     @abstractmethod
     def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast: ...
 
+    def _validate(self, y: np.ndarray, X: np.ndarray | None) -> None:
+        """Family-specific input checks that must raise ModelError rather than fall back."""
+
     def get_state(self) -> dict[str, Any]:
         """JSON-safe state; the default refits from the stored history (cheap for these models)."""
         return {
@@ -154,6 +193,7 @@ class Forecaster(ABC):
             "non_negative": self.non_negative,
             "params": self.params,
             "y": None if self.y_ is None else self.y_.tolist(),
+            "X": None if self.X_ is None else self.X_.tolist(),
         }
 
     @classmethod
@@ -166,7 +206,8 @@ class Forecaster(ABC):
             **state.get("params", {}),
         )
         if state.get("y") is not None:
-            model.fit(np.asarray(state["y"], dtype=float))
+            X = state.get("X")
+            model.fit(np.asarray(state["y"], dtype=float), None if X is None else np.asarray(X, dtype=float))
         return model
 
     # ---- guards -----------------------------------------------------------------------------------
@@ -176,8 +217,10 @@ class Forecaster(ABC):
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
-        if X.shape[0] != n:
-            raise ModelError(f"{self.name}: X in {where} has {X.shape[0]} rows, expected {n}")
+        if X.ndim != 2 or X.shape[0] != n:
+            raise ModelError(f"{self.name}: X in {where} has shape {X.shape}, expected ({n}, k)")
+        if where == "predict" and self.X_ is not None and X.shape[1] != self.X_.shape[1]:
+            raise ModelError(f"{self.name}: X in predict has {X.shape[1]} columns, fit had {self.X_.shape[1]}")
         if not np.all(np.isfinite(X)):
             raise ModelError(f"{self.name}: X in {where} contains NaN or inf")
         return X

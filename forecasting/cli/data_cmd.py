@@ -1,0 +1,160 @@
+"""`invest data …`: pull, ingest, list, show and vintages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from forecasting.cli.common import console, err_console, fail, print_json, progress, user_errors
+from forecasting.settings import get_settings
+
+app = typer.Typer(help="Pull published files, ingest them into the warehouse, and inspect series.", no_args_is_help=True)
+
+
+@app.command("pull")
+def pull(
+    mirror: Path | None = typer.Option(None, "--mirror", help="Directory holding the publishers' files (default: settings)."),
+    source: list[str] = typer.Option([], "--source", help="Only these source ids."),
+    no_download: bool = typer.Option(False, "--no-download", help="Never contact publishers."),
+) -> None:
+    """Fill the raw cache, verifying every file's pinned sha256."""
+    from forecasting.sources.pull import pull_all
+
+    s = get_settings()
+    with user_errors():
+        results = pull_all(s.raw_cache, mirror or s.mirror, only=source or None, allow_download=not no_download)
+    t = Table(title=f"raw cache: {s.raw_cache}")
+    for c in ("source", "kind", "origin", "path"):
+        t.add_column(c)
+    for r in results:
+        t.add_row(r.source.id, r.source.kind, r.origin, r.source.path)
+    console.print(t)
+    console.print(f"[green]{len(results)} files verified[/]")
+
+
+def run_ingest(
+    paths: list[Path], source: str | None, release: str | None, note: str = "", *, with_manifest: bool = False
+) -> None:
+    """Ingest PATHs, or (no PATHs, or ``with_manifest``) every pinned source in the raw cache, as one vintage."""
+    from forecasting.sources.manifest import load_manifest
+    from forecasting.warehouse.ingest import ingest, item_for_path, items_from_manifest
+    from forecasting.warehouse.store import Warehouse
+
+    s = get_settings()
+    with user_errors():
+        items = [item_for_path(p, source, release) for p in paths]
+        if with_manifest or not paths:
+            missing = [src.path for src in load_manifest() if src.ingestible and not (s.raw_cache / src.path).exists()]
+            if missing:
+                fail(f"raw cache {s.raw_cache} lacks {len(missing)} file(s) (e.g. {missing[0]}): run `invest data pull` first")
+            items = items_from_manifest(s.raw_cache) + items
+        with Warehouse(s.warehouse) as wh, progress() as p:
+            before = wh.counts()
+            task = p.add_task("ingest", total=len(items))
+
+            def on_file(item, status):
+                p.advance(task)
+                p.console.print(f"  {item.source:<34} {status}", highlight=False)
+
+            report = ingest(wh, items, note=note, on_file=on_file)
+            after = wh.counts()
+    if report.changed:
+        console.print(
+            f"[green]vintage {report.vintage}[/]: {report.new_rows:,} new observations "
+            f"({before['observations']:,} → {after['observations']:,})"
+        )
+    else:
+        console.print(f"nothing new: warehouse unchanged ({after['observations']:,} observations)")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: list[Path] = typer.Argument(None, help="Files to ingest (default: every pinned source in the raw cache)."),
+    source: str | None = typer.Option(None, "--source", help="Parse PATH as a new release of this source id."),
+    release: str | None = typer.Option(None, "--release", help="Publisher release date YYYY-MM-DD for PATH."),
+    note: str = typer.Option("", "--note", help="Free-text note stored with the vintage."),
+) -> None:
+    """Parse, validate and write one vintage: all of it lands or none does."""
+    run_ingest(list(paths or []), source, release, note)
+
+
+@app.command("list")
+def list_cmd(
+    measure: list[str] = typer.Option([], "--measure"),
+    geography: list[str] = typer.Option([], "--geography"),
+    cluster: list[str] = typer.Option([], "--cluster"),
+    level: str | None = typer.Option(None, "--level", help="Geography level, e.g. itl1, lad."),
+    frequency: str | None = typer.Option(None, "--frequency", help="A, Q or M."),
+    as_of: str | None = typer.Option(None, "--as-of"),
+    as_json: bool = typer.Option(False, "--json"),
+    limit: int = typer.Option(50, "--limit", help="Rows shown in the table view (JSON lists all)."),
+) -> None:
+    """One row per series: id, measure, geography, cluster, frequency, unit, coverage, source."""
+    from forecasting.warehouse.store import Warehouse
+
+    s = get_settings()
+    with user_errors(), Warehouse(s.warehouse, read_only=True) as wh:
+        cat = wh.catalogue(
+            measures=measure or None, geographies=geography or None, clusters=cluster or None,
+            frequency=frequency, geography_level=level, as_of=as_of,
+        )
+    cols = ["series_id", "measure", "geography", "geography_level", "cluster", "frequency", "unit", "start", "end", "n", "source"]
+    if as_json:
+        print_json(cat[cols + ["vintage", "is_synthetic"]].to_dict(orient="records"))
+        return
+    t = Table(title=f"{len(cat):,} series")
+    for c in cols:
+        t.add_column(c)
+    for row in cat[cols].head(limit).itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    console.print(t)
+    if len(cat) > limit:
+        err_console.print(f"({len(cat) - limit:,} more: use filters, --limit or --json)")
+
+
+@app.command("show")
+def show(
+    series_id: str = typer.Argument(..., help="measure.geography.cluster.frequency"),
+    as_of: str | None = typer.Option(None, "--as-of", help="Vintage id or release date."),
+    as_json: bool = typer.Option(False, "--json"),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG chart of the series."),
+) -> None:
+    """Observations of one series with source and vintage."""
+    from forecasting.warehouse.store import Warehouse
+
+    s = get_settings()
+    with user_errors(), Warehouse(s.warehouse, read_only=True) as wh:
+        df = wh.series(series_id, as_of=as_of)
+    out = df[["label", "value", "source", "release", "vintage"]].rename(columns={"label": "period"})
+    if as_json:
+        print_json(out.to_dict(orient="records"))
+    else:
+        t = Table(title=series_id)
+        for c in out.columns:
+            t.add_column(c)
+        for row in out.itertuples(index=False):
+            t.add_row(row.period, f"{row.value:,.6g}", row.source, row.release, row.vintage)
+        console.print(t)
+    if plot:
+        from forecasting.charts import history_chart
+
+        history_chart(series_id, out, plot)
+        err_console.print(f"chart written to {plot}")
+
+
+@app.command("vintages")
+def vintages() -> None:
+    """Every ingest vintage with its row count and sources."""
+    from forecasting.warehouse.store import Warehouse
+
+    s = get_settings()
+    with user_errors(), Warehouse(s.warehouse, read_only=True) as wh:
+        v = wh.vintages()
+    t = Table(title="vintages")
+    for c in ("vintage", "created_at", "n_rows", "n_files", "sources", "note"):
+        t.add_column(c)
+    for r in v.itertuples(index=False):
+        t.add_row(r.vintage, str(r.created_at), f"{r.n_rows:,}", str(r.n_files), str(r.sources), str(r.note or ""))
+    console.print(t)

@@ -1,0 +1,109 @@
+"""World Bank WDI wide CSV (``API_BX.KLT.DINV.CD.WD_DS2_*``): FDI net inflows, BoP, current US$.
+
+Layout: ``Country Name, Country Code, Indicator Name, Indicator Code, 1960, 1961, …`` and usually a
+trailing empty column (``Unnamed: N`` once read). The full API download has 4 metadata lines
+(``"Data Source"…``, ``"Last Updated Date"…`` and blank lines) before the header; subset files cut from
+it may have none, so the header is found by looking for ``Country Name``. Line numbers are real file
+lines (the header is line 5 in the full download).
+
+Every row must carry indicator ``BX.KLT.DINV.CD.WD`` -> measure ``fdi_net_inflows_usd`` (annual, can be
+negative) for the economy or aggregate in ``Country Code`` (``geo_system`` ``iso3``; World Bank aggregate
+codes such as ``WLD``, ``EUU`` included). Blank cells are "no data" and dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.sources.adapters.ons_els import finish_frame
+from forecasting.sources.canonical import check_period_order, parse_year, read_csv, require_columns, to_number
+from forecasting.sources.errors import IngestError
+
+INDICATOR = "BX.KLT.DINV.CD.WD"
+MEASURE = "fdi_net_inflows_usd"
+ID_COLUMNS = ("Country Name", "Country Code", "Indicator Name", "Indicator Code")
+_SCAN_LINES = 20
+
+
+def _header_index(path: Path) -> int:
+    """0-based index of the header line (the one starting with Country Name)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for i, row in enumerate(csv.reader(fh)):
+                if row and row[0].strip() == "Country Name":
+                    return i
+                if i >= _SCAN_LINES:
+                    break
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise IngestError(path, f"cannot read file ({exc})", expected="a UTF-8 CSV") from exc
+    raise IngestError(
+        path, "no header row found", line=1, column="Country Name",
+        expected=f"a header row starting with 'Country Name' within the first {_SCAN_LINES} lines",
+    )
+
+
+def parse_wdi(path: Path) -> pd.DataFrame:
+    """Turn the wide year columns into annual observations per economy."""
+    path = Path(path)
+    skip = _header_index(path)
+    df = read_csv(path, skiprows=skip, skip_blank_lines=False)
+    header_line = skip + 1
+    require_columns(df, ID_COLUMNS, path)
+    lines = np.arange(len(df)) + header_line + 1
+    blank_row = (df.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    df, lines = df.loc[~blank_row], lines[~blank_row]
+
+    extra = [c for c in df.columns if c not in ID_COLUMNS]
+    unnamed = [c for c in extra if str(c).startswith("Unnamed")]
+    for c in unnamed:
+        filled = df[c].str.strip() != ""
+        if filled.any():
+            i = int(np.flatnonzero(filled.to_numpy())[0])
+            raise IngestError(
+                path, "value in a column without a header", line=int(lines[i]), column=str(c),
+                expected="an empty trailing column", got=df[c].iloc[i],
+            )
+    years = [c for c in extra if c not in unnamed]
+    if not years:
+        raise IngestError(path, "no year columns", line=header_line, expected="year columns like 1960 … 2022")
+    periods = {c: parse_year(c, path, line=header_line, column=c) for c in years}
+    check_period_order(years, path, what="year columns", line=header_line)
+
+    code_ok = df["Indicator Code"].str.strip() == INDICATOR
+    if not code_ok.all():
+        i = int(np.flatnonzero(~code_ok.to_numpy())[0])
+        raise IngestError(
+            path, "unexpected indicator", line=int(lines[i]), column="Indicator Code",
+            expected=INDICATOR, got=df["Indicator Code"].iloc[i],
+        )
+    geo = df["Country Code"].str.strip()
+    bad_geo = ~geo.str.fullmatch(r"[A-Z0-9]{3}")
+    if bad_geo.any():
+        i = int(np.flatnonzero(bad_geo.to_numpy())[0])
+        raise IngestError(
+            path, "bad country code", line=int(lines[i]), column="Country Code",
+            expected="a 3-character World Bank code like GBR", got=df["Country Code"].iloc[i],
+        )
+
+    parts = []
+    for col in years:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "measure": MEASURE,
+                    "geography": geo.to_numpy(),
+                    "geo_system": "iso3",
+                    "cluster": "all",
+                    "frequency": "A",
+                    "period": periods[col],
+                    "value": to_number(df[col], path, col, lines=lines).to_numpy(),
+                    "line": lines,
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True).sort_values(["line", "period"], kind="stable")
+    return finish_frame(rows, path)

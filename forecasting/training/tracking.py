@@ -1,0 +1,230 @@
+"""MLflow tracking for training jobs: where to track, a reachability check, and a batching run logger.
+
+Why a wrapper: (1) the embedded default (sqlite + artifact folder in the data directory) and a shared
+``mlflow server`` are chosen in one place; (2) an unreachable server must fail *before* the heavy work;
+(3) everything is logged in batches and the time spent in tracking is measured, so a 1,000-series job
+stays under 10% overhead; (4) a failed or interrupted run is always marked FAILED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+
+from forecasting.settings import PROJECT_ROOT, Settings, get_settings
+
+MAX_METRICS = 1000
+MAX_PARAMS_TAGS = 100
+MAX_PARAM_LEN = 6000
+
+
+class TrackingUnavailable(RuntimeError):
+    """The tracking store or server cannot be reached (raised before any training work)."""
+
+
+@dataclass(frozen=True)
+class TrackingTarget:
+    uri: str
+    artifact_location: str | None  # set for the embedded store; a server decides for itself
+    embedded: bool
+
+
+def resolve_target(tracking_uri: str | None = None, settings: Settings | None = None) -> TrackingTarget:
+    """``--tracking-uri`` beats settings (``MLFLOW_TRACKING_URI``/``INVEST_TRACKING_URI``) beats embedded."""
+    settings = settings or get_settings()
+    uri = tracking_uri or settings.tracking_uri
+    if uri:
+        return TrackingTarget(uri=uri, artifact_location=None, embedded=False)
+    return TrackingTarget(uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True)
+
+
+def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
+    """Fail fast with a clear message; the embedded store just needs a writable data directory."""
+    uri = target.uri
+    scheme = uri.split(":", 1)[0].lower()
+    try:
+        if scheme in ("http", "https"):
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise TrackingUnavailable(f"tracking server {uri} answered /health with HTTP {resp.status}")
+        elif scheme == "sqlite":
+            db = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
+            if db is not None:
+                db.parent.mkdir(parents=True, exist_ok=True)
+                if not os.access(db.parent, os.W_OK):
+                    raise TrackingUnavailable(f"tracking store directory {db.parent} is not writable")
+        elif scheme.startswith(("postgresql", "mysql", "mssql")):
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(uri, connect_args={"connect_timeout": int(timeout)})
+            with engine.connect():
+                pass
+            engine.dispose()
+        if target.artifact_location and target.artifact_location.startswith("file:"):
+            Path(target.artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    except TrackingUnavailable:
+        raise
+    except (urllib.error.URLError, OSError, Exception) as exc:
+        raise TrackingUnavailable(
+            f"cannot reach MLflow tracking at {uri} ({type(exc).__name__}: {exc}). Start the server "
+            "(see docs/TRACKING_SERVER.md), fix --tracking-uri / MLFLOW_TRACKING_URI, or unset it to use "
+            "the embedded sqlite store."
+        ) from exc
+
+
+@contextmanager
+def use_tracking(uri: str) -> Iterator[MlflowClient]:
+    """Point the MLflow fluent API (tracking *and* registry) at ``uri`` for the block, then restore."""
+    old_tracking = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    old_registry = mlflow.get_registry_uri() if old_tracking else None
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+    finally:
+        if old_tracking:
+            mlflow.set_tracking_uri(old_tracking)
+            mlflow.set_registry_uri(old_registry or old_tracking)
+
+
+def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None = None) -> str:
+    """Experiment id, creating it (with the embedded artifact root) on first use; restores a deleted one."""
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        location = f"{artifact_location.rstrip('/')}/{_slug(name)}" if artifact_location else None
+        return client.create_experiment(name, artifact_location=location)
+    if exp.lifecycle_stage == "deleted":
+        client.restore_experiment(exp.experiment_id)
+    return exp.experiment_id
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> tuple[str | None, bool]:
+    """(commit, dirty) of the checkout, read-only; (None, False) outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout
+        return commit or None, bool(status.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, False
+
+
+def frame_digest(df: pd.DataFrame) -> str:
+    """Content digest of a data frame (order-sensitive; callers sort first). 16 hex chars."""
+    hashed = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    h = hashlib.sha256(hashed.tobytes())
+    h.update(",".join(map(str, df.columns)).encode())
+    return h.hexdigest()[:16]
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested config -> ``section.key`` params (lists joined by commas, long values truncated)."""
+    out: dict[str, str] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flatten(v, key + "."))
+        else:
+            text = ",".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            out[key] = text if len(text) <= MAX_PARAM_LEN else text[: MAX_PARAM_LEN - 3] + "..."
+    return out
+
+
+class RunTracker:
+    """Buffers params/metrics/tags and sends them with ``log_batch``; measures time spent tracking."""
+
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.seconds = 0.0
+        self.calls = 0
+        self._metrics: list[Metric] = []
+        self._params: list[Param] = []
+        self._tags: list[RunTag] = []
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Count the block as tracking time (for the overhead figure)."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self._params += [Param(str(k), str(v)[:MAX_PARAM_LEN]) for k, v in params.items()]
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        ts = int(time.time() * 1000)
+        self._metrics += [
+            Metric(str(k), float(v), ts, step) for k, v in metrics.items() if v is not None and pd.notna(v)
+        ]
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self._tags += [RunTag(str(k), str(v)) for k, v in tags.items() if v is not None]
+
+    def flush(self) -> None:
+        """Send everything buffered in as few ``log_batch`` calls as MLflow's limits allow."""
+        with self.timed():
+            while self._params or self._tags or self._metrics:
+                params, self._params = self._params[:MAX_PARAMS_TAGS], self._params[MAX_PARAMS_TAGS:]
+                tags, self._tags = self._tags[:MAX_PARAMS_TAGS], self._tags[MAX_PARAMS_TAGS:]
+                room = MAX_METRICS - len(params) - len(tags)
+                metrics, self._metrics = self._metrics[:room], self._metrics[room:]
+                self.client.log_batch(self.run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
+
+    def log_dataset(self, df: pd.DataFrame, name: str, source: str, digest: str, context: str = "training") -> None:
+        """The data vintage as a dataset input (digest + schema + profile; the data itself stays put)."""
+        with self.timed():
+            dataset = mlflow.data.from_pandas(df, source=source, name=name, digest=digest)
+            mlflow.log_input(dataset, context=context)
+
+    def log_artifacts(self, local_dir: Path, artifact_path: str | None = None) -> None:
+        """One upload for a whole staged folder (tables, charts, config)."""
+        with self.timed():
+            self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
+
+
+@contextmanager
+def tracked_run(experiment_id: str, run_name: str, tags: Mapping[str, Any] | None = None) -> Iterator[RunTracker]:
+    """One parent run; FINISHED on success, FAILED (with the reason in a tag) on any error or Ctrl-C."""
+    run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {}))
+    client = MlflowClient(tracking_uri=mlflow.get_tracking_uri(), registry_uri=mlflow.get_registry_uri())
+    tracker = RunTracker(client, run.info.run_id)
+    try:
+        yield tracker
+        tracker.flush()
+    except BaseException as exc:
+        reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        try:
+            tracker._metrics.clear()
+            tracker._params.clear()
+            tracker._tags = [RunTag("failure_reason", reason[:5000])]
+            tracker.flush()
+        except Exception:  # the original error matters more than the note about it
+            pass
+        mlflow.end_run(status="FAILED")
+        raise
+    mlflow.end_run(status="FINISHED")

@@ -1,0 +1,188 @@
+"""The DuckDB warehouse: vintaged observations, ``as_of`` views and the series catalogue.
+
+Every row keeps its source, publisher release, ingest vintage and the raw file's sha256. The *current*
+value of an observation key is the row from the latest publisher release, ties broken by the latest
+vintage. ``as_of`` restricts what is visible: a vintage id shows the warehouse as it stood after that
+ingest; a date (YYYY-MM-DD) shows only data the publishers had released by then (for real-time backtests).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pandas as pd
+
+from forecasting.sources.canonical import period_label
+from forecasting.warehouse.schema import SCHEMA_SQL
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot answer (missing file, unknown vintage)."""
+
+
+class Warehouse:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist yet: run `invest data ingest` (or `invest run`)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self.con.execute(SCHEMA_SQL)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---- counts and vintages ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        q = "SELECT (SELECT count(*) FROM observations), (SELECT count(*) FROM files), (SELECT count(*) FROM vintages)"
+        obs, files, vint = self.con.execute(q).fetchone()
+        return {"observations": obs, "files": files, "vintages": vint}
+
+    def vintages(self) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT v.vintage, v.created_at, v.n_rows, v.n_files, v.note, "
+            "string_agg(f.source, ',' ORDER BY f.source) AS sources "
+            "FROM vintages v LEFT JOIN files f USING (vintage) GROUP BY ALL ORDER BY v.vintage"
+        ).df()
+
+    def latest_vintage(self) -> str | None:
+        row = self.con.execute("SELECT max(vintage) FROM vintages").fetchone()
+        return row[0] if row else None
+
+    def files(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM files ORDER BY vintage, source").df()
+
+    # ---- the visible view ---------------------------------------------------------------------------
+    def _visible_sql(self, as_of: str | None) -> tuple[str, list]:
+        if as_of is None:
+            return "SELECT * FROM observations", []
+        if _DATE.match(as_of):
+            return "SELECT * FROM observations WHERE release <= ?", [as_of]
+        known = self.con.execute("SELECT count(*) FROM vintages WHERE vintage = ?", [as_of]).fetchone()[0]
+        if not known:
+            latest = self.latest_vintage()
+            raise WarehouseError(
+                f"unknown vintage {as_of!r}: expected a vintage id from `invest data vintages` "
+                f"(latest {latest!r}) or a release date YYYY-MM-DD"
+            )
+        return "SELECT * FROM observations WHERE vintage <= ?", [as_of]
+
+    def observations(
+        self,
+        *,
+        measures: Sequence[str] | None = None,
+        geographies: Sequence[str] | None = None,
+        clusters: Sequence[str] | None = None,
+        frequency: str | None = None,
+        as_of: str | None = None,
+    ) -> pd.DataFrame:
+        """Current value per observation key (as of ``as_of``), with provenance."""
+        base, params = self._visible_sql(as_of)
+        where, wparams = [], []
+        for col, vals in (("measure", measures), ("geography", geographies), ("cluster", clusters)):
+            if vals:
+                where.append(f"{col} IN (SELECT unnest(?))")
+                wparams.append(list(vals))
+        if frequency:
+            where.append("frequency = ?")
+            wparams.append(frequency)
+        filt = (" WHERE " + " AND ".join(where)) if where else ""
+        sql = f"""
+            WITH visible AS ({base}), chosen AS (
+                SELECT * FROM visible {filt}
+                QUALIFY row_number() OVER (
+                    PARTITION BY measure, geography, cluster, frequency, period
+                    ORDER BY release DESC, vintage DESC) = 1)
+            SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
+                   measure, geography, cluster, frequency, period, value, source, release, vintage,
+                   file_sha256, is_synthetic
+            FROM chosen ORDER BY series_id, period
+        """
+        df = self.con.execute(sql, params + wparams).df()
+        df["period"] = pd.to_datetime(df["period"])
+        return df
+
+    def panel(self, **filters) -> pd.DataFrame:
+        """Observations for modelling (same columns as ``observations``)."""
+        return self.observations(**filters)
+
+    def series(self, series_id: str, as_of: str | None = None) -> pd.DataFrame:
+        from forecasting.sources.canonical import parse_series_id
+
+        measure, geography, cluster, frequency = parse_series_id(series_id)
+        df = self.observations(
+            measures=[measure], geographies=[geography], clusters=[cluster], frequency=frequency, as_of=as_of
+        )
+        if df.empty:
+            raise WarehouseError(f"no observations for series {series_id!r}" + (f" as of {as_of}" if as_of else ""))
+        df["label"] = [period_label(p, frequency) for p in df["period"]]
+        return df
+
+    def catalogue(
+        self,
+        *,
+        measures: Sequence[str] | None = None,
+        geographies: Sequence[str] | None = None,
+        clusters: Sequence[str] | None = None,
+        frequency: str | None = None,
+        geography_level: str | None = None,
+        as_of: str | None = None,
+    ) -> pd.DataFrame:
+        """One row per series: identity, unit, aggregation, coverage and sources."""
+        obs = self.observations(
+            measures=measures, geographies=geographies, clusters=clusters, frequency=frequency, as_of=as_of
+        )
+        return catalogue_from_observations(obs, geography_level=geography_level)
+
+
+def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None = None) -> pd.DataFrame:
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+
+    cols = [
+        "series_id", "measure", "geography", "geography_level", "geography_name", "cluster", "frequency",
+        "unit", "aggregation", "non_negative", "start", "end", "n", "source", "vintage", "is_synthetic",
+    ]
+    if obs.empty:
+        return pd.DataFrame(columns=cols)
+    g = obs.groupby("series_id", sort=True)
+    cat = g.agg(
+        measure=("measure", "first"),
+        geography=("geography", "first"),
+        cluster=("cluster", "first"),
+        frequency=("frequency", "first"),
+        start=("period", "min"),
+        end=("period", "max"),
+        n=("value", "size"),
+        source=("source", lambda s: ",".join(sorted(set(s)))),
+        vintage=("vintage", "max"),
+        is_synthetic=("is_synthetic", "any"),
+    ).reset_index()
+    geo = load_geography()
+    measures = load_measures()
+    codes = cat["geography"].unique()
+    levels = {c: geo.level(c) for c in codes}
+    names = {c: geo.name(c) for c in codes}
+    cat["geography_level"] = cat["geography"].map(levels)
+    cat["geography_name"] = cat["geography"].map(names)
+    cat["unit"] = cat["measure"].map(lambda m: measures[m].unit)
+    cat["aggregation"] = cat["measure"].map(lambda m: measures[m].aggregation)
+    cat["non_negative"] = cat["measure"].map(lambda m: measures[m].non_negative)
+    cat["start"] = [period_label(p, f) for p, f in zip(cat["start"], cat["frequency"], strict=True)]
+    cat["end"] = [period_label(p, f) for p, f in zip(cat["end"], cat["frequency"], strict=True)]
+    if geography_level:
+        cat = cat[cat["geography_level"] == geography_level]
+    return cat[cols].reset_index(drop=True)

@@ -1,0 +1,81 @@
+"""Validation of adapter output before anything touches the warehouse.
+
+pandera checks the frame's structure; the domain checks (registered measure, its frequency, known
+geography, non-negative counts, unique keys) report the file line so the user can find the bad row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from forecasting.reference.measures import load_measures
+from forecasting.sources.canonical import KEY_COLUMNS, check_non_negative, check_unique
+from forecasting.sources.errors import IngestError
+
+ADAPTER_SCHEMA = pa.DataFrameSchema(
+    {
+        "measure": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$")),
+        "geography": pa.Column(str),
+        "geo_system": pa.Column(
+            str, pa.Check.isin(["gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical"])
+        ),
+        "cluster": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9-]+$")),
+        "frequency": pa.Column(str, pa.Check.isin(["A", "Q", "M"])),
+        "period": pa.Column("datetime64[ns]"),
+        "value": pa.Column(float, pa.Check(lambda s: np.isfinite(s), element_wise=False)),
+        "line": pa.Column(int),
+    },
+    strict=False,
+    coerce=True,
+)
+
+
+def check_structure(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    try:
+        return ADAPTER_SCHEMA.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases.iloc[0]
+        line = None
+        idx = fc.get("index")
+        if idx is not None and not pd.isna(idx) and idx in df.index:
+            line = int(df.loc[idx, "line"])
+        raise IngestError(
+            path,
+            f"adapter output failed the canonical schema: {fc['check']}",
+            line=line,
+            column=str(fc["column"]),
+            got=fc["failure_case"],
+        ) from exc
+
+
+def check_measures(df: pd.DataFrame, path: Path) -> None:
+    measures = load_measures()
+    unknown = ~df["measure"].isin(list(measures))
+    if unknown.any():
+        row = df.loc[unknown].iloc[0]
+        raise IngestError(
+            path, f"measure {row['measure']!r} is not in the measure registry", line=int(row["line"]),
+            column="measure", expected="a measure defined in forecasting/reference/measures/*.toml",
+        )
+    expected_freq = df["measure"].map(lambda m: measures[m].frequency)
+    wrong = df["frequency"] != expected_freq
+    if wrong.any():
+        row = df.loc[wrong].iloc[0]
+        raise IngestError(
+            path, f"frequency {row['frequency']!r} for measure {row['measure']!r}", line=int(row["line"]),
+            column="period", expected=f"frequency {measures[row['measure']].frequency!r}",
+        )
+    non_neg = [m for m in df["measure"].unique() if measures[m].non_negative]
+    check_non_negative(df, path, non_neg)
+
+
+def validate_canonical(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Structure, registry and key checks on a geography-normalised frame."""
+    df = check_structure(df, path)
+    check_measures(df, path)
+    check_unique(df, list(KEY_COLUMNS), path)
+    return df
