@@ -13,6 +13,8 @@ Conventions
 - Guards (here, not in families): non-finite or explosive output falls back to a robust model and says
   so in ``Forecast.fallback``; ``non_negative`` clips mean and quantiles at zero.
 - ``get_state``/``from_state`` give a JSON-safe dict, so bundles never pickle arbitrary objects.
+- ``ModelError`` (bad input) always reaches the caller, even from a family's ``_fit``/``_predict``;
+  any other exception there means a numerical failure and triggers the fallback.
 - A series shorter than a family's ``min_length`` is not an error: the robust fallback is fitted and the
   reason recorded (callers then see ``Forecast.fallback``); only empty or non-finite input raises.
 - Fits run with BLAS limited to one thread: scipy's L-BFGS-B on these tiny problems is 3-5x slower when
@@ -140,6 +142,8 @@ class Forecaster(ABC):
         try:
             with single_thread_blas():
                 self._fit(y, X)
+        except ModelError:
+            raise
         except Exception as exc:  # any numerical failure -> robust fallback, recorded
             self.fallback_ = f"{self.name} fit failed ({type(exc).__name__}: {exc}); used the robust fallback"
         return self
@@ -165,6 +169,8 @@ class Forecaster(ABC):
                 with single_thread_blas():
                     fc = self._predict(int(h), X, qs)
                 reason = self._problem(fc, int(h))
+            except ModelError:
+                raise
             except Exception as exc:
                 reason = f"{self.name} predict failed ({type(exc).__name__}: {exc})"
         if reason is not None:
@@ -198,8 +204,16 @@ class Forecaster(ABC):
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Forecaster:
-        model = make(
-            state["name"],
+        """Rebuild a fitted model; dispatches on ``state["name"]``, so ``Forecaster.from_state`` works."""
+        klass = registry().get(state.get("name", ""))
+        if klass is None:
+            raise ModelError(f"unknown model {state.get('name')!r} in state")
+        return klass._restore(state)
+
+    @classmethod
+    def _restore(cls, state: dict[str, Any]) -> Forecaster:
+        """Default: refit on the stored history (families override to avoid the search/optimisation)."""
+        model = cls(
             season_length=state["season_length"],
             seed=state["seed"],
             non_negative=state["non_negative"],
@@ -209,6 +223,12 @@ class Forecaster(ABC):
             X = state.get("X")
             model.fit(np.asarray(state["y"], dtype=float), None if X is None else np.asarray(X, dtype=float))
         return model
+
+    def _restored(self, state: dict[str, Any]) -> None:
+        """Set the base attributes a restored family model needs (history, drivers, no fallback)."""
+        self.y_ = np.asarray(state["y"], dtype=float)
+        self.X_ = None if state.get("X") is None else np.asarray(state["X"], dtype=float)
+        self.fallback_ = None
 
     # ---- guards -----------------------------------------------------------------------------------
     def _check_X(self, X: np.ndarray, n: int, where: str) -> np.ndarray:
@@ -269,3 +289,18 @@ def _robust_fallback(y: np.ndarray, h: int, qs: list[float], season_length: int)
     sd = sigma * np.sqrt(np.ceil(steps / m))
     method = "seasonal_naive" if m > 1 else "naive"
     return Forecast(mean=mean, quantiles=gaussian_quantiles(mean, sd, qs), method=method)
+
+
+def seasonal_strength(y: np.ndarray, m: int) -> float:
+    """Hyndman's STL seasonal strength in [0, 1]; 0 when there are fewer than two full seasons.
+
+    Shared by families that decide seasonality with a test (ARIMA's D, ETS's stepwise search, Theta).
+    """
+    if m <= 1 or y.size < 2 * m + 1 or np.ptp(y) == 0:
+        return 0.0
+    from statsmodels.tsa.seasonal import STL
+
+    res = STL(y, period=m, robust=False).fit()
+    remainder = np.asarray(res.resid)
+    denom = float(np.var(np.asarray(res.seasonal) + remainder))
+    return 0.0 if denom <= 0 else max(0.0, 1.0 - float(np.var(remainder)) / denom)

@@ -9,6 +9,7 @@ block-diagonal error covariance (no cross-tree terms, which short histories coul
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -35,7 +36,7 @@ class _Block:
     S: np.ndarray  # (len(rows), len(cols))
     G: np.ndarray  # (len(cols), len(rows)): bottom = G @ base
     method: str  # method actually used (after any fallback)
-    whiten: np.ndarray | None  # L^{-1} with W = L L' (GLS methods), for the non-negative projection
+    M: np.ndarray | None  # S' W^-1 S (GLS methods): the metric of the non-negative projection
 
 
 @dataclass
@@ -61,28 +62,42 @@ class Projection:
         if not np.all(np.isfinite(y)):
             raise ValueError("base forecasts contain NaN or inf")
         out = np.empty_like(y)
-        for b in self.blocks:
-            yb = y[b.rows]
-            bottom = b.G @ yb
-            if non_negative:
-                bottom = _non_negative(bottom, yb, b)
-            out[b.rows] = b.S @ bottom
+        with _one_blas_thread():
+            for b in self.blocks:
+                bottom = b.G @ y[b.rows]
+                if non_negative:
+                    bottom = _non_negative(bottom, b)
+                out[b.rows] = b.S @ bottom
         return out[:, 0] if squeeze else out
 
 
-def _non_negative(bottom: np.ndarray, yb: np.ndarray, b: _Block) -> np.ndarray:
-    """GLS methods: exact NNLS in the method's own metric (min ||L^-1 (y - S x)||, x >= 0) for the columns
-    that went negative; bottom_up/top_down: negative bottom values set to zero (then re-aggregated)."""
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Blocks are small: threaded BLAS only adds contention (tens of times slower on a busy host)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional; results are identical either way
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _non_negative(bottom: np.ndarray, b: _Block) -> np.ndarray:
+    """GLS methods: exact projection min_{x >= 0} (y - S x)' W^-1 (y - S x) for the columns that went
+    negative. With b = G y that equals min_{x >= 0} (x - b)' M (x - b), M = S' W^-1 S = R'R, i.e. NNLS of
+    ``R x ~ R b`` (square, n_bottom-sized). bottom_up/top_down: negative bottom values set to zero."""
     bad = np.flatnonzero((bottom < 0).any(axis=0))
     if bad.size == 0:
         return bottom
     bottom = bottom.copy()
-    if b.whiten is None:
+    if b.M is None:
         bottom[:, bad] = np.maximum(bottom[:, bad], 0.0)
         return bottom
-    A = b.whiten @ b.S
-    for j in bad:
-        x, _ = nnls(A, b.whiten @ yb[:, j], maxiter=50 * A.shape[1])
+    R = linalg.cholesky(b.M, lower=False)
+    target = R @ bottom[:, bad]
+    for k, j in enumerate(bad):
+        try:
+            x, _ = nnls(R, target[:, k], maxiter=50 * R.shape[1])
+        except RuntimeError:  # iteration limit (not seen in practice): clipping is still coherent
+            x = bottom[:, j]
         bottom[:, j] = np.maximum(x, 0.0)
     return bottom
 
@@ -119,11 +134,14 @@ def shrinkage_covariance(residuals: np.ndarray) -> tuple[np.ndarray, float]:
     off = ~np.eye(len(r), dtype=bool)
     denom = float((r[off] ** 2).sum())
     lam = 1.0 if denom <= 0 else float(np.clip(v[off].sum() / denom, 0.0, 1.0))
-    e_min = float(np.linalg.eigvalsh(r).min()) if len(r) > 1 else 1.0
-    eps = 1e-6
-    if e_min < eps:  # eigenvalues of (1 - lam) R + lam I are (1 - lam) e + lam
+    eps, eye = 1e-6, np.eye(len(r))
+    R = (1.0 - lam) * r + lam * eye
+    try:  # cheap check that the smallest eigenvalue exceeds eps
+        np.linalg.cholesky(R - eps * eye)
+    except np.linalg.LinAlgError:  # eigenvalues of (1 - lam) r + lam I are (1 - lam) e + lam
+        e_min = float(np.linalg.eigvalsh(r).min())
         lam = max(lam, (eps - e_min) / (1.0 - e_min))
-    R = (1.0 - lam) * r + lam * np.eye(len(r))
+        R = (1.0 - lam) * r + lam * eye
     return R * np.outer(sd, sd), lam
 
 
@@ -133,16 +151,11 @@ def _usable_residuals(res: np.ndarray) -> bool:
 
 
 def _gls_G(S: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """G = (S' W^-1 S)^-1 S' W^-1 and the whitening matrix L^-1 (W = L L')."""
-    if W.ndim == 1:
-        Wi_S = S / W[:, None]
-        G = np.linalg.solve(S.T @ Wi_S, Wi_S.T)
-        return G, np.diag(1.0 / np.sqrt(W))
-    L = linalg.cholesky(W, lower=True)
-    Li = linalg.solve_triangular(L, np.eye(len(W)), lower=True)
-    A = Li @ S
-    G = np.linalg.solve(A.T @ A, A.T @ Li)
-    return G, Li
+    """G = (S' W^-1 S)^-1 S' W^-1 and M = S' W^-1 S; ``W`` is a diagonal (1-D) or a full covariance."""
+    Wi_S = S / W[:, None] if W.ndim == 1 else linalg.cho_solve((linalg.cholesky(W, lower=True), True), S)
+    M = S.T @ Wi_S
+    M = (M + M.T) / 2
+    return np.linalg.solve(M, Wi_S.T), M
 
 
 def _top_row(S: np.ndarray) -> int:
@@ -162,7 +175,7 @@ def historical_proportions(history: np.ndarray, hierarchy: Hierarchy) -> np.ndar
     hist = np.asarray(history, dtype=float).reshape(hierarchy.n_all, -1)
     p = np.zeros(hierarchy.n_bottom)
     for rows, cols in hierarchy.block_indices():
-        S = hierarchy.S[np.ix_(rows, cols)]
+        S = hierarchy.S_block(rows, cols)
         top = hist[rows[_top_row(S)]]
         bot = hist[hierarchy.bottom_rows[cols]]
         use = np.isfinite(top) & (top != 0)
@@ -180,51 +193,25 @@ def historical_proportions(history: np.ndarray, hierarchy: Hierarchy) -> np.ndar
 def _block_proportions(p: np.ndarray, block: str) -> np.ndarray:
     total = p.sum()
     if not np.isfinite(total) or total <= 0:
-        warnings.warn(f"top_down: no usable proportions for tree {block!r}; using equal shares",
-                      ReconciliationWarning, stacklevel=4)
+        warnings.warn(
+            f"top_down: no usable proportions for tree {block!r}; using equal shares",
+            ReconciliationWarning,
+            stacklevel=4,
+        )
         return np.full(len(p), 1.0 / len(p))
     return p / total
 
 
-def projection(
-    hierarchy: Hierarchy,
-    method: Method,
-    residuals: np.ndarray | None = None,
-    proportions: np.ndarray | None = None,
-    *,
-    history: np.ndarray | None = None,
-) -> Projection:
-    """Build the reconciliation map once (reuse it for many columns / samples). Arguments as ``reconcile``."""
-    if method not in METHODS:
-        raise ValueError(f"unknown reconciliation method {method!r}; known: {list(METHODS)}")
-    n_all = hierarchy.n_all
-    res = None
-    if method == "mint_shrink":
-        if residuals is None:
-            warnings.warn("mint_shrink without residuals: using wls_struct", ReconciliationWarning, stacklevel=3)
-        else:
-            res = np.asarray(residuals, dtype=float)
-            if res.ndim != 2 or res.shape[0] != n_all:
-                warnings.warn(f"mint_shrink: residuals shape {res.shape} does not match ({n_all}, T); using "
-                              "wls_struct", ReconciliationWarning, stacklevel=3)
-                res = None
-    props = None
-    if method == "top_down":
-        if proportions is not None:
-            props = np.asarray(proportions, dtype=float).ravel()
-            if props.shape != (hierarchy.n_bottom,):
-                raise ValueError(f"proportions must have shape ({hierarchy.n_bottom},), got {props.shape}")
-        elif history is not None:
-            props = historical_proportions(history, hierarchy)
-        else:
-            raise ValueError("top_down needs proportions or history (n_all, T) to average them from")
-
+def _build_blocks(
+    hierarchy: Hierarchy, method: str, res: np.ndarray | None, props: np.ndarray | None
+) -> tuple[list[_Block], int]:
+    """One ``_Block`` per tree and the number of trees where mint_shrink fell back to wls_struct."""
     blocks: list[_Block] = []
     fallbacks = 0
     for rows, cols in hierarchy.block_indices():
-        S = hierarchy.S[np.ix_(rows, cols)]
+        S = hierarchy.S_block(rows, cols)
         nb, nr = S.shape[1], S.shape[0]
-        used, whiten = method, None
+        used, M = method, None
         if method == "bottom_up":
             G = np.zeros((nb, nr))
             G[:, nr - nb :] = np.eye(nb)
@@ -243,12 +230,58 @@ def projection(
             else:
                 assert res is not None
                 W, _ = shrinkage_covariance(res[rows])
-            G, whiten = _gls_G(S, W)
-        blocks.append(_Block(rows=rows, cols=cols, S=S, G=G, method=used, whiten=whiten))
+            G, M = _gls_G(S, W)
+        blocks.append(_Block(rows=rows, cols=cols, S=S, G=G, method=used, M=M))
+    return blocks, fallbacks
+
+
+def projection(
+    hierarchy: Hierarchy,
+    method: Method,
+    residuals: np.ndarray | None = None,
+    proportions: np.ndarray | None = None,
+    *,
+    history: np.ndarray | None = None,
+) -> Projection:
+    """Build the reconciliation map once (reuse it for many columns / samples). Arguments as ``reconcile``."""
+    if method not in METHODS:
+        raise ValueError(f"unknown reconciliation method {method!r}; known: {list(METHODS)}")
+    n_all = hierarchy.n_all
+    res = None
+    if method == "mint_shrink":
+        if residuals is None:
+            warnings.warn(
+                "mint_shrink without residuals: using wls_struct", ReconciliationWarning, stacklevel=3
+            )
+        else:
+            res = np.asarray(residuals, dtype=float)
+            if res.ndim != 2 or res.shape[0] != n_all:
+                warnings.warn(
+                    f"mint_shrink: residuals shape {res.shape} does not match ({n_all}, T); using wls_struct",
+                    ReconciliationWarning,
+                    stacklevel=3,
+                )
+                res = None
+    props = None
+    if method == "top_down":
+        if proportions is not None:
+            props = np.asarray(proportions, dtype=float).ravel()
+            if props.shape != (hierarchy.n_bottom,):
+                raise ValueError(f"proportions must have shape ({hierarchy.n_bottom},), got {props.shape}")
+        elif history is not None:
+            props = historical_proportions(history, hierarchy)
+        else:
+            raise ValueError("top_down needs proportions or history (n_all, T) to average them from")
+
+    with _one_blas_thread():
+        blocks, fallbacks = _build_blocks(hierarchy, method, res, props)
     if fallbacks:
-        warnings.warn(f"mint_shrink: residuals unusable (fewer than 2 finite values per series, or all zero) "
-                      f"for {fallbacks} of {len(blocks)} trees; used wls_struct there",
-                      ReconciliationWarning, stacklevel=3)
+        warnings.warn(
+            f"mint_shrink: residuals unusable (fewer than 2 finite values per series, or all zero) "
+            f"for {fallbacks} of {len(blocks)} trees; used wls_struct there",
+            ReconciliationWarning,
+            stacklevel=3,
+        )
     return Projection(hierarchy=hierarchy, method=method, blocks=blocks)
 
 
@@ -273,9 +306,9 @@ def reconcile(
       ``ReconciliationWarning``.
 
     ``non_negative``: for ols/wls_struct/mint_shrink an exact projection onto the non-negative coherent set
-    in the method's own metric (``scipy.optimize.nnls`` on the whitened problem, only for the horizons
-    whose bottom level went negative); for bottom_up/top_down negative bottom values are set to zero and
-    re-aggregated. Either way the output adds up and has no negative value.
+    in the method's own metric (``scipy.optimize.nnls`` on the equivalent bottom-level problem, only for
+    the horizons whose bottom level went negative); for bottom_up/top_down negative bottom values are set
+    to zero and re-aggregated. Either way the output adds up and has no negative value.
     """
     return projection(hierarchy, method, residuals, proportions, history=history).apply(base, non_negative)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,14 @@ from forecasting.sources.canonical import series_id as make_series_id
 GroupKey = tuple[str, str, str]  # (measure, cluster, frequency)
 Level = str | int
 SERIES_COLUMNS = ("series_id", "measure", "geography", "cluster", "frequency")
+DENSE_LIMIT = 4_000_000  # S entries above which build_hierarchy stores S as scipy.sparse CSR by default
 
 
 @dataclass(eq=False)
 class Hierarchy:
     """Grouped summing structure; independent trees sit in separate blocks of ``S``."""
 
-    S: np.ndarray  # (n_all, n_bottom) 0/1
+    S: np.ndarray | sparse.csr_matrix  # (n_all, n_bottom) 0/1; CSR for large hierarchies
     all_ids: list[str]
     bottom_ids: list[str]
     levels: dict[str, Level]  # geography level name (or depth from the tree's top when unknown)
@@ -53,7 +55,7 @@ class Hierarchy:
     def aggregate_ids(self) -> list[str]:
         return self.all_ids[: self.n_all - self.n_bottom]
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
         """Row of each id in ``S`` / in arrays aligned with ``all_ids``."""
         return {sid: i for i, sid in enumerate(self.all_ids)}
@@ -62,9 +64,25 @@ class Hierarchy:
     def bottom_rows(self) -> np.ndarray:
         return np.arange(self.n_all - self.n_bottom, self.n_all)
 
+    @property
+    def is_sparse(self) -> bool:
+        return sparse.issparse(self.S)
+
     def S_sparse(self) -> sparse.csr_matrix:
-        """CSR copy of ``S`` for large hierarchies."""
-        return sparse.csr_matrix(self.S)
+        """``S`` as CSR (a copy when ``S`` is dense)."""
+        return self.S.tocsr() if self.is_sparse else sparse.csr_matrix(self.S)
+
+    def S_block(self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Dense ``S[rows][:, cols]`` whatever the storage (blocks are small even when ``S`` is not)."""
+        if self.is_sparse:
+            return self.S[np.asarray(rows)][:, np.asarray(cols)].toarray()
+        return self.S[np.ix_(np.asarray(rows), np.asarray(cols))]
+
+    def aggregate(self, bottom: np.ndarray) -> np.ndarray:
+        """``S @ bottom`` as a dense array, for bottom values ``(n_bottom, ...)``."""
+        b = np.asarray(bottom, dtype=float)
+        out = np.asarray(self.S @ b.reshape(self.n_bottom, -1))
+        return out.reshape((self.n_all, *b.shape[1:]))
 
     def ids_at_level(self, level: Level) -> list[str]:
         return [sid for sid in self.all_ids if self.levels[sid] == level]
@@ -92,7 +110,9 @@ class Hierarchy:
         bottom_ids = [s for s in self.bottom_ids if s in keep_ids]
         rows = [self.index[s] for s in all_ids]
         bpos = {s: j for j, s in enumerate(self.bottom_ids)}
-        S = self.S[np.ix_(rows, [bpos[s] for s in bottom_ids])]
+        S = self.S_block(rows, [bpos[s] for s in bottom_ids])
+        if self.is_sparse:
+            S = sparse.csr_matrix(S)
         edges = self.edges[self.edges["parent_id"].isin(keep_ids)].reset_index(drop=True)
         groups = {k: [s for s in v if s in keep_ids] for k, v in self.groups.items()}
         return Hierarchy(
@@ -227,12 +247,14 @@ def build_hierarchy(
     summable: Callable[[str], bool] | set[str] | frozenset[str],
     *,
     level_of: Callable[[str], Level] | None = None,
+    sparse_s: bool | None = None,
 ) -> Hierarchy:
     """Summing structure over geography within each (measure, cluster, frequency) of summable measures.
 
     ``series`` has columns ``series_id, measure, geography, cluster, frequency`` (one row per series;
     ``series_id`` is derived when absent). ``level_of(geography)`` names levels (default: tree depth).
-    Series in no complete partition are returned in ``Hierarchy.unstructured``.
+    Series in no complete partition are returned in ``Hierarchy.unstructured``. ``sparse_s``: store ``S``
+    as CSR (None: only when it has more than ``DENSE_LIMIT`` entries, e.g. every cluster x measure).
     """
     df = _series_frame(series)
     is_summable = _summable_fn(summable)
@@ -275,9 +297,13 @@ def build_hierarchy(
     bottom_ids = [sid for _, sid in sorted(bottom)]
     all_ids = agg_ids + bottom_ids
     bpos = {sid: j for j, sid in enumerate(bottom_ids)}
-    S = np.zeros((len(all_ids), len(bottom_ids)))
-    for i, sid in enumerate(all_ids):
-        S[i, [bpos[b] for b in leaf_sets[sid]]] = 1.0
+    r_idx = [i for i, sid in enumerate(all_ids) for _ in leaf_sets[sid]]
+    c_idx = [bpos[b] for sid in all_ids for b in leaf_sets[sid]]
+    S_csr = sparse.csr_matrix(
+        (np.ones(len(r_idx)), (r_idx, c_idx)), shape=(len(all_ids), len(bottom_ids)), dtype=float
+    )
+    dense = len(all_ids) * len(bottom_ids) <= DENSE_LIMIT if sparse_s is None else not sparse_s
+    S = S_csr.toarray() if dense else S_csr
 
     order = {sid: i for i, sid in enumerate(all_ids)}
     blocks = sorted(
@@ -285,7 +311,8 @@ def build_hierarchy(
         key=lambda b: order[b[0]],
     )
     key_of = {
-        sid: (m, c, f) for sid, m, c, f in zip(df["series_id"], df["measure"], df["cluster"], df["frequency"], strict=True)
+        sid: (m, c, f)
+        for sid, m, c, f in zip(df["series_id"], df["measure"], df["cluster"], df["frequency"], strict=True)
     }
     groups: dict[GroupKey, list[str]] = {}
     for sid in all_ids:
@@ -305,7 +332,10 @@ def build_hierarchy(
 
 
 def hierarchy_from_reference(
-    series: pd.DataFrame, summable: Callable[[str], bool] | set[str] | None = None
+    series: pd.DataFrame,
+    summable: Callable[[str], bool] | set[str] | None = None,
+    *,
+    sparse_s: bool | None = None,
 ) -> Hierarchy:
     """``build_hierarchy`` with partitions and level names from the geography reference, and (by default)
     summability from the measure registry; both are imported only when called."""
@@ -321,7 +351,7 @@ def hierarchy_from_reference(
             except KeyError:
                 return False
 
-    return build_hierarchy(series, geo.partitions(), summable, level_of=geo.level)
+    return build_hierarchy(series, geo.partitions(), summable, level_of=geo.level, sparse_s=sparse_s)
 
 
 def _wide_values(values: Any, hierarchy: Hierarchy) -> pd.DataFrame:
@@ -333,9 +363,11 @@ def _wide_values(values: Any, hierarchy: Hierarchy) -> pd.DataFrame:
         return pd.DataFrame(arr, index=hierarchy.all_ids)
     if isinstance(values, pd.DataFrame) and {"series_id", "value"} <= set(values.columns):
         col = "period" if "period" in values.columns else None
-        wide = values.pivot_table(
-            index="series_id", columns=col, values="value", aggfunc="first", dropna=False
-        ) if col else values.set_index("series_id")[["value"]]
+        wide = (
+            values.pivot_table(index="series_id", columns=col, values="value", aggfunc="first", dropna=False)
+            if col
+            else values.set_index("series_id")[["value"]]
+        )
         return wide.reindex(hierarchy.all_ids)
     if isinstance(values, pd.DataFrame):
         return values.reindex(hierarchy.all_ids)
@@ -383,7 +415,7 @@ def coherence_gaps(values: np.ndarray | pd.DataFrame, hierarchy: Hierarchy) -> p
 def is_coherent(values: np.ndarray, hierarchy: Hierarchy, atol: float = 1e-6) -> bool:
     """True when every aggregate row equals ``S`` times the bottom rows (values ``(n_all, ...)``)."""
     v = np.asarray(values, dtype=float).reshape(hierarchy.n_all, -1)
-    return bool(np.allclose(hierarchy.S @ v[hierarchy.bottom_rows], v, rtol=0.0, atol=atol))
+    return bool(np.allclose(hierarchy.aggregate(v[hierarchy.bottom_rows]), v, rtol=0.0, atol=atol))
 
 
 __all__ = [

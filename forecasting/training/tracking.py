@@ -30,6 +30,9 @@ from forecasting.settings import PROJECT_ROOT, Settings, get_settings
 MAX_METRICS = 1000
 MAX_PARAMS_TAGS = 100
 MAX_PARAM_LEN = 6000
+# The bundle model imports this project (models.bundle), which must be installed where it is loaded.
+PIP_REQUIREMENTS = ["mlflow>=3.1", "pandas>=2.2", "pyarrow>=15", "numpy>=1.26", "scipy>=1.13"]
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keeps our progress display readable
 
 
 class TrackingUnavailable(RuntimeError):
@@ -88,17 +91,28 @@ def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
 
 @contextmanager
 def use_tracking(uri: str) -> Iterator[MlflowClient]:
-    """Point the MLflow fluent API (tracking *and* registry) at ``uri`` for the block, then restore."""
-    old_tracking = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
-    old_registry = mlflow.get_registry_uri() if old_tracking else None
+    """Point the MLflow fluent API (tracking *and* registry) at ``uri`` for the block, then restore.
+
+    MLflow's setters also write ``MLFLOW_TRACKING_URI``/``MLFLOW_REGISTRY_URI`` into the environment, which
+    our settings read; both the module state and the environment are put back afterwards.
+    """
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
         yield MlflowClient(tracking_uri=uri, registry_uri=uri)
     finally:
-        if old_tracking:
-            mlflow.set_tracking_uri(old_tracking)
-            mlflow.set_registry_uri(old_registry or old_tracking)
+        mlflow.set_tracking_uri(saved[0])
+        registry_utils._registry_uri = saved[1]
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None = None) -> str:
@@ -200,6 +214,25 @@ class RunTracker:
         with self.timed():
             dataset = mlflow.data.from_pandas(df, source=source, name=name, digest=digest)
             mlflow.log_input(dataset, context=context)
+
+    def log_bundle(self, bundle_dir: Path, max_horizon: int, name: str = "bundle") -> str:
+        """Log the bundle folder as a models-from-code pyfunc model; returns its ``models:/`` URI."""
+        import warnings
+
+        import mlflow.pyfunc
+
+        from models.bundle import pyfunc as bundle_pyfunc
+
+        with self.timed(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "no input example" / type-hint notices
+            info = mlflow.pyfunc.log_model(
+                name=name,
+                python_model=bundle_pyfunc.__file__,
+                artifacts={bundle_pyfunc.ARTIFACT_KEY: str(bundle_dir)},
+                signature=bundle_pyfunc.signature(max_horizon),
+                pip_requirements=PIP_REQUIREMENTS,
+            )
+        return info.model_uri
 
     def log_artifacts(self, local_dir: Path, artifact_path: str | None = None) -> None:
         """One upload for a whole staged folder (tables, charts, config)."""

@@ -93,9 +93,10 @@ def test_corrupted_copy_is_refused_by_checksum(wh: Warehouse, shared_data: Path,
         (lambda t: t[: len(t) // 2].rsplit(",", 3)[0], "line"),  # truncated mid-row
         (lambda t: t.replace("observation", "obs_value", 1), "missing column 'observation'"),
         (lambda t: t.replace(",37114,", ",37l14,", 1), "non-numeric value"),
-        (lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLZ9,Nowhere,ITL Level 1", 1), "unknown geography code 'TLZ9'"),
+        (lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLZ9,Nowhere,ITL Level 1", 1), "TLZ9"),
+        (lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLF9,Nowhere,ITL Level 1", 1), "unknown geography code 'TLF9'"),
     ],
-    ids=["truncated", "renamed-column", "non-numeric", "unknown-geography"],
+    ids=["truncated", "renamed-column", "non-numeric", "malformed-geography", "unknown-geography"],
 )
 def test_bad_release_fails_cleanly_and_changes_nothing(wh: Warehouse, shared_data: Path, tmp_path: Path, mutate, message) -> None:
     ingest(wh, [item_for_path(shared_data / WDI25)])

@@ -32,7 +32,16 @@ MIDLANDS_LAD_ITL3 = {
     "TLF15": ["E07000170", "E07000171", "E07000174", "E07000175"],
     "TLF16": ["E07000172", "E07000173", "E07000176"],
     "TLF21": ["E06000016"],
-    "TLF22": ["E07000129", "E07000130", "E07000131", "E07000132", "E07000133", "E07000134", "E07000135", "E06000017"],
+    "TLF22": [
+        "E07000129",
+        "E07000130",
+        "E07000131",
+        "E07000132",
+        "E07000133",
+        "E07000134",
+        "E07000135",
+        "E06000017",
+    ],
     "TLF24": ["E06000062", "E07000151", "E07000154", "E07000155"],
     "TLF25": ["E06000061", "E07000150", "E07000152", "E07000153", "E07000156"],
     "TLF30": ["E07000136", "E07000137", "E07000138", "E07000139", "E07000140", "E07000141", "E07000142"],
@@ -42,7 +51,16 @@ MIDLANDS_LAD_ITL3 = {
     "TLG21": ["E06000020"],
     "TLG22": ["E06000051"],
     "TLG23": ["E06000021"],
-    "TLG24": ["E07000192", "E07000193", "E07000194", "E07000195", "E07000196", "E07000197", "E07000198", "E07000199"],
+    "TLG24": [
+        "E07000192",
+        "E07000193",
+        "E07000194",
+        "E07000195",
+        "E07000196",
+        "E07000197",
+        "E07000198",
+        "E07000199",
+    ],
     "TLG31": ["E08000025"],
     "TLG32": ["E08000029"],
     "TLG33": ["E08000026"],
@@ -54,8 +72,12 @@ MIDLANDS_LAD_ITL3 = {
 
 # Districts abolished by reorganisations (still present in older rows of the ELS files) -> successor unitary.
 TERMINATED_LADS = {
-    **dict.fromkeys(["E07000004", "E07000005", "E07000006", "E07000007"], "E06000060"),  # Buckinghamshire 2020
-    **dict.fromkeys(["E07000150", "E07000152", "E07000153", "E07000156"], "E06000061"),  # North Northants 2021
+    **dict.fromkeys(
+        ["E07000004", "E07000005", "E07000006", "E07000007"], "E06000060"
+    ),  # Buckinghamshire 2020
+    **dict.fromkeys(
+        ["E07000150", "E07000152", "E07000153", "E07000156"], "E06000061"
+    ),  # North Northants 2021
     **dict.fromkeys(["E07000151", "E07000154", "E07000155"], "E06000062"),  # West Northants 2021
     **dict.fromkeys(["E07000026", "E07000028", "E07000029"], "E06000063"),  # Cumberland 2023
     **dict.fromkeys(["E07000027", "E07000030", "E07000031"], "E06000064"),  # Westmorland and Furness 2023
@@ -93,8 +115,57 @@ ITL2025_DIFFERENT_AREA = {"TLM9", "TLM93"}
 # World Bank WDI: these codes are regional / income / lending-group aggregates (the WDI
 # Metadata_Country file leaves their Region blank); every other code in the API file is an economy.
 WDI_AGGREGATES = set(
-    "AFE AFW ARB CEB CSS EAP EAR EAS ECA ECS EMU EUU FCS HIC HPC IBD IBT IDA IDB IDX INX LAC LCN LDC "
-    "LIC LMC LMY LTE MEA MIC MNA NAC OED OSS PRE PSS PST SAS SSA SSF SST TEA TEC TLA TMN TSA TSS UMC WLD".split()
+    [
+        "AFE",
+        "AFW",
+        "ARB",
+        "CEB",
+        "CSS",
+        "EAP",
+        "EAR",
+        "EAS",
+        "ECA",
+        "ECS",
+        "EMU",
+        "EUU",
+        "FCS",
+        "HIC",
+        "HPC",
+        "IBD",
+        "IBT",
+        "IDA",
+        "IDB",
+        "IDX",
+        "INX",
+        "LAC",
+        "LCN",
+        "LDC",
+        "LIC",
+        "LMC",
+        "LMY",
+        "LTE",
+        "MEA",
+        "MIC",
+        "MNA",
+        "NAC",
+        "OED",
+        "OSS",
+        "PRE",
+        "PSS",
+        "PST",
+        "SAS",
+        "SSA",
+        "SSF",
+        "SST",
+        "TEA",
+        "TEC",
+        "TLA",
+        "TMN",
+        "TSA",
+        "TSS",
+        "UMC",
+        "WLD",
+    ]
 )
 
 NAME_ALIASES = {
@@ -165,7 +236,9 @@ def build(data: Path) -> None:
     ]).drop_duplicates("areacd")  # fmt: skip
     aliases: list[dict] = []
     for code, name in sorted(used.itertuples(index=False)):
-        same = code in ITL2025_SAME_AREA or (len(code) == 5 and code in itl2021 and code not in ITL2025_DIFFERENT_AREA)
+        same = code in ITL2025_SAME_AREA or (
+            len(code) == 5 and code in itl2021 and code not in ITL2025_DIFFERENT_AREA
+        )
         if same:
             if code not in itl2021:
                 raise SystemExit(f"{code} marked same-area but not an ITL 2021 code")
@@ -176,7 +249,7 @@ def build(data: Path) -> None:
         lvl = "itl2" if len(code) == 4 else "itl3"
         areas.append(dict(code=f"{code}-2025", name=name, level=lvl, parent=parent, status="itl2025"))
         aliases.append(dict(system="itl2025", code=code, canonical=f"{code}-2025"))
-    for code in sorted(c for c in itl2021 if len(c) == 3):
+    for code in sorted({c for c in itl2021 if len(c) == 3} | {"TLB"}):
         aliases.append(dict(system="itl2025", code=code, canonical=code))
 
     # Counties (E10 shire, E11 metropolitan, E13 inner/outer London) and combined authorities.
@@ -222,8 +295,13 @@ def build(data: Path) -> None:
     for code, name in wdi[["Country Code", "Country Name"]].itertuples(index=False):
         if code in ("GBR", "WLD"):
             continue
-        economies.append(dict(code=code, name=name, level="aggregate" if code in WDI_AGGREGATES else "country"))
-    aliases += [dict(system="iso3", code="GBR", canonical="UK"), dict(system="iso3", code="WLD", canonical="WLD")]
+        economies.append(
+            dict(code=code, name=name, level="aggregate" if code in WDI_AGGREGATES else "country")
+        )
+    aliases += [
+        dict(system="iso3", code="GBR", canonical="UK"),
+        dict(system="iso3", code="WLD", canonical="WLD"),
+    ]
     aliases += [dict(system="name", code=k, canonical=v) for k, v in NAME_ALIASES.items()]
 
     _write(HERE / "areas.csv", areas, ["code", "name", "level", "parent", "status"], AREAS_HEADER)

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.sources.adapters.ons_els import finish_frame
-from forecasting.sources.canonical import check_period_order, parse_year, read_csv, require_columns, to_number
+from forecasting.sources.adapters.ons_els import check_order, check_row_count, finish_frame, record_lines
+from forecasting.sources.canonical import parse_year, read_csv, require_columns, to_number
 from forecasting.sources.errors import IngestError
 
 INDICATOR = "BX.KLT.DINV.CD.WD"
@@ -41,7 +41,10 @@ def _header_index(path: Path) -> int:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise IngestError(path, f"cannot read file ({exc})", expected="a UTF-8 CSV") from exc
     raise IngestError(
-        path, "no header row found", line=1, column="Country Name",
+        path,
+        "no header row found",
+        line=1,
+        column="Country Name",
         expected=f"a header row starting with 'Country Name' within the first {_SCAN_LINES} lines",
     )
 
@@ -50,12 +53,11 @@ def parse_wdi(path: Path) -> pd.DataFrame:
     """Turn the wide year columns into annual observations per economy."""
     path = Path(path)
     skip = _header_index(path)
-    df = read_csv(path, skiprows=skip, skip_blank_lines=False)
+    lines = record_lines(path, skip=skip)
+    df = read_csv(path, skiprows=skip)
     header_line = skip + 1
     require_columns(df, ID_COLUMNS, path)
-    lines = np.arange(len(df)) + header_line + 1
-    blank_row = (df.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
-    df, lines = df.loc[~blank_row], lines[~blank_row]
+    check_row_count(df, lines, path)
 
     extra = [c for c in df.columns if c not in ID_COLUMNS]
     unnamed = [c for c in extra if str(c).startswith("Unnamed")]
@@ -64,29 +66,41 @@ def parse_wdi(path: Path) -> pd.DataFrame:
         if filled.any():
             i = int(np.flatnonzero(filled.to_numpy())[0])
             raise IngestError(
-                path, "value in a column without a header", line=int(lines[i]), column=str(c),
-                expected="an empty trailing column", got=df[c].iloc[i],
+                path,
+                "value in a column without a header",
+                line=int(lines[i]),
+                column=str(c),
+                expected="an empty trailing column",
+                got=df[c].iloc[i],
             )
     years = [c for c in extra if c not in unnamed]
     if not years:
         raise IngestError(path, "no year columns", line=header_line, expected="year columns like 1960 … 2022")
     periods = {c: parse_year(c, path, line=header_line, column=c) for c in years}
-    check_period_order(years, path, what="year columns", line=header_line)
+    check_order(years, path, what="year columns", line=header_line)
 
     code_ok = df["Indicator Code"].str.strip() == INDICATOR
     if not code_ok.all():
         i = int(np.flatnonzero(~code_ok.to_numpy())[0])
         raise IngestError(
-            path, "unexpected indicator", line=int(lines[i]), column="Indicator Code",
-            expected=INDICATOR, got=df["Indicator Code"].iloc[i],
+            path,
+            "unexpected indicator",
+            line=int(lines[i]),
+            column="Indicator Code",
+            expected=INDICATOR,
+            got=df["Indicator Code"].iloc[i],
         )
     geo = df["Country Code"].str.strip()
     bad_geo = ~geo.str.fullmatch(r"[A-Z0-9]{3}")
     if bad_geo.any():
         i = int(np.flatnonzero(bad_geo.to_numpy())[0])
         raise IngestError(
-            path, "bad country code", line=int(lines[i]), column="Country Code",
-            expected="a 3-character World Bank code like GBR", got=df["Country Code"].iloc[i],
+            path,
+            "bad country code",
+            line=int(lines[i]),
+            column="Country Code",
+            expected="a 3-character World Bank code like GBR",
+            got=df["Country Code"].iloc[i],
         )
 
     parts = []
@@ -102,8 +116,9 @@ def parse_wdi(path: Path) -> pd.DataFrame:
                     "period": periods[col],
                     "value": to_number(df[col], path, col, lines=lines).to_numpy(),
                     "line": lines,
+                    "value_column": col,
                 }
             )
         )
     rows = pd.concat(parts, ignore_index=True).sort_values(["line", "period"], kind="stable")
-    return finish_frame(rows, path)
+    return finish_frame(rows, path, key_column="Country Code")

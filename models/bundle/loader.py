@@ -1,0 +1,171 @@
+"""Load a forecast bundle for serving: from the registry (by alias or version), a run, or a local folder.
+
+Why not just ``mlflow.pyfunc.load_model``: the API needs the tables themselves plus provenance (model
+name, version, alias, run id), and a *degraded mode*: with ``cache_dir`` the last bundle loaded is kept on
+disk, and if the registry cannot be reached later the API starts from that copy (``source == "cache"``).
+The bytes are the same ones ``mlflow.pyfunc.load_model("models:/...@champion")`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from models.bundle.contents import BundleContents
+from models.bundle.store import find_bundle_dir, load_contents
+
+log = logging.getLogger(__name__)
+CACHE_CURRENT = "current"
+CACHE_INFO = "cache.json"
+
+
+class BundleUnavailable(RuntimeError):
+    """No bundle could be loaded from the registry, and no usable cached copy exists."""
+
+
+@dataclass
+class LoadedBundle:
+    contents: BundleContents
+    model_name: str | None
+    version: str | None
+    alias: str | None
+    run_id: str | None
+    uri: str
+    source: Literal["registry", "run", "path", "cache"]
+
+    @property
+    def data_vintage(self) -> str | None:
+        return self.contents.metadata.get("data_vintage")
+
+    def forecast(
+        self, series_ids: Sequence[str], horizon: int | None = None, quantiles: Sequence[float] | None = None
+    ) -> pd.DataFrame:
+        """Same answer as the pyfunc model's ``predict`` (stored steps, then model states)."""
+        from models.bundle.pyfunc import forecast_frame, parse_params
+
+        h, qs = parse_params({"horizon": horizon, "quantiles": quantiles}, int(self.contents.metadata.get("max_horizon") or 1))
+        return forecast_frame(self.contents, series_ids, h, qs)
+
+
+def _parse_models_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """``models:/name@alias`` -> (name, None, alias); ``models:/name/3`` -> (name, "3", None)."""
+    rest = uri.removeprefix("models:/").strip("/")
+    if "@" in rest:
+        name, alias = rest.split("@", 1)
+        return name, None, alias
+    if "/" in rest:
+        name, version = rest.rsplit("/", 1)
+        return name, version, None
+    return rest, None, None
+
+
+def _with_provenance(contents: BundleContents, name: str | None, version: str | None, alias: str | None,
+                     run_id: str | None) -> BundleContents:
+    contents.metadata.update({"model_name": name or contents.metadata.get("model_name"), "model_version": version,
+                              "model_alias": alias, "run_id": run_id or contents.metadata.get("run_id")})
+    return contents
+
+
+def _write_cache(cache_dir: Path, bundle_dir: Path, info: dict) -> None:
+    """Replace ``cache_dir/current`` in one rename so a reader never sees half a bundle."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = cache_dir / f".staging-{uuid.uuid4().hex}"
+    shutil.copytree(bundle_dir, staging / "bundle")
+    (staging / CACHE_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    current = cache_dir / CACHE_CURRENT
+    old = cache_dir / f".old-{uuid.uuid4().hex}"
+    if current.exists():
+        current.rename(old)
+    staging.rename(current)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_cached(cache_dir: Path | str) -> LoadedBundle:
+    """The last bundle written by ``load_bundle(..., cache_dir=...)``."""
+    current = Path(cache_dir) / CACHE_CURRENT
+    if not (current / CACHE_INFO).is_file():
+        raise BundleUnavailable(f"no cached bundle in {cache_dir}")
+    info = json.loads((current / CACHE_INFO).read_text(encoding="utf-8"))
+    contents = _with_provenance(load_contents(current / "bundle"), info.get("model_name"), info.get("version"),
+                                info.get("alias"), info.get("run_id"))
+    return LoadedBundle(contents, info.get("model_name"), info.get("version"), info.get("alias"), info.get("run_id"),
+                        info.get("uri", str(current)), "cache")
+
+
+def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
+    import mlflow.artifacts
+
+    from forecasting.training.tracking import resolve_target, use_tracking
+
+    with use_tracking(resolve_target(tracking_uri).uri):
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
+
+
+def _load_remote(uri: str, tracking_uri: str | None, model_name: str | None) -> tuple[LoadedBundle, Path, Path]:
+    from forecasting.training.tracking import resolve_target, use_tracking
+
+    name = version = alias = run_id = None
+    source: Literal["registry", "run"] = "run"
+    if uri.startswith("models:/"):
+        name, version, alias = _parse_models_uri(uri)
+        with use_tracking(resolve_target(tracking_uri).uri) as client:
+            mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+        version, run_id, source = str(mv.version), mv.run_id, "registry"
+        uri = f"models:/{name}/{version}"  # pin: the alias may move while we download
+    tmp = Path(tempfile.mkdtemp(prefix="bundle-download-"))
+    local = _download(uri, tracking_uri, tmp)
+    bundle_dir = find_bundle_dir(local)
+    contents = _with_provenance(load_contents(bundle_dir), name or model_name, version, alias, run_id)
+    return LoadedBundle(contents, name or model_name, version, alias, run_id, uri, source), bundle_dir, tmp
+
+
+def load_bundle(
+    uri: str | Path | None = None,
+    *,
+    alias: str | None = None,
+    model_name: str | None = None,
+    tracking_uri: str | None = None,
+    cache_dir: Path | str | None = None,
+) -> LoadedBundle:
+    """Load ``uri`` (default ``models:/<model_name>@<alias or champion>``).
+
+    ``uri`` may be a registry URI, ``runs:/...``, any MLflow artifact URI or a local bundle/model folder.
+    With ``cache_dir``, a successful registry load refreshes the cache and a failed one falls back to it.
+    """
+    if uri is None:
+        if model_name is None:
+            from forecasting.settings import get_settings
+
+            model_name = get_settings().model_name
+        uri = f"models:/{model_name}@{alias or 'champion'}"
+    local = Path(uri) if not str(uri).startswith(("models:/", "runs:/")) and "://" not in str(uri) else None
+    if local is not None:
+        if not local.exists():
+            raise BundleUnavailable(f"bundle path {local} does not exist")
+        contents = _with_provenance(load_contents(find_bundle_dir(local)), model_name, None, alias, None)
+        return LoadedBundle(contents, model_name, None, alias, None, str(local), "path")
+    tmp: Path | None = None
+    try:
+        loaded, bundle_dir, tmp = _load_remote(str(uri), tracking_uri, model_name)
+        if cache_dir is not None:
+            info = {"model_name": loaded.model_name, "version": loaded.version, "alias": loaded.alias,
+                    "run_id": loaded.run_id, "uri": str(uri)}
+            _write_cache(Path(cache_dir), bundle_dir, info)
+        return loaded
+    except Exception as exc:
+        if cache_dir is not None and (Path(cache_dir) / CACHE_CURRENT / CACHE_INFO).is_file():
+            log.warning("cannot load %s (%s); serving the cached bundle from %s", uri, exc, cache_dir)
+            return load_cached(cache_dir)
+        raise BundleUnavailable(f"cannot load forecast bundle {uri}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""FastAPI app factory: the forecast API over the champion bundle.
+
+Add a resource by writing ``service/routers/<name>.py`` with a ``router`` and one ``include`` line below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.http import require_reader
+from service.lifecycle import BundleSource, LoaderSource, ModelHolder
+from service.metrics import BodyLimitMiddleware, MetricsMiddleware, Registry
+from service.routers import forecasts, health, models, series
+from service.settings import ApiSettings
+
+log = logging.getLogger("service")
+
+DESCRIPTION = """Forecasts for Midlands investment series from the champion model bundle.
+
+Every forecast carries provenance: model name, version and alias, run id, data vintage, the series'
+sources and the method chosen. Responses carry an `ETag` tied to the model version (send it back in
+`If-None-Match` for a 304) and `Cache-Control`. Admin routes need an `X-API-Key` admin key.
+"""
+TAGS = [
+    {"name": "forecasts", "description": "Point forecasts, quantiles and intervals with provenance."},
+    {"name": "series", "description": "The series catalogue and observed history."},
+    {"name": "models", "description": "The model served; admin reload."},
+    {"name": "operations", "description": "Health and Prometheus metrics."},
+]
+
+
+def create_app(settings: ApiSettings | None = None, source: BundleSource | None = None) -> FastAPI:
+    """Build the app; the model loads in the lifespan (never failing start-up: /health explains)."""
+    settings = settings or ApiSettings()
+    holder = ModelHolder(source or LoaderSource(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(holder.try_load)
+        log.info(
+            "forecast API started: %s",
+            holder.reason or f"serving {holder.model.key if holder.model else None}",
+        )
+        yield
+
+    app = FastAPI(
+        title="Midlands investment forecasts API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.state.metrics = Registry()
+
+    reader = [Depends(require_reader)] if settings.api_keys else []
+    app.include_router(health.router)
+    app.include_router(models.router, dependencies=reader)
+    app.include_router(series.router, dependencies=reader)
+    app.include_router(forecasts.router, dependencies=reader)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "If-None-Match", "Content-Type"],
+            expose_headers=["ETag"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, registry=app.state.metrics)
+    return app

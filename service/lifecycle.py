@@ -1,0 +1,169 @@
+"""Model lifecycle: where bundles come from, and the holder that swaps them atomically.
+
+Why a ``BundleSource`` protocol: the app only needs ``load() -> ServedModel``; the registry (with its
+degraded-mode cache), a local folder and in-memory test bundles are interchangeable behind it.
+Why one attribute: readers take ``holder.model`` once per request and keep that reference, so a reload
+(build aside, then assign) can never show a half-loaded model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from models.bundle.contents import BundleContents
+from service.served import ServedModel, build_served
+from service.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+Status = Literal["ok", "degraded", "unavailable"]
+
+
+class BundleSource(Protocol):
+    def load(self) -> ServedModel: ...
+
+
+def _warehouse_vintage(path: Path | None) -> str | None:
+    """Latest warehouse vintage, to flag a model trained on older data (best effort, read-only)."""
+    if path is None or not path.exists():
+        return None
+    try:
+        from forecasting.warehouse.store import Warehouse
+
+        with Warehouse(path, read_only=True) as wh:
+            return wh.latest_vintage()
+    except Exception as exc:  # a locked or foreign file must not stop serving
+        log.info("warehouse %s not readable for the staleness check: %s", path, exc)
+        return None
+
+
+class _CaptureWarning(logging.Handler):
+    """Keeps the loader's 'serving the cached bundle' warning: the reason degraded mode reports."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@dataclass
+class LoaderSource:
+    """The registry alias (default) or a local bundle folder, via ``models.bundle.loader.load_bundle``."""
+
+    settings: ApiSettings
+    last_reason: str | None = None
+
+    def load(self) -> ServedModel:
+        from models.bundle import loader
+
+        s = self.settings
+        capture = _CaptureWarning()
+        loader.log.addHandler(capture)
+        try:
+            if s.bundle_path is not None:
+                lb = loader.load_bundle(
+                    s.bundle_path, model_name=s.resolved_model_name(), alias=s.model_alias
+                )
+            else:
+                lb = loader.load_bundle(
+                    model_name=s.resolved_model_name(),
+                    alias=s.model_alias,
+                    tracking_uri=s.resolved_tracking_uri(),
+                    cache_dir=s.resolved_cache_dir(),
+                )
+        finally:
+            loader.log.removeHandler(capture)
+        self.last_reason = capture.messages[-1] if lb.source == "cache" and capture.messages else None
+        return build_served(
+            lb.contents,
+            name=lb.model_name,
+            version=lb.version,
+            alias=lb.alias,
+            run_id=lb.run_id,
+            uri=lb.uri,
+            origin=lb.source,
+            warehouse_vintage=_warehouse_vintage(s.resolved_warehouse()),
+        )
+
+
+@dataclass
+class StaticSource:
+    """An in-memory bundle (tests, notebooks); ``version`` may be bumped between loads."""
+
+    contents: BundleContents
+    name: str = "investment-forecaster"
+    version: str | None = "1"
+    alias: str | None = "champion"
+    last_reason: str | None = None
+
+    def load(self) -> ServedModel:
+        return build_served(
+            self.contents,
+            name=self.name,
+            version=self.version,
+            alias=self.alias,
+            run_id=None,
+            uri="memory",
+            origin="static",
+        )
+
+
+class ModelHolder:
+    """The current model plus health; ``reload`` is serialised, reads are lock-free."""
+
+    def __init__(self, source: BundleSource) -> None:
+        self.source = source
+        self.model: ServedModel | None = None
+        self.status: Status = "unavailable"
+        self.reason: str | None = "not loaded yet"
+        self.last_error: str | None = None
+        self.started = time.time()
+        self._lock = threading.Lock()
+
+    def load(self) -> ServedModel:
+        """Load from the source and swap it in; on failure keep serving what we have and re-raise."""
+        with self._lock:
+            try:
+                new = self.source.load()
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                if self.model is None:
+                    self.status, self.reason = "unavailable", f"no model loaded: {self.last_error}"
+                log.warning("model load failed: %s", self.last_error)
+                raise
+            self.model = new  # the atomic swap
+            cached_reason = getattr(self.source, "last_reason", None)
+            if new.origin == "cache":
+                self.status = "degraded"
+                self.reason = (
+                    f"registry unreachable, serving the cached bundle: {cached_reason or 'see logs'}"
+                )
+            else:
+                self.status, self.reason, self.last_error = "ok", None, None
+            return new
+
+    def try_load(self) -> None:
+        """Start-up: never raise, so the app starts and /health explains."""
+        with contextlib.suppress(Exception):
+            self.load()
+
+    def health(self) -> dict[str, Any]:
+        m = self.model
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "last_error": self.last_error,
+            "model_loaded": m is not None,
+            "model_name": m.name if m else None,
+            "model_version": m.version if m else None,
+            "data_vintage": m.data_vintage if m else None,
+            "series": len(m.series) if m else 0,
+            "uptime_seconds": round(time.time() - self.started, 1),
+        }

@@ -1,0 +1,285 @@
+"""Forecasts: one series (hot path), a batch for the scorecard pipeline, and a filtered table (JSON/CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from service.http import (
+    check_horizon,
+    conditional,
+    current_model,
+    field_error,
+    not_found,
+    parse_quantiles,
+    suggestions,
+)
+from service.routers.series import (
+    ERRORS,
+    Cluster,
+    Frequency,
+    Geography,
+    Level,
+    Limit,
+    Measure,
+    Offset,
+    SeriesId,
+    check_limit,
+    filter_catalogue,
+    filter_params,
+)
+from service.schemas import BatchRequest, BatchResponse, ForecastTable, Message, NotFound, SeriesForecast
+from service.served import SeriesEntry, ServedModel, dumps, interval_levels, qkey
+
+router = APIRouter(prefix="/v1", tags=["forecasts"])
+
+Horizon = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=1000,
+        description="Steps ahead; default all stored (422 beyond).",
+        openapi_examples={"three": {"value": 3}},
+    ),
+]
+Quantiles = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Comma-separated stored quantiles.",
+        openapi_examples={"80% interval": {"value": "0.1,0.5,0.9"}},
+    ),
+]
+NOT_FOUND = {404: {"model": NotFound, "description": "Unknown series; close matches suggested."}}
+
+
+def model_ref(m: ServedModel) -> dict[str, Any]:
+    p = m.provenance()
+    return {
+        k: p[k]
+        for k in (
+            "model_name",
+            "model_version",
+            "model_alias",
+            "run_id",
+            "data_vintage",
+            "trained_at",
+            "served_from",
+        )
+    }
+
+
+@router.get(
+    "/forecasts/{series_id}",
+    response_model=SeriesForecast,
+    summary="Forecast for one series",
+    responses={**NOT_FOUND, **ERRORS},
+)
+async def forecast(
+    request: Request, series_id: SeriesId, horizon: Horizon = None, quantiles: Quantiles = None
+) -> Response:
+    """Periods, mean, quantiles and central intervals, the method chosen, with provenance (model name and
+    version, data vintage, sources). Without parameters this is a precomputed body."""
+    m = current_model(request)
+    entry = m.series.get(series_id)
+    if entry is None:
+        raise not_found(series_id, m)
+    if horizon is None and quantiles is None:
+        return conditional(request, m, lambda: entry.forecast_json)
+    h = check_horizon(horizon, entry.max_horizon, ["query", "horizon"], series_id)
+    qs = parse_quantiles(quantiles, m, ["query", "quantiles"])
+    return conditional(request, m, lambda: dumps(m.forecast_dict(entry, h, qs)))
+
+
+@router.post(
+    "/forecasts:batch",
+    response_model=BatchResponse,
+    summary="Forecasts for many series (scorecard pipeline)",
+    responses={
+        413: {"model": Message, "description": "More ids than max_batch, or body too large."},
+        **NOT_FOUND,
+        **ERRORS,
+    },
+)
+def batch(request: Request, body: BatchRequest) -> Response:
+    """Up to `max_batch` (1,000) series per call, answered in the order given (duplicates once). Unknown ids
+    give 404 with suggestions unless `ignore_unknown` is set."""
+    cap = request.app.state.settings.max_batch
+    if len(body.series_ids) > cap:
+        raise HTTPException(
+            413, detail=f"{len(body.series_ids)} series ids in one call; the maximum is {cap}"
+        )
+    m = current_model(request)
+    ids = list(dict.fromkeys(body.series_ids))
+    entries = [m.series.get(s) for s in ids]
+    unknown = [s for s, e in zip(ids, entries, strict=True) if e is None]
+    unknown_out = [
+        {"series_id": s[:300], "suggestions": suggestions(s, m) if i < 20 else []}
+        for i, s in enumerate(unknown)
+    ]
+    if unknown and not body.ignore_unknown:
+        raise HTTPException(404, detail={"message": f"{len(unknown)} unknown series", "unknown": unknown_out})
+    found = [e for e in entries if e is not None]
+    parts = _bodies(m, found, body.horizon, body.quantiles)
+    head = b'{"model":' + dumps(model_ref(m)) + b',"count":' + str(len(found)).encode() + b',"forecasts":['
+    out = head + b",".join(parts) + b'],"unknown":' + dumps(unknown_out) + b"}"
+    return conditional(request, m, lambda: out, extra=body.model_dump_json().encode(), check=False)
+
+
+def _bodies(
+    m: ServedModel, entries: Sequence[SeriesEntry], horizon: int | None, quantiles: Sequence[float] | None
+) -> list[bytes]:
+    if horizon is None and quantiles is None:
+        return [e.forecast_json for e in entries]
+    qs = parse_quantiles(quantiles, m, ["body", "quantiles"])
+    if horizon is not None and entries:
+        limit = min(entries, key=lambda e: e.max_horizon)
+        check_horizon(horizon, limit.max_horizon, ["body", "horizon"], f"series {limit.series_id}")
+    return [dumps(m.forecast_dict(e, horizon or e.max_horizon, qs)) for e in entries]
+
+
+def table_rows(
+    m: ServedModel, entries: Sequence[SeriesEntry], horizon: int | None, qs: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Flat series x step rows with q<p> and lo<L>/hi<L> columns and provenance."""
+    levels = interval_levels(qs)
+    rows = []
+    for e in entries:
+        if horizon is not None and horizon > e.max_horizon:
+            raise field_error(
+                ["query", "horizon"],
+                f"horizon {horizon} is beyond the maximum {e.max_horizon} stored for {e.series_id}",
+            )
+        info = e.info
+        for s in e.steps[: horizon or e.max_horizon]:
+            row: dict[str, Any] = {
+                k: info.get(k)
+                for k in (
+                    "series_id",
+                    "measure",
+                    "geography",
+                    "geography_name",
+                    "geography_level",
+                    "cluster",
+                    "frequency",
+                    "unit",
+                )
+            }
+            row |= {
+                "step": s["step"],
+                "period": s["period"],
+                "period_start": s["period_start"],
+                "mean": s["mean"],
+            }
+            row |= {qkey(q): s[qkey(q)] for q in qs}
+            for lv in levels:
+                a = round((1 - lv / 100) / 2, 6)
+                row[f"lo{lv}"], row[f"hi{lv}"] = s[qkey(a)], s[qkey(round(1 - a, 6))]
+            row |= {
+                "method": e.method,
+                "fallback": e.fallback or "",
+                "reconciled": e.reconciled,
+                "model_name": m.name,
+                "model_version": m.version,
+                "model_alias": m.alias,
+                "data_vintage": m.data_vintage,
+                "sources": ",".join(e.sources),
+            }
+            rows.append(row)
+    return rows
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@router.get(
+    "/forecasts",
+    response_model=ForecastTable,
+    summary="Forecast table (filtered; JSON or CSV)",
+    responses={
+        200: {
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "series_id,measure,geography,step,period,mean,q0.1,q0.9,lo80,hi80,method,model_name,model_version,data_vintage,sources\n",
+                }
+            },
+            "description": "JSON, or CSV with `Accept: text/csv` (or `format=csv`).",
+        },
+        **ERRORS,
+    },
+)
+def table(
+    request: Request,
+    measure: Measure = None,
+    geography: Geography = None,
+    level: Level = None,
+    cluster: Cluster = None,
+    frequency: Frequency = None,
+    horizon: Horizon = None,
+    quantiles: Quantiles = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="Overrides the Accept header.")
+    ] = None,
+) -> Response:
+    """One row per series and step for the series matching the filters (`level` = geography level);
+    pages are of series (`limit`, `offset`)."""
+    m = current_model(request)
+    check_limit(request, limit)
+    qs = parse_quantiles(quantiles, m, ["query", "quantiles"])
+    want_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    selected = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))
+    page = [m.series[r["series_id"]] for r in selected[offset : offset + limit]]
+    rows = table_rows(m, page, horizon, qs)
+
+    def body() -> bytes:
+        if want_csv:
+            cols = (
+                list(rows[0])
+                if rows
+                else [
+                    "series_id",
+                    "step",
+                    "period",
+                    "mean",
+                    "method",
+                    "model_name",
+                    "model_version",
+                    "data_vintage",
+                    "sources",
+                ]
+            )
+            return to_csv(rows, cols)
+        nxt = offset + limit if offset + limit < len(selected) else None
+        return dumps(
+            {
+                "model": model_ref(m),
+                "total_series": len(selected),
+                "limit": limit,
+                "offset": offset,
+                "next_offset": nxt,
+                "rows": rows,
+            }
+        )
+
+    resp = conditional(
+        request,
+        m,
+        body,
+        media_type="text/csv" if want_csv else "application/json",
+        extra=b"csv" if want_csv else b"json",
+    )
+    resp.headers["Vary"] = "Accept"
+    return resp

@@ -1,0 +1,292 @@
+"""The immutable in-memory model the API serves, precomputed once per load.
+
+Why precompute: every read endpoint is then a dict lookup plus pre-serialised bytes (the default single
+forecast and history bodies) or a cheap slice of JSON-ready dicts, so request latency does not depend on
+pandas. A reload builds a new ``ServedModel`` off to the side and swaps one reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from models.base import QUANTILE_GRID
+from models.bundle.contents import BundleContents
+
+HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
+ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
+CATALOGUE_FIELDS = (
+    "series_id",
+    "measure",
+    "geography",
+    "geography_name",
+    "geography_level",
+    "cluster",
+    "frequency",
+    "unit",
+    "aggregation",
+    "non_negative",
+    "start",
+    "end",
+    "n",
+    "source",
+    "is_synthetic",
+    "data_vintage",
+)
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes (NaN must already be None)."""
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
+
+
+def jsonable(v: Any) -> Any:
+    """Scalars from pandas/numpy -> JSON values; NaN/NaT -> None; timestamps -> ISO date."""
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp | datetime):
+        return None if pd.isna(v) else v.date().isoformat() if _is_midnight(v) else v.isoformat()
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    return v
+
+
+def _is_midnight(t: datetime) -> bool:
+    return t.hour == 0 and t.minute == 0 and t.second == 0 and t.microsecond == 0
+
+
+def qkey(q: float) -> str:
+    """0.025 -> 'q0.025' (the stored column name and the JSON key)."""
+    return f"q{float(q):g}"
+
+
+def interval_levels(quantiles: Sequence[float]) -> list[int]:
+    """Central interval levels whose two quantiles are both present (0.1 & 0.9 -> 80)."""
+    qs = {round(q, 6) for q in quantiles}
+    return sorted(round((1 - 2 * q) * 100) for q in qs if q < 0.5 and round(1 - q, 6) in qs)
+
+
+@dataclass(frozen=True)
+class SeriesEntry:
+    """One series: catalogue info, stored forecast steps, history and its pre-serialised default bodies."""
+
+    series_id: str
+    info: Mapping[str, Any]
+    sources: tuple[str, ...]
+    steps: tuple[Mapping[str, Any], ...]  # step, period, period_start, mean, q<p>...
+    method: str
+    fallback: str | None
+    reconciled: bool
+    accuracy: Mapping[str, Any]
+    forecast_json: bytes
+    history_json: bytes
+
+    @property
+    def max_horizon(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    name: str
+    version: str | None
+    alias: str | None
+    run_id: str | None
+    uri: str
+    origin: str  # registry | cache | path | run | static
+    data_vintage: str | None
+    trained_at: str | None
+    experiment: str | None
+    quantiles: tuple[float, ...]
+    headline_metrics: Mapping[str, float | None]
+    level_metrics: tuple[Mapping[str, Any], ...]
+    catalogue: tuple[Mapping[str, Any], ...]
+    series: Mapping[str, SeriesEntry]
+    loaded_at: str
+    key: str  # changes with every model version/content: the ETag base
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    warehouse_vintage: str | None = None
+
+    def provenance(self, entry: SeriesEntry | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model_name": self.name,
+            "model_version": self.version,
+            "model_alias": self.alias,
+            "run_id": self.run_id,
+            "data_vintage": self.data_vintage,
+            "trained_at": self.trained_at,
+            "served_from": self.origin,
+        }
+        if entry is not None:
+            out |= {
+                "sources": list(entry.sources),
+                "method": entry.method,
+                "is_synthetic": bool(entry.info.get("is_synthetic") or False),
+            }
+        return out
+
+    def forecast_dict(self, entry: SeriesEntry, horizon: int, quantiles: Sequence[float]) -> dict[str, Any]:
+        """The forecast body for ``entry`` cut to ``horizon`` steps and the given stored quantiles."""
+        keys = [qkey(q) for q in quantiles]
+        levels = interval_levels(quantiles)
+        pairs = [
+            (lv, qkey(round((1 - lv / 100) / 2, 6)), qkey(round(1 - (1 - lv / 100) / 2, 6))) for lv in levels
+        ]
+        points = []
+        for s in entry.steps[:horizon]:
+            points.append(
+                {
+                    "step": s["step"],
+                    "period": s["period"],
+                    "period_start": s["period_start"],
+                    "mean": s["mean"],
+                    "quantiles": {k: s[k] for k in keys},
+                    "intervals": [{"level": lv, "lower": s[lo], "upper": s[hi]} for lv, lo, hi in pairs],
+                }
+            )
+        info = entry.info
+        return {
+            "series_id": entry.series_id,
+            **{
+                k: info.get(k)
+                for k in (
+                    "measure",
+                    "geography",
+                    "geography_name",
+                    "geography_level",
+                    "cluster",
+                    "frequency",
+                    "unit",
+                )
+            },
+            "method": entry.method,
+            "fallback": entry.fallback,
+            "reconciled": entry.reconciled,
+            "horizon": len(points),
+            "max_horizon": entry.max_horizon,
+            "quantiles": [float(q) for q in quantiles],
+            "interval_levels": levels,
+            "points": points,
+            "accuracy": dict(entry.accuracy),
+            "provenance": self.provenance(entry),
+        }
+
+
+def _split_sources(value: Any) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    return tuple(dict.fromkeys(s.strip() for s in str(value).split(",") if s.strip()))
+
+
+def _records(df: pd.DataFrame, cols: Sequence[str]) -> list[dict[str, Any]]:
+    present = [c for c in cols if c in df.columns]
+    rows = df.loc[:, present].to_dict("records")
+    return [{c: jsonable(r.get(c)) for c in cols} for r in rows]
+
+
+def _headline(metrics: pd.DataFrame) -> dict[str, float | None]:
+    out: dict[str, float | None] = {"n_series": float(len(metrics))}
+    for m in HEADLINE:
+        if m in metrics.columns:
+            out[m] = jsonable(pd.to_numeric(metrics[m], errors="coerce").mean())
+    return out
+
+
+def build_served(
+    contents: BundleContents,
+    *,
+    name: str | None,
+    version: str | None,
+    alias: str | None,
+    run_id: str | None,
+    uri: str,
+    origin: str,
+    warehouse_vintage: str | None = None,
+) -> ServedModel:
+    """Precompute everything the endpoints need from a bundle's tables."""
+    md = contents.metadata or {}
+    name = name or md.get("model_name") or "investment-forecaster"
+    fc = contents.forecasts
+    quantiles = tuple(q for q in QUANTILE_GRID if qkey(q) in fc.columns)
+    catalogue = [r for r in _records(contents.catalogue, CATALOGUE_FIELDS)]
+    step_cols = ["series_id", "step", "period", "period_start", "mean", *[qkey(q) for q in quantiles]]
+    fc_sorted = fc.sort_values(["series_id", "step"], kind="stable")
+    steps_by: dict[str, list[dict[str, Any]]] = {}
+    for r in _records(fc_sorted, step_cols):
+        steps_by.setdefault(r.pop("series_id"), []).append(r)
+    tail = fc_sorted.drop_duplicates("series_id").set_index("series_id")
+    hist_cols = ["series_id", "period", "period_start", "value", "source", "vintage"]
+    hist_by: dict[str, list[dict[str, Any]]] = {}
+    hist = contents.history.sort_values(["series_id", "period_start"], kind="stable")
+    for r in _records(hist, hist_cols):
+        hist_by.setdefault(r.pop("series_id"), []).append(r)
+    acc_cols = [c for c in ("series_id", *ACCURACY) if c in contents.metrics.columns]
+    acc_by = (
+        {r.pop("series_id"): r for r in _records(contents.metrics, acc_cols)}
+        if "series_id" in acc_cols
+        else {}
+    )
+
+    digest = hashlib.blake2b(digest_size=6)
+    digest.update(f"{name}|{version}|{run_id}|{md.get('trained_at')}|{len(fc)}".encode())
+    key = f"{name}-v{version or 'local'}-{digest.hexdigest()}"
+    model = ServedModel(
+        name=name,
+        version=version,
+        alias=alias,
+        run_id=run_id,
+        uri=uri,
+        origin=origin,
+        data_vintage=md.get("data_vintage"),
+        trained_at=md.get("trained_at"),
+        experiment=md.get("experiment"),
+        quantiles=quantiles,
+        headline_metrics=MappingProxyType(_headline(contents.metrics)),
+        level_metrics=tuple(_records(contents.level_metrics, list(contents.level_metrics.columns))),
+        catalogue=tuple(catalogue),
+        series=MappingProxyType({}),
+        loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        key=key,
+        metadata=MappingProxyType(
+            {k: md.get(k) for k in ("max_horizon", "reconciliation", "seed", "git_commit")}
+        ),
+        warehouse_vintage=warehouse_vintage,
+    )
+    series: dict[str, SeriesEntry] = {}
+    for info in catalogue:
+        sid = info["series_id"]
+        steps = steps_by.get(sid, [])
+        row = tail.loc[sid] if sid in tail.index else None
+        fallback = None if row is None else (jsonable(row.get("fallback")) or None)
+        entry = SeriesEntry(
+            series_id=sid,
+            info=MappingProxyType(info),
+            sources=_split_sources(info.get("source")),
+            steps=tuple(MappingProxyType(s) for s in steps),
+            method="" if row is None else str(jsonable(row.get("method")) or ""),
+            fallback=fallback,
+            reconciled=bool(row is not None and jsonable(row.get("reconciled"))),
+            accuracy=MappingProxyType(acc_by.get(sid, {})),
+            forecast_json=b"",
+            history_json=b"",
+        )
+        body = dumps(model.forecast_dict(entry, entry.max_horizon, quantiles))
+        history = {
+            "series_id": sid,
+            "frequency": info.get("frequency"),
+            "unit": info.get("unit"),
+            "observations": hist_by.get(sid, []),
+            "provenance": model.provenance(entry),
+        }
+        series[sid] = replace(entry, forecast_json=body, history_json=dumps(history))
+    return replace(model, series=MappingProxyType(series))

@@ -1,0 +1,65 @@
+"""Typed API settings (``INVEST_API_*`` env vars).
+
+Why separate from ``forecasting.settings``: the API has its own knobs (keys, limits, CORS) and is often
+deployed apart from training; shared things (tracking URI, model name, data dir) default to the
+project settings so one environment configures both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from forecasting.settings import get_settings
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INVEST_API_", extra="ignore")
+
+    tracking_uri: str | None = Field(default=None, description="MLflow tracking URI; default: the project's.")
+    model_name: str | None = Field(default=None, description="Registered model; default: the project's.")
+    model_alias: str = Field(default="champion", description="Alias served (and reloaded).")
+    bundle_path: Path | None = Field(
+        default=None, description="Serve this local bundle folder instead of the registry (offline use)."
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where the last loaded bundle is kept for degraded mode; default <data_dir>/api_cache.",
+    )
+    warehouse_path: Path | None = Field(
+        default=None,
+        description="DuckDB warehouse, read at load to flag a stale model; default: the project's.",
+    )
+    api_keys: CsvList = Field(
+        default_factory=list, description="Keys for /v1 reads (comma-separated); empty = open."
+    )
+    admin_api_keys: CsvList = Field(default_factory=list, description="Keys for admin routes (reload).")
+    cors_origins: CsvList = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
+    max_batch: int = Field(default=1000, ge=1, description="Series ids per batch call (more -> 413).")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Request body limit (more -> 413).")
+    max_page_size: int = Field(default=1000, ge=1)
+    cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+
+    @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [s.strip() for s in v.split(",") if s.strip()]
+        return v
+
+    def resolved_model_name(self) -> str:
+        return self.model_name or get_settings().model_name
+
+    def resolved_tracking_uri(self) -> str:
+        return self.tracking_uri or get_settings().mlflow_uri
+
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir or get_settings().data_dir / "api_cache"
+
+    def resolved_warehouse(self) -> Path:
+        return self.warehouse_path or get_settings().warehouse
