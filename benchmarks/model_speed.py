@@ -67,7 +67,11 @@ def main() -> None:
     names = [n for n in sorted(registry()) if not n.startswith("_")]
     if args.families:
         names = [n for n in names if n in args.families.split(",")]
-    print(f"{'family':18s}" + "".join(f"{s:>14s}" for s in SHAPES) + "   peer (statsforecast) ms, ratio ours/peer")
+    print(
+        f"{'family':18s}"
+        + "".join(f"{s:>14s}" for s in SHAPES)
+        + "   peer (statsforecast) ms, ratio ours/peer"
+    )
     for name in names:
         cells, peer_cells = [], []
         for n, m, h in SHAPES.values():

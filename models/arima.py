@@ -180,7 +180,9 @@ def search(
     return best, fit.params[best]
 
 
-def final_results(y: np.ndarray, X: np.ndarray | None, spec: Spec, params: np.ndarray, cov: bool = False) -> Any:
+def final_results(
+    y: np.ndarray, X: np.ndarray | None, spec: Spec, params: np.ndarray, cov: bool = False
+) -> Any:
     """One filter pass of the full state space form with the searched parameters (no optimisation)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -188,7 +190,9 @@ def final_results(y: np.ndarray, X: np.ndarray | None, spec: Spec, params: np.nd
         return model.filter(np.asarray(params, dtype=float), cov_type="approx" if cov else "none")
 
 
-def arima_quantiles(res: Any, h: int, X: np.ndarray | None, quantiles: list[float]) -> tuple[np.ndarray, np.ndarray, dict]:
+def arima_quantiles(
+    res: Any, h: int, X: np.ndarray | None, quantiles: list[float]
+) -> tuple[np.ndarray, np.ndarray, dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fc = res.get_forecast(h, exog=X)

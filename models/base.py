@@ -113,7 +113,9 @@ class Forecaster(ABC):
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, season_length: int = 1, seed: int = 0, non_negative: bool = False, **params: Any) -> None:
+    def __init__(
+        self, season_length: int = 1, seed: int = 0, non_negative: bool = False, **params: Any
+    ) -> None:
         self.season_length = int(season_length)
         self.seed = int(seed)
         self.non_negative = bool(non_negative)
@@ -137,7 +139,9 @@ class Forecaster(ABC):
         self.fallback_ = None
         need = max(1, self.capabilities.min_length)
         if y.size < need:
-            self.fallback_ = f"{self.name} needs at least {need} observations, got {y.size}; used the robust fallback"
+            self.fallback_ = (
+                f"{self.name} needs at least {need} observations, got {y.size}; used the robust fallback"
+            )
             return self
         try:
             with single_thread_blas():
@@ -187,7 +191,7 @@ class Forecaster(ABC):
     @abstractmethod
     def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast: ...
 
-    def _validate(self, y: np.ndarray, X: np.ndarray | None) -> None:
+    def _validate(self, y: np.ndarray, X: np.ndarray | None) -> None:  # noqa: B027 (optional hook)
         """Family-specific input checks that must raise ModelError rather than fall back."""
 
     def get_state(self) -> dict[str, Any]:
@@ -240,7 +244,9 @@ class Forecaster(ABC):
         if X.ndim != 2 or X.shape[0] != n:
             raise ModelError(f"{self.name}: X in {where} has shape {X.shape}, expected ({n}, k)")
         if where == "predict" and self.X_ is not None and X.shape[1] != self.X_.shape[1]:
-            raise ModelError(f"{self.name}: X in predict has {X.shape[1]} columns, fit had {self.X_.shape[1]}")
+            raise ModelError(
+                f"{self.name}: X in predict has {X.shape[1]} columns, fit had {self.X_.shape[1]}"
+            )
         if not np.all(np.isfinite(X)):
             raise ModelError(f"{self.name}: X in {where} contains NaN or inf")
         return X
@@ -258,7 +264,11 @@ class Forecaster(ABC):
 
     def _finalise(self, fc: Forecast, qs: list[float]) -> Forecast:
         mean = np.asarray(fc.mean, dtype=float)
-        qarr = np.vstack([np.asarray(fc.quantiles[q], dtype=float) for q in qs]) if qs else np.empty((0, mean.size))
+        qarr = (
+            np.vstack([np.asarray(fc.quantiles[q], dtype=float) for q in qs])
+            if qs
+            else np.empty((0, mean.size))
+        )
         if qs:
             qarr = np.sort(qarr, axis=0)  # monotone in probability
         if self.non_negative:
@@ -269,7 +279,9 @@ class Forecaster(ABC):
         return fc
 
 
-def gaussian_quantiles(mean: np.ndarray, sd: np.ndarray, quantiles: Sequence[float]) -> dict[float, np.ndarray]:
+def gaussian_quantiles(
+    mean: np.ndarray, sd: np.ndarray, quantiles: Sequence[float]
+) -> dict[float, np.ndarray]:
     z = {q: stats.norm.ppf(q) for q in quantiles}
     return {q: mean + z[q] * sd for q in quantiles}
 

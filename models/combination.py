@@ -22,7 +22,9 @@ class Combination(Forecaster):
     name = "combo"
     capabilities = Capabilities(min_length=1, seasonal=True, stochastic=True)
 
-    def __init__(self, season_length: int = 1, seed: int = 0, non_negative: bool = False, **params: Any) -> None:
+    def __init__(
+        self, season_length: int = 1, seed: int = 0, non_negative: bool = False, **params: Any
+    ) -> None:
         params.setdefault("members", ["ets", "theta"])
         params.setdefault("how", "mean")
         members = list(params["members"])
@@ -51,7 +53,9 @@ class Combination(Forecaster):
         agg = np.mean if self.params["how"] == "mean" else np.median
         mean = agg(np.vstack([f.mean for f in fcs]), axis=0)
         qs = {q: agg(np.vstack([f.quantiles[q] for f in fcs]), axis=0) for q in quantiles}
-        reasons = [f"{name}: {f.fallback}" for name, f in zip(self.params["members"], fcs, strict=True) if f.fallback]
+        reasons = [
+            f"{name}: {f.fallback}" for name, f in zip(self.params["members"], fcs, strict=True) if f.fallback
+        ]
         fallback = "; ".join(reasons) if len(reasons) == len(fcs) else None
         return Forecast(mean, qs, method=self.label, fallback=fallback)
 

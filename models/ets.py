@@ -128,7 +128,9 @@ class ETS(Forecaster):
             rng = np.random.default_rng(self.seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                paths = np.asarray(res.simulate(h, anchor="end", repetitions=reps, rng=rng), dtype=float).reshape(h, reps)
+                paths = np.asarray(
+                    res.simulate(h, anchor="end", repetitions=reps, rng=rng), dtype=float
+                ).reshape(h, reps)
             qs = {q: row for q, row in zip(quantiles, np.quantile(paths, quantiles, axis=1), strict=True)}
         return Forecast(mean, qs, method=f"ets({res.model.short_name})")
 

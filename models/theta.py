@@ -16,7 +16,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
 from models.base import Capabilities, Forecast, Forecaster, gaussian_quantiles, register
 
@@ -60,8 +59,7 @@ class Theta(Forecaster):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mean = np.asarray(self.res_.forecast(h, theta=theta), dtype=float)
-            pi = np.asarray(self.res_.prediction_intervals(h, theta=theta, alpha=0.2), dtype=float)
-        sd = (pi[:, 1] - pi[:, 0]) / (2 * stats.norm.ppf(0.9))
+        sd = theta_sd(self.res_, h)
         if self.mul_:
             sd = sd * self._season(self.res_, self.y_.size + np.arange(h))
         return Forecast(mean, gaussian_quantiles(mean, sd, quantiles), method="theta")
@@ -75,3 +73,10 @@ def _one_step_mse(y: np.ndarray, alpha: float, drift: float) -> float:
         sse += error * error
         level = level + drift + alpha * error
     return sse / max(y.size - 1, 1)
+
+
+def theta_sd(res, h: int) -> np.ndarray:
+    """The spread behind statsmodels' ``ThetaResults.prediction_intervals`` (same formula), without the
+    second forecast call and pandas frame it builds; a test pins the two together."""
+    alpha = float(res.params["alpha"])
+    return np.sqrt((1 + np.arange(h) * (1 + (alpha - 1) ** 2)) * res.sigma2)

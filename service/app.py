@@ -62,10 +62,10 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.state.metrics = Registry()
 
     reader = [Depends(require_reader)] if settings.api_keys else []
-    app.include_router(health.router)
-    app.include_router(models.router, dependencies=reader)
+    app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest
     app.include_router(series.router, dependencies=reader)
-    app.include_router(forecasts.router, dependencies=reader)
+    app.include_router(models.router, dependencies=reader)
+    app.include_router(health.router)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -55,6 +55,7 @@ class Window:
     quantiles: dict[float, np.ndarray]
     actual: np.ndarray
     scale: float  # MASE scale of this window's training data
+    scale_sq: float = 1.0  # RMSSE scale (mean squared naive difference)
     fallback: str | None = None
 
     @property
@@ -86,6 +87,16 @@ class BacktestResult:
     @property
     def scales(self) -> np.ndarray:
         return np.array([w.scale for w in self.windows], dtype=float)
+
+    @property
+    def scales_sq(self) -> np.ndarray:
+        return np.array([w.scale_sq for w in self.windows], dtype=float)
+
+    def quantile_arrays(self) -> dict[float, np.ndarray]:
+        """Probability -> ``(n_windows, h)`` array of that quantile."""
+        if not self.windows:
+            return {}
+        return {q: np.vstack([w.quantiles[q] for w in self.windows]) for q in self.windows[0].quantiles}
 
     def frame(self) -> pd.DataFrame:
         """Long table: origin, step, actual, mean, q<p> columns, scale, method."""
@@ -144,6 +155,7 @@ def backtest(
                 quantiles={q: v[lag:] for q, v in fc.quantiles.items()},
                 actual=y[o : o + h].copy(),
                 scale=naive_scale(train, season_length),
+                scale_sq=naive_scale(train, season_length, power=2),
                 fallback=fc.fallback,
             )
         )

@@ -22,7 +22,6 @@ from forecasting.hierarchy.structure import Hierarchy
 
 Method = Literal["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]
 METHODS: tuple[str, ...] = ("bottom_up", "top_down", "ols", "wls_struct", "mint_shrink")
-_GLS = ("ols", "wls_struct", "mint_shrink")
 
 
 class ReconciliationWarning(UserWarning):
@@ -63,12 +62,17 @@ class Projection:
             raise ValueError("base forecasts contain NaN or inf")
         out = np.empty_like(y)
         with _one_blas_thread():
-            for b in self.blocks:
-                bottom = b.G @ y[b.rows]
-                if non_negative:
-                    bottom = _non_negative(bottom, b)
-                out[b.rows] = b.S @ bottom
+            for k, b in enumerate(self.blocks):
+                out[b.rows] = self.apply_block(k, y[b.rows], non_negative)
         return out[:, 0] if squeeze else out
+
+    def apply_block(self, k: int, base_rows: np.ndarray, non_negative: bool = False) -> np.ndarray:
+        """Reconcile one tree: ``base_rows`` is ``(len(blocks[k].rows), m)`` (rows in ``blocks[k].rows``)."""
+        b = self.blocks[k]
+        bottom = b.G @ base_rows
+        if non_negative:
+            bottom = _non_negative(bottom, b)
+        return b.S @ bottom
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager:

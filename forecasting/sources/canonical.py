@@ -1,11 +1,14 @@
 """The canonical observation frame every adapter returns, and shared parsing checks.
 
-Adapters turn a file into rows of ``CANONICAL_COLUMNS``:
+Adapters turn a file into rows of ``OUTPUT_COLUMNS`` (finish with ``finish_frame``):
 
 =========  ============================================================================
 measure    name registered in ``forecasting/reference/measures.toml``
-geography  canonical geography code (see ``forecasting/reference/geography.py``)
-cluster    ``"all"``, a cluster id, or an industry slice ``"sic07:<code>"``
+geography  the code as written in the file
+geo_system its code system (gss, itl2021, itl2025, nuts2016, iso3, name, canonical); the warehouse
+           maps it to the canonical code with ``forecasting.reference.geography.canonical_code``
+cluster    ``"all"``, a cluster id, or a slice: ``sic-<code>`` (industry), ``ind-<slug>`` (ONS FDI
+           industry group), ``partner-<slug>`` (ONS FDI partner area)
 frequency  ``"A"`` (annual), ``"Q"`` (quarterly) or ``"M"`` (monthly)
 period     ``pandas.Timestamp`` of the period start (annual 2015 -> 2015-01-01)
 value      float
@@ -17,6 +20,7 @@ The ingest step adds ``source``, ``release``, ``vintage`` and ``file_sha256``.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,11 +28,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.reference.measures import load_measures
 from forecasting.sources.errors import IngestError
 
-CANONICAL_COLUMNS: tuple[str, ...] = ("measure", "geography", "cluster", "frequency", "period", "value", "line")
 KEY_COLUMNS: tuple[str, ...] = ("measure", "geography", "cluster", "frequency", "period")
 FREQUENCIES = ("A", "Q", "M")
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "measure",
+    "geography",
+    "geo_system",
+    "cluster",
+    "frequency",
+    "period",
+    "value",
+    "line",
+)
+GEO_SYSTEMS = ("gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical")
+_CLUSTER = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def read_csv(path: Path, *, encoding: str = "utf-8-sig", **kwargs) -> pd.DataFrame:
@@ -83,16 +99,24 @@ def to_number(
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise IngestError(
-            path, "non-numeric value", line=int(np.asarray(lines)[i]), column=column, expected="a number",
+            path,
+            "non-numeric value",
+            line=int(np.asarray(lines)[i]),
+            column=column,
+            expected="a number",
             got=values.iloc[i],
         )
     if not allow_blank and blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])
-        raise IngestError(path, "blank value", line=int(np.asarray(lines)[i]), column=column, expected="a number")
+        raise IngestError(
+            path, "blank value", line=int(np.asarray(lines)[i]), column=column, expected="a number"
+        )
     bad_inf = ~np.isfinite(out.fillna(0.0))
     if bad_inf.any():
         i = int(np.flatnonzero(bad_inf.to_numpy())[0])
-        raise IngestError(path, "infinite value", line=int(np.asarray(lines)[i]), column=column, expected="a finite number")
+        raise IngestError(
+            path, "infinite value", line=int(np.asarray(lines)[i]), column=column, expected="a finite number"
+        )
     return out.astype(float)
 
 
@@ -112,7 +136,9 @@ def check_unique(df: pd.DataFrame, keys: Sequence[str], path: Path) -> None:
         )
 
 
-def check_non_negative(df: pd.DataFrame, path: Path, measures: Iterable[str], column_name: str = "value") -> None:
+def check_non_negative(
+    df: pd.DataFrame, path: Path, measures: Iterable[str], column_name: str = "value"
+) -> None:
     """Counts, stocks of jobs etc. cannot be negative."""
     mask = df["measure"].isin(list(measures)) & (df["value"] < 0)
     if mask.any():
@@ -127,16 +153,23 @@ def check_non_negative(df: pd.DataFrame, path: Path, measures: Iterable[str], co
         )
 
 
-def check_period_order(labels: Sequence[str], path: Path, *, what: str = "period columns", line: int = 1) -> None:
+def check_period_order(
+    labels: Sequence[str], path: Path, *, what: str = "period columns", line: int = 1
+) -> None:
     """Wide files must have strictly increasing period headers (a swapped column would shift a year)."""
     for a, b in zip(labels, labels[1:], strict=False):
         if str(b) <= str(a):
             raise IngestError(
-                path, f"{what} out of order: {b!r} after {a!r}", line=line, expected="strictly increasing periods"
+                path,
+                f"{what} out of order: {b!r} after {a!r}",
+                line=line,
+                expected="strictly increasing periods",
             )
 
 
-def check_series_order(df: pd.DataFrame, path: Path, by: Sequence[str] = ("measure", "geography", "cluster")) -> None:
+def check_series_order(
+    df: pd.DataFrame, path: Path, by: Sequence[str] = ("measure", "geography", "cluster")
+) -> None:
     """Time-series-layout files list each series oldest first; a row out of order is a sign of corruption."""
     for _, g in df.groupby(list(by), sort=False):
         p = g["period"].to_numpy()
@@ -160,13 +193,22 @@ def parse_year(text: str, path: Path, *, line: int, column: str) -> pd.Timestamp
     t = str(text).strip()
     if re.fullmatch(r"\d{4}", t):
         return pd.Timestamp(int(t), 1, 1)
-    raise IngestError(path, "unparseable year", line=line, column=column, expected="a year like 2019", got=text)
+    raise IngestError(
+        path, "unparseable year", line=line, column=column, expected="a year like 2019", got=text
+    )
 
 
 def parse_quarter(text: str, path: Path, *, line: int, column: str) -> pd.Timestamp:
     m = _Q.match(str(text).strip())
     if not m:
-        raise IngestError(path, "unparseable quarter", line=line, column=column, expected="a quarter like '2019 Q3'", got=text)
+        raise IngestError(
+            path,
+            "unparseable quarter",
+            line=line,
+            column=column,
+            expected="a quarter like '2019 Q3'",
+            got=text,
+        )
     return pd.Timestamp(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
 
 
@@ -175,7 +217,11 @@ def parse_iso_period(text: str, path: Path, *, line: int, column: str) -> tuple[
     m = _ISO.match(str(text).strip())
     if not m:
         raise IngestError(
-            path, "unparseable period", line=line, column=column, expected="an ISO 8601 period like 2015-01-01/P1Y",
+            path,
+            "unparseable period",
+            line=line,
+            column=column,
+            expected="an ISO 8601 period like 2015-01-01/P1Y",
             got=text,
         )
     freq = {"1Y": "A", "3M": "Q", "1M": "M"}[m.group(4)]
@@ -191,17 +237,6 @@ def period_label(period: pd.Timestamp, frequency: str) -> str:
     return f"{period.year}-{period.month:02d}"
 
 
-def canonical_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Select and type the canonical columns (adapters call this last)."""
-    out = rows.loc[:, list(CANONICAL_COLUMNS)].copy()
-    out["period"] = pd.to_datetime(out["period"])
-    out["value"] = out["value"].astype(float)
-    out["line"] = out["line"].astype(int)
-    for c in ("measure", "geography", "cluster", "frequency"):
-        out[c] = out[c].astype(str)
-    return out.dropna(subset=["value"]).reset_index(drop=True)
-
-
 def series_id(measure: str, geography: str, cluster: str, frequency: str) -> str:
     """Stable, URL-safe series identifier: ``measure.geography.cluster.frequency``."""
     return f"{measure}.{geography}.{cluster}.{frequency}"
@@ -212,3 +247,111 @@ def parse_series_id(sid: str) -> tuple[str, str, str, str]:
     if len(parts) != 4:
         raise ValueError(f"series id {sid!r}: expected measure.geography.cluster.frequency")
     return parts[0], parts[1], parts[2], parts[3]
+
+
+def with_column(exc: IngestError, column: str) -> IngestError:
+    """Re-issue a canonical-helper error with the source column it concerns (some helpers omit it)."""
+    return IngestError(
+        exc.file, exc.problem, line=exc.line, column=column, expected=exc.expected, got=exc.got
+    )
+
+
+def finish_frame(
+    rows: pd.DataFrame, path: Path, *, key_column: str, value_column: str | None = None
+) -> pd.DataFrame:
+    """Type the output columns, check keys and signs, drop blank/suppressed values.
+
+    ``key_column`` names the source column reported for a duplicate key (the one identifying the row);
+    the value column reported for a negative count is ``value_column`` or, for wide files, the per-row
+    ``value_column`` column of ``rows``.
+    """
+    out = rows.loc[:, list(OUTPUT_COLUMNS)].copy()
+    out["period"] = pd.to_datetime(out["period"])
+    out["value"] = out["value"].astype(float)
+    out["line"] = out["line"].astype(int)
+    for c in ("measure", "geography", "geo_system", "cluster", "frequency"):
+        out[c] = out[c].astype(str)
+    for col, ok in (
+        ("geo_system", out["geo_system"].isin(GEO_SYSTEMS)),
+        ("cluster", out["cluster"].str.match(_CLUSTER)),
+        ("frequency", out["frequency"].isin(("A", "Q", "M"))),
+    ):
+        if not ok.all():
+            row = out.loc[~ok].iloc[0]
+            raise IngestError(path, f"invalid {col}", line=int(row["line"]), column=col, got=row[col])
+    try:
+        check_unique(out, KEY_COLUMNS, path)
+    except IngestError as exc:
+        raise with_column(exc, key_column) from exc
+    registry = load_measures()
+    non_negative = [m for m in out["measure"].unique() if m in registry and registry[m].non_negative]
+    negative = (out["measure"].isin(non_negative) & (out["value"] < 0)).to_numpy()
+    if negative.any():
+        column = value_column or str(rows["value_column"].to_numpy()[np.flatnonzero(negative)[0]])
+        check_non_negative(out, path, non_negative, column_name=column)
+    return out.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def check_order(
+    labels: list[str], path: Path, *, what: str, line: int, columns: list[str] | None = None
+) -> None:
+    """``canonical.check_period_order`` plus the offending column (``columns[i]`` names ``labels[i]``)."""
+    try:
+        check_period_order(labels, path, what=what, line=line)
+    except IngestError as exc:
+        i = next(i for i in range(1, len(labels)) if str(labels[i]) <= str(labels[i - 1]))
+        raise with_column(exc, (columns or labels)[i]) from exc
+
+
+def record_lines(path: Path, *, skip: int = 0, encoding: str = "utf-8-sig") -> np.ndarray:
+    """File line number of every data record after the header, checking each has the header's width.
+
+    pandas pads short rows with blanks, so a file cut off mid-row would otherwise lose values silently;
+    this also gives exact line numbers when a file has blank lines. Empty lines are skipped, as pandas does.
+    """
+    out: list[int] = []
+    line = skip
+    try:
+        with Path(path).open(encoding=encoding, newline="") as fh:
+            for _ in range(skip):
+                fh.readline()
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise IngestError(path, "file is empty", line=skip + 1, expected="a header row and data rows")
+            width = len(header)
+            line = skip + reader.line_num + 1
+            for row in reader:
+                if row:
+                    if len(row) < width:
+                        raise IngestError(
+                            path,
+                            f"row has {len(row)} fields but the header has {width} (truncated?)",
+                            line=line,
+                            column=header[len(row)],
+                            expected=f"{width} fields",
+                        )
+                    if len(row) > width:
+                        raise IngestError(
+                            path,
+                            f"row has {len(row)} fields but the header has {width}",
+                            line=line,
+                            expected=f"{width} fields",
+                        )
+                    out.append(line)
+                line = skip + reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, f"cannot decode file as {encoding}", expected=f"{encoding} text") from exc
+    except csv.Error as exc:
+        raise IngestError(
+            path, f"malformed CSV ({exc})", line=line, expected="balanced quotes (truncated file?)"
+        ) from exc
+    return np.asarray(out, dtype=int)
+
+
+def check_row_count(df: pd.DataFrame, lines: np.ndarray, path: Path) -> None:
+    """pandas and the csv module must agree on the records (else line numbers would be wrong)."""
+    if len(df) != len(lines):
+        raise IngestError(
+            path, f"pandas read {len(df)} rows but the file has {len(lines)} records", expected="a plain CSV"
+        )

@@ -16,8 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.base import QUANTILE_GRID
 
 Frequency = Literal["A", "Q", "M"]
-RECONCILIATION_METHODS = ("none", "bottom_up", "top_down", "ols", "wls_struct", "mint_shrink")
-METRICS = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "winkler95")
 
 
 class ConfigError(ValueError):
@@ -40,6 +38,9 @@ class DataSelection(_Section):
     geographies: list[str] = Field(default_factory=list, description="canonical codes; empty = all")
     clusters: list[str] = Field(default_factory=lambda: ["all"], description="empty = all")
     frequencies: list[Frequency] = Field(default_factory=list, description="empty = all")
+    derive_aggregates: list[str] = Field(
+        default_factory=list, description="parent geographies (e.g. MID) summed from their children when absent"
+    )
     min_observations: int = Field(default=6, ge=2)
     max_series: int | None = Field(default=None, ge=1, description="cap (for demos); keeps the first by id")
 
@@ -71,18 +72,27 @@ class Backtest(_Section):
 
 
 class Selection(_Section):
-    rule: Literal["best", "combine", "best_or_combine"] = "best_or_combine"
+    """best: lowest metric; mean/median: combine the best top_k (all when unset); best_any: either."""
+
+    rule: Literal["best", "mean", "median", "best_any"] = "mean"
     metric: Literal["mase", "rmsse", "smape", "mape", "pinball", "crps", "winkler95"] = "mase"
-    top_k: int = Field(default=3, ge=1, le=10)
+    top_k: int | None = Field(default=None, ge=1, le=10)
+
+    @property
+    def engine_selection(self) -> str:
+        """The ``forecast_many(selection=...)`` string, e.g. ``mean:2``."""
+        return self.rule if self.top_k is None else f"{self.rule}:{self.top_k}"
 
 
 class Reconciliation(_Section):
     method: Literal["none", "bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"] = "mint_shrink"
     non_negative: bool = True
+    samples: int = Field(default=1000, ge=100, le=20000, description="joint samples for coherent quantiles")
 
 
 class ForecastOptions(_Section):
     quantiles: list[float] = Field(default_factory=lambda: list(QUANTILE_GRID))
+    calibrate_intervals: bool = True
 
     @field_validator("quantiles")
     @classmethod
@@ -178,7 +188,7 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
     except Exception:
         geo = None
     if geo is not None:
-        for code in cfg.data.geographies:
+        for code in [*cfg.data.geographies, *cfg.data.derive_aggregates]:
             try:
                 geo.level(code)
             except (KeyError, ValueError):

@@ -43,7 +43,9 @@ def _basket_map(codes: pd.DataFrame, clusters: list[Cluster]) -> tuple[pd.DataFr
     # Candidate slices: the code's own 2-digit prefix or the code itself must equal the entry.
     cand = codes.assign(prefix=codes["code"].str[:2])
     by_exact = pairs.merge(cand, left_on=["measure", "entry"], right_on=["measure", "code"])
-    by_prefix = pairs[pairs["entry_len"] == 2].merge(cand, left_on=["measure", "entry"], right_on=["measure", "prefix"])
+    by_prefix = pairs[pairs["entry_len"] == 2].merge(
+        cand, left_on=["measure", "entry"], right_on=["measure", "prefix"]
+    )
     hits = pd.concat([by_exact, by_prefix], ignore_index=True)
     hits = hits[hits["code_len"] == hits["res"]].drop_duplicates(["measure", "cluster_id", "code"])
 
@@ -51,7 +53,9 @@ def _basket_map(codes: pd.DataFrame, clusters: list[Cluster]) -> tuple[pd.DataFr
     skipped = pairs.merge(served, on=["measure", "cluster_id", "entry"], how="left")
     skipped = skipped[skipped["_served"].isna()].copy()
     skipped["reason"] = "no slices for this code"
-    skipped.loc[(skipped["entry_len"] == 5) & (skipped["res"] == 2), "reason"] = "5-digit entry, only 2-digit data"
+    skipped.loc[(skipped["entry_len"] == 5) & (skipped["res"] == 2), "reason"] = (
+        "5-digit entry, only 2-digit data"
+    )
     skipped = skipped.rename(columns={"cluster_id": "cluster"})[SKIP_COLUMNS].reset_index(drop=True)
     return hits[["measure", "code", "cluster_id"]], skipped
 
@@ -83,7 +87,9 @@ def derive_cluster_rows(
         out = out.merge(drop, on=["measure", "cluster"], how="left")
         out = out[out["_drop"].isna()].drop(columns="_drop")
     if not skipped.empty:
-        log.info("cluster derivation skipped %d basket entries: %s", len(skipped), skipped.to_dict("records")[:10])
+        log.info(
+            "cluster derivation skipped %d basket entries: %s", len(skipped), skipped.to_dict("records")[:10]
+        )
     out = out.reindex(columns=out_cols).reset_index(drop=True)
     out["line"] = out["line"].astype(int)
     out.attrs["skipped"] = skipped

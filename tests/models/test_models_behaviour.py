@@ -72,7 +72,9 @@ def test_combination_mean_and_median() -> None:
     mean = make("combo", members=members).fit(y).predict(4)
     median = make("combo", members=members, how="median").fit(y).predict(4)
     stacked = np.vstack([single[n].mean for n in members])
-    assert np.allclose(mean.mean, stacked.mean(axis=0)) and np.allclose(median.mean, np.median(stacked, axis=0))
+    assert np.allclose(mean.mean, stacked.mean(axis=0)) and np.allclose(
+        median.mean, np.median(stacked, axis=0)
+    )
     assert np.allclose(mean.quantiles[0.1], np.mean([single[n].quantiles[0.1] for n in members], axis=0))
     assert mean.method == "combo(naive,drift,mean)" and median.method == "combo(median:naive,drift,mean)"
 
@@ -92,3 +94,13 @@ def test_prophet_does_not_disturb_the_global_rng() -> None:
     np.random.seed(123)
     make("prophet").fit(np.arange(10, dtype=float)).predict(3)
     assert np.random.rand() == expected
+
+
+def test_theta_spread_matches_statsmodels_prediction_intervals() -> None:
+    from scipy import stats
+
+    from models.theta import theta_sd
+
+    model = make("theta").fit(50 + 2.0 * np.arange(20) + np.sin(np.arange(20)))
+    pi = np.asarray(model.res_.prediction_intervals(6, alpha=0.2), dtype=float)
+    assert np.allclose((pi[:, 1] - pi[:, 0]) / (2 * stats.norm.ppf(0.9)), theta_sd(model.res_, 6))

@@ -7,10 +7,9 @@ from functools import cache
 
 import numpy as np
 import pytest
+from model_series import SERIES
 
 from models.base import QUANTILE_GRID, Forecast, Forecaster, make, registry
-
-from model_series import SERIES
 
 FAMILIES = sorted(n for n in registry() if not n.startswith("_"))
 H = 8
@@ -24,7 +23,9 @@ def fitted(name: str, key: str, seed: int = 0) -> tuple[Forecaster, Forecast]:
 
 
 def same(a: Forecast, b: Forecast) -> bool:
-    return np.array_equal(a.mean, b.mean) and all(np.array_equal(a.quantiles[q], b.quantiles[q]) for q in a.quantiles)
+    return np.array_equal(a.mean, b.mean) and all(
+        np.array_equal(a.quantiles[q], b.quantiles[q]) for q in a.quantiles
+    )
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -77,7 +78,8 @@ def test_non_negative_on_series_trending_to_zero(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ets", "combo", "prophet"])
 def test_seed_is_used_only_by_stochastic_parts(name: str) -> None:
-    y = np.exp(np.linspace(3, 4, 20)) * (1 + 0.05 * np.sin(np.arange(20)))  # positive: ETS may go multiplicative
+    # positive, so ETS may choose a multiplicative (simulated-interval) model
+    y = np.exp(np.linspace(3, 4, 20)) * (1 + 0.05 * np.sin(np.arange(20)))
     a = make(name, seed=1).fit(y).predict(5)
     b = make(name, seed=1).fit(y).predict(5)
     assert same(a, b)

@@ -50,7 +50,17 @@ ITL2_NAME_TO_NUTS2016: dict[str, str] = {
     "Eastern Scotland": "UKM7", "West Central Scotland": "UKM8", "Southern Scotland": "UKM9",
 }  # fmt: skip
 
-SIZE_BANDS = ("0 to 4", "5 to 9", "10 to 19", "20 to 49", "50 to 99", "100 to 249", "250 to 499", "500 to 999", "1000+")
+SIZE_BANDS = (
+    "0 to 4",
+    "5 to 9",
+    "10 to 19",
+    "20 to 49",
+    "50 to 99",
+    "100 to 249",
+    "250 to 499",
+    "500 to 999",
+    "1000+",
+)
 LARGE_BANDS = ("250 to 499", "500 to 999", "1000+")
 GB_CODE = "K03000001"
 
@@ -73,8 +83,11 @@ def check_field_counts(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8-s
                 break
             if i in suspects and len(rec) < len(df.columns):
                 raise IngestError(
-                    path, f"row has {len(rec)} fields, fewer than the header (truncated file?)", line=i + 2,
-                    column=str(df.columns[len(rec)]), expected=f"{len(df.columns)} fields",
+                    path,
+                    f"row has {len(rec)} fields, fewer than the header (truncated file?)",
+                    line=i + 2,
+                    column=str(df.columns[len(rec)]),
+                    expected=f"{len(df.columns)} fields",
                 )
 
 
@@ -89,7 +102,9 @@ def _lines(df: pd.DataFrame) -> pd.Series:
     return pd.Series(np.arange(2, len(df) + 2), index=df.index)
 
 
-def _fail_first(mask: pd.Series, df: pd.DataFrame, path: Path, column: str, problem: str, expected: str) -> None:
+def _fail_first(
+    mask: pd.Series, df: pd.DataFrame, path: Path, column: str, problem: str, expected: str
+) -> None:
     """Raise for the first True row of ``mask``, naming its line, column and value."""
     if mask.any():
         i = int(mask.to_numpy().argmax())
@@ -113,8 +128,12 @@ def itl2_codes_from_names(names: pd.Series, lines: pd.Series, path: Path) -> pd.
     if codes.isna().any():
         i = int(codes.isna().to_numpy().argmax())
         raise IngestError(
-            path, "unknown ITL2 area name", line=int(lines.iloc[i]), column="GEOGRAPHY_NAME",
-            expected="one of the 40 Nomis ITL2 (NUTS 2016) area names", got=names.iloc[i],
+            path,
+            "unknown ITL2 area name",
+            line=int(lines.iloc[i]),
+            column="GEOGRAPHY_NAME",
+            expected="one of the 40 Nomis ITL2 (NUTS 2016) area names",
+            got=names.iloc[i],
         )
     return codes
 
@@ -125,11 +144,16 @@ def _bres_measure(path: Path) -> str:
         return "bres_ft_employees"
     if "employment" in name:
         return "bres_employment"
-    raise IngestError(path, "cannot tell which BRES measure this file holds", line=1,
-                      expected="a file name containing 'employment' or 'fulltime_employees'")  # fmt: skip
+    raise IngestError(
+        path,
+        "cannot tell which BRES measure this file holds",
+        line=1,
+        expected="a file name containing 'employment' or 'fulltime_employees'",
+    )
 
 
-def _frame(measure: str, geography, geo_system: str, cluster, date: pd.Series, value, lines) -> pd.DataFrame:
+def _frame(measure: str, geography, geo_system, cluster, date: pd.Series, value, lines) -> pd.DataFrame:
+    """Canonical columns from per-row series (or scalars); the period is 1 January of DATE."""
     out = pd.DataFrame(
         {
             "measure": measure,
@@ -157,8 +181,10 @@ def _finish(out: pd.DataFrame, path: Path) -> pd.DataFrame:
 def _parse_sections(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     count = _common(df, path, ["DATE", "GEOGRAPHY_NAME", "SIC_SECTION_CODE", "COUNT"])
     lines = _lines(df)
-    letter = df["SIC_SECTION_CODE"].str.extract(r"^([A-U]) \(\d{1,2}(?:-\d{1,2})?\)$", expand=False)  # 5k rows
-    _fail_first(letter.isna(), df, path, "SIC_SECTION_CODE", "unrecognised SIC section", "a section like 'C (10-33)'")
+    letter = df["SIC_SECTION_CODE"].str.extract(r"^([A-U]) \(\d{1,2}(?:-\d{1,2})?\)$", expand=False)
+    _fail_first(
+        letter.isna(), df, path, "SIC_SECTION_CODE", "unrecognised SIC section", "a section like 'C (10-33)'"
+    )
     geo = itl2_codes_from_names(df["GEOGRAPHY_NAME"], lines, path)
     return _finish(_frame("ft_jobs", geo, "nuts2016", "sic-" + letter, df["DATE"], count, lines), path)
 
@@ -169,13 +195,27 @@ def parse_bres(path: Path) -> pd.DataFrame:
     if "SIC_SECTION_CODE" in df.columns and "INDUSTRY_CODE" not in df.columns:
         return _parse_sections(df, path)
     measure = _bres_measure(path)
-    count = _common(df, path, ["DATE", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "INDUSTRY_NAME", "INDUSTRY_CODE", "COUNT"])
+    count = _common(
+        df, path, ["DATE", "GEOGRAPHY_NAME", "GEOGRAPHY_CODE", "INDUSTRY_NAME", "INDUSTRY_CODE", "COUNT"]
+    )
     code = df["INDUSTRY_CODE"]
-    _fail_first(_mismatch(code, r"\d{2}|\d{5}"), df, path, "INDUSTRY_CODE", "bad SIC code",
-                "a 2- or 5-digit SIC 2007 code with leading zeros (e.g. '01', '01110')")  # fmt: skip
+    _fail_first(
+        _mismatch(code, r"\d{2}|\d{5}"),
+        df,
+        path,
+        "INDUSTRY_CODE",
+        "bad SIC code",
+        "a 2- or 5-digit SIC 2007 code with leading zeros (e.g. '01', '01110')",
+    )
     geo = df["GEOGRAPHY_CODE"]
-    _fail_first(_mismatch(geo, r"UK[A-Z0-9]{1,3}"), df, path, "GEOGRAPHY_CODE", "unknown geography code",
-                "a NUTS 2016 code like 'UKG3'")  # fmt: skip
+    _fail_first(
+        _mismatch(geo, r"UK[A-Z0-9]{1,3}"),
+        df,
+        path,
+        "GEOGRAPHY_CODE",
+        "unknown geography code",
+        "a NUTS 2016 code like 'UKG3'",
+    )
     return _finish(_frame(measure, geo, "nuts2016", "sic-" + code, df["DATE"], count, _lines(df)), path)
 
 
@@ -183,41 +223,63 @@ def parse_business_counts(path: Path) -> pd.DataFrame:
     """GB enterprises by SIC 5-digit: all size bands summed, and the 250+ bands summed (see module doc)."""
     df = read_csv(path)
     count = _common(
-        df, path,
+        df,
+        path,
         ["DATE", "GEOGRAPHY_CODE", "INDUSTRY_CODE", "EMPLOYMENT_SIZEBAND_NAME", "COUNT"],
-    )  # fmt: skip
+    )
     code = df["INDUSTRY_CODE"]
-    _fail_first(_mismatch(code, r"\d{5}"), df, path, "INDUSTRY_CODE", "bad SIC code",
-                "a 5-digit SIC 2007 code with leading zeros (e.g. '01110')")  # fmt: skip
+    _fail_first(
+        _mismatch(code, r"\d{5}"),
+        df,
+        path,
+        "INDUSTRY_CODE",
+        "bad SIC code",
+        "a 5-digit SIC 2007 code with leading zeros (e.g. '01110')",
+    )
     band = df["EMPLOYMENT_SIZEBAND_NAME"]
-    _fail_first(~band.isin(SIZE_BANDS), df, path, "EMPLOYMENT_SIZEBAND_NAME", "unknown size band",
-                f"one of {list(SIZE_BANDS)}")  # fmt: skip
+    _fail_first(
+        ~band.isin(SIZE_BANDS),
+        df,
+        path,
+        "EMPLOYMENT_SIZEBAND_NAME",
+        "unknown size band",
+        f"one of {list(SIZE_BANDS)}",
+    )
     geo_code = df["GEOGRAPHY_CODE"]
-    _fail_first(_mismatch(geo_code, r"[EKNSW]\d{8}"), df, path, "GEOGRAPHY_CODE", "unknown geography code",
-                "a GSS code like K03000001")  # fmt: skip
+    _fail_first(
+        _mismatch(geo_code, r"[EKNSW]\d{8}"),
+        df,
+        path,
+        "GEOGRAPHY_CODE",
+        "unknown geography code",
+        "a GSS code like K03000001",
+    )
     raw = pd.DataFrame(
         {"date": df["DATE"], "geo": geo_code, "code": code, "band": band, "value": count, "line": _lines(df)}
     )
     dup = raw.duplicated(["date", "geo", "code", "band"], keep="first")
     if dup.any():
         twin = raw[dup].iloc[0]
-        first = raw[(raw[["date", "geo", "code", "band"]] == twin[["date", "geo", "code", "band"]]).all(axis=1)]
+        first = raw[
+            (raw[["date", "geo", "code", "band"]] == twin[["date", "geo", "code", "band"]]).all(axis=1)
+        ]
         raise IngestError(
-            path, f"duplicate key (DATE={twin['date']}, INDUSTRY_CODE={twin['code']}, size band={twin['band']}) "
-            f"also on line {int(first['line'].iloc[0])}", line=int(twin["line"]), column="INDUSTRY_CODE",
+            path,
+            f"duplicate key (DATE={twin['date']}, INDUSTRY_CODE={twin['code']}, size band={twin['band']}) "
+            f"also on line {int(first['line'].iloc[0])}",
+            line=int(twin["line"]),
+            column="INDUSTRY_CODE",
             expected="one row per date, geography, SIC code and size band",
-        )  # fmt: skip
+        )
     raw["large"] = raw["value"].where(raw["band"].isin(LARGE_BANDS))
     grouped = raw.groupby(["date", "geo", "code"], sort=False)
     agg = grouped[["value", "large"]].sum(min_count=1).rename(columns={"value": "all"})
     agg = agg.join(grouped["line"].min()).reset_index()
     is_gb = agg["geo"] == GB_CODE
     geography = agg["geo"].where(~is_gb, "GB")
-    system = np.where(is_gb, "canonical", "gss")
+    system = pd.Series(np.where(is_gb, "canonical", "gss"), index=agg.index)
     parts = [
-        _frame(m, geography, "canonical", "sic-" + agg["code"], agg["date"], agg[col], agg["line"])
+        _frame(m, geography, system, "sic-" + agg["code"], agg["date"], agg[col], agg["line"])
         for m, col in (("business_count_enterprises", "all"), ("business_count_enterprises_250plus", "large"))
     ]
-    out = pd.concat(parts, ignore_index=True)
-    out["geo_system"] = np.tile(system, 2)
-    return _finish(out, path)
+    return _finish(pd.concat(parts, ignore_index=True), path)

@@ -35,8 +35,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.sources.adapters.ons_els import check_order, check_row_count, finish_frame, record_lines
-from forecasting.sources.canonical import read_csv, require_columns, to_number
+from forecasting.sources.canonical import (
+    check_order,
+    check_row_count,
+    finish_frame,
+    read_csv,
+    record_lines,
+    require_columns,
+    to_number,
+)
 from forecasting.sources.errors import IngestError
 
 PARTIAL_COLUMNS = ("financial_year", "geography", "geography_level", "measure", "value", "source_type")
@@ -49,7 +56,17 @@ PARTIAL_MEASURES: dict[str, str] = {
 }
 NAME_ALIASES = {"Midlands (East Midlands + West Midlands)": "Midlands"}
 TOTAL_NAMES = {"total", "uk total", "united kingdom", "uk", "total uk"}
-NOT_A_REGION = {"multi-region", "multi region", "multiple regions", "multi-sited", "unknown", "not specified"}
+NOT_A_REGION = {
+    "multi-region",
+    "multi region",
+    "multi-regional",
+    "multiple regions",
+    "multi-sited",
+    "unknown",
+    "unknown region",
+    "not known",
+    "not specified",
+}
 BLANKS = ("", "..", ":", "x", "c", "[c]", "[x]", "[z]", "[low]", "-", "NA", "na", "n/a")
 
 _FY = re.compile(r"^(\d{4})\s*(?:-|/|to)\s*(\d{2}|\d{4})$")

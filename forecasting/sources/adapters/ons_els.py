@@ -23,150 +23,27 @@ measures registered as non-negative.
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecasting.reference.measures import load_measures
 from forecasting.sources.canonical import (
-    KEY_COLUMNS,
-    check_non_negative,
-    check_period_order,
-    check_unique,
+    check_row_count,
+    finish_frame,
     parse_iso_period,
     read_csv,
+    record_lines,
     require_columns,
     to_number,
 )
 from forecasting.sources.errors import IngestError
 
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "measure",
-    "geography",
-    "geo_system",
-    "cluster",
-    "frequency",
-    "period",
-    "value",
-    "line",
-)
-GEO_SYSTEMS = ("gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical")
-_CLUSTER = re.compile(r"^[A-Za-z0-9-]+$")
 _GSS = re.compile(r"^[EKNSW]\d{8}$")
 _ITL = re.compile(r"^TL[B-N][0-9A-Z]{0,3}$")
 
 ELS_COLUMNS = ("areacd", "areanm", "geography", "indicator", "period", "observation", "unit")
-
-
-def with_column(exc: IngestError, column: str) -> IngestError:
-    """Re-issue a canonical-helper error with the source column it concerns (some helpers omit it)."""
-    return IngestError(
-        exc.file, exc.problem, line=exc.line, column=column, expected=exc.expected, got=exc.got
-    )
-
-
-def finish_frame(
-    rows: pd.DataFrame, path: Path, *, key_column: str, value_column: str | None = None
-) -> pd.DataFrame:
-    """Type the output columns, check keys and signs, drop blank/suppressed values.
-
-    ``key_column`` names the source column reported for a duplicate key (the one identifying the row);
-    the value column reported for a negative count is ``value_column`` or, for wide files, the per-row
-    ``value_column`` column of ``rows``.
-    """
-    out = rows.loc[:, list(OUTPUT_COLUMNS)].copy()
-    out["period"] = pd.to_datetime(out["period"])
-    out["value"] = out["value"].astype(float)
-    out["line"] = out["line"].astype(int)
-    for c in ("measure", "geography", "geo_system", "cluster", "frequency"):
-        out[c] = out[c].astype(str)
-    for col, ok in (
-        ("geo_system", out["geo_system"].isin(GEO_SYSTEMS)),
-        ("cluster", out["cluster"].str.match(_CLUSTER)),
-        ("frequency", out["frequency"].isin(("A", "Q", "M"))),
-    ):
-        if not ok.all():
-            row = out.loc[~ok].iloc[0]
-            raise IngestError(path, f"invalid {col}", line=int(row["line"]), column=col, got=row[col])
-    try:
-        check_unique(out, KEY_COLUMNS, path)
-    except IngestError as exc:
-        raise with_column(exc, key_column) from exc
-    registry = load_measures()
-    non_negative = [m for m in out["measure"].unique() if m in registry and registry[m].non_negative]
-    negative = (out["measure"].isin(non_negative) & (out["value"] < 0)).to_numpy()
-    if negative.any():
-        column = value_column or str(rows["value_column"].to_numpy()[np.flatnonzero(negative)[0]])
-        check_non_negative(out, path, non_negative, column_name=column)
-    return out.dropna(subset=["value"]).reset_index(drop=True)
-
-
-def check_order(
-    labels: list[str], path: Path, *, what: str, line: int, columns: list[str] | None = None
-) -> None:
-    """``canonical.check_period_order`` plus the offending column (``columns[i]`` names ``labels[i]``)."""
-    try:
-        check_period_order(labels, path, what=what, line=line)
-    except IngestError as exc:
-        i = next(i for i in range(1, len(labels)) if str(labels[i]) <= str(labels[i - 1]))
-        raise with_column(exc, (columns or labels)[i]) from exc
-
-
-def record_lines(path: Path, *, skip: int = 0, encoding: str = "utf-8-sig") -> np.ndarray:
-    """File line number of every data record after the header, checking each has the header's width.
-
-    pandas pads short rows with blanks, so a file cut off mid-row would otherwise lose values silently;
-    this also gives exact line numbers when a file has blank lines. Empty lines are skipped, as pandas does.
-    """
-    out: list[int] = []
-    line = skip
-    try:
-        with Path(path).open(encoding=encoding, newline="") as fh:
-            for _ in range(skip):
-                fh.readline()
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise IngestError(path, "file is empty", line=skip + 1, expected="a header row and data rows")
-            width = len(header)
-            line = skip + reader.line_num + 1
-            for row in reader:
-                if row:
-                    if len(row) < width:
-                        raise IngestError(
-                            path,
-                            f"row has {len(row)} fields but the header has {width} (truncated?)",
-                            line=line,
-                            column=header[len(row)],
-                            expected=f"{width} fields",
-                        )
-                    if len(row) > width:
-                        raise IngestError(
-                            path,
-                            f"row has {len(row)} fields but the header has {width}",
-                            line=line,
-                            expected=f"{width} fields",
-                        )
-                    out.append(line)
-                line = skip + reader.line_num + 1
-    except UnicodeDecodeError as exc:
-        raise IngestError(path, f"cannot decode file as {encoding}", expected=f"{encoding} text") from exc
-    except csv.Error as exc:
-        raise IngestError(
-            path, f"malformed CSV ({exc})", line=line, expected="balanced quotes (truncated file?)"
-        ) from exc
-    return np.asarray(out, dtype=int)
-
-
-def check_row_count(df: pd.DataFrame, lines: np.ndarray, path: Path) -> None:
-    """pandas and the csv module must agree on the records (else line numbers would be wrong)."""
-    if len(df) != len(lines):
-        raise IngestError(
-            path, f"pandas read {len(df)} rows but the file has {len(lines)} records", expected="a plain CSV"
-        )
 
 
 def _geo_system(df: pd.DataFrame, path: Path, lines: np.ndarray) -> pd.Series:

@@ -36,8 +36,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.sources.adapters.ons_els import check_row_count, finish_frame, record_lines
-from forecasting.sources.canonical import parse_year, read_csv, require_columns, to_number
+from forecasting.sources.canonical import (
+    check_row_count,
+    finish_frame,
+    parse_year,
+    read_csv,
+    record_lines,
+    require_columns,
+    to_number,
+)
 from forecasting.sources.errors import IngestError
 
 COLUMNS = (

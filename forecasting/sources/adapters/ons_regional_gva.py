@@ -116,10 +116,14 @@ def _year_columns(df: pd.DataFrame, n_id: int, path: Path) -> list[str]:
     """Year headers after the id columns: each a 4-digit year, strictly increasing."""
     cols = [str(c) for c in df.columns[n_id:]]
     if not cols:
-        raise IngestError(path, "no year columns", line=1, expected="one column per year after the id columns")
+        raise IngestError(
+            path, "no year columns", line=1, expected="one column per year after the id columns"
+        )
     for c in cols:
         if not re.fullmatch(r"\d{4}", c.strip()):
-            raise IngestError(path, "unparseable year header", line=1, column=c, expected="a year like 2019", got=c)
+            raise IngestError(
+                path, "unparseable year header", line=1, column=c, expected="a year like 2019", got=c
+            )
     try:
         check_period_order(cols, path, what="year columns")
     except IngestError as exc:  # add the offending header so the user can find it
@@ -136,8 +140,12 @@ def _geo(codes: pd.Series, lines: pd.Series, path: Path, column: str) -> pd.Seri
     if bad.any():
         i = bad.to_numpy().argmax()
         raise IngestError(
-            path, "unknown geography code", line=int(lines.iloc[i]), column=column,
-            expected="UK, UKX or an ITL 2021 code (TL...)", got=codes.iloc[i],
+            path,
+            "unknown geography code",
+            line=int(lines.iloc[i]),
+            column=column,
+            expected="UK, UKX or an ITL 2021 code (TL...)",
+            got=codes.iloc[i],
         )
     return system
 
@@ -164,8 +172,12 @@ def _finish(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     if negative.any():
         row = long[negative].iloc[0]
         raise IngestError(
-            path, f"negative value for {row['measure']}, which cannot be negative", line=int(row["line"]),
-            column=str(row["column"]), expected="a value >= 0", got=row["value"],
+            path,
+            f"negative value for {row['measure']}, which cannot be negative",
+            line=int(row["line"]),
+            column=str(row["column"]),
+            expected="a value >= 0",
+            got=row["value"],
         )
     check_unique(long, ["measure", "geography", "cluster", "frequency", "period"], path)
     out = long.loc[:, OUT_COLUMNS].sort_values(["line", "period"], kind="stable").reset_index(drop=True)
@@ -207,8 +219,12 @@ def parse_gdp(path: Path) -> pd.DataFrame:
         return _parse_region_table(path, "gdp_cvm")
     if "current_market_prices" in name or "current market prices" in name:
         return _parse_region_table(path, "gdp_cp")
-    raise IngestError(path, "cannot tell current-price from chained-volume GDP", line=1,
-                      expected="a file name saying 'current market prices' or 'chained volume'")  # fmt: skip
+    raise IngestError(
+        path,
+        "cannot tell current-price from chained-volume GDP",
+        line=1,
+        expected="a file name saying 'current market prices' or 'chained volume'",
+    )
 
 
 def parse_population(path: Path) -> pd.DataFrame:
@@ -221,8 +237,12 @@ def _productivity_measure(path: Path, headers: list[str]) -> str:
     years = headers[3:]
     if years and all(h.strip().lower().startswith("index") for h in years):
         if len(years) != len(A5_YEARS):
-            raise IngestError(path, f"A5 index table has {len(years)} year columns", line=1,
-                              expected=f"{len(A5_YEARS)} columns (2004-2021)")  # fmt: skip
+            raise IngestError(
+                path,
+                f"A5 index table has {len(years)} year columns",
+                line=1,
+                expected=f"{len(A5_YEARS)} columns (2004-2021)",
+            )
         return "itl_productivity_index"
     name = path.name.lower()
     if "per_filled_job" in name or "per filled job" in name:
@@ -232,7 +252,9 @@ def _productivity_measure(path: Path, headers: list[str]) -> str:
     if "hours_worked_per_week" in name or "hours worked per week" in name:
         return "hours_worked_per_week"
     raise IngestError(
-        path, "unrecognised productivity table", line=1,
+        path,
+        "unrecognised productivity table",
+        line=1,
         expected="Table A4 (GVA per hour), B4 (GVA per filled job), A5 (index) or hours worked per week",
     )
 
@@ -242,18 +264,29 @@ def parse_productivity(path: Path) -> pd.DataFrame:
     df = read_csv(path, nrows=0)
     headers = [str(c) for c in df.columns]
     if headers[:3] != ["ITL level", "ITL code", "Region name"]:
-        raise IngestError(path, f"unrecognised productivity header {headers[:3]}", line=1,
-                          expected="columns 'ITL level', 'ITL code', 'Region name', then years")  # fmt: skip
+        raise IngestError(
+            path,
+            f"unrecognised productivity header {headers[:3]}",
+            line=1,
+            expected="columns 'ITL level', 'ITL code', 'Region name', then years",
+        )
     return _parse_region_table(path, _productivity_measure(path, headers), keep_ukx_as_uk=True)
 
 
 def parse_gva_industry(path: Path) -> pd.DataFrame:
     """Tables 1b/1c/2b/2c/3b/3c: GVA by SIC07 industry -> ``gva_cvm`` (chained volume) or ``gva_cp``."""
     name = path.name.lower()
-    cvm, cp = "chained_volume" in name or "chained volume" in name, "current_price" in name or "current price" in name
+    cvm, cp = (
+        "chained_volume" in name or "chained volume" in name,
+        "current_price" in name or "current price" in name,
+    )
     if cvm == cp:
-        raise IngestError(path, "cannot tell current-price from chained-volume GVA", line=1,
-                          expected="a file name saying 'current price' or 'chained volume'")  # fmt: skip
+        raise IngestError(
+            path,
+            "cannot tell current-price from chained-volume GVA",
+            line=1,
+            expected="a file name saying 'current price' or 'chained volume'",
+        )
     measure = "gva_cvm" if cvm else "gva_cp"
     df = read_csv(path)
     code_col = "ITL region code" if "ITL region code" in df.columns else "ITL code"
@@ -266,7 +299,10 @@ def parse_gva_industry(path: Path) -> pd.DataFrame:
     if cluster.isna().any():
         i = cluster.isna().to_numpy().argmax()
         raise IngestError(
-            path, "unrecognised SIC07 code", line=int(lines.iloc[i]), column="SIC07 code",
+            path,
+            "unrecognised SIC07 code",
+            line=int(lines.iloc[i]),
+            column="SIC07 code",
             expected="Total, a section like 'C (10-33)', a division like '29' or a range like '11-12'",
             got=df["SIC07 code"].iloc[i],
         )
@@ -285,8 +321,14 @@ def parse_itl2_ft_jobs(path: Path) -> pd.DataFrame:
     bad_year = ~df["DATE"].str.fullmatch(r"\d{4}")
     if bad_year.any():
         i = bad_year.to_numpy().argmax()
-        raise IngestError(path, "unparseable year", line=int(lines.iloc[i]), column="DATE",
-                          expected="a year like 2019", got=df["DATE"].iloc[i])  # fmt: skip
+        raise IngestError(
+            path,
+            "unparseable year",
+            line=int(lines.iloc[i]),
+            column="DATE",
+            expected="a year like 2019",
+            got=df["DATE"].iloc[i],
+        )
     out = pd.DataFrame(
         {
             "measure": "ft_jobs",

@@ -36,14 +36,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.sources.adapters.ons_els import check_row_count, finish_frame, record_lines, with_column
 from forecasting.sources.canonical import (
+    check_row_count,
     check_series_order,
+    finish_frame,
     parse_quarter,
     parse_year,
     read_csv,
+    record_lines,
     require_columns,
     to_number,
+    with_column,
 )
 from forecasting.sources.errors import IngestError
 

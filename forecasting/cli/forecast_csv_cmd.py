@@ -1,0 +1,74 @@
+"""``invest forecast-csv``: forecast every series in a CSV (series_id, period, value) to a CSV.
+
+Registered on the main app by ``forecasting/cli/app.py`` (``app.command("forecast-csv")(forecast_csv)``).
+Bad input is the user's to fix, so it is reported as one red line and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from forecasting.sources.errors import IngestError
+
+err_console = Console(stderr=True)
+
+
+def _parse_levels(levels: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(x) for x in levels.split(",") if x.strip())
+    except ValueError as exc:
+        raise ValueError(f"--levels must be comma-separated numbers like 80,95, got {levels!r}") from exc
+    if not out or any(not 0 < x < 100 for x in out):
+        raise ValueError(f"--levels must be numbers in (0, 100), got {levels!r}")
+    return out
+
+
+def forecast_csv(
+    input: Path = typer.Argument(..., help="CSV with columns series_id, period, value."),
+    horizon: int = typer.Option(..., "--horizon", "-h", help="Periods ahead to forecast."),
+    frequency: str | None = typer.Option(None, "--frequency", help="year, quarter or month (default: infer)."),
+    method: str = typer.Option("auto", "--method", help="'auto' or a registered model name."),
+    levels: str = typer.Option("80,95", "--levels", help="Interval levels, comma-separated."),
+    output: Path = typer.Option(Path("forecast.csv"), "-o", "--output", help="Where to write the forecasts."),
+    seed: int = typer.Option(0, "--seed", help="Seed for stochastic models."),
+) -> None:
+    """Forecast each series in INPUT and write series_id, period, step, mean, lo/hi per level, method."""
+    from forecasting.forecast_table import forecast_frame, read_forecast_input
+
+    try:
+        lv = _parse_levels(levels)
+        if horizon < 1:
+            raise ValueError(f"--horizon must be >= 1, got {horizon}")
+        df = read_forecast_input(input, frequency=frequency)
+        n = df["series_id"].nunique()
+        with Progress(
+            TextColumn("[bold]forecasting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
+        ) as bar:
+            task = bar.add_task("series", total=n)
+            out = forecast_frame(
+                df,
+                horizon,
+                frequency=frequency,
+                method=method,
+                levels=lv,
+                seed=seed,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+            bar.update(task, completed=n)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        out.to_csv(output, index=False)
+    except FileNotFoundError as exc:
+        _fail(f"input file not found: {exc.filename or input}")
+    except (IngestError, ValueError) as exc:
+        _fail(str(exc))
+    err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[red]error: {escape(message)}[/red]", highlight=False)
+    raise typer.Exit(code=2)

@@ -1,0 +1,266 @@
+"""Forecast a table of series: ``read_forecast_input`` (strict CSV reader) and ``forecast_frame``.
+
+Input is long: ``series_id, period, value`` with periods written ``2019`` (year), ``2019Q3`` (quarter),
+``2019-07`` (month) or an ISO date (``2019-07-01``; its frequency comes from ``frequency`` or from the
+spacing of the series' dates). Every bad input raises ``IngestError`` naming the file, the line and the
+series, because these files are hand-made exports and the user needs to know exactly what to fix.
+Output is one row per series and step with the mean and one ``lo<L>/hi<L>`` pair per interval level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecasting.evaluation.auto import forecast_many
+from forecasting.sources.errors import IngestError
+from models.base import QUANTILE_GRID, level_to_quantiles, registry
+
+REQUIRED = ("series_id", "period", "value")
+FREQS: dict[str, tuple[str, int]] = {"year": ("Y", 1), "quarter": ("Q", 4), "month": ("M", 12)}
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^\d{4}$"), "year"),
+    (re.compile(r"^\d{4}\s*-?\s*Q[1-4]$", re.IGNORECASE), "quarter"),
+    (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "month"),
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
+MIN_POINTS = 3
+
+
+def read_forecast_input(path: str | Path, *, frequency: str | None = None) -> pd.DataFrame:
+    """Parse and validate a CSV; returns ``series_id, period (pd.Period), value, frequency, line``."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as exc:
+        raise IngestError(path, "file is empty", expected="a header row series_id,period,value") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise IngestError(path, f"malformed CSV ({exc})", expected="a comma-separated file") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw["line"] = np.arange(len(raw)) + 2  # header is line 1
+    return validate_frame(raw, frequency=frequency, source=path)
+
+
+def validate_frame(df: pd.DataFrame, *, frequency: str | None = None, source: str | Path = "<frame>") -> pd.DataFrame:
+    """Checks shared by the CSV reader and ``forecast_frame``; see the module docstring."""
+    if frequency is not None and frequency not in FREQS:
+        raise ValueError(f"frequency must be one of {sorted(FREQS)} or None, got {frequency!r}")
+    for col in REQUIRED:
+        if col not in df.columns:
+            raise IngestError(source, f"missing column {col!r} (have {list(df.columns)})", line=1, column=col)
+    df = df.copy()
+    if "line" not in df.columns:
+        df["line"] = np.arange(len(df)) + 2
+    if df.empty:
+        raise IngestError(source, "no data rows", line=2, expected="at least one series")
+    df["series_id"] = df["series_id"].astype(str).str.strip()
+    out = []
+    for sid, g in df.groupby("series_id", sort=False):
+        out.append(_series(sid, g, frequency, source))
+    return pd.concat(out, ignore_index=True)
+
+
+def _series(sid: str, g: pd.DataFrame, frequency: str | None, source: str | Path) -> pd.DataFrame:
+    lines = g["line"].to_numpy(int)
+    if not sid:
+        raise IngestError(source, "empty series_id", line=int(lines[0]), column="series_id")
+    values = []
+    for raw, line in zip(g["value"], lines, strict=True):
+        try:
+            v = float(str(raw).strip().replace(",", "")) if not isinstance(raw, int | float) else float(raw)
+        except ValueError:
+            v = float("nan")
+        if not np.isfinite(v):
+            raise IngestError(
+                source, f"series {sid!r}: value is not a number", line=int(line), column="value", expected="a number", got=raw
+            )
+        values.append(v)
+    kinds, periods = [], []
+    for raw, line in zip(g["period"], lines, strict=True):
+        kind, period = _parse_period(raw, frequency)
+        if kind is None:
+            raise IngestError(
+                source,
+                f"series {sid!r}: cannot parse period",
+                line=int(line),
+                column="period",
+                expected="2019, 2019Q3, 2019-07 or an ISO date like 2019-07-01",
+                got=raw,
+            )
+        kinds.append(kind)
+        periods.append(period)
+    kind = _series_kind(sid, kinds, periods, lines, frequency, source)
+    code = FREQS[kind][0]
+    per = [p if isinstance(p, pd.Period) else pd.Period(p, freq=code) for p in periods]
+    frame = pd.DataFrame({"series_id": sid, "period": per, "value": values, "frequency": kind, "line": lines})
+    seen: dict[pd.Period, int] = {}
+    for p, line in zip(frame["period"], lines, strict=True):
+        if p in seen:
+            raise IngestError(source, f"series {sid!r}: period {p} appears twice (first on line {seen[p]})", line=int(line), column="period")
+        seen[p] = int(line)
+    frame = frame.sort_values("period", kind="stable").reset_index(drop=True)
+    ords = np.array([p.ordinal for p in frame["period"]])
+    gaps = np.flatnonzero(np.diff(ords) != 1)
+    if gaps.size:
+        i = int(gaps[0])
+        missing = frame["period"].iloc[i] + 1
+        raise IngestError(
+            source,
+            f"series {sid!r}: period {missing} is missing (gap between {frame['period'].iloc[i]} and {frame['period'].iloc[i + 1]})",
+            line=int(frame["line"].iloc[i + 1]),
+            column="period",
+        )
+    if len(frame) < MIN_POINTS:
+        raise IngestError(
+            source,
+            f"series {sid!r}: too short ({len(frame)} points)",
+            line=int(lines.min()),
+            expected=f"at least {MIN_POINTS} points",
+        )
+    return frame
+
+
+def _parse_period(raw: object, frequency: str | None) -> tuple[str | None, pd.Period | pd.Timestamp | None]:
+    if isinstance(raw, pd.Period):
+        kind = {"Y": "year", "Q": "quarter", "M": "month"}.get(raw.freqstr[0])
+        return kind, raw
+    if isinstance(raw, pd.Timestamp):
+        return "date", raw
+    s = str(raw).strip()
+    if isinstance(raw, int | np.integer):
+        s = str(int(raw))
+    for pat, kind in _PATTERNS:
+        if pat.match(s):
+            text = re.sub(r"\s*-?\s*[Qq]", "Q", s) if kind == "quarter" else s
+            return kind, pd.Period(text, freq=FREQS[kind][0])
+    if _ISO.match(s):
+        try:
+            return "date", pd.Timestamp(s)
+        except ValueError:
+            return None, None
+    return None, None
+
+
+def _series_kind(
+    sid: str,
+    kinds: list[str],
+    periods: list[object],
+    lines: np.ndarray,
+    frequency: str | None,
+    source: str | Path,
+) -> str:
+    """One frequency per series: labels must agree; ISO dates take ``frequency`` or their spacing."""
+    labelled = [k for k in kinds if k != "date"]
+    first = labelled[0] if labelled else None
+    for k, line in zip(kinds, lines, strict=True):
+        if k != "date" and k != first:
+            raise IngestError(source, f"series {sid!r}: mixed frequencies ({first} and {k})", line=int(line), column="period")
+    if first is not None and labelled and len(labelled) != len(kinds):
+        line = next(int(ln) for k, ln in zip(kinds, lines, strict=True) if k == "date")
+        raise IngestError(source, f"series {sid!r}: mixed frequencies ({first} labels and ISO dates)", line=line, column="period")
+    if first is not None:
+        if frequency is not None and first != frequency:
+            raise IngestError(
+                source, f"series {sid!r}: periods are {first}ly but frequency={frequency!r}", line=int(lines[0]), column="period"
+            )
+        return first
+    if frequency is not None:
+        return frequency
+    months = sorted({ts.year * 12 + ts.month - 1 for ts in periods})  # type: ignore[union-attr]
+    steps = set(np.diff(months).tolist())
+    for kind, step in (("month", 1), ("quarter", 3), ("year", 12)):
+        if steps and min(steps) == step:
+            return kind
+    raise IngestError(
+        source,
+        f"series {sid!r}: cannot infer the frequency of its dates; pass frequency=year|quarter|month",
+        line=int(lines[0]),
+        column="period",
+    )
+
+
+def _quantiles_for(levels: Sequence[float]) -> tuple[float, ...]:
+    qs = set(QUANTILE_GRID)
+    for level in levels:
+        if not 0 < float(level) < 100:
+            raise ValueError(f"interval levels must be in (0, 100), got {level}")
+        qs.update(level_to_quantiles(float(level)))
+    return tuple(sorted(qs))
+
+
+def forecast_frame(
+    df: pd.DataFrame,
+    horizon: int,
+    *,
+    frequency: str | None = None,
+    method: str = "auto",
+    levels: Sequence[float] = (80, 95),
+    seed: int = 0,
+    n_jobs: int = -1,
+    progress=None,
+) -> pd.DataFrame:
+    """Forecast every series ``horizon`` periods ahead; see the module docstring for the table shapes.
+
+    ``method="auto"`` backtests the default candidates and combines them; any registered model name is
+    fitted alone. Either way intervals are calibrated from pooled backtest errors where there are any.
+    """
+    if int(horizon) < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if method != "auto" and method not in registry():
+        raise ValueError(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
+    data = validate_frame(df, frequency=frequency)
+    quantiles = _quantiles_for(levels)
+    panel, m_of, last = {}, {}, {}
+    non_negative = True
+    for sid, g in data.groupby("series_id", sort=False):
+        panel[sid] = g["value"].to_numpy(float)
+        m_of[sid] = FREQS[g["frequency"].iloc[0]][1]
+        last[sid] = g["period"].iloc[-1]
+        non_negative &= bool(np.min(panel[sid]) >= 0)
+    mapper = _mapper(len(panel), n_jobs, progress)
+    kwargs = {} if method == "auto" else {"methods": [method], "selection": "best"}
+    results = forecast_many(
+        panel, int(horizon), season_length=m_of, quantiles=quantiles, seed=seed, non_negative=non_negative, mapper=mapper, **kwargs
+    )
+    rows = []
+    for sid, res in results.items():
+        fc = res.forecast
+        row = {
+            "series_id": sid,
+            "period": [str(last[sid] + s) for s in range(1, int(horizon) + 1)],
+            "step": np.arange(1, int(horizon) + 1),
+            "mean": fc.mean,
+        }
+        for level in levels:
+            lo, hi = level_to_quantiles(float(level))
+            row[f"lo{level:g}"], row[f"hi{level:g}"] = _q(fc.quantiles, lo), _q(fc.quantiles, hi)
+        row["method"] = res.method
+        rows.append(pd.DataFrame(row))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _q(qs: dict[float, np.ndarray], p: float) -> np.ndarray:
+    return next(v for q, v in qs.items() if abs(q - p) < 1e-9)
+
+
+def _mapper(n_items: int, n_jobs: int, progress):
+    """forecasting.parallel when present (progress callbacks), else auto's joblib default; serial for tiny inputs."""
+    if n_items < 8 or n_jobs == 1:
+        jobs = 1
+    else:
+        jobs = n_jobs
+    try:
+        from forecasting.parallel import map_series
+    except ImportError:  # pragma: no cover - the parallel module is written concurrently
+        from forecasting.evaluation.auto import default_mapper
+
+        return default_mapper(jobs)
+
+    def run(fn, items):
+        return map_series(fn, items, backend="serial" if jobs == 1 else "joblib", n_jobs=jobs, progress=progress)
+
+    return run
