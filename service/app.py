@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.http import require_reader
+from service.http import cache_control, require_reader
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, Registry
 from service.routers import forecasts, health, models, series
@@ -60,6 +60,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.state.settings = settings
     app.state.holder = holder
     app.state.metrics = Registry()
+    app.state.cache_control = cache_control(settings.cache_max_age)
 
     reader = [Depends(require_reader)] if settings.api_keys else []
     app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest

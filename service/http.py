@@ -36,9 +36,9 @@ def current_model(request: Request) -> ServedModel:
 
 def etag_for(model: ServedModel, request: Request, extra: bytes = b"") -> str:
     """Strong ETag: model key (changes with every version) + the request's path, query and body."""
-    h = hashlib.blake2b(request.url.path.encode(), digest_size=8)
-    h.update(b"?" + request.url.query.encode() + b"|" + extra)
-    return f'"{model.key}-{h.hexdigest()}"'
+    scope = request.scope
+    raw = scope["path"].encode() + b"?" + scope["query_string"] + b"|" + extra
+    return f'"{model.key}-{hashlib.blake2b(raw, digest_size=8).hexdigest()}"'
 
 
 def _matches(header: str | None, etag: str) -> bool:
@@ -48,12 +48,12 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def cache_headers(model: ServedModel, etag: str, max_age: int) -> dict[str, str]:
-    return {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={max_age}, must-revalidate",
-        "X-Model-Version": f"{model.name}/{model.version or 'local'}",
-    }
+def cache_control(max_age: int) -> str:
+    return f"public, max-age={max_age}, must-revalidate"
+
+
+def cache_headers(model: ServedModel, etag: str, cache_control: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": cache_control, "X-Model-Version": f"{model.name}/{model.version or 'local'}"}
 
 
 def conditional(
@@ -66,7 +66,7 @@ def conditional(
 ) -> Response:
     """304 when If-None-Match matches (GET/HEAD only), else the body with ETag + Cache-Control."""
     etag = etag_for(model, request, extra)
-    headers = cache_headers(model, etag, request.app.state.settings.cache_max_age)
+    headers = cache_headers(model, etag, request.app.state.cache_control)
     if check and _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body(), media_type=media_type, headers=headers)

@@ -10,10 +10,14 @@ from rich.table import Table
 from forecasting.cli.common import console, user_errors
 from forecasting.settings import get_settings
 
-app = typer.Typer(help="Registered forecast bundles: list versions, compare them, promote the champion.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Registered forecast bundles: list versions, compare them, promote the champion.",
+    no_args_is_help=True,
+)
 
-TrackingOpt = typer.Option(None, "--tracking-uri", help="MLflow tracking server (default: settings / embedded).")
+TrackingOpt = typer.Option(
+    None, "--tracking-uri", help="MLflow tracking server (default: settings / embedded)."
+)
 ModelOpt = typer.Option(None, "--model", help="Registered model name (default: settings.model_name).")
 
 
@@ -40,14 +44,22 @@ def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOp
     with user_errors(), _client(tracking_uri) as client:
         versions = list_versions(client, name)
     if not versions:
-        console.print(f"no versions of {name!r} registered yet: run `invest train --experiment experiments/quick.toml`")
+        console.print(
+            f"no versions of {name!r} registered yet: run `invest train --experiment experiments/quick.toml`"
+        )
         return
     t = Table(title=f"{name}")
     for c in ("version", "aliases", "data vintage", "experiment", "created (UTC)", *HEADLINE_METRICS):
         t.add_column(c, justify="right" if c in HEADLINE_METRICS else "left")
     for v in versions:
-        t.add_row(v.version, ",".join(v.aliases), v.data_vintage or "", v.experiment or "",
-                  v.created.strftime("%Y-%m-%d %H:%M"), *[_fmt(v.headline.get(m)) for m in HEADLINE_METRICS])
+        t.add_row(
+            v.version,
+            ",".join(v.aliases),
+            v.data_vintage or "",
+            v.experiment or "",
+            v.created.strftime("%Y-%m-%d %H:%M"),
+            *[_fmt(v.headline.get(m)) for m in HEADLINE_METRICS],
+        )
     console.print(t)
 
 
@@ -64,8 +76,10 @@ def compare_cmd(
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
         cmp = compare(client, name, a, b)
-    title = (f"{name}: v{cmp.a.version} ({a}, vintage {cmp.a.data_vintage}) vs v{cmp.b.version} ({b}, vintage "
-             f"{cmp.b.data_vintage}) on {cmp.n_common} common series; change = B vs A, negative is better")
+    title = (
+        f"{name}: v{cmp.a.version} ({a}, vintage {cmp.a.data_vintage}) vs v{cmp.b.version} ({b}, vintage "
+        f"{cmp.b.data_vintage}) on {cmp.n_common} common series; change = B vs A, negative is better"
+    )
     t = Table(title=title)
     t.add_column("level")
     t.add_column("series", justify="right")
@@ -94,6 +108,7 @@ def promote_cmd(
     with user_errors(), _client(tracking_uri) as client:
         summary = promote(client, name, version, reason=reason)
     prev = summary.tags.get("previous_champion") or "none"
-    console.print(f"[green]{name} v{summary.version} is now champion[/] (was: {prev}); "
-                  f"by {summary.tags.get('promoted_by')} at {summary.tags.get('promoted_at')}")
-
+    console.print(
+        f"[green]{name} v{summary.version} is now champion[/] (was: {prev}); "
+        f"by {summary.tags.get('promoted_by')} at {summary.tags.get('promoted_at')}"
+    )

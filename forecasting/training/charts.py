@@ -19,7 +19,13 @@ def _q(q: float) -> str:
 
 
 def fan_chart(
-    history: pd.DataFrame, forecast: pd.DataFrame, title: str, path: Path, *, unit: str = "", note: str = "",
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    title: str,
+    path: Path,
+    *,
+    unit: str = "",
+    note: str = "",
     last_n: int = 24,
 ) -> Path:
     """History (period_start, value) then the forecast mean with 50/80/95% bands; saved as PNG."""
@@ -34,7 +40,9 @@ def fan_chart(
         if _q(lo) in fc and _q(hi) in fc:
             ylo = pd.concat([pd.Series([last]), fc[_q(lo)]], ignore_index=True)
             yhi = pd.concat([pd.Series([last]), fc[_q(hi)]], ignore_index=True)
-            ax.fill_between(x, ylo, yhi, color=COLOUR, alpha=alpha, lw=0, label=f"{round((hi - lo) * 100)}% interval")
+            ax.fill_between(
+                x, ylo, yhi, color=COLOUR, alpha=alpha, lw=0, label=f"{round((hi - lo) * 100)}% interval"
+            )
     ymean = pd.concat([pd.Series([last]), fc["mean"]], ignore_index=True)
     ax.plot(x, ymean, color=COLOUR, lw=2, label="forecast")
     ax.set_title(title, fontsize=11)
@@ -52,7 +60,11 @@ def fan_chart(
 
 
 def headline_charts(
-    history: pd.DataFrame, forecasts: pd.DataFrame, catalogue: pd.DataFrame, series_ids: list[str], out_dir: Path,
+    history: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    series_ids: list[str],
+    out_dir: Path,
     note: str = "",
 ) -> list[Path]:
     """One PNG per headline series present in the forecasts (missing ones are skipped, not errors)."""
@@ -63,11 +75,21 @@ def headline_charts(
         if fc.empty:
             continue
         row = cat.loc[sid] if sid in cat.index else None
-        name = f"{row['geography_name']} · {row['measure']}" if row is not None and "geography_name" in row else sid
+        name = (
+            f"{row['geography_name']} · {row['measure']}"
+            if row is not None and "geography_name" in row
+            else sid
+        )
         unit = str(row["unit"]) if row is not None and "unit" in row else ""
         method = str(fc["method"].iloc[0]) if "method" in fc else ""
         paths.append(
-            fan_chart(history[history["series_id"] == sid], fc, f"{name} ({sid})", out_dir / f"{sid}.png",
-                      unit=unit, note=f"{note} · method {method}".strip(" ·"))
+            fan_chart(
+                history[history["series_id"] == sid],
+                fc,
+                f"{name} ({sid})",
+                out_dir / f"{sid}.png",
+                unit=unit,
+                note=f"{note} · method {method}".strip(" ·"),
+            )
         )
     return paths

@@ -39,15 +39,15 @@ class DataSelection(_Section):
     clusters: list[str] = Field(default_factory=lambda: ["all"], description="empty = all")
     frequencies: list[Frequency] = Field(default_factory=list, description="empty = all")
     derive_aggregates: list[str] = Field(
-        default_factory=list, description="parent geographies (e.g. MID) summed from their children when absent"
+        default_factory=list,
+        description="parent geographies (e.g. MID) summed from their children when absent",
     )
     min_observations: int = Field(default=6, ge=2)
     max_series: int | None = Field(default=None, ge=1, description="cap (for demos); keeps the first by id")
 
 
 class ModelSelection(_Section):
-    families: list[str] = Field(min_length=1)
-    fallback: str = "naive"
+    families: list[str] = Field(min_length=1, description="candidate families (models.base registry names)")
 
     @field_validator("families")
     @classmethod
@@ -102,7 +102,9 @@ class ForecastOptions(_Section):
             raise ValueError(f"quantiles must be in (0, 1), got {bad}")
         missing = [q for q in QUANTILE_GRID if q not in v]
         if missing:
-            raise ValueError(f"quantiles must include the stored grid {list(QUANTILE_GRID)}; missing {missing}")
+            raise ValueError(
+                f"quantiles must include the stored grid {list(QUANTILE_GRID)}; missing {missing}"
+            )
         return sorted(set(v))
 
 
@@ -168,7 +170,7 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
 
     known_models = registry()
     problems: list[str] = []
-    for name in [*cfg.models.families, cfg.models.fallback]:
+    for name in cfg.models.families:
         if name not in known_models:
             problems.append(f"  models: unknown model {name!r}; known: {sorted(known_models)}")
     try:
@@ -195,12 +197,16 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
                 problems.append(f"  data.geographies: unknown geography code {code!r}")
     for sid in cfg.outputs.headline:
         if sid.count(".") != 3:
-            problems.append(f"  outputs.headline: {sid!r} is not a series id (measure.geography.cluster.frequency)")
+            problems.append(
+                f"  outputs.headline: {sid!r} is not a series id (measure.geography.cluster.frequency)"
+            )
     if problems:
         raise ConfigError(f"{path}: invalid experiment config\n" + "\n".join(problems))
 
 
-def parse_config(data: dict[str, Any], path: Path | str = "<config>", check_references: bool = True) -> ExperimentConfig:
+def parse_config(
+    data: dict[str, Any], path: Path | str = "<config>", check_references: bool = True
+) -> ExperimentConfig:
     try:
         cfg = ExperimentConfig.model_validate(data)
     except ValidationError as exc:

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from forecasting.settings import Settings, get_settings
-from forecasting.training import assemble
 from forecasting.training.config import ExperimentConfig, load_config
-from forecasting.training.progress import NullProgress, ProgressHook, RichProgress
 from forecasting.training.tracking import (
     RunTracker,
     check_reachable,
@@ -44,7 +44,9 @@ from models.bundle.store import save_contents
 class TrainingData:
     """The panel a job trains on (warehouse rows) plus its catalogue and provenance."""
 
-    panel: pd.DataFrame  # series_id, measure, geography, cluster, frequency, period, value, source, vintage, is_synthetic
+    panel: (
+        pd.DataFrame
+    )  # series_id, measure, geography, cluster, frequency, period, value, source, vintage, is_synthetic
     catalogue: pd.DataFrame  # one row per series (warehouse catalogue columns)
     vintage: str
     source: str  # where it came from (warehouse path), for the dataset input
@@ -53,7 +55,9 @@ class TrainingData:
     @property
     def digest(self) -> str:
         cols = ["series_id", "period", "value"]
-        return frame_digest(self.panel.loc[:, cols].sort_values(["series_id", "period"]).reset_index(drop=True))
+        return frame_digest(
+            self.panel.loc[:, cols].sort_values(["series_id", "period"]).reset_index(drop=True)
+        )
 
 
 @dataclass
@@ -79,7 +83,525 @@ class TrainOutcome:
         return self.tracking_seconds / self.seconds if self.seconds else 0.0
 
 
-def load_training_data(cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None) -> TrainingData:
+# ---- progress ----------------------------------------------------------------------------------------------
+class ProgressHook(Protocol):
+    def stage(self, name: str, total: int | None) -> None: ...
+    def update(self, done: int) -> None: ...
+    def done(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class NullProgress:
+    def stage(self, name: str, total: int | None) -> None: ...
+    def update(self, done: int) -> None: ...
+    def done(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class RichProgress:
+    """Stage, series done / total and time left, on stderr (one task per stage)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._p = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("series"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task: Any = None
+        self._started = False
+
+    def stage(self, name: str, total: int | None) -> None:
+        if not self._started:
+            self._p.start()
+            self._started = True
+        self.done()
+        self._task = self._p.add_task(name, total=total)
+
+    def update(self, done: int) -> None:
+        if self._task is not None:
+            self._p.update(self._task, completed=done)
+
+    def done(self) -> None:
+        if self._task is not None:
+            task = self._p.tasks[-1]
+            self._p.update(self._task, total=task.total or 1, completed=task.total or 1)
+            self._task = None
+
+    def close(self) -> None:
+        if self._started:
+            self._p.stop()
+            self._started = False
+
+
+# ---- assembling the bundle ---------------------------------------------------------------------------------
+SEASON_LENGTH = {"A": 1, "Q": 4, "M": 12}
+_MONTHS = {"A": 12, "Q": 3, "M": 1}
+SCORE_COLUMNS = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "coverage80", "coverage95", "winkler95")
+TRANSMISSION_COLUMNS = ("target_id", "driver_id", "elasticity", "se", "model", "n_obs")
+
+
+def is_date(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def period_label(ts: pd.Timestamp, frequency: str) -> str:
+    from forecasting.sources.canonical import period_label as label
+
+    return label(pd.Timestamp(ts), frequency)
+
+
+def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
+
+    Only periods every child observes are summed; rows carry ``source = derived(<children>)``.
+    """
+    if not codes or panel.empty:
+        return panel
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+
+    parts, measures = load_geography().partitions(), load_measures()
+    have = set(panel["series_id"])
+    new = []
+    for code in codes:
+        kids = parts.get(code)
+        if not kids:
+            raise ValueError(
+                f"data.derive_aggregates: {code!r} has no exact partition into child geographies"
+            )
+        sub = panel[panel["geography"].isin(kids)]
+        for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
+            sid = f"{m}.{code}.{c}.{f}"
+            if sid in have or not measures[m].summable or set(g["geography"]) != set(kids):
+                continue
+            wide = g.pivot_table(
+                index="period", columns="geography", values="value", aggfunc="first"
+            ).dropna()
+            if wide.empty:
+                continue
+            rows = pd.DataFrame({"period": wide.index, "value": wide.sum(axis=1).to_numpy()})
+            rows = rows.assign(
+                series_id=sid,
+                measure=m,
+                geography=code,
+                cluster=c,
+                frequency=f,
+                source=f"derived({'+'.join(kids)})",
+                vintage=g["vintage"].max(),
+                is_synthetic=bool(g["is_synthetic"].any()),
+            )
+            if "release" in g:
+                rows["release"] = g["release"].max()
+            new.append(rows)
+    if not new:
+        return panel
+    return (
+        pd.concat([panel, *new], ignore_index=True)
+        .sort_values(["series_id", "period"])
+        .reset_index(drop=True)
+    )
+
+
+def _mapper(cfg: ExperimentConfig, on_done: Callable[[int], None]) -> Callable[..., list[Any]]:
+    from forecasting.parallel import map_series
+
+    ex = cfg.execution
+    backend = "serial" if ex.n_jobs == 1 and ex.backend == "joblib" else ex.backend
+
+    def run(fn: Callable[[Any], Any], items: Any) -> list[Any]:
+        return map_series(
+            fn, items, backend=backend, scheduler=ex.scheduler, n_jobs=ex.n_jobs, progress=on_done
+        )
+
+    return run
+
+
+def _fit_all(
+    cfg: ExperimentConfig,
+    arrays: dict[str, np.ndarray],
+    freq: dict[str, str],
+    nonneg: dict[str, bool],
+    progress: ProgressHook,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]]]:
+    """``forecast_many`` per non-negativity group; returns results, calibrators and per-series calibration."""
+    from forecasting.evaluation.auto import fit_calibrators, forecast_many
+
+    results: dict[str, Any] = {}
+    calibrators: list[dict[str, Any]] = []
+    cal_of: dict[str, list[Any]] = {}
+    offset = 0
+    for flag in (False, True):
+        ids = [s for s in arrays if nonneg[s] == flag]
+        if not ids:
+            continue
+        base = offset
+        m_of = {s: SEASON_LENGTH[freq[s]] for s in ids}
+        res = forecast_many(
+            {s: arrays[s] for s in ids},
+            {s: cfg.horizon_for(freq[s]) for s in ids},
+            season_length=m_of,
+            methods=cfg.models.families,
+            selection=cfg.selection.engine_selection,
+            metric=cfg.selection.metric,
+            n_windows=cfg.backtest.windows,
+            step=cfg.backtest.step,
+            quantiles=cfg.forecast.quantiles,
+            seed=cfg.seed,
+            non_negative=flag,
+            calibrate_intervals=cfg.forecast.calibrate_intervals,
+            mapper=_mapper(cfg, lambda d, b=base: progress.update(b + d)),
+        )
+        results.update(res)
+        if cfg.forecast.calibrate_intervals:
+            for cal, members in fit_calibrators(res, m_of, cfg.forecast.quantiles):
+                calibrators.append(cal.to_dict())
+                cal_of.update({s: [len(calibrators) - 1, float(res[s].scale)] for s in members})
+        offset += len(ids)
+        progress.update(offset)
+    return results, calibrators, cal_of
+
+
+def _residuals(ids: list[str], results: dict[str, Any], periods: dict[str, list[pd.Timestamp]]) -> np.ndarray:
+    """Backtest errors ``(n, T)``, columns = (target period, step) shared across series (NaN elsewhere)."""
+    frames = []
+    for s in ids:
+        bt = results[s].backtest
+        if bt.empty:
+            continue
+        idx = (bt["origin"] + bt["step"] - 1).to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series_id": s,
+                    "target": [periods[s][i] for i in idx],
+                    "step": bt["step"],
+                    "err": (bt["actual"] - bt["mean"]).to_numpy(),
+                }
+            )
+        )
+    if not frames:
+        return np.full((len(ids), 1), np.nan)
+    wide = pd.concat(frames).pivot_table(
+        index="series_id", columns=["target", "step"], values="err", aggfunc="first"
+    )
+    return wide.reindex(ids).to_numpy(dtype=float)
+
+
+def _history_matrix(ids: list[str], panel: pd.DataFrame) -> np.ndarray:
+    sub = panel[panel["series_id"].isin(ids)]
+    return (
+        sub.pivot_table(index="series_id", columns="period", values="value", aggfunc="first")
+        .reindex(ids)
+        .to_numpy()
+    )
+
+
+def _backtest_check(
+    ids: list[str],
+    results: dict[str, Any],
+    periods: dict[str, list[pd.Timestamp]],
+    proj: Any,
+    non_negative: bool,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """MASE of base vs reconciled backtest forecasts on the windows every series in the tree shares."""
+    frames = []
+    for s in ids:
+        bt = results[s].backtest
+        if bt.empty:
+            return {}, {}
+        origin = [periods[s][o - 1] for o in bt["origin"]]
+        frames.append(
+            bt.assign(series_id=s, origin_period=origin)[
+                ["series_id", "origin_period", "step", "actual", "mean", "scale"]
+            ]
+        )
+    df = pd.concat(frames)
+    keys = df.groupby(["origin_period", "step"])["series_id"].nunique()
+    keys = keys[keys == len(ids)].index
+    if len(keys) == 0:
+        return {}, {}
+    wide = df.set_index(["origin_period", "step"]).loc[keys].reset_index()
+    piv = {
+        c: wide.pivot_table(index="series_id", columns=["origin_period", "step"], values=c, aggfunc="first")
+        .reindex(ids)
+        .to_numpy(dtype=float)
+        for c in ("actual", "mean", "scale")
+    }
+    rec = proj.apply(piv["mean"], non_negative=non_negative)
+    base = np.mean(np.abs(piv["actual"] - piv["mean"]) / piv["scale"], axis=1)
+    after = np.mean(np.abs(piv["actual"] - rec) / piv["scale"], axis=1)
+    return dict(zip(ids, base.tolist(), strict=True)), dict(zip(ids, after.tolist(), strict=True))
+
+
+def _reconcile(
+    cfg: ExperimentConfig,
+    panel: pd.DataFrame,
+    cat: pd.DataFrame,
+    results: dict[str, Any],
+    periods: dict[str, list[pd.Timestamp]],
+) -> dict[str, Any]:
+    """Coherent means and quantiles per (measure, cluster, frequency) tree, plus the backtest check."""
+    from forecasting.hierarchy.coherent_quantiles import reconcile_quantiles
+    from forecasting.hierarchy.reconcile import projection
+    from forecasting.hierarchy.structure import hierarchy_from_reference
+
+    out: dict[str, Any] = {
+        "mean": {},
+        "quantiles": {},
+        "edges": pd.DataFrame(columns=["parent_id", "child_id"]),
+        "mase_base": {},
+        "mase_reconciled": {},
+        "warnings": [],
+    }
+    method = cfg.reconciliation.method
+    if method == "none":
+        return out
+    nonneg = cat.set_index("series_id")["non_negative"].astype(bool).to_dict()
+    qs = list(cfg.forecast.quantiles)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hier = hierarchy_from_reference(cat[["series_id", "measure", "geography", "cluster", "frequency"]])
+        out["edges"] = hier.edges
+        for _, ids in sorted(hier.groups.items()):
+            sub = hier.subset(ids)
+            rows = sub.all_ids
+            nn = cfg.reconciliation.non_negative and all(nonneg[s] for s in rows)
+            resid = _residuals(rows, results, periods)
+            hist = _history_matrix(rows, panel) if method == "top_down" else None
+            proj = projection(sub, method, resid if method == "mint_shrink" else None, history=hist)
+            base = np.vstack([results[s].forecast.mean for s in rows])
+            mean = proj.apply(base, non_negative=nn)
+            bq = {q: np.vstack([results[s].forecast.quantiles[q] for s in rows]) for q in qs}
+            rq = reconcile_quantiles(
+                bq,
+                mean,
+                sub,
+                method,
+                residuals=resid if method == "mint_shrink" else None,
+                n_samples=cfg.reconciliation.samples,
+                seed=cfg.seed,
+                quantiles=qs,
+                non_negative=nn,
+                history=hist,
+            )
+            for i, s in enumerate(rows):
+                out["mean"][s] = mean[i]
+                out["quantiles"][s] = {q: rq[q][i] for q in qs}
+            b, a = _backtest_check(rows, results, periods, proj, nn)
+            out["mase_base"].update(b)
+            out["mase_reconciled"].update(a)
+    out["warnings"] = sorted({str(w.message) for w in caught})
+    return out
+
+
+def _qcol(q: float) -> str:
+    return f"q{float(q):g}"
+
+
+def _forecast_table(
+    cfg: ExperimentConfig,
+    results: dict[str, Any],
+    rec: dict[str, Any],
+    freq: dict[str, str],
+    periods: dict[str, list[pd.Timestamp]],
+) -> pd.DataFrame:
+    rows = []
+    for s in sorted(results):
+        r = results[s]
+        mean = rec["mean"].get(s, r.forecast.mean)
+        qd = rec["quantiles"].get(s, r.forecast.quantiles)
+        last = periods[s][-1]
+        for k in range(len(mean)):
+            start = last + pd.DateOffset(months=_MONTHS[freq[s]] * (k + 1))
+            row = {
+                "series_id": s,
+                "step": k + 1,
+                "period": period_label(start, freq[s]),
+                "period_start": start,
+                "mean": float(mean[k]),
+            }
+            row.update({_qcol(q): float(qd[q][k]) for q in cfg.forecast.quantiles})
+            row.update(method=r.method, fallback=r.forecast.fallback or "", reconciled=s in rec["mean"])
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    df["step"] = df["step"].astype("int64")
+    return df
+
+
+def _clean(v: Any) -> Any:
+    return None if isinstance(v, float) and not np.isfinite(v) else v
+
+
+def _metrics_table(results: dict[str, Any], cat: pd.DataFrame, rec: dict[str, Any]) -> pd.DataFrame:
+    level = cat.set_index("series_id")["geography_level"].astype(str).to_dict()
+    rows = []
+    for s in sorted(results):
+        r = results[s]
+        chosen = r.scores.get(r.method, {})
+        row = {"series_id": s, "level": level.get(s, ""), "method": r.method}
+        row.update({m: float(chosen.get(m, np.nan)) for m in SCORE_COLUMNS})
+        row["mase_reconciled"] = float(rec["mase_reconciled"].get(s, np.nan))
+        row["calibrated"] = bool(r.calibrated)
+        row["candidates_json"] = json.dumps(
+            {k: {m: _clean(v) for m, v in sc.items()} for k, sc in r.scores.items()}, sort_keys=True
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _level_metrics(metrics: pd.DataFrame, rec: dict[str, Any]) -> pd.DataFrame:
+    cols = ["level", "n_series", "mase_base", "mase_reconciled", "helped"]
+    ids = [s for s in rec["mase_base"] if s in rec["mase_reconciled"]]
+    if not ids:
+        return pd.DataFrame(columns=cols)
+    df = (
+        metrics.set_index("series_id")
+        .loc[ids, ["level"]]
+        .assign(
+            mase_base=[rec["mase_base"][s] for s in ids],
+            mase_reconciled=[rec["mase_reconciled"][s] for s in ids],
+        )
+    )
+    out = (
+        df.groupby("level")
+        .agg(
+            n_series=("mase_base", "size"),
+            mase_base=("mase_base", "mean"),
+            mase_reconciled=("mase_reconciled", "mean"),
+        )
+        .reset_index()
+    )
+    out["helped"] = out["mase_reconciled"] < out["mase_base"]
+    return out[cols]
+
+
+def _aggregate_metrics(
+    cfg: ExperimentConfig, metrics: pd.DataFrame, level_metrics: pd.DataFrame, results: dict[str, Any]
+) -> dict[str, float]:
+    """Headline, per hierarchy level and per model family (every candidate's backtest scores)."""
+    out: dict[str, float] = {
+        "n_series": float(len(metrics)),
+        "n_fallback": float(sum(bool(r.forecast.fallback) for r in results.values())),
+    }
+    for m in SCORE_COLUMNS:
+        if metrics[m].notna().any():
+            out[m] = float(metrics[m].mean())
+    for lvl, g in metrics.groupby("level"):
+        out[f"level.{lvl}.n_series"] = float(len(g))
+        for m in ("mase", "crps", "coverage80", "coverage95"):
+            if g[m].notna().any():
+                out[f"level.{lvl}.{m}"] = float(g[m].mean())
+    for _, r in level_metrics.iterrows():
+        out[f"level.{r['level']}.mase_base"] = float(r["mase_base"])
+        out[f"level.{r['level']}.mase_reconciled"] = float(r["mase_reconciled"])
+    for fam in cfg.models.families:
+        chosen = sum(1 for r in results.values() if fam in re.split(r"[(),:]", r.method))
+        out[f"family.{fam}.chosen"] = float(chosen)
+        for m in ("mase", "crps"):
+            vals = [r.scores.get(fam, {}).get(m, np.nan) for r in results.values()]
+            vals = [v for v in vals if v is not None and np.isfinite(v)]
+            if vals:
+                out[f"family.{fam}.{m}"] = float(np.mean(vals))
+    return out
+
+
+def build_contents(
+    cfg: ExperimentConfig,
+    data: TrainingData,
+    *,
+    progress: ProgressHook | None = None,
+    extra_metadata: dict[str, Any] | None = None,
+) -> tuple[BundleContents, dict[str, float], dict[str, float]]:
+    """The untracked core: backtest, select, fit, reconcile and assemble the bundle. Deterministic in seed."""
+    progress = progress or NullProgress()
+    timings: dict[str, float] = {}
+    panel = data.panel.sort_values(["series_id", "period"])
+    cat = data.catalogue.sort_values("series_id").reset_index(drop=True).copy()
+    groups = {s: g for s, g in panel.groupby("series_id", sort=True)}
+    arrays = {s: g["value"].to_numpy(dtype=float) for s, g in groups.items()}
+    periods = {s: list(pd.to_datetime(g["period"])) for s, g in groups.items()}
+    freq = cat.set_index("series_id")["frequency"].to_dict()
+    nonneg = cat.set_index("series_id")["non_negative"].astype(bool).to_dict()
+
+    t = time.perf_counter()
+    progress.stage("backtest & fit", len(arrays))
+    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress)
+    timings["fit"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress.stage("reconcile", None)
+    rec = _reconcile(cfg, panel, cat, results, periods)
+    timings["reconcile"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress.stage("assemble", None)
+    forecasts = _forecast_table(cfg, results, rec, freq, periods)
+    metrics = _metrics_table(results, cat, rec)
+    level_metrics = _level_metrics(metrics, rec)
+    cat["data_vintage"] = data.vintage
+    history = panel.assign(period_start=pd.to_datetime(panel["period"]))
+    history["period"] = [
+        period_label(p, freq[s]) for p, s in zip(history["period_start"], history["series_id"], strict=True)
+    ]
+    history = history[["series_id", "period", "period_start", "value", "source", "vintage"]].reset_index(
+        drop=True
+    )
+    edges = rec["edges"]
+    hierarchy = edges if not edges.empty else pd.DataFrame(columns=["parent_id", "child_id"])
+    metadata = {
+        "data_vintage": data.vintage,
+        "as_of": data.as_of,
+        "experiment": cfg.experiment.name,
+        "config": cfg.as_dict(),
+        "seed": cfg.seed,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "max_horizon": int(forecasts["step"].max()),
+        "horizons": dict(cfg.backtest.horizon),
+        "quantiles": list(cfg.forecast.quantiles),
+        "reconciliation": {
+            "method": cfg.reconciliation.method,
+            "non_negative": cfg.reconciliation.non_negative,
+            "warnings": rec["warnings"],
+        },
+        "calibration": {"calibrators": calibrators, "series": cal_of},
+        **(extra_metadata or {}),
+    }
+    contents = BundleContents(
+        catalogue=cat,
+        history=history,
+        forecasts=forecasts,
+        metrics=metrics,
+        level_metrics=level_metrics,
+        hierarchy=hierarchy.reset_index(drop=True),
+        transmission=pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)),
+        states={s: results[s].state for s in sorted(results)},
+        metadata=metadata,
+    )
+    agg = _aggregate_metrics(cfg, metrics, level_metrics, results)
+    timings["assemble"] = time.perf_counter() - t
+    return contents, agg, timings
+
+
+def load_training_data(
+    cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
+) -> TrainingData:
     """Read the configured panel from the warehouse (read-only), ``as_of`` a vintage id or release date."""
     from forecasting.warehouse.store import Warehouse, catalogue_from_observations
 
@@ -94,7 +616,7 @@ def load_training_data(cfg: ExperimentConfig, as_of: str | None = None, warehous
         )
     if d.frequencies:
         panel = panel[panel["frequency"].isin(d.frequencies)]
-    panel = assemble.derive_aggregates(panel, d.derive_aggregates)
+    panel = derive_aggregates(panel, d.derive_aggregates)
     sizes = panel.groupby("series_id")["value"].size()
     keep = sorted(sizes.index[sizes >= d.min_observations])
     if d.max_series is not None:
@@ -105,7 +627,7 @@ def load_training_data(cfg: ExperimentConfig, as_of: str | None = None, warehous
             f"no series with >= {d.min_observations} observations for measures {d.measures} in {path}"
             + (f" as of {as_of}" if as_of else "")
         )
-    vintage = as_of if as_of and not assemble.is_date(as_of) else (f"{latest}@release<={as_of}" if as_of else latest)
+    vintage = as_of if as_of and not is_date(as_of) else (f"{latest}@release<={as_of}" if as_of else latest)
     return TrainingData(panel, catalogue_from_observations(panel), str(vintage), str(path), as_of)
 
 
@@ -113,26 +635,46 @@ def _config_digest(cfg: ExperimentConfig) -> str:
     return hashlib.sha256(json.dumps(cfg.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _log_run_inputs(tracker: RunTracker, cfg: ExperimentConfig, data: TrainingData, config_path: Path | None) -> None:
+def _log_run_inputs(
+    tracker: RunTracker, cfg: ExperimentConfig, data: TrainingData, config_path: Path | None
+) -> None:
     commit, dirty = git_commit()
     tracker.log_params(flatten(cfg.as_dict()))
-    tracker.log_params({"data.vintage": data.vintage, "data.as_of": data.as_of or "latest",
-                        "data.n_series": data.panel["series_id"].nunique()})
-    tracker.set_tags({"data_vintage": data.vintage, "data_digest": data.digest, "experiment": cfg.experiment.name,
-                      "config_digest": _config_digest(cfg), "mlflow.source.git.commit": commit, "git_commit": commit,
-                      "git_dirty": dirty, "config_file": str(config_path) if config_path else None})
+    tracker.log_params(
+        {
+            "data.vintage": data.vintage,
+            "data.as_of": data.as_of or "latest",
+            "data.n_series": data.panel["series_id"].nunique(),
+        }
+    )
+    tracker.set_tags(
+        {
+            "data_vintage": data.vintage,
+            "data_digest": data.digest,
+            "experiment": cfg.experiment.name,
+            "config_digest": _config_digest(cfg),
+            "mlflow.source.git.commit": commit,
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "config_file": str(config_path) if config_path else None,
+        }
+    )
     tracker.flush()
     tracker.log_dataset(data.panel, name=f"warehouse@{data.vintage}", source=data.source, digest=data.digest)
 
 
-def _stage_artifacts(stage: Path, contents: BundleContents, cfg: ExperimentConfig, config_path: Path | None) -> None:
+def _stage_artifacts(
+    stage: Path, contents: BundleContents, cfg: ExperimentConfig, config_path: Path | None
+) -> None:
     """Tables, charts and the config in one folder, uploaded with a single call."""
     from forecasting.training.charts import headline_charts
 
     (stage / "tables").mkdir(parents=True)
     (stage / "config").mkdir()
     contents.metrics.to_parquet(stage / "tables" / "series_metrics.parquet", index=False)
-    contents.metrics.drop(columns=["candidates_json"], errors="ignore").to_csv(stage / "tables" / "series_metrics.csv", index=False)
+    contents.metrics.drop(columns=["candidates_json"], errors="ignore").to_csv(
+        stage / "tables" / "series_metrics.csv", index=False
+    )
     contents.forecasts.to_parquet(stage / "tables" / "forecasts.parquet", index=False)
     contents.forecasts.to_csv(stage / "tables" / "forecasts.csv", index=False)
     contents.level_metrics.to_csv(stage / "tables" / "level_metrics.csv", index=False)
@@ -140,16 +682,28 @@ def _stage_artifacts(stage: Path, contents: BundleContents, cfg: ExperimentConfi
     if config_path is not None:
         shutil.copy(config_path, stage / "config" / config_path.name)
     note = f"vintage {contents.metadata.get('data_vintage')} · {cfg.experiment.name}"
-    headline_charts(contents.history, contents.forecasts, contents.catalogue, list(cfg.outputs.headline),
-                    stage / "charts", note=note)
+    headline_charts(
+        contents.history,
+        contents.forecasts,
+        contents.catalogue,
+        list(cfg.outputs.headline),
+        stage / "charts",
+        note=note,
+    )
 
 
 def _version_tags(contents: BundleContents, run_id: str, metrics: dict[str, float]) -> dict[str, Any]:
     meta = contents.metadata
-    tags = {"data_vintage": meta["data_vintage"], "data_digest": meta.get("data_digest"),
-            "experiment": meta["experiment"], "config_digest": meta.get("config_digest"),
-            "seed": meta["seed"], "git_commit": meta.get("git_commit"), "run_id": run_id,
-            "n_series": len(contents.catalogue)}
+    tags = {
+        "data_vintage": meta["data_vintage"],
+        "data_digest": meta.get("data_digest"),
+        "experiment": meta["experiment"],
+        "config_digest": meta.get("config_digest"),
+        "seed": meta["seed"],
+        "git_commit": meta.get("git_commit"),
+        "run_id": run_id,
+        "n_series": len(contents.catalogue),
+    }
     from forecasting.training.promotion import HEADLINE_METRICS
 
     tags.update({f"metric.{m}": f"{metrics[m]:.6g}" for m in HEADLINE_METRICS if m in metrics})
@@ -178,16 +732,23 @@ def run_training(
     timings: dict[str, float] = {}
     with use_tracking(target.uri) as client:
         t_setup = time.perf_counter()
-        experiment_id = ensure_experiment(client, cfg.experiment.tracking_experiment, target.artifact_location)
+        experiment_id = ensure_experiment(
+            client, cfg.experiment.tracking_experiment, target.artifact_location
+        )
         setup_seconds = time.perf_counter() - t_setup
         run_name = f"{cfg.experiment.name}@{data.vintage}"
         with tracked_run(experiment_id, run_name, tags={"job": "train"}) as tracker:
             tracker.seconds += setup_seconds
             _log_run_inputs(tracker, cfg, data, config_path)
             commit, _ = git_commit()
-            extra = {"data_digest": data.digest, "config_digest": _config_digest(cfg), "git_commit": commit,
-                     "run_id": tracker.run_id, "model_name": settings.model_name}
-            contents, metrics, timings = assemble.build_contents(cfg, data, progress=progress, extra_metadata=extra)
+            extra = {
+                "data_digest": data.digest,
+                "config_digest": _config_digest(cfg),
+                "git_commit": commit,
+                "run_id": tracker.run_id,
+                "model_name": settings.model_name,
+            }
+            contents, metrics, timings = build_contents(cfg, data, progress=progress, extra_metadata=extra)
             progress.stage("log to MLflow", None)
             tracker.log_metrics(metrics)
             tracker.log_metrics({f"seconds.{k}": v for k, v in timings.items()})
@@ -203,26 +764,54 @@ def run_training(
             if register:
                 progress.stage("register", None)
                 with tracker.timed():
-                    mv = promotion.register_version(client, settings.model_name, model_uri, tracker.run_id,
-                                                    _version_tags(contents, tracker.run_id, metrics))
+                    mv = promotion.register_version(
+                        client,
+                        settings.model_name,
+                        model_uri,
+                        tracker.run_id,
+                        _version_tags(contents, tracker.run_id, metrics),
+                    )
                 version = str(mv.version)
                 tracker.set_tags({"registered_model": settings.model_name, "registered_version": version})
                 rule = cfg.promotion
                 if rule.auto if auto_promote is None else auto_promote:
                     with tracker.timed():
-                        decision = promotion.auto_promote(client, settings.model_name, version, rule.metric,
-                                                          rule.level, rule.margin, rule.same_vintage)
+                        decision = promotion.auto_promote(
+                            client,
+                            settings.model_name,
+                            version,
+                            rule.metric,
+                            rule.level,
+                            rule.margin,
+                            rule.same_vintage,
+                        )
                     promoted, note = decision.promoted, decision.reason
                     tracker.set_tags({"auto_promotion": ("promoted: " if promoted else "kept: ") + note})
             seconds = time.perf_counter() - t0
-            tracker.log_metrics({"seconds.total": seconds, "seconds.tracking": tracker.seconds,
-                                 "tracking_share": tracker.seconds / seconds})
+            tracker.log_metrics(
+                {
+                    "seconds.total": seconds,
+                    "seconds.tracking": tracker.seconds,
+                    "tracking_share": tracker.seconds / seconds,
+                }
+            )
     progress.done()
     return TrainOutcome(
-        run_id=tracker.run_id, experiment_id=experiment_id, tracking_uri=target.uri, model_name=settings.model_name,
-        version=version, model_uri=model_uri, data_vintage=data.vintage, n_series=len(contents.catalogue),
-        metrics=metrics, promoted=promoted, promotion_note=note, seconds=time.perf_counter() - t0,
-        tracking_seconds=tracker.seconds, timings=timings, forecasts=contents.forecasts,
+        run_id=tracker.run_id,
+        experiment_id=experiment_id,
+        tracking_uri=target.uri,
+        model_name=settings.model_name,
+        version=version,
+        model_uri=model_uri,
+        data_vintage=data.vintage,
+        n_series=len(contents.catalogue),
+        metrics=metrics,
+        promoted=promoted,
+        promotion_note=note,
+        seconds=time.perf_counter() - t0,
+        tracking_seconds=tracker.seconds,
+        timings=timings,
+        forecasts=contents.forecasts,
     )
 
 
@@ -247,15 +836,15 @@ def train_experiment(
     try:
         hook.stage("load data", None)
         data = load_training_data(cfg, as_of, warehouse_path or settings.warehouse)
-        return run_training(cfg, data, tracking_uri=tracking_uri, settings=settings, config_path=config_path,
-                            progress=hook, register=register, auto_promote=auto_promote)
+        return run_training(
+            cfg,
+            data,
+            tracking_uri=tracking_uri,
+            settings=settings,
+            config_path=config_path,
+            progress=hook,
+            register=register,
+            auto_promote=auto_promote,
+        )
     finally:
         hook.close()
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-ProgressFn = Callable[[int], None]
-__all__ = ["TrainOutcome", "TrainingData", "load_training_data", "run_training", "train_experiment", "np"]

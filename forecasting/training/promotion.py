@@ -7,6 +7,7 @@ tags, so a rollback is one ``invest models promote <old version>``.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import tempfile
@@ -68,10 +69,8 @@ def _summary(mv: ModelVersion) -> VersionSummary:
     headline = {}
     for k, v in tags.items():
         if k.startswith("metric."):
-            try:
+            with contextlib.suppress(ValueError):
                 headline[k.removeprefix("metric.")] = float(v)
-            except ValueError:
-                pass
     return VersionSummary(
         version=str(mv.version),
         aliases=sorted(getattr(mv, "aliases", []) or []),
@@ -94,7 +93,8 @@ def get_version(client: MlflowClient, name: str, ref: str | int) -> ModelVersion
     except MlflowException as exc:
         known = [s.version for s in list_versions(client, name)] if _model_exists(client, name) else []
         raise PromotionError(
-            f"model {name!r} has no version or alias {ref!r}" + (f" (versions: {known})" if known else " (no versions yet)")
+            f"model {name!r} has no version or alias {ref!r}"
+            + (f" (versions: {known})" if known else " (no versions yet)")
         ) from exc
 
 
@@ -116,7 +116,12 @@ def list_versions(client: MlflowClient, name: str) -> list[VersionSummary]:
 
 
 def register_version(
-    client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, Any], alias: str = CHALLENGER
+    client: MlflowClient,
+    name: str,
+    model_uri: str,
+    run_id: str,
+    tags: dict[str, Any],
+    alias: str = CHALLENGER,
 ) -> ModelVersion:
     """Create the version and point ``alias`` at it; on any failure the half-made version is removed."""
     if not _model_exists(client, name):
@@ -136,7 +141,9 @@ def register_version(
     return client.get_model_version(name, mv.version)
 
 
-def promote(client: MlflowClient, name: str, version: str | int, reason: str = "", user: str | None = None) -> VersionSummary:
+def promote(
+    client: MlflowClient, name: str, version: str | int, reason: str = "", user: str | None = None
+) -> VersionSummary:
     """Move ``champion`` to ``version``; record promoted_by/at/reason and what it replaced."""
     mv = get_version(client, name, version)
     user = user or _user()
@@ -164,7 +171,9 @@ def promote(client: MlflowClient, name: str, version: str | int, reason: str = "
     return _summary(client.get_model_version(name, mv.version))
 
 
-def ensure_champion(client: MlflowClient, name: str, version: str | int, reason: str = "first champion") -> bool:
+def ensure_champion(
+    client: MlflowClient, name: str, version: str | int, reason: str = "first champion"
+) -> bool:
     """Promote ``version`` only when the model has no champion yet (``invest run``). True if promoted."""
     try:
         client.get_model_version_by_alias(name, CHAMPION)
@@ -180,12 +189,18 @@ def series_metrics(client: MlflowClient, mv: ModelVersion) -> pd.DataFrame:
         try:
             local = client.download_artifacts(mv.run_id, SERIES_METRICS_ARTIFACT, tmp)
         except (MlflowException, OSError) as exc:
-            raise PromotionError(f"version {mv.version}: no {SERIES_METRICS_ARTIFACT} in run {mv.run_id}") from exc
+            raise PromotionError(
+                f"version {mv.version}: no {SERIES_METRICS_ARTIFACT} in run {mv.run_id}"
+            ) from exc
         return pd.read_parquet(Path(local))
 
 
 def compare(
-    client: MlflowClient, name: str, a: str | int = CHAMPION, b: str | int = CHALLENGER, metrics: list[str] | None = None
+    client: MlflowClient,
+    name: str,
+    a: str | int = CHAMPION,
+    b: str | int = CHALLENGER,
+    metrics: list[str] | None = None,
 ) -> Comparison:
     """Backtest metrics of two versions side by side per hierarchy level, on the series both forecast."""
     mva, mvb = get_version(client, name, a), get_version(client, name, b)
@@ -215,8 +230,13 @@ class Decision:
 
 
 def auto_promote(
-    client: MlflowClient, name: str, version: str | int, metric: str = "mase", level: str = "all",
-    margin: float = 0.02, same_vintage: bool = True,
+    client: MlflowClient,
+    name: str,
+    version: str | int,
+    metric: str = "mase",
+    level: str = "all",
+    margin: float = 0.02,
+    same_vintage: bool = True,
 ) -> Decision:
     """Promote ``version`` if it beats the champion by ``margin`` (relative) on ``metric`` at ``level``."""
     try:

@@ -52,7 +52,9 @@ def resolve_target(tracking_uri: str | None = None, settings: Settings | None = 
     uri = tracking_uri or settings.tracking_uri
     if uri:
         return TrackingTarget(uri=uri, artifact_location=None, embedded=False)
-    return TrackingTarget(uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True)
+    return TrackingTarget(
+        uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True
+    )
 
 
 def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
@@ -63,7 +65,9 @@ def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
         if scheme in ("http", "https"):
             with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as resp:
                 if resp.status != 200:
-                    raise TrackingUnavailable(f"tracking server {uri} answered /health with HTTP {resp.status}")
+                    raise TrackingUnavailable(
+                        f"tracking server {uri} answered /health with HTTP {resp.status}"
+                    )
         elif scheme == "sqlite":
             db = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
             if db is not None:
@@ -137,7 +141,11 @@ def git_commit(root: Path = PROJECT_ROOT) -> tuple[str | None, bool]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout
         return commit or None, bool(status.strip())
     except (OSError, subprocess.SubprocessError):
@@ -207,9 +215,13 @@ class RunTracker:
                 tags, self._tags = self._tags[:MAX_PARAMS_TAGS], self._tags[MAX_PARAMS_TAGS:]
                 room = MAX_METRICS - len(params) - len(tags)
                 metrics, self._metrics = self._metrics[:room], self._metrics[room:]
-                self.client.log_batch(self.run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
+                self.client.log_batch(
+                    self.run_id, metrics=metrics, params=params, tags=tags, synchronous=True
+                )
 
-    def log_dataset(self, df: pd.DataFrame, name: str, source: str, digest: str, context: str = "training") -> None:
+    def log_dataset(
+        self, df: pd.DataFrame, name: str, source: str, digest: str, context: str = "training"
+    ) -> None:
         """The data vintage as a dataset input (digest + schema + profile; the data itself stays put)."""
         with self.timed():
             dataset = mlflow.data.from_pandas(df, source=source, name=name, digest=digest)
@@ -241,7 +253,9 @@ class RunTracker:
 
 
 @contextmanager
-def tracked_run(experiment_id: str, run_name: str, tags: Mapping[str, Any] | None = None) -> Iterator[RunTracker]:
+def tracked_run(
+    experiment_id: str, run_name: str, tags: Mapping[str, Any] | None = None
+) -> Iterator[RunTracker]:
     """One parent run; FINISHED on success, FAILED (with the reason in a tag) on any error or Ctrl-C."""
     run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {}))
     client = MlflowClient(tracking_uri=mlflow.get_tracking_uri(), registry_uri=mlflow.get_registry_uri())
@@ -250,7 +264,9 @@ def tracked_run(experiment_id: str, run_name: str, tags: Mapping[str, Any] | Non
         yield tracker
         tracker.flush()
     except BaseException as exc:
-        reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        reason = (
+            "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        )
         try:
             tracker._metrics.clear()
             tracker._params.clear()

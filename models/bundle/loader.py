@@ -52,7 +52,9 @@ class LoadedBundle:
         """Same answer as the pyfunc model's ``predict`` (stored steps, then model states)."""
         from models.bundle.pyfunc import forecast_frame, parse_params
 
-        h, qs = parse_params({"horizon": horizon, "quantiles": quantiles}, int(self.contents.metadata.get("max_horizon") or 1))
+        h, qs = parse_params(
+            {"horizon": horizon, "quantiles": quantiles}, int(self.contents.metadata.get("max_horizon") or 1)
+        )
         return forecast_frame(self.contents, series_ids, h, qs)
 
 
@@ -68,10 +70,17 @@ def _parse_models_uri(uri: str) -> tuple[str, str | None, str | None]:
     return rest, None, None
 
 
-def _with_provenance(contents: BundleContents, name: str | None, version: str | None, alias: str | None,
-                     run_id: str | None) -> BundleContents:
-    contents.metadata.update({"model_name": name or contents.metadata.get("model_name"), "model_version": version,
-                              "model_alias": alias, "run_id": run_id or contents.metadata.get("run_id")})
+def _with_provenance(
+    contents: BundleContents, name: str | None, version: str | None, alias: str | None, run_id: str | None
+) -> BundleContents:
+    contents.metadata.update(
+        {
+            "model_name": name or contents.metadata.get("model_name"),
+            "model_version": version,
+            "model_alias": alias,
+            "run_id": run_id or contents.metadata.get("run_id"),
+        }
+    )
     return contents
 
 
@@ -95,10 +104,22 @@ def load_cached(cache_dir: Path | str) -> LoadedBundle:
     if not (current / CACHE_INFO).is_file():
         raise BundleUnavailable(f"no cached bundle in {cache_dir}")
     info = json.loads((current / CACHE_INFO).read_text(encoding="utf-8"))
-    contents = _with_provenance(load_contents(current / "bundle"), info.get("model_name"), info.get("version"),
-                                info.get("alias"), info.get("run_id"))
-    return LoadedBundle(contents, info.get("model_name"), info.get("version"), info.get("alias"), info.get("run_id"),
-                        info.get("uri", str(current)), "cache")
+    contents = _with_provenance(
+        load_contents(current / "bundle"),
+        info.get("model_name"),
+        info.get("version"),
+        info.get("alias"),
+        info.get("run_id"),
+    )
+    return LoadedBundle(
+        contents,
+        info.get("model_name"),
+        info.get("version"),
+        info.get("alias"),
+        info.get("run_id"),
+        info.get("uri", str(current)),
+        "cache",
+    )
 
 
 def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
@@ -110,7 +131,9 @@ def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
 
 
-def _load_remote(uri: str, tracking_uri: str | None, model_name: str | None) -> tuple[LoadedBundle, Path, Path]:
+def _load_remote(
+    uri: str, tracking_uri: str | None, model_name: str | None
+) -> tuple[LoadedBundle, Path, Path]:
     from forecasting.training.tracking import resolve_target, use_tracking
 
     name = version = alias = run_id = None
@@ -118,7 +141,11 @@ def _load_remote(uri: str, tracking_uri: str | None, model_name: str | None) -> 
     if uri.startswith("models:/"):
         name, version, alias = _parse_models_uri(uri)
         with use_tracking(resolve_target(tracking_uri).uri) as client:
-            mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+            mv = (
+                client.get_model_version_by_alias(name, alias)
+                if alias
+                else client.get_model_version(name, version)
+            )
         version, run_id, source = str(mv.version), mv.run_id, "registry"
         uri = f"models:/{name}/{version}"  # pin: the alias may move while we download
     tmp = Path(tempfile.mkdtemp(prefix="bundle-download-"))
@@ -157,8 +184,13 @@ def load_bundle(
     try:
         loaded, bundle_dir, tmp = _load_remote(str(uri), tracking_uri, model_name)
         if cache_dir is not None:
-            info = {"model_name": loaded.model_name, "version": loaded.version, "alias": loaded.alias,
-                    "run_id": loaded.run_id, "uri": str(uri)}
+            info = {
+                "model_name": loaded.model_name,
+                "version": loaded.version,
+                "alias": loaded.alias,
+                "run_id": loaded.run_id,
+                "uri": str(uri),
+            }
             _write_cache(Path(cache_dir), bundle_dir, info)
         return loaded
     except Exception as exc:

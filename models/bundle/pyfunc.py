@@ -54,7 +54,9 @@ def signature(default_horizon: int) -> ModelSignature:
             ParamSpec("quantiles", "double", [float(q) for q in QUANTILE_GRID], shape=(-1,)),
         ]
     )
-    return ModelSignature(inputs=Schema([ColSpec("string", "series_id")]), outputs=Schema(outputs), params=params)
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "series_id")]), outputs=Schema(outputs), params=params
+    )
 
 
 def _period_label(ts: pd.Timestamp, frequency: str) -> str:
@@ -70,7 +72,9 @@ def _future_starts(last: pd.Timestamp, frequency: str, steps: Sequence[int]) -> 
     return [pd.Timestamp(last) + pd.DateOffset(months=months * int(s)) for s in steps]
 
 
-def _state_forecast(state: dict[str, Any], h: int, quantiles: Sequence[float]) -> tuple[np.ndarray, dict[float, np.ndarray], str]:
+def _state_forecast(
+    state: dict[str, Any], h: int, quantiles: Sequence[float]
+) -> tuple[np.ndarray, dict[float, np.ndarray], str]:
     """Refit-free prediction from a stored JSON state (``models.base.Forecaster.from_state``)."""
     from models.base import Forecaster
 
@@ -87,7 +91,9 @@ def parse_params(params: dict[str, Any] | None, default_horizon: int) -> tuple[i
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be between 1 and {MAX_HORIZON}, got {horizon}")
     raw_q = params.get("quantiles")
-    qs = list(QUANTILE_GRID) if raw_q is None else [float(q) for q in np.ravel(np.asarray(raw_q, dtype=float))]
+    qs = (
+        list(QUANTILE_GRID) if raw_q is None else [float(q) for q in np.ravel(np.asarray(raw_q, dtype=float))]
+    )
     bad = [q for q in qs if not 0 < q < 1]
     if bad:
         raise ValueError(f"quantiles must be in (0, 1), got {bad}")
@@ -140,7 +146,11 @@ def forecast_frame(
         return pd.DataFrame(columns=[*BASE_COLUMNS, *cols, *TAIL_COLUMNS])
     out = pd.concat(parts, ignore_index=True)
     order = {s: i for i, s in enumerate(ids)}
-    out = out.assign(_o=out["series_id"].map(order)).sort_values(["_o", "step"], kind="stable").drop(columns="_o")
+    out = (
+        out.assign(_o=out["series_id"].map(order))
+        .sort_values(["_o", "step"], kind="stable")
+        .drop(columns="_o")
+    )
     out["step"] = out["step"].astype("int64")
     out["reconciled"] = out["reconciled"].astype(bool)
     out["fallback"] = out["fallback"].fillna("").astype(str)

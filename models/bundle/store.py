@@ -67,7 +67,9 @@ def _sha256(path: Path) -> str:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(to_jsonable(data), sort_keys=True, indent=1, allow_nan=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(to_jsonable(data), sort_keys=True, indent=1, allow_nan=False), encoding="utf-8"
+    )
 
 
 def save_contents(contents: BundleContents, path: Path | str) -> Path:

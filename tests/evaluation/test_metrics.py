@@ -22,7 +22,7 @@ def test_mase_rmsse_by_hand() -> None:
     a = np.array([[10.0, 12.0], [1.0, 1.0]])
     f = np.array([[11.0, 9.0], [1.0, 3.0]])
     assert M.mase(a, f, [2.0, 1.0]) == pytest.approx([(0.5 + 1.5) / 2, (0 + 2) / 2])
-    assert M.mase(a, f, [2.0, 1.0], reduce=False) == pytest.approx([[0.5, 1.5], [0, 2]])
+    assert M.mase(a, f, [2.0, 1.0], reduce=False) == pytest.approx(np.array([[0.5, 1.5], [0, 2]]))
     assert M.rmsse(a, f, [4.0, 1.0]) == pytest.approx([np.sqrt((1 / 4 + 9 / 4) / 2), np.sqrt(2.0)])
     assert M.mase([10.0, 12.0], [11.0, 9.0], 2.0) == pytest.approx(1.0)  # 1-D in, scalar out
 
@@ -59,5 +59,5 @@ def test_coverage_winkler_msis() -> None:
     assert M.coverage(a, lo, hi) == pytest.approx([0.5])
     w = M.winkler(a, lo, hi, 80, reduce=False)
     # width 8; alpha 0.2 -> penalty 10 x distance outside
-    assert w == pytest.approx([[8 + 10, 8, 8 + 20, 8]])
+    assert w == pytest.approx(np.array([[8 + 10, 8, 8 + 20, 8]]))
     assert M.msis(a, lo, hi, 2.0, 80) == pytest.approx([np.mean([18, 8, 28, 8]) / 2])

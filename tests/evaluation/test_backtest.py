@@ -1,0 +1,61 @@
+"""Rolling-origin windows: origins, actuals, errors, short series and vintage mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecasting.evaluation.backtest import ModelSpec, backtest, origins
+
+
+def test_origins_expanding_and_short_series() -> None:
+    assert origins(20, 4, 3) == [14, 15, 16]
+    assert origins(20, 4, 3, step=2) == [12, 14, 16]
+    assert origins(9, 4, 5, min_train=3) == [3, 4, 5]  # fewer windows than asked
+    assert origins(6, 4, 3, min_train=3) == []  # too short for any window
+    with pytest.raises(ValueError):
+        origins(10, 0, 3)
+
+
+def test_backtest_naive_windows_and_errors() -> None:
+    y = np.arange(1.0, 13.0)  # 1..12
+    bt = backtest(y, "naive", 3, n_windows=2, step=2)
+    assert [w.origin for w in bt.windows] == [7, 9]
+    w = bt.windows[1]
+    assert w.mean == pytest.approx([9, 9, 9])
+    assert w.actual == pytest.approx([10, 11, 12])
+    assert w.errors == pytest.approx([1, 2, 3])
+    assert w.scale == pytest.approx(1.0) and w.scaled_errors == pytest.approx([1, 2, 3])
+    df = bt.frame()
+    assert list(df.columns[:4]) == ["origin", "step", "actual", "mean"]
+    assert len(df) == 6 and set(df["step"]) == {1, 2, 3}
+    assert "q0.025" in df.columns and "q0.975" in df.columns
+    assert bt.array("errors").shape == (2, 3)
+
+
+def test_backtest_short_series_gives_fewer_windows() -> None:
+    bt = backtest(np.array([1.0, 2, 3, 4, 5, 6]), "drift", 2, n_windows=5)
+    assert [w.origin for w in bt.windows] == [3, 4]
+    assert backtest(np.array([1.0, 2, 3, 4]), "naive", 4, n_windows=3).n_windows == 0
+
+
+def test_seasonal_min_train_and_label() -> None:
+    y = np.tile([1.0, 2, 3, 4], 5)
+    bt = backtest(y, "seasonal_naive", 4, n_windows=20, season_length=4)
+    assert bt.windows[0].origin == 9  # two seasons + 1
+    assert bt.windows[-1].mean == pytest.approx([1, 2, 3, 4])
+    assert ModelSpec("combo", {"members": ["naive", "drift"]}).label == "combo(naive,drift)"
+
+
+def test_vintage_mode_uses_history_at_and_publication_lag() -> None:
+    y = np.arange(1.0, 11.0)
+    seen: list[int] = []
+
+    def history_at(origin: int) -> np.ndarray:
+        seen.append(origin)
+        return y[: origin - 1] * 2  # revised (doubled) and one period behind
+
+    bt = backtest(y, "naive", 2, n_windows=2, history_at=history_at)
+    assert seen == [7, 8]
+    w = bt.windows[-1]  # origin 8: vintage has 7 points ending at 14; naive predicts 14 for 3 steps
+    assert w.mean == pytest.approx([14, 14]) and w.actual == pytest.approx([9, 10])

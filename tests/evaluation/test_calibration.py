@@ -1,0 +1,70 @@
+"""Pooled conformal calibration reaches nominal coverage on simulated errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.evaluation.calibration import Calibrator, conformal_quantile, errors_table, fit_calibrator
+
+
+def _errors(rng: np.random.Generator, n: int, h: int) -> pd.DataFrame:
+    steps = np.tile(np.arange(1, h + 1), n)
+    e = rng.standard_t(5, size=steps.size) * np.sqrt(steps) + 0.3  # heavy tails, growth, bias
+    return pd.DataFrame({"series_id": np.repeat(np.arange(n), h), "step": steps, "scaled_error": e})
+
+
+def test_conformal_quantile_order_statistics() -> None:
+    x = np.arange(1.0, 20.0)  # n = 19
+    assert conformal_quantile(x, 0.9) == 18.0  # ceil(20 * 0.9) = 18th
+    assert conformal_quantile(x, 0.1) == 2.0  # floor(20 * 0.1) = 2nd
+    assert conformal_quantile(x, 0.5) == 10.0
+    assert conformal_quantile(np.array([1.0, 2.0]), 0.99) == 2.0
+
+
+@pytest.mark.parametrize("h", [4, 8])
+def test_calibrated_intervals_cover_nominal_on_held_out(h: int) -> None:
+    rng = np.random.default_rng(1)
+    cal = fit_calibrator(_errors(rng, 600, h))
+    test = _errors(rng, 4000, h)
+    scale = rng.uniform(0.5, 5, size=len(test))
+    mean = rng.normal(100, 10, size=len(test))
+    actual = mean + scale * test["scaled_error"].to_numpy()
+    steps = test["step"].to_numpy()
+    off = cal.offsets(h)
+    for level, (lo_q, hi_q) in {80: (0.1, 0.9), 95: (0.025, 0.975)}.items():
+        lo = mean + scale * off[steps - 1, cal.quantiles.index(lo_q)]
+        hi = mean + scale * off[steps - 1, cal.quantiles.index(hi_q)]
+        cover = np.mean((actual >= lo) & (actual <= hi))
+        assert abs(cover - level / 100) < 0.015, (level, cover)
+
+
+def test_sparse_steps_pool_and_extrapolate() -> None:
+    rng = np.random.default_rng(2)
+    errs = _errors(rng, 30, 4)  # 30 per step < min_per_step -> pooled with sqrt(step) growth
+    cal = fit_calibrator(errs, min_per_step=100)
+    off = cal.offsets(6)
+    hi = off[:, cal.quantiles.index(0.975)] - off[:, cal.quantiles.index(0.5)]
+    assert hi[3] / hi[0] == pytest.approx(2.0)  # sqrt(4)
+    assert hi[5] / hi[3] == pytest.approx(np.sqrt(6 / 4))  # beyond the fitted steps
+    assert np.all(np.diff(off, axis=1) >= 0)  # monotone in probability
+
+
+def test_apply_shapes_nonneg_and_roundtrip() -> None:
+    cal = fit_calibrator(_errors(np.random.default_rng(3), 200, 3))
+    q = cal.apply(np.array([1.0, 1.0, 1.0]), 2.0, non_negative=True)
+    assert set(q) == set(cal.quantiles) and all(v.shape == (3,) and np.all(v >= 0) for v in q.values())
+    q2 = cal.apply(np.ones((5, 3)), np.arange(1.0, 6.0))
+    assert q2[0.975].shape == (5, 3)
+    back = Calibrator.from_dict(cal.to_dict())
+    assert np.array_equal(back.table, cal.table) and back.quantiles == cal.quantiles
+
+
+def test_errors_table_from_windows() -> None:
+    from forecasting.evaluation.backtest import backtest
+
+    bt = backtest(np.arange(1.0, 11.0), "naive", 2, n_windows=2)
+    t = errors_table("s1", bt.windows)
+    assert list(t.columns) == ["series_id", "origin", "step", "scaled_error"]
+    assert t["scaled_error"].tolist() == pytest.approx([1, 2, 1, 2])
