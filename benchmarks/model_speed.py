@@ -2,7 +2,8 @@
 
 Two shapes, as served: a 24-point annual series (h=4) and a 40-point quarterly series (h=8). Each
 family runs on ``--series`` different synthetic series, ``--repeats`` times each; we print the median
-ms per series (the machines are shared and noisy: compare ratios from one run, not absolute times).
+ms per series as wall time and as this process's CPU time. The machines are shared and often loaded by
+other jobs: CPU time is the steadier figure; compare ratios from one run, not absolute times.
 
     python benchmarks/model_speed.py [--series 8] [--repeats 3] [--families ets,theta] [--no-peers]
 """
@@ -10,6 +11,7 @@ ms per series (the machines are shared and noisy: compare ratios from one run, n
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -30,17 +32,22 @@ def synthetic(n: int, m: int, seed: int) -> np.ndarray:
     return 100 * level * (1 + season)
 
 
-def median_ms(run: Callable[[np.ndarray], object], series: list[np.ndarray], repeats: int) -> float:
+def median_ms(
+    run: Callable[[np.ndarray], object], series: list[np.ndarray], repeats: int
+) -> tuple[float, float]:
+    """Median over series of the median over repeats: (wall ms, CPU ms)."""
     run(series[0])  # warm-up: imports, JIT, caches
-    per_series = []
+    wall, cpu = [], []
     for y in series:
-        times = []
+        w, c = [], []
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run(y)
-            times.append(time.perf_counter() - t0)
-        per_series.append(np.median(times))
-    return 1e3 * float(np.median(per_series))
+            w.append(time.perf_counter() - t0)
+            c.append(time.process_time() - c0)
+        wall.append(np.median(w))
+        cpu.append(np.median(c))
+    return 1e3 * float(np.median(wall)), 1e3 * float(np.median(cpu))
 
 
 def ours(name: str, m: int, h: int) -> Callable[[np.ndarray], object]:
@@ -67,22 +74,21 @@ def main() -> None:
     names = [n for n in sorted(registry()) if not n.startswith("_")]
     if args.families:
         names = [n for n in names if n in args.families.split(",")]
-    print(
-        f"{'family':18s}"
-        + "".join(f"{s:>14s}" for s in SHAPES)
-        + "   peer (statsforecast) ms, ratio ours/peer"
-    )
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    header = "".join(f"{s + ' wall/cpu':>24s}" for s in SHAPES)
+    print(f"{'family':18s}{header}   statsforecast peer cpu ms (ratio ours/peer, cpu)")
     for name in names:
         cells, peer_cells = [], []
         for n, m, h in SHAPES.values():
             series = [synthetic(n, m, seed) for seed in range(args.series)]
             reps = 1 if name == "prophet" else args.repeats
-            cells.append(median_ms(ours(name, m, h), series, reps))
+            wall, cpu = median_ms(ours(name, m, h), series, reps)
+            cells.append(f"{wall:12.1f}/{cpu:<10.1f}")
             run_peer = None if args.no_peers or name not in PEERS else peer(name, m, h)
             if run_peer is not None:
-                p = median_ms(run_peer, series, args.repeats)
-                peer_cells.append(f"{PEERS[name]} {p:.1f} ({cells[-1] / p:.1f}x)")
-        print(f"{name:18s}" + "".join(f"{c:14.1f}" for c in cells) + "   " + "; ".join(peer_cells))
+                _, p = median_ms(run_peer, series, args.repeats)
+                peer_cells.append(f"{PEERS[name]} {p:.1f} ({cpu / p:.1f}x)")
+        print(f"{name:18s}" + "".join(cells) + "   " + "; ".join(peer_cells))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ def read_forecast_input(path: str | Path, *, frequency: str | None = None) -> pd
     return validate_frame(raw, frequency=frequency, source=path)
 
 
-def validate_frame(df: pd.DataFrame, *, frequency: str | None = None, source: str | Path = "<frame>") -> pd.DataFrame:
+def validate_frame(
+    df: pd.DataFrame, *, frequency: str | None = None, source: str | Path = "<frame>"
+) -> pd.DataFrame:
     """Checks shared by the CSV reader and ``forecast_frame``; see the module docstring."""
     if frequency is not None and frequency not in FREQS:
         raise ValueError(f"frequency must be one of {sorted(FREQS)} or None, got {frequency!r}")
@@ -76,7 +78,12 @@ def _series(sid: str, g: pd.DataFrame, frequency: str | None, source: str | Path
             v = float("nan")
         if not np.isfinite(v):
             raise IngestError(
-                source, f"series {sid!r}: value is not a number", line=int(line), column="value", expected="a number", got=raw
+                source,
+                f"series {sid!r}: value is not a number",
+                line=int(line),
+                column="value",
+                expected="a number",
+                got=raw,
             )
         values.append(v)
     kinds, periods = [], []
@@ -100,7 +107,12 @@ def _series(sid: str, g: pd.DataFrame, frequency: str | None, source: str | Path
     seen: dict[pd.Period, int] = {}
     for p, line in zip(frame["period"], lines, strict=True):
         if p in seen:
-            raise IngestError(source, f"series {sid!r}: period {p} appears twice (first on line {seen[p]})", line=int(line), column="period")
+            raise IngestError(
+                source,
+                f"series {sid!r}: period {p} appears twice (first on line {seen[p]})",
+                line=int(line),
+                column="period",
+            )
         seen[p] = int(line)
     frame = frame.sort_values("period", kind="stable").reset_index(drop=True)
     ords = np.array([p.ordinal for p in frame["period"]])
@@ -158,14 +170,27 @@ def _series_kind(
     first = labelled[0] if labelled else None
     for k, line in zip(kinds, lines, strict=True):
         if k != "date" and k != first:
-            raise IngestError(source, f"series {sid!r}: mixed frequencies ({first} and {k})", line=int(line), column="period")
+            raise IngestError(
+                source,
+                f"series {sid!r}: mixed frequencies ({first} and {k})",
+                line=int(line),
+                column="period",
+            )
     if first is not None and labelled and len(labelled) != len(kinds):
         line = next(int(ln) for k, ln in zip(kinds, lines, strict=True) if k == "date")
-        raise IngestError(source, f"series {sid!r}: mixed frequencies ({first} labels and ISO dates)", line=line, column="period")
+        raise IngestError(
+            source,
+            f"series {sid!r}: mixed frequencies ({first} labels and ISO dates)",
+            line=line,
+            column="period",
+        )
     if first is not None:
         if frequency is not None and first != frequency:
             raise IngestError(
-                source, f"series {sid!r}: periods are {first}ly but frequency={frequency!r}", line=int(lines[0]), column="period"
+                source,
+                f"series {sid!r}: periods are {first}ly but frequency={frequency!r}",
+                line=int(lines[0]),
+                column="period",
             )
         return first
     if frequency is not None:
@@ -214,17 +239,23 @@ def forecast_frame(
         raise ValueError(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
     data = validate_frame(df, frequency=frequency)
     quantiles = _quantiles_for(levels)
-    panel, m_of, last = {}, {}, {}
-    non_negative = True
+    panel, m_of, last, non_negative = {}, {}, {}, {}
     for sid, g in data.groupby("series_id", sort=False):
         panel[sid] = g["value"].to_numpy(float)
         m_of[sid] = FREQS[g["frequency"].iloc[0]][1]
         last[sid] = g["period"].iloc[-1]
-        non_negative &= bool(np.min(panel[sid]) >= 0)
+        non_negative[sid] = bool(np.min(panel[sid]) >= 0)  # all-positive history: never forecast below 0
     mapper = _mapper(len(panel), n_jobs, progress)
     kwargs = {} if method == "auto" else {"methods": [method], "selection": "best"}
     results = forecast_many(
-        panel, int(horizon), season_length=m_of, quantiles=quantiles, seed=seed, non_negative=non_negative, mapper=mapper, **kwargs
+        panel,
+        int(horizon),
+        season_length=m_of,
+        quantiles=quantiles,
+        seed=seed,
+        non_negative=non_negative,
+        mapper=mapper,
+        **kwargs,
     )
     rows = []
     for sid, res in results.items():
@@ -249,10 +280,7 @@ def _q(qs: dict[float, np.ndarray], p: float) -> np.ndarray:
 
 def _mapper(n_items: int, n_jobs: int, progress):
     """forecasting.parallel when present (progress callbacks), else auto's joblib default; serial for tiny inputs."""
-    if n_items < 8 or n_jobs == 1:
-        jobs = 1
-    else:
-        jobs = n_jobs
+    jobs = 1 if n_items < 8 or n_jobs == 1 else n_jobs
     try:
         from forecasting.parallel import map_series
     except ImportError:  # pragma: no cover - the parallel module is written concurrently
@@ -261,6 +289,8 @@ def _mapper(n_items: int, n_jobs: int, progress):
         return default_mapper(jobs)
 
     def run(fn, items):
-        return map_series(fn, items, backend="serial" if jobs == 1 else "joblib", n_jobs=jobs, progress=progress)
+        return map_series(
+            fn, items, backend="serial" if jobs == 1 else "joblib", n_jobs=jobs, progress=progress
+        )
 
     return run

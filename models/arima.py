@@ -3,8 +3,10 @@
 Why these choices
 - d by repeated KPSS tests (5%), D by STL seasonal strength > 0.64 (as R's ``auto.arima``); a constant
   (mean or drift) is considered only when d + D <= 1.
-- Max orders shrink with the series (p, q <= n/3, seasonal orders only with >= 3 seasons of data) so
-  short annual series are not over-fitted; a candidate whose AICc is undefined is never fitted.
+- Max orders are small (p, q <= 2 by default, and <= n/3; seasonal P, Q <= 1 only with >= 3 seasons of
+  data) so short series are not over-fitted; a candidate whose AICc is undefined is never fitted.
+  On tourism series cut to 24 (yearly) / 40 (quarterly) points, p, q <= 3 and 12 fits were no more
+  accurate than the defaults (MASE 3.16/1.31 against 3.16/1.26) and ~30% slower.
 - Speed: the search fits with ``simple_differencing=True`` (smaller state vector) and
   ``cov_type="none"`` (no Hessian), looser L-BFGS tolerances, and stops after ``max_fits`` fits. The
   chosen parameters are then run once through the full (undifferenced) state space form, which
@@ -22,6 +24,7 @@ import numpy as np
 
 from models.base import Capabilities, Forecast, Forecaster, gaussian_quantiles, register, seasonal_strength
 
+_START_ORDER = 2  # p = q of the largest starting model (Hyndman-Khandakar use 2)
 _FIT_OPTIONS = {"disp": False, "cov_type": "none", "maxiter": 50, "factr": 1e11, "pgtol": 1e-4}
 
 
@@ -128,9 +131,9 @@ def search(
     y: np.ndarray,
     X: np.ndarray | None = None,
     m: int = 1,
-    max_p: int = 3,
-    max_q: int = 3,
-    max_fits: int = 12,
+    max_p: int = 2,
+    max_q: int = 2,
+    max_fits: int = 10,
     d: int | None = None,
 ) -> tuple[Spec, np.ndarray]:
     """Stepwise search (Hyndman & Khandakar 2008) capped at ``max_fits`` fits; returns spec and params."""
@@ -157,7 +160,8 @@ def search(
             return None
         return Spec(p, d, q, P, D, Q, m_eff, c and constant)
 
-    starts = [make(min(2, max_p), min(2, max_q), max_P, max_Q, True), make(0, 0, 0, 0, True)]
+    start = _START_ORDER
+    starts = [make(min(start, max_p), min(start, max_q), max_P, max_Q, True), make(0, 0, 0, 0, True)]
     starts += [make(min(1, max_p), 0, max_P, 0, True), make(0, min(1, max_q), 0, max_Q, True)]
     if constant:
         starts.append(make(0, 0, 0, 0, False))
@@ -213,9 +217,9 @@ class AutoARIMA(Forecaster):
         self.spec_, self.fitted_params_ = search(
             y,
             m=self.season_length,
-            max_p=int(self.params.get("max_p", 3)),
-            max_q=int(self.params.get("max_q", 3)),
-            max_fits=int(self.params.get("max_fits", 12)),
+            max_p=int(self.params.get("max_p", 2)),
+            max_q=int(self.params.get("max_q", 2)),
+            max_fits=int(self.params.get("max_fits", 10)),
         )
         self.res_ = final_results(y, None, self.spec_, self.fitted_params_)
 

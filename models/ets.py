@@ -7,7 +7,8 @@ Why these choices
   candidate whose AICc is undefined (n <= k + 1) is never fitted.
 - ``search="stepwise"`` (default) walks the set greedily (trend, then season, then error: 4-6 fits
   instead of up to 15) because this model runs on ~1,000 series x several backtest windows;
-  ``search="full"`` fits every candidate.
+  ``search="full"`` fits every candidate. On tourism data (MASE, h=4/8) stepwise vs full: yearly
+  3.05 vs 3.07 (200 series), quarterly 1.54 vs 1.51 (150 series), at about a third of the time.
 - Looser L-BFGS tolerances (``factr``/``pgtol``) cut the fits by about a third with AICc unchanged
   to two decimals.
 - Intervals: the analytic variance for the linear models (ANN, AAN, AAdN, ANA, AAA, AAdA), otherwise

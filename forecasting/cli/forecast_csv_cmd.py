@@ -31,7 +31,9 @@ def _parse_levels(levels: str) -> tuple[float, ...]:
 def forecast_csv(
     input: Path = typer.Argument(..., help="CSV with columns series_id, period, value."),
     horizon: int = typer.Option(..., "--horizon", "-h", help="Periods ahead to forecast."),
-    frequency: str | None = typer.Option(None, "--frequency", help="year, quarter or month (default: infer)."),
+    frequency: str | None = typer.Option(
+        None, "--frequency", help="year, quarter or month (default: infer)."
+    ),
     method: str = typer.Option("auto", "--method", help="'auto' or a registered model name."),
     levels: str = typer.Option("80,95", "--levels", help="Interval levels, comma-separated."),
     output: Path = typer.Option(Path("forecast.csv"), "-o", "--output", help="Where to write the forecasts."),
@@ -47,7 +49,11 @@ def forecast_csv(
         df = read_forecast_input(input, frequency=frequency)
         n = df["series_id"].nunique()
         with Progress(
-            TextColumn("[bold]forecasting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console
+            TextColumn("[bold]forecasting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
         ) as bar:
             task = bar.add_task("series", total=n)
             out = forecast_frame(

@@ -30,6 +30,10 @@ def serve(
     """Run the forecast API (FastAPI) over investment-forecaster@champion; docs at /docs."""
     import uvicorn
 
+    # An unreachable registry must not stall start-up for minutes (MLflow's defaults: 120 s x 7 retries);
+    # the app then serves its cached bundle and says so on /health.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     if alias:
         os.environ["INVEST_API_MODEL_ALIAS"] = alias
     if bundle is not None:

@@ -57,7 +57,9 @@ def parse_selection(selection: str) -> tuple[str, int | None]:
     """``"best"``, ``"mean"``, ``"median"``, ``"best_any"``, optionally ``":k"`` (e.g. ``"mean:2"``)."""
     name, _, k = selection.partition(":")
     if name not in ("best", "mean", "median", "best_any"):
-        raise ValueError(f"unknown selection {selection!r}; use best, mean, median or best_any (optionally :k)")
+        raise ValueError(
+            f"unknown selection {selection!r}; use best, mean, median or best_any (optionally :k)"
+        )
     return name, int(k) if k else None
 
 
@@ -150,9 +152,9 @@ def default_mapper(n_jobs: int = -1) -> Mapper:
     return run
 
 
-def _one(item: tuple[str, np.ndarray, int, int], **kwargs: Any) -> SeriesResult:
-    sid, y, m, h = item
-    res = forecast_series(y, h, season_length=m, **kwargs)
+def _one(item: tuple[str, np.ndarray, int, int, bool], **kwargs: Any) -> SeriesResult:
+    sid, y, m, h, nn = item
+    res = forecast_series(y, h, season_length=m, non_negative=nn, **kwargs)
     res.errors["series_id"] = sid
     return res
 
@@ -169,16 +171,23 @@ def forecast_many(
     step: int = 1,
     quantiles: Sequence[float] = QUANTILE_GRID,
     seed: int = 0,
-    non_negative: bool = False,
+    non_negative: bool | Mapping[str, bool] = False,
     calibrate_intervals: bool = True,
     min_per_step: int = 100,
+    min_errors: int = 60,
     mapper: Mapper | None = None,
     n_jobs: int = -1,
 ) -> dict[str, SeriesResult]:
-    """``forecast_series`` over a panel, then one pooled calibrator per season length (see module doc)."""
+    """``forecast_series`` over a panel, then one pooled calibrator per season length (see module doc).
+
+    ``h``, ``season_length`` and ``non_negative`` may be one value or a mapping by series id. ``mapper``
+    is any order-preserving ``mapper(fn, items) -> list`` (e.g. ``forecasting.parallel.map_series``);
+    default: joblib processes with ``n_jobs``.
+    """
     ids = list(panel)
     m_of = {s: int(season_length if isinstance(season_length, int) else season_length[s]) for s in ids}
     h_of = {s: int(h if isinstance(h, int) else h[s]) for s in ids}
+    nn_of = {s: bool(non_negative if isinstance(non_negative, bool) else non_negative[s]) for s in ids}
     fn = partial(
         _one,
         methods=methods,
@@ -188,15 +197,16 @@ def forecast_many(
         step=step,
         quantiles=quantiles,
         seed=seed,
-        non_negative=non_negative,
     )
-    items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s]) for s in ids]
+    items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s]) for s in ids]
     results: list[SeriesResult] = (mapper or default_mapper(n_jobs))(fn, items)
     out = dict(zip(ids, results, strict=True))
     if calibrate_intervals:
-        for cal, members in fit_calibrators(out, m_of, quantiles, min_per_step=min_per_step):
+        for cal, members in fit_calibrators(
+            out, m_of, quantiles, min_per_step=min_per_step, min_errors=min_errors
+        ):
             for s in members:
-                out[s] = calibrate(out[s], cal, non_negative=non_negative)
+                out[s] = calibrate(out[s], cal, non_negative=nn_of[s])
     return out
 
 
@@ -206,15 +216,20 @@ def fit_calibrators(
     quantiles: Sequence[float] = QUANTILE_GRID,
     *,
     min_per_step: int = 100,
+    min_errors: int = 60,
 ) -> list[tuple[Calibrator, list[str]]]:
-    """One calibrator per season length from the pooled scaled errors of each series' chosen method."""
+    """One calibrator per season length from the pooled scaled errors of each series' chosen method.
+
+    A group with fewer than ``min_errors`` errors keeps the models' own intervals: a handful of errors
+    from one or two series says little about the tails.
+    """
     groups: dict[int, list[str]] = {}
     for s in results:
         groups.setdefault(season_lengths[s], []).append(s)
     out: list[tuple[Calibrator, list[str]]] = []
     for _, members in sorted(groups.items()):
         frames = [results[s].errors for s in members if not results[s].errors.empty]
-        if frames:
+        if frames and sum(len(f) for f in frames) >= min_errors:
             out.append((fit_calibrator(pd.concat(frames), quantiles, min_per_step=min_per_step), members))
     return out
 

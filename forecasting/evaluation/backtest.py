@@ -176,5 +176,7 @@ def _forecast(
     lag = origin - train.size
     if lag < 0:
         raise ValueError(f"history_at({origin}) returned {train.size} points, more than the origin")
-    model = make(spec.name, season_length=season_length, seed=seed, non_negative=non_negative, **dict(spec.params))
+    model = make(
+        spec.name, season_length=season_length, seed=seed, non_negative=non_negative, **dict(spec.params)
+    )
     return model.fit(train).predict(h + lag, quantiles=quantiles), lag

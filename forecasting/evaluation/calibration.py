@@ -59,7 +59,9 @@ class Calibrator:
         out = np.empty((h, len(self.quantiles)))
         last = self.steps
         for s in range(1, h + 1):
-            out[s - 1] = self.table[s - 1] if s <= last else self.table[last - 1] * (_growth(s) / _growth(last))
+            out[s - 1] = (
+                self.table[s - 1] if s <= last else self.table[last - 1] * (_growth(s) / _growth(last))
+            )
         if self.inflation != 1.0:
             med = out[:, [self._median_index()]]
             out = med + self.inflation * (out - med)

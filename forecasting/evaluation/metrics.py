@@ -54,7 +54,9 @@ def mase(actual: ArrayLike, mean: ArrayLike, scale: ArrayLike | float, *, reduce
     return _out(np.abs(a - f) / _col(scale, a.shape[0]), reduce, np.ndim(actual) == 1)
 
 
-def rmsse(actual: ArrayLike, mean: ArrayLike, scale_sq: ArrayLike | float, *, reduce: bool = True) -> np.ndarray:
+def rmsse(
+    actual: ArrayLike, mean: ArrayLike, scale_sq: ArrayLike | float, *, reduce: bool = True
+) -> np.ndarray:
     """Root mean squared scaled error; ``scale_sq`` from ``naive_scale(y, m, power=2)``.
 
     With ``reduce=False`` returns the squared scaled errors (the root applies to the horizon mean).
@@ -140,7 +142,9 @@ def coverage(actual: ArrayLike, lo: ArrayLike, hi: ArrayLike, *, reduce: bool = 
     return _out(v, reduce, np.ndim(actual) == 1)
 
 
-def winkler(actual: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float, *, reduce: bool = True) -> np.ndarray:
+def winkler(
+    actual: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float, *, reduce: bool = True
+) -> np.ndarray:
     """Winkler (interval) score: width + 2/alpha x distance outside the interval; ``level`` in percent."""
     alpha = 1.0 - level / 100.0
     a, lo2, hi2 = _2d(actual), _2d(lo), _2d(hi)
@@ -149,7 +153,13 @@ def winkler(actual: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float, *, re
 
 
 def msis(
-    actual: ArrayLike, lo: ArrayLike, hi: ArrayLike, scale: ArrayLike | float, level: float = 95.0, *, reduce: bool = True
+    actual: ArrayLike,
+    lo: ArrayLike,
+    hi: ArrayLike,
+    scale: ArrayLike | float,
+    level: float = 95.0,
+    *,
+    reduce: bool = True,
 ) -> np.ndarray:
     """Mean scaled interval score (M4): Winkler score divided by the MASE scale."""
     a = _2d(actual)

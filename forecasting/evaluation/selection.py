@@ -20,7 +20,17 @@ from forecasting.evaluation.backtest import BacktestResult, Window
 
 How = Literal["single", "mean", "median"]
 Strategy = Literal["best", "mean", "median", "best_any"]
-METRICS: tuple[str, ...] = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "coverage80", "coverage95", "winkler95")
+METRICS: tuple[str, ...] = (
+    "mase",
+    "rmsse",
+    "smape",
+    "mape",
+    "pinball",
+    "crps",
+    "coverage80",
+    "coverage95",
+    "winkler95",
+)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ class Source(BaseModel):
     parser: str = ""
     release: str
     kind: Literal["public", "reference", "benchmark"] = "public"
+    # False where another file of the same measure is finer (e.g. BRES 2-digit vs 5-digit): deriving
+    # cluster series from both would give two slightly different values for one series.
+    derive_clusters: bool = True
 
     @field_validator("sha256")
     @classmethod

@@ -47,7 +47,7 @@ def fan_chart(
     ax.plot(x, ymean, color=COLOUR, lw=2, label="forecast")
     ax.set_title(title, fontsize=11)
     if unit:
-        ax.set_ylabel(unit)
+        ax.set_ylabel(unit if len(unit) <= 40 else unit[:39] + "…", fontsize=8)
     if note:
         ax.text(0, -0.16, note, transform=ax.transAxes, fontsize=7, color="#555")
     ax.grid(alpha=0.3)

@@ -195,6 +195,16 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
                 geo.level(code)
             except (KeyError, ValueError):
                 problems.append(f"  data.geographies: unknown geography code {code!r}")
+    try:
+        from forecasting.reference.clusters import load_clusters
+
+        cluster_ids = {c.id for c in load_clusters()}
+    except Exception:
+        cluster_ids = set()
+    if cluster_ids:
+        for c in cfg.data.clusters:
+            if c != "all" and not c.startswith(("sic-", "ind-")) and c not in cluster_ids:
+                problems.append(f"  data.clusters: unknown cluster {c!r}; known: all, sic-<code>, {sorted(cluster_ids)}")
     for sid in cfg.outputs.headline:
         if sid.count(".") != 3:
             problems.append(

@@ -99,32 +99,23 @@ class NullProgress:
 
 
 class RichProgress:
-    """Stage, series done / total and time left, on stderr (one task per stage)."""
+    """Stage, series done / total and time left, on stderr (one line per stage)."""
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self._p = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description:<16}"),
+            TextColumn("[bold]{task.description:<15}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("series"),
+            TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[left]}"),
             console=Console(stderr=True),
         )
         self._task: Any = None
+        self._t0 = 0.0
         self._started = False
 
     def stage(self, name: str, total: int | None) -> None:
@@ -132,20 +123,35 @@ class RichProgress:
             self._p.start()
             self._started = True
         self.done()
-        self._task = self._p.add_task(name, total=total)
+        self._t0 = time.perf_counter()
+        count = f"0/{total} series" if total else ""
+        self._task = self._p.add_task(name, total=total, count=count, left="")
 
     def update(self, done: int) -> None:
-        if self._task is not None:
-            self._p.update(self._task, completed=done)
+        if self._task is None:
+            return
+        task = next(t for t in self._p.tasks if t.id == self._task)
+        if not task.total:
+            return
+        elapsed = time.perf_counter() - self._t0
+        left = elapsed / done * (task.total - done) if done else None
+        self._p.update(
+            self._task,
+            completed=done,
+            count=f"{done}/{int(task.total)} series",
+            left="" if left is None else f"~{left:.0f}s left",
+        )
 
     def done(self) -> None:
         if self._task is not None:
-            task = self._p.tasks[-1]
-            self._p.update(self._task, total=task.total or 1, completed=task.total or 1)
+            task = next(t for t in self._p.tasks if t.id == self._task)
+            total = task.total or 1
+            self._p.update(self._task, total=total, completed=total, left="")
             self._task = None
 
     def close(self) -> None:
         if self._started:
+            self.done()
             self._p.stop()
             self._started = False
 

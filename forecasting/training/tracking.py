@@ -223,7 +223,10 @@ class RunTracker:
         self, df: pd.DataFrame, name: str, source: str, digest: str, context: str = "training"
     ) -> None:
         """The data vintage as a dataset input (digest + schema + profile; the data itself stays put)."""
-        with self.timed():
+        import warnings
+
+        with self.timed(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "source can be interpreted in multiple ways"
             dataset = mlflow.data.from_pandas(df, source=source, name=name, digest=digest)
             mlflow.log_input(dataset, context=context)
 

@@ -32,6 +32,7 @@ class IngestItem:
     parser: Parser
     release: str
     synthetic: bool = False
+    derive_clusters: bool = True
 
 
 @dataclass
@@ -54,7 +55,11 @@ def items_from_manifest(cache: Path, sources: Iterable[Source] | None = None) ->
     out = []
     for s in sources or load_manifest():
         if s.ingestible:
-            out.append(IngestItem(s.id, cache / s.path, s.load_parser(), s.release))
+            out.append(
+                IngestItem(
+                    s.id, cache / s.path, s.load_parser(), s.release, derive_clusters=s.derive_clusters
+                )
+            )
     return out
 
 
@@ -69,10 +74,18 @@ def item_for_path(path: Path, source_id: str | None = None, release: str | None 
         s = get_source(source_id)
         if not s.ingestible:
             raise IngestError(path, f"source {source_id!r} is {s.kind} data, not ingested into the warehouse")
-        return IngestItem(s.id, path, s.load_parser(), release or (s.release if digest == s.sha256 else today))
+        return IngestItem(
+            s.id,
+            path,
+            s.load_parser(),
+            release or (s.release if digest == s.sha256 else today),
+            derive_clusters=s.derive_clusters,
+        )
     for s in load_manifest():
         if s.sha256 == digest and s.ingestible:
-            return IngestItem(s.id, path, s.load_parser(), release or s.release)
+            return IngestItem(
+                s.id, path, s.load_parser(), release or s.release, derive_clusters=s.derive_clusters
+            )
     for s in load_manifest():
         if Path(s.path).name == path.name and s.ingestible:
             raise IngestError(
@@ -105,7 +118,10 @@ def normalise_geography(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         except KeyError as exc:
             bad = df[(df["geography"] == code) & (df["geo_system"] == system)].iloc[0]
             raise IngestError(
-                path, f"unknown geography code {code!r} ({system})", line=int(bad["line"]), column="geography",
+                path,
+                f"unknown geography code {code!r} ({system})",
+                line=int(bad["line"]),
+                column="geography",
                 expected="a code in the geography lookup (forecasting/reference/geography)",
             ) from exc
     keys = list(zip(df["geography"], df["geo_system"], strict=True))
@@ -126,7 +142,7 @@ def prepare(item: IngestItem) -> pd.DataFrame:
     df = normalise_geography(raw, item.path)
     df = validate_canonical(df, item.path)
     measures = load_measures()
-    if any(measures[m].derive_clusters for m in df["measure"].unique()):
+    if item.derive_clusters and any(measures[m].derive_clusters for m in df["measure"].unique()):
         derived = derive_cluster_rows(df, measures, load_clusters())
         if not derived.empty:
             df = pd.concat([df, derived[df.columns.intersection(derived.columns)]], ignore_index=True)
@@ -157,7 +173,15 @@ def ingest(
             "SELECT count(*) FROM files WHERE sha256 = ? AND source IN (?, ?)", [digest, item.source, src]
         ).fetchone()[0]
         if seen:
-            report.files.append({"source": item.source, "path": str(item.path), "rows": 0, "new_rows": 0, "status": "unchanged"})
+            report.files.append(
+                {
+                    "source": item.source,
+                    "path": str(item.path),
+                    "rows": 0,
+                    "new_rows": 0,
+                    "status": "unchanged",
+                }
+            )
             if on_file:
                 on_file(item, "unchanged")
             continue
@@ -198,11 +222,25 @@ def ingest(
                 con.unregister("new_df")
             con.execute(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [digest, df["source"].iloc[0], str(item.path), item.release, vintage, len(new), bool(df["is_synthetic"].iloc[0])],
+                [
+                    digest,
+                    df["source"].iloc[0],
+                    str(item.path),
+                    item.release,
+                    vintage,
+                    len(new),
+                    bool(df["is_synthetic"].iloc[0]),
+                ],
             )
             total += len(new)
             report.files.append(
-                {"source": item.source, "path": str(item.path), "rows": len(df), "new_rows": len(new), "status": "ingested"}
+                {
+                    "source": item.source,
+                    "path": str(item.path),
+                    "rows": len(df),
+                    "new_rows": len(new),
+                    "status": "ingested",
+                }
             )
         con.execute(
             "INSERT INTO vintages VALUES (?, ?, ?, ?, ?)",

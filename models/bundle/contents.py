@@ -29,7 +29,15 @@ from typing import Any
 
 import pandas as pd
 
-TABLES: tuple[str, ...] = ("catalogue", "history", "forecasts", "metrics", "level_metrics", "hierarchy", "transmission")
+TABLES: tuple[str, ...] = (
+    "catalogue",
+    "history",
+    "forecasts",
+    "metrics",
+    "level_metrics",
+    "hierarchy",
+    "transmission",
+)
 
 
 @dataclass

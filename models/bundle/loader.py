@@ -134,8 +134,10 @@ def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
 def _load_remote(
     uri: str, tracking_uri: str | None, model_name: str | None
 ) -> tuple[LoadedBundle, Path, Path]:
-    from forecasting.training.tracking import resolve_target, use_tracking
+    from forecasting.training.tracking import check_reachable, resolve_target, use_tracking
 
+    target = resolve_target(tracking_uri)
+    check_reachable(target, timeout=3.0)  # a down server fails in seconds, not after MLflow's retries
     name = version = alias = run_id = None
     source: Literal["registry", "run"] = "run"
     if uri.startswith("models:/"):

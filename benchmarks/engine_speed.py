@@ -1,0 +1,76 @@
+"""Engine speed on tourism yearly + quarterly: ``auto`` and each family vs statsforecast, same n_jobs.
+
+    python -m benchmarks.engine_speed [--limit N] [--n-jobs 2] [--repeats 1] [--methods auto,ets,...]
+
+Times are wall clock, end to end (process pool start-up included, as a user would see it); each is the
+median over ``--repeats``. The reference is statsforecast's AutoETS + AutoTheta + AutoARIMA in one call
+(what the accuracy benchmark's "sf-mean3" costs). Shared 2-core machines drift from run to run, so
+judge the ratios measured side by side, not absolute seconds. Target: auto <= 1.5x statsforecast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from benchmarks._tourism import load_tourism, run_auto, run_family, run_statsforecast
+
+FAMILIES = ("naive", "seasonal_naive", "drift", "ets", "theta", "arima")
+TARGET_RATIO = 1.5
+
+
+def timed(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--limit", type=int, default=None, help="evenly spaced subset per frequency")
+    p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--methods", default="auto,sf," + ",".join(FAMILIES))
+    p.add_argument("--data", default=None)
+    args = p.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    freqs = {f: load_tourism(f, limit=args.limit, path=args.data) for f in ("yearly", "quarterly")}
+    n = sum(len(s) for s in freqs.values())
+
+    from forecasting.evaluation.auto import default_mapper
+
+    mapper = default_mapper(args.n_jobs)
+    secs: dict[str, float] = {}
+    if "sf" in methods:
+        secs["statsforecast (AutoETS+AutoTheta+AutoARIMA)"] = timed(
+            lambda: [run_statsforecast(s, args.n_jobs) for s in freqs.values()], args.repeats
+        )
+    if "auto" in methods:
+        # one forecast_many call per frequency, like the accuracy benchmark (calibrator per frequency)
+        secs["auto"] = timed(lambda: [run_auto(s, mapper) for s in freqs.values()], args.repeats)
+    for name in methods:
+        if name in FAMILIES:
+            secs[name] = timed(
+                lambda name=name: [run_family(s, name, mapper) for s in freqs.values()], args.repeats
+            )
+    ref = next((v for k, v in secs.items() if k.startswith("statsforecast")), None)
+    print(f"\n== engine speed: {n} tourism series (yearly + quarterly), n_jobs={args.n_jobs} ==")
+    print(f"{'method':46s} {'seconds':>9s} {'series/s':>9s} {'x statsforecast':>16s}")
+    for name, s in secs.items():
+        ratio = f"{s / ref:.2f}" if ref else "-"
+        print(f"{name:46s} {s:9.1f} {n / s:9.1f} {ratio:>16s}")
+    if ref and "auto" in secs:
+        ok = secs["auto"] <= TARGET_RATIO * ref
+        print(
+            f"  {'PASS' if ok else 'FAIL'}  auto {secs['auto'] / ref:.2f}x statsforecast (target <= {TARGET_RATIO}x)"
+        )
+        return 0 if ok else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

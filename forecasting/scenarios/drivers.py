@@ -1,0 +1,115 @@
+"""Scenario drivers: short names, which driver family a target measure listens to, period alignment.
+
+Why a family prior: target histories are short (FDI positions 2015-2024), so letting every driver compete
+for every target would pick spurious links. A target first tries the drivers of its own family (FDI
+measures -> FDI drivers, investment -> business investment, output -> GDP/GVA); only when none of those
+can be estimated does it look at the rest. Why period alignment by overlap: drivers and targets may have
+different frequencies (quarterly business investment vs annual FDI), so a driver's deviation reaches a
+target period as the baseline-weighted deviation of the driver periods that overlap it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Short names analysts can use in scenario files (the series id is always accepted too).
+DRIVER_ALIASES: dict[str, str] = {
+    "world_fdi": "fdi_net_inflows_usd.WLD.all.A",
+    "uk_fdi": "fdi_net_inflows_usd.UK.all.A",
+    "uk_gdp": "gdp_cp.UK.all.A",
+    "uk_gdp_annual": "uk_gdp_cp_annual.UK.all.A",
+    "uk_gva": "gva_cp.UK.all.A",
+    "uk_business_investment": "business_investment_cvm_sa.UK.all.Q",
+}
+# The default driver list, upstream first (a driver may only be explained by drivers listed before it).
+DEFAULT_DRIVERS: tuple[str, ...] = (
+    "fdi_net_inflows_usd.WLD.all.A",
+    "fdi_net_inflows_usd.UK.all.A",
+    "gdp_cp.UK.all.A",
+    "business_investment_cvm_sa.UK.all.Q",
+)
+_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fdi", ("fdi", "equity", "project", "capex")),
+    ("investment", ("investment", "gfcf", "berd", "rd")),
+    ("output", ("gdp", "gva", "employment", "jobs", "exports", "business", "productivity", "population")),
+)
+
+
+def family(measure: str) -> str | None:
+    """The driver family a measure belongs to (first keyword match), or None."""
+    m = measure.lower()
+    for name, words in _FAMILIES:
+        if any(w in m for w in words):
+            return name
+    return None
+
+
+def resolve_driver(name: str) -> str:
+    """Alias -> series id (ids pass through unchanged)."""
+    return DRIVER_ALIASES.get(name, name)
+
+
+def alias_of(series_id: str) -> str | None:
+    for k, v in DRIVER_ALIASES.items():
+        if v == series_id:
+            return k
+    return None
+
+
+_MONTHS = {"A": 12, "Q": 3, "M": 1}
+
+
+def period_end(starts: np.ndarray, frequency: str) -> np.ndarray:
+    """Exclusive end of each period (datetime64[ns] in, out)."""
+    idx = pd.DatetimeIndex(starts)
+    return (idx + pd.DateOffset(months=_MONTHS[frequency])).values
+
+
+def align_deviation(
+    dev: np.ndarray,
+    weights: np.ndarray,
+    starts: np.ndarray,
+    frequency: str,
+    target_starts: np.ndarray,
+    target_frequency: str,
+) -> np.ndarray:
+    """A driver's relative deviation on its forecast periods, mapped onto a target's periods.
+
+    A target period takes the ``weights``-weighted (baseline) mean deviation of the driver periods that
+    overlap it; a period after the driver's last forecast period holds the last mapped value (the driver
+    horizon is shorter than the target's, e.g. quarterly vs annual); a period before it is history (0).
+    """
+    if frequency == target_frequency and np.array_equal(starts, target_starts):
+        return dev.astype(float, copy=True)
+    d_start, d_end = starts, period_end(starts, frequency)
+    t_start, t_end = target_starts, period_end(target_starts, target_frequency)
+    out = np.zeros(len(t_start))
+    last: float | None = None
+    for k in range(len(t_start)):
+        hit = (d_start < t_end[k]) & (d_end > t_start[k])
+        if hit.any():
+            w = np.abs(weights[hit])
+            out[k] = float(np.average(dev[hit], weights=w)) if w.sum() > 0 else float(dev[hit].mean())
+            last = out[k]
+        elif t_start[k] >= d_end[-1]:
+            out[k] = last if last is not None else float(dev[-1])
+    return out
+
+
+def annual(panel: pd.DataFrame) -> pd.DataFrame:
+    """Quarterly/monthly rows summed to calendar years (complete years only); annual rows unchanged.
+
+    ``panel`` has series_id, frequency, period, value; returns series_id, year, value.
+    """
+    df = panel.loc[:, ["series_id", "frequency", "period", "value"]].copy()
+    df["year"] = pd.DatetimeIndex(df["period"]).year
+    a = df[df["frequency"] == "A"][["series_id", "year", "value"]]
+    sub = df[df["frequency"] != "A"]
+    if sub.empty:
+        return a.reset_index(drop=True)
+    need = sub["frequency"].map({"Q": 4, "M": 12})
+    sub = sub.assign(need=need)
+    g = sub.groupby(["series_id", "year"]).agg(value=("value", "sum"), n=("value", "size"), need=("need", "first"))
+    g = g[g["n"] == g["need"]].reset_index()[["series_id", "year", "value"]]
+    return pd.concat([a, g], ignore_index=True)

@@ -1,0 +1,1 @@
+"""Cluster investment-potential metrics, composite scores, star ratings and the scorecard report."""

@@ -1,0 +1,341 @@
+"""Build the 25 cluster scorecards: metrics -> normalised scores -> composite, stars, rank intervals, audit.
+
+``build_scorecards`` is the one entry point (CLI, ``invest run``, tests); ``write_outputs`` writes the JSON
+and CSV files the API serves; ``forecasting.scorecards.report`` renders the HTML report from the same set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.reference.geography import MIDLANDS_ITL1
+from forecasting.scorecards import aggregate as agg
+from forecasting.scorecards import montecarlo as mc
+from forecasting.scorecards.audit import Audit, audit
+from forecasting.scorecards.catalogue import Catalogue, load_catalogue
+from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
+from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, bundle_info, forecast_growth_metric
+from forecasting.scorecards.inputs import Inputs, load_inputs
+from forecasting.scorecards.metrics import MetricResult, compute_data_metrics, employment_base
+from forecasting.scorecards.normalise import Method, normalise, orient
+from forecasting.scorecards.paths import investment_paths
+from forecasting.scorecards.scenario_metrics import scenario_metric
+from forecasting.scorecards.stars import Stars, ratings, region_cluster_table
+
+log = logging.getLogger(__name__)
+MIN_RELATIVE_RANGE = 0.02  # a metric whose spread across clusters is under 2% of its mean is not scored
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ScorecardSet:
+    """Everything the JSON, CSV, HTML and API show; ``to_dict`` is the served form."""
+
+    catalogue: Catalogue
+    clusters: list[Any]  # forecasting.reference.clusters.Cluster
+    metrics: dict[str, MetricResult]
+    scored: list[str]
+    excluded: dict[str, str]
+    weights: Weights
+    normalisation: Method
+    normalised: pd.DataFrame  # clusters x scored metrics, direction-adjusted, headline method
+    area_scores: pd.DataFrame  # clusters x areas (0-1)
+    score: pd.Series  # composite 0-1
+    rank: pd.Series
+    mc: mc.MonteCarloResult
+    tier: pd.Series
+    overlap: dict[str, list[str]]
+    stars: dict[str, Stars]
+    audit: Audit
+    paths: dict[str, dict[str, Any]]
+    data_vintage: str | None
+    model: dict[str, Any] | None
+    seed: int
+    generated_at: str
+    elapsed: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cluster_ids(self) -> list[str]:
+        return [c.id for c in self.clusters]
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "data_vintage": self.data_vintage,
+            "model": self.model,
+            "generated_at": self.generated_at,
+            "seed": self.seed,
+            "draws": self.mc.draws,
+            "normalisation": self.normalisation,
+            "weights": {"source": self.weights.source, "areas": self.weights.areas, "metrics": self.weights.metrics},
+        }
+
+    def metric_row(self, cid: str, m: str) -> dict[str, Any]:
+        spec = self.catalogue.get(m)
+        r = self.metrics[m]
+        row: dict[str, Any] = {
+            "id": m, "name": spec.name, "area": spec.area, "unit": spec.unit, "direction": spec.direction,
+            "value": _num(r.values.get(cid)), "benchmark": _num(r.benchmark.get(cid)),
+            "benchmark_label": spec.benchmark, "period": r.period, "source": spec.source,
+            "source_ids": r.sources, "vintage": r.vintage, "is_synthetic": r.is_synthetic,
+            "available": r.available, "scored": m in self.scored, "excluded_reason": self.excluded.get(m),
+            "normalised": _num(self.normalised[m].get(cid)) if m in self.normalised else None,
+            "aggregation": spec.aggregation, "finest_geography": spec.finest_geography, "provenance": r.note,
+            "format": spec.format,
+        }
+        if r.quantiles is not None and cid in r.quantiles.index:
+            q = r.quantiles.loc[cid]
+            row["interval"] = {"lo95": _num(q["q0.025"]), "lo80": _num(q["q0.1"]), "median": _num(q["q0.5"]),
+                               "hi80": _num(q["q0.9"]), "hi95": _num(q["q0.975"])}
+            row["forecast_series"] = r.extra.get("series", {}).get(cid)
+        if "scenarios" in r.extra:
+            row["scenarios"] = r.extra["scenarios"].get(cid)
+        return row
+
+    def cluster_dict(self, cid: str) -> dict[str, Any]:
+        c = next(c for c in self.clusters if c.id == cid)
+        i = self.cluster_ids.index(cid)
+        names = dict(zip(self.cluster_ids, [x.name for x in self.clusters], strict=True))
+        return {
+            "id": c.id, "name": c.name, "description": c.description, "sic": list(c.sic),
+            "score": _num(self.score[cid] * 100), "rank": int(self.rank[cid]),
+            "rank_interval": {"median": int(self.mc.median_rank[i]), "p05": int(self.mc.rank_p05[i]),
+                              "p95": int(self.mc.rank_p95[i]), "p_top5": _num(self.mc.p_top5[i])},
+            "tier": int(self.tier[cid]),
+            "indistinguishable_from": [{"id": o, "name": names[o]} for o in self.overlap[cid]],
+            "area_scores": {a: _num(self.area_scores.loc[cid, a] * 100) for a in self.area_scores.columns},
+            "stars": self.stars[cid].as_dict(),
+            "metrics": [self.metric_row(cid, m.id) for m in self.catalogue.metrics],
+            "investment_path": self.paths.get(cid),
+        }
+
+    def summary_row(self, cid: str) -> dict[str, Any]:
+        d = self.cluster_dict(cid)
+        return {k: d[k] for k in ("id", "name", "score", "rank", "rank_interval", "tier", "stars", "area_scores")}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "provenance": self.provenance(),
+            "areas": self.catalogue.areas,
+            "catalogue": [m.model_dump() for m in self.catalogue.metrics],
+            "scored_metrics": self.scored,
+            "excluded_metrics": self.excluded,
+            "audit": self.audit.as_dict(),
+            "notes": self.notes,
+            "ranking": [self.summary_row(c) for c in self.rank.sort_values().index],
+            "clusters": [self.cluster_dict(c) for c in self.cluster_ids],
+        }
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def _exclusions(metrics: dict[str, MetricResult], cat: Catalogue, weights: Weights) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for spec in cat.metrics:
+        r = metrics[spec.id]
+        v = r.values.dropna()
+        if not spec.in_score:
+            out[spec.id] = "context only (catalogue: in_score = false)"
+        elif not r.available or v.empty:
+            out[spec.id] = f"unavailable: {r.note}"
+        elif weights.metric(spec.id) == 0 or weights.area(spec.area) == 0:
+            out[spec.id] = "weight 0 in the weights file"
+        elif v.max() - v.min() <= MIN_RELATIVE_RANGE * max(abs(v.mean()), 1e-12):
+            out[spec.id] = "no material variation across clusters (spread under 2% of the mean): shown, not scored"
+    return out
+
+
+def _forecast_inputs(metrics: dict[str, MetricResult], scored: list[str]) -> list[mc.ForecastDraws]:
+    probs = np.array([float(c[1:]) for c in QCOLS])
+    out = []
+    for j, m in enumerate(scored):
+        r = metrics[m]
+        if r.quantiles is not None and r.draw_groups is not None:
+            out.append(mc.ForecastDraws(j, probs, r.quantiles[QCOLS].to_numpy(float), r.draw_groups.to_numpy()))
+    return out
+
+
+def _model_dict(info: BundleInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    md = info.contents.metadata or {}
+    return {"model_name": info.model_name, "model_version": info.model_version, "model_alias": info.model_alias,
+            "data_vintage": info.data_vintage, "trained_at": md.get("trained_at"), "run_id": md.get("run_id"),
+            "label": info.label}
+
+
+def score_matrix(
+    values: pd.DataFrame, signs: np.ndarray, membership: np.ndarray, metric_w: np.ndarray, area_w: np.ndarray,
+    method: Method,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Headline (nominal) normalised values, area scores and composite for one normalisation method."""
+    norm = normalise(orient(values.to_numpy(float), signs), method, axis=0)
+    a, s = composite(norm, metric_w, membership, area_w)
+    return norm, a, s
+
+
+def build_scorecards(
+    warehouse_path: Path,
+    bundle: object | None = None,
+    weights_path: Path | None = None,
+    out_dir: Path | None = None,
+    seed: int = 20261124,
+    *,
+    draws: int = 1000,
+    normalisation: Method = "minmax",
+    as_of: str | None = None,
+    inputs: Inputs | None = None,
+    report: bool = True,
+) -> ScorecardSet:
+    """All 25 scorecards; with ``out_dir`` also the JSON/CSV files and (``report``) the HTML report."""
+    t0 = time.perf_counter()
+    cat = load_catalogue()
+    weights = load_weights(weights_path, cat)
+    inp = inputs or load_inputs(Path(warehouse_path), as_of=as_of)
+    t_load = time.perf_counter()
+    info = bundle_info(bundle)
+    clusters = inp.cluster_ids
+    base = employment_base(inp)
+    metrics = compute_data_metrics(inp)
+    shares = None
+    if base is not None:
+        shares = agg.employment_shares(base.region_emp(inp.itl1_of_itl2), base.region_total(inp.itl1_of_itl2))
+        shares = shares.reindex(list(MIDLANDS_ITL1))
+    metrics["forecast_fdi_growth"] = forecast_growth_metric(
+        "forecast_fdi_growth", info, clusters, "fdi_projects", "fdi_inward_position", shares,
+        "fdi_inward_position.UK.all.A")
+    metrics["forecast_domestic_growth"] = forecast_growth_metric(
+        "forecast_domestic_growth", info, clusters, "equity_amount_gbp", None, None,
+        "business_investment_cvm_sa.UK.all.Q")
+    metrics["scenario_downside"] = scenario_metric(info, clusters, metrics["forecast_fdi_growth"], shares)
+    for r in metrics.values():
+        r.values = r.values.reindex(clusters).astype(float)
+        r.benchmark = r.benchmark.reindex(clusters).astype(float)
+
+    excluded = _exclusions(metrics, cat, weights)
+    scored = [m.id for m in cat.metrics if m.id not in excluded]
+    if not scored:
+        raise RuntimeError("no metric can be scored: check the warehouse and the weights file")
+    areas = [a for a in cat.areas if any(cat.get(m).area == a for m in scored)]
+    membership = np.array([[1.0 if cat.get(m).area == a else 0.0 for a in areas] for m in scored])
+    signs = np.array([cat.get(m).sign for m in scored])
+    metric_w = np.array([weights.metric(m) for m in scored])
+    area_w = np.array([weights.area(a) for a in areas])
+    values = pd.DataFrame({m: metrics[m].values for m in scored}, index=clusters)
+
+    norm, a_scores, score = score_matrix(values, signs, membership, metric_w, area_w, normalisation)
+    t_mc = time.perf_counter()
+    result = mc.run(values.to_numpy(float), signs, membership, metric_w, area_w,
+                    _forecast_inputs(metrics, scored), draws=draws, seed=seed)
+    t_mc_end = time.perf_counter()
+    tier, overlap = mc.tiers(result.median_rank, result.rank_p05, result.rank_p95)
+
+    fdi = metrics["forecast_fdi_growth"]
+    star_map: dict[str, Stars]
+    if base is not None:
+        emp, tot = region_cluster_table(base.region_emp(inp.itl1_of_itl2), base.region_total(inp.itl1_of_itl2),
+                                        list(MIDLANDS_ITL1))
+        q10 = fdi.quantiles["q0.1"] if fdi.quantiles is not None else None
+        star_map = ratings(emp, tot, metrics["location_quotient"].values, q10,
+                           fdi.quantiles["q0.5"] if fdi.quantiles is not None else None,
+                           float(fdi.benchmark.iloc[0]) if fdi.available else None)
+    else:
+        star_map = {c: Stars(False, False, False, None) for c in clusters}
+
+    aud = audit(norm, scored, [cat.get(m).area for m in scored], metric_w)
+    aud.excluded = [{"metric": m, "reason": why} for m, why in excluded.items()]
+    notes = []
+    if info is None:
+        notes.append("No champion forecast bundle was available: forecast metrics, the momentum star and scenario "
+                     "sensitivity are marked unavailable and the composite uses observed data only.")
+    if any(metrics[m].is_synthetic for m in metrics):
+        notes.append("Partner metrics use synthetic (demo data) partner files: they show how licensed data will "
+                     "flow through, not real companies, projects or deals.")
+    names = {c.id: c.name for c in inp.clusters}
+    sset = ScorecardSet(
+        catalogue=cat, clusters=inp.clusters, metrics=metrics, scored=scored, excluded=excluded, weights=weights,
+        normalisation=normalisation, normalised=pd.DataFrame(norm, index=clusters, columns=scored),
+        area_scores=pd.DataFrame(a_scores, index=clusters, columns=areas), score=pd.Series(score, index=clusters),
+        rank=pd.Series(ranks(score), index=clusters), mc=result, tier=pd.Series(tier, index=clusters),
+        overlap={clusters[i]: [clusters[j] for j in o] for i, o in enumerate(overlap)}, stars=star_map,
+        audit=aud, paths=investment_paths(inp, info, shares, metrics, names), data_vintage=inp.data_vintage,
+        model=_model_dict(info), seed=seed, generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        notes=notes,
+    )
+    sset.elapsed = {"load_s": t_load - t0, "monte_carlo_s": t_mc_end - t_mc, "total_s": time.perf_counter() - t0}
+    if out_dir is not None:
+        write_outputs(sset, Path(out_dir))
+        if report:
+            from forecasting.scorecards.report import render_report
+
+            render_report(sset, Path(out_dir))
+    return sset
+
+
+def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
+    """scorecards.json (everything), clusters/<id>.json, scorecards.csv (long) and ranking.csv."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "clusters").mkdir(exist_ok=True)
+    doc = sset.to_dict()
+    files = {"json": out_dir / "scorecards.json", "csv": out_dir / "scorecards.csv", "ranking": out_dir / "ranking.csv"}
+    _write_json(files["json"], doc)
+    for c in doc["clusters"]:
+        _write_json(out_dir / "clusters" / f"{c['id']}.json", {"provenance": doc["provenance"], **c})
+    rows = []
+    for c in doc["clusters"]:
+        for m in c["metrics"]:
+            iv = m.get("interval") or {}
+            rows.append({"cluster": c["id"], "cluster_name": c["name"], "metric": m["id"], "metric_name": m["name"],
+                         "area": m["area"], "value": m["value"], "lo80": iv.get("lo80"), "hi80": iv.get("hi80"),
+                         "lo95": iv.get("lo95"), "hi95": iv.get("hi95"), "benchmark": m["benchmark"],
+                         "unit": m["unit"], "direction": m["direction"], "normalised": m["normalised"],
+                         "scored": m["scored"], "period": m["period"], "source": m["source"],
+                         "vintage": m["vintage"], "is_synthetic": m["is_synthetic"], "available": m["available"],
+                         "provenance": m["provenance"]})
+    pd.DataFrame(rows).to_csv(files["csv"], index=False)
+    rk = []
+    for r in doc["ranking"]:
+        rk.append({"rank": r["rank"], "cluster": r["id"], "name": r["name"], "score": r["score"],
+                   "median_rank": r["rank_interval"]["median"], "rank_p05": r["rank_interval"]["p05"],
+                   "rank_p95": r["rank_interval"]["p95"], "p_top5": r["rank_interval"]["p_top5"], "tier": r["tier"],
+                   **{f"star_{k}": v for k, v in r["stars"].items()},
+                   **{f"area_{k}": v for k, v in r["area_scores"].items()},
+                   "data_vintage": sset.data_vintage, "model": (sset.model or {}).get("label")})
+    pd.DataFrame(rk).to_csv(files["ranking"], index=False)
+    return files
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, indent=1, allow_nan=False, default=_default), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return _num(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, pd.Timestamp):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

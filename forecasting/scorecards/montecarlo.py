@@ -1,0 +1,114 @@
+"""Monte Carlo over forecast draws, weights and normalisation: a rank interval for every cluster.
+
+Why: a composite ranking looks precise but depends on choices (weights, normalisation) and on uncertain
+forecasts. Each draw samples (1) every forecast metric from its quantile curve (inverse-CDF, linear between
+the stored quantiles; clusters whose forecast comes from the same series share a draw), (2) every metric
+and area weight uniformly within +-``weight_spread`` of its nominal value, (3) one normalisation method.
+All draws are computed at once as ``(draws, clusters, metrics)`` arrays; the seed fixes everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.scorecards.composite import composite, ranks
+from forecasting.scorecards.normalise import METHODS, Method, normalise, orient
+
+
+@dataclass(frozen=True)
+class ForecastDraws:
+    """A forecast metric's quantile curve per cluster and which clusters share a draw."""
+
+    column: int  # metric column in the value matrix
+    probs: np.ndarray  # (Q,) increasing quantile levels
+    quantiles: np.ndarray  # (C, Q)
+    groups: np.ndarray  # (C,) int: equal ids share one uniform draw
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    ranks: np.ndarray  # (draws, C) int, 1 = best
+    scores: np.ndarray  # (draws, C)
+    methods: np.ndarray  # (draws,) index into METHODS
+    median_rank: np.ndarray
+    rank_p05: np.ndarray
+    rank_p95: np.ndarray
+    p_top5: np.ndarray
+    draws: int
+    seed: int
+
+
+def sample_forecasts(values: np.ndarray, fc: list[ForecastDraws], draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(draws, C, M) values with forecast columns replaced by draws from their quantile curves."""
+    out = np.broadcast_to(values, (draws, *values.shape)).copy()
+    for f in fc:
+        uniq, inv = np.unique(f.groups, return_inverse=True)
+        u = rng.uniform(f.probs[0], f.probs[-1], size=(draws, len(uniq)))
+        for c in range(values.shape[0]):
+            q = f.quantiles[c]
+            if np.isnan(q).any():
+                out[:, c, f.column] = np.nan
+                continue
+            out[:, c, f.column] = np.interp(u[:, inv[c]], f.probs, np.maximum.accumulate(q))
+    return out
+
+
+def run(
+    values: np.ndarray,
+    signs: np.ndarray,
+    membership: np.ndarray,
+    metric_w: np.ndarray,
+    area_w: np.ndarray,
+    forecasts: list[ForecastDraws] | None = None,
+    *,
+    draws: int = 1000,
+    seed: int = 0,
+    weight_spread: float = 0.5,
+    methods: tuple[Method, ...] = METHODS,
+) -> MonteCarloResult:
+    """values (C, M) raw; signs (M,); membership (M, K); nominal metric_w (M,) and area_w (K,)."""
+    rng = np.random.default_rng(seed)
+    v = sample_forecasts(np.asarray(values, float), forecasts or [], draws, rng)
+    v = orient(v, signs)
+    pick = rng.integers(0, len(methods), size=draws)
+    norm = np.empty_like(v)
+    for i, m in enumerate(methods):
+        sel = pick == i
+        if sel.any():
+            norm[sel] = normalise(v[sel], m, axis=-2)
+    mw = metric_w * rng.uniform(1 - weight_spread, 1 + weight_spread, size=(draws, len(metric_w)))
+    aw = area_w * rng.uniform(1 - weight_spread, 1 + weight_spread, size=(draws, len(area_w)))
+    _, score = composite(norm, mw, membership, aw)
+    r = ranks(score)
+    return MonteCarloResult(
+        ranks=r,
+        scores=score,
+        methods=pick,
+        median_rank=np.quantile(r, 0.5, axis=0, method="inverted_cdf"),
+        rank_p05=np.quantile(r, 0.05, axis=0, method="inverted_cdf"),
+        rank_p95=np.quantile(r, 0.95, axis=0, method="inverted_cdf"),
+        p_top5=(r <= 5).mean(axis=0),
+        draws=draws,
+        seed=seed,
+    )
+
+
+def tiers(median_rank: np.ndarray, p05: np.ndarray, p95: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Group clusters whose rank intervals overlap the tier leader's (best median) interval.
+
+    Returns the tier number (1 = top) per cluster and, per cluster, the indices of every other cluster whose
+    5-95% interval overlaps its own (those it must not be presented as separated from).
+    """
+    order = np.lexsort((p05, median_rank))
+    tier = np.zeros(len(median_rank), int)
+    current, leader_hi = 0, -np.inf
+    for i in order:
+        if p05[i] > leader_hi:
+            current += 1
+            leader_hi = p95[i]
+        tier[i] = current
+    overlap = [[j for j in range(len(p05)) if j != i and p05[j] <= p95[i] and p05[i] <= p95[j]]
+               for i in range(len(p05))]
+    return tier, overlap

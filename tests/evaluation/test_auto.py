@@ -1,0 +1,94 @@
+"""auto: deterministic, finite, non-negative; forecast_many pools a calibrator per season length."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from forecasting.evaluation.auto import SeriesResult, forecast_many, forecast_series
+from models.base import QUANTILE_GRID
+
+
+@pytest.fixture(scope="module")
+def tourism(shared_data):
+    import pandas as pd
+
+    long = pd.read_csv(shared_data / "tourism" / "tourism_long.csv")
+    ids = ["Y1", "Y2", "Y7", "Y60", "Q1", "Q7"]
+    train = long[(long.series_id.isin(ids)) & (long.split == "train")].sort_values(["series_id", "t"])
+    return {sid: g["value"].to_numpy(float) for sid, g in train.groupby("series_id")}
+
+
+FAST = ("naive", "drift", "theta")
+
+
+def _same(a: SeriesResult, b: SeriesResult) -> None:
+    assert a.method == b.method
+    assert np.array_equal(a.forecast.mean, b.forecast.mean)
+    for q in a.forecast.quantiles:
+        assert np.array_equal(a.forecast.quantiles[q], b.forecast.quantiles[q])
+    assert a.backtest.equals(b.backtest)
+
+
+def test_forecast_series_fields_and_determinism(tourism) -> None:
+    y = tourism["Y1"]
+    a = forecast_series(y, 4, season_length=1, methods=FAST, n_windows=3, seed=7, non_negative=True)
+    b = forecast_series(y, 4, season_length=1, methods=FAST, n_windows=3, seed=7, non_negative=True)
+    _same(a, b)
+    assert a.forecast.mean.shape == (4,) and set(a.forecast.quantiles) == set(QUANTILE_GRID)
+    assert set(FAST) <= set(a.scores) and "mase" in a.scores["naive"]
+    assert {"origin", "step", "actual", "mean", "q0.5"} <= set(a.backtest.columns)
+    assert a.backtest["origin"].nunique() == 3
+    json.dumps(a.state)  # JSON-safe
+
+
+def test_selection_best_picks_lowest_backtest_mase(tourism) -> None:
+    r = forecast_series(tourism["Y2"], 4, methods=FAST, selection="best", n_windows=3)
+    singles = {m: r.scores[m]["mase"] for m in FAST}
+    assert r.method == min(singles, key=singles.get)
+
+
+def test_short_series_still_forecasts() -> None:
+    r = forecast_series(np.array([5.0, 6.0, 7.0]), 4, methods=FAST, non_negative=True)
+    assert r.backtest.empty and np.all(np.isfinite(r.forecast.mean))
+
+
+def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
+    panel = {k: v for k, v in tourism.items()}
+    m = {k: 4 if k.startswith("Q") else 1 for k in panel}
+    h = {k: 8 if k.startswith("Q") else 4 for k in panel}
+    methods = None
+    serial = lambda fn, items: [fn(x) for x in items]  # noqa: E731
+    a = forecast_many(
+        panel,
+        h,
+        season_length=m,
+        methods=methods,
+        non_negative=True,
+        mapper=serial,
+        seed=3,
+        min_per_step=5,
+        min_errors=10,
+    )
+    b = forecast_many(
+        panel,
+        h,
+        season_length=m,
+        methods=methods,
+        non_negative=True,
+        mapper=serial,
+        seed=3,
+        min_per_step=5,
+        min_errors=10,
+    )
+    assert list(a) == list(panel)
+    for sid in panel:
+        _same(a[sid], b[sid])
+        fc = a[sid].forecast
+        assert a[sid].calibrated and fc.mean.shape == (h[sid],)
+        arrays = [fc.mean, *fc.quantiles.values()]
+        assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in arrays)
+        lo, hi = fc.interval(95)
+        assert np.all(lo <= fc.mean) and np.all(fc.mean <= hi)

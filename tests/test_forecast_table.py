@@ -1,0 +1,98 @@
+"""forecast_frame output and read_forecast_input's error messages (series and line named)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.forecast_table import forecast_frame, read_forecast_input
+from forecasting.sources.errors import IngestError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "in.csv"
+    p.write_text(text)
+    return p
+
+
+def _rows(sid: str, periods: list[str], start: float = 10.0) -> str:
+    return "".join(f"{sid},{p},{start + i}\n" for i, p in enumerate(periods))
+
+
+YEARS = [str(y) for y in range(2010, 2020)]
+QUARTERS = [f"{y}Q{q}" for y in range(2015, 2020) for q in range(1, 5)]
+
+
+def test_read_parses_every_period_format(tmp_path: Path) -> None:
+    text = (
+        "series_id,period,value\n"
+        + _rows("a", YEARS)
+        + _rows("b", QUARTERS)
+        + _rows("c", ["2019-07", "2019-08", "2019-09"])
+    )
+    text += _rows("d", ["2018-01-01", "2018-04-01", "2018-07-01", "2018-10-01"])
+    df = read_forecast_input(_write(tmp_path, text))
+    kinds = df.groupby("series_id")["frequency"].first().to_dict()
+    assert kinds == {"a": "year", "b": "quarter", "c": "month", "d": "quarter"}
+    assert str(df[df.series_id == "b"]["period"].iloc[2]) == "2015Q3"
+    assert df["line"].iloc[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "words"),
+    [
+        ("series_id,when,value\na,2019,1\n", 1, ["missing column 'period'"]),
+        ("series_id,period,value\na,2019,1\na,2020,1\na,20x1,1\n", 4, ["'a'", "cannot parse period"]),
+        ("series_id,period,value\na,2019,1\na,2020,1\na,2020,3\n", 4, ["'a'", "2020 appears twice"]),
+        ("series_id,period,value\na,2019,1\na,2020Q1,1\na,2021,1\n", 3, ["'a'", "mixed frequencies"]),
+        ("series_id,period,value\na,2017,1\na,2018,1\na,2020,1\n", 4, ["'a'", "period 2019 is missing"]),
+        ("series_id,period,value\nb,2019Q1,1\nb,2019Q2,2\nb,2019Q4,3\n", 4, ["'b'", "2019Q3 is missing"]),
+        ("series_id,period,value\na,2017,1\na,2018,1\nz,2019,1\nz,2020,2\n", 2, ["'a'", "too short"]),
+        ("series_id,period,value\na,2017,1\na,2018,n/a\na,2019,2\n", 3, ["'a'", "not a number"]),
+        ("series_id,period,value\na,2017,1\na,2018,\na,2019,2\n", 3, ["'a'", "not a number"]),
+    ],
+)
+def test_bad_input_names_series_and_line(tmp_path: Path, body: str, line: int, words: list[str]) -> None:
+    with pytest.raises(IngestError) as info:
+        read_forecast_input(_write(tmp_path, body))
+    msg = str(info.value)
+    assert info.value.line == line and f"line {line}" in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_forecast_frame_columns_labels_and_levels() -> None:
+    rng = np.random.default_rng(0)
+    rows = []
+    for sid, periods in (("yr", YEARS), ("qt", QUARTERS)):
+        vals = 100 + np.cumsum(rng.normal(1, 1, len(periods)))
+        rows += [{"series_id": sid, "period": p, "value": v} for p, v in zip(periods, vals, strict=True)]
+    out = forecast_frame(pd.DataFrame(rows), 3, method="naive", n_jobs=1)
+    assert list(out.columns) == [
+        "series_id",
+        "period",
+        "step",
+        "mean",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+        "method",
+    ]
+    assert out[out.series_id == "yr"]["period"].tolist() == ["2020", "2021", "2022"]
+    assert out[out.series_id == "qt"]["period"].tolist() == ["2020Q1", "2020Q2", "2020Q3"]
+    assert (
+        (out["lo95"] <= out["lo80"]).all()
+        and (out["lo80"] <= out["mean"]).all()
+        and (out["hi80"] <= out["hi95"]).all()
+    )
+    monthly = pd.DataFrame(
+        {"series_id": "m", "period": [f"2019-{i:02d}" for i in range(1, 13)], "value": np.arange(12.0) + 1}
+    )
+    out = forecast_frame(monthly, 2, method="drift", levels=(50, 90), n_jobs=1)
+    assert out["period"].tolist() == ["2020-01", "2020-02"] and {"lo50", "hi90"} <= set(out.columns)
+    with pytest.raises(ValueError, match="unknown method"):
+        forecast_frame(monthly, 2, method="nope")
