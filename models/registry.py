@@ -15,8 +15,4 @@ FAMILY_MODULES = (
 )
 
 for _module in FAMILY_MODULES:
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as exc:  # a family still being written must not break the others
-        if exc.name != _module:
-            raise
+    importlib.import_module(_module)

@@ -53,7 +53,11 @@ def cache_control(max_age: int) -> str:
 
 
 def cache_headers(model: ServedModel, etag: str, cache_control: str) -> dict[str, str]:
-    return {"ETag": etag, "Cache-Control": cache_control, "X-Model-Version": f"{model.name}/{model.version or 'local'}"}
+    return {
+        "ETag": etag,
+        "Cache-Control": cache_control,
+        "X-Model-Version": f"{model.name}/{model.version or 'local'}",
+    }
 
 
 def conditional(

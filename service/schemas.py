@@ -6,11 +6,17 @@ validate it at run time; ``tests/service`` checks that real responses conform (s
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.base import QUANTILE_GRID
+
 SID = "fdi_inward_position.TLG.all.A"
+_Q = "|".join(re.escape(f"{q:g}") for q in QUANTILE_GRID)
+QUANTILES_PATTERN = rf"^\s*({_Q})\s*(,\s*({_Q})\s*)*$"
+Quantile = Literal[QUANTILE_GRID]  # type: ignore[valid-type]
 
 
 def _ex(example: dict[str, Any]) -> ConfigDict:
@@ -226,6 +232,7 @@ class SeriesForecast(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -240,7 +247,7 @@ class BatchRequest(BaseModel):
         min_length=1, description="Up to the server's max_batch ids (default 1,000); more gives 413."
     )
     horizon: int | None = Field(default=None, ge=1, le=1000, description="Steps; default: all stored.")
-    quantiles: list[float] | None = Field(
+    quantiles: list[Quantile] | None = Field(
         default=None, max_length=11, description="Subset of the stored grid."
     )
     ignore_unknown: bool = Field(default=False, description="List unknown ids instead of answering 404.")

@@ -13,7 +13,8 @@ Shape::
     [[changes]]                      # a driver path, period by period
     type = "driver"
     driver = "world_fdi"             # alias (see drivers.py) or series id
-    kind = "deviation"               # level | growth (% per period) | deviation (% from baseline)
+    kind = "deviation"               # level | growth (% per period) | extra_growth (points added to the
+                                     # baseline growth rate, compounding) | deviation (% from baseline)
     start = "2025"                   # or periods = ["2025", "2026", ...]; default: first forecast period
     values = [-20, -13.3, -6.7, 0]
     after = "hold"                   # after the path: hold its last % deviation, or revert to baseline
@@ -26,6 +27,7 @@ Shape::
     value = 1
     unit = "absolute"                # or "percent" of the baseline (level, one_off)
     start = "2026"
+    required = true                  # false: skipped with a note when the bundle lacks the series
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class DriverChange(_Change):
 
     type: Literal["driver"]
     driver: str = Field(min_length=1, max_length=200)
-    kind: Literal["level", "growth", "deviation"]
+    kind: Literal["level", "growth", "extra_growth", "deviation"]
     values: list[float] = Field(min_length=1, max_length=400)
     start: Period | None = None
     periods: list[Period] | None = None
@@ -118,12 +120,15 @@ class DriverChange(_Change):
                 raise _FieldError("start", "give either start or periods, not both")
             if len(self.periods) != len(self.values):
                 raise _FieldError(
-                    "values", f"path of the wrong length: {len(self.values)} values for {len(self.periods)} periods"
+                    "values",
+                    f"path of the wrong length: {len(self.values)} values for {len(self.periods)} periods",
                 )
             if len(set(self.periods)) != len(self.periods):
                 raise _FieldError("periods", "periods repeat")
         if self.kind in ("growth", "deviation"):
             _percent_floor(self.values, "fall" if self.kind == "deviation" else "negative growth")
+        if self.kind == "extra_growth" and any(v <= -100 for v in self.values):
+            raise _FieldError("values", "extra growth of -100 points or less is impossible")
         if self.kind == "level" and any(v <= 0 for v in self.values):
             raise _FieldError("values", "driver levels must be positive (drivers enter the models in logs)")
         return self
@@ -145,6 +150,9 @@ class ShockChange(_Change):
     include_all_cluster: bool = Field(
         default=True, description="also apply to the 'all' cluster of the same area (it counts everything)"
     )
+    required: bool = Field(
+        default=True, description="false: skip (with a note) when the bundle has no such series"
+    )
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -156,7 +164,9 @@ class ShockChange(_Change):
         if self.kind == "growth" and self.value <= -100:
             raise _FieldError("value", f"{self.value}: growth of -100 points or less is impossible")
         if self.kind != "growth" and self.unit == "percent" and self.value <= -100:
-            raise _FieldError("value", f"{self.value}: a fall of 100% or more is impossible for a positive quantity")
+            raise _FieldError(
+                "value", f"{self.value}: a fall of 100% or more is impossible for a positive quantity"
+            )
         if self.kind == "one_off" and self.end is not None:
             raise _FieldError("end", "a one_off shock has no end (it applies in its start period only)")
         return self
@@ -244,7 +254,9 @@ def parse_scenario(data: Any, source: str | None = None) -> Scenario:
             ctx = err.get("ctx", {}) or {}
             inner = ctx.get("error")
             if isinstance(inner, _ConflictError):
-                errors.append({"loc": ["changes", inner.i, "driver"], "msg": str(inner), "type": "value_error"})
+                errors.append(
+                    {"loc": ["changes", inner.i, "driver"], "msg": str(inner), "type": "value_error"}
+                )
                 continue
             if isinstance(inner, _FieldError):
                 errors.append({"loc": [*loc, inner.field], "msg": str(inner), "type": "value_error"})

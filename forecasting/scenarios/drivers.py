@@ -110,6 +110,8 @@ def annual(panel: pd.DataFrame) -> pd.DataFrame:
         return a.reset_index(drop=True)
     need = sub["frequency"].map({"Q": 4, "M": 12})
     sub = sub.assign(need=need)
-    g = sub.groupby(["series_id", "year"]).agg(value=("value", "sum"), n=("value", "size"), need=("need", "first"))
+    g = sub.groupby(["series_id", "year"]).agg(
+        value=("value", "sum"), n=("value", "size"), need=("need", "first")
+    )
     g = g[g["n"] == g["need"]].reset_index()[["series_id", "year", "value"]]
     return pd.concat([a, g], ignore_index=True)

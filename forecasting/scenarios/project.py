@@ -39,7 +39,13 @@ from forecasting.scenarios.definitions import (
     ScenarioError,
     ShockChange,
 )
-from forecasting.scenarios.drivers import DEFAULT_DRIVERS, DRIVER_ALIASES, alias_of, align_deviation, resolve_driver
+from forecasting.scenarios.drivers import (
+    DEFAULT_DRIVERS,
+    DRIVER_ALIASES,
+    alias_of,
+    align_deviation,
+    resolve_driver,
+)
 from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection
 from forecasting.sources.canonical import series_id as make_id
 from models.bundle.contents import BundleContents
@@ -140,7 +146,9 @@ class ScenarioEngine:
             parts = sid.split(".")
             freq = str(info.get("frequency") or (parts[3] if len(parts) == 4 else "A"))
             h = hist_by.get(sid)
-            tail = [] if h is None else list(zip(h["period"].astype(str), h["value"].astype(float), strict=True))
+            tail = (
+                [] if h is None else list(zip(h["period"].astype(str), h["value"].astype(float), strict=True))
+            )
             out[sid] = _Series(
                 sid=sid,
                 periods=list(periods[a:b]),
@@ -200,7 +208,9 @@ class ScenarioEngine:
             se = float(r.get("se", 0.0) or 0.0)
             se = se if math.isfinite(se) else 0.0
             e = float(r["elasticity"])
-            link = _Link(d, e, se, str(r.get("model", "")), float(r.get("ci_lo", e)), float(r.get("ci_hi", e)))
+            link = _Link(
+                d, e, se, str(r.get("model", "")), float(r.get("ci_lo", e)), float(r.get("ci_hi", e))
+            )
             if self.unit_of[t] == self.unit_of[d]:
                 share_se[t] = se  # share child of a node in its own tree: moves through the hierarchy
             else:
@@ -208,7 +218,9 @@ class ScenarioEngine:
         return links, share_se
 
     def _index_drivers(self, md: dict[str, Any]) -> dict[str, str | None]:
-        named = list(md.get("drivers") or []) + list((md.get("config") or {}).get("scenarios", {}).get("drivers", []))
+        named = list(md.get("drivers") or []) + list(
+            (md.get("config") or {}).get("scenarios", {}).get("drivers", [])
+        )
         ids = {resolve_driver(d) for d in named} | set(DEFAULT_DRIVERS)
         ids |= {k.driver for v in self.links.values() for k in v}
         return {d: alias_of(d) for d in sorted(ids) if d in self.series}
@@ -241,12 +253,16 @@ class ScenarioEngine:
         return order
 
     # ---- validation of changes against the bundle -------------------------------------------------
-    def _driver_path(self, i: int, ch: DriverChange, errors: list[dict[str, Any]]) -> tuple[str, np.ndarray] | None:
+    def _driver_path(
+        self, i: int, ch: DriverChange, errors: list[dict[str, Any]]
+    ) -> tuple[str, np.ndarray] | None:
         sid = resolve_driver(ch.driver)
         if sid not in self.drivers:
             known = [a or d for d, a in self.drivers.items()]
             hint = " (it is a target series: use a shock)" if sid in self.series else ""
-            errors.append(_err(["changes", i, "driver"], f"unknown driver {ch.driver!r}{hint}; drivers: {known}"))
+            errors.append(
+                _err(["changes", i, "driver"], f"unknown driver {ch.driver!r}{hint}; drivers: {known}")
+            )
             return None
         s = self.series[sid]
         h = len(s.periods)
@@ -254,7 +270,12 @@ class ScenarioEngine:
         if ch.periods is not None:
             bad = [p for p in ch.periods if p not in s.periods]
             if bad:
-                errors.append(_err(["changes", i, "periods"], f"period {bad[0]} is outside the bundle's horizon {span} for {sid}"))
+                errors.append(
+                    _err(
+                        ["changes", i, "periods"],
+                        f"period {bad[0]} is outside the bundle's horizon {span} for {sid}",
+                    )
+                )
                 return None
             pos = [s.periods.index(p) for p in ch.periods]
             if pos != sorted(pos):
@@ -263,7 +284,12 @@ class ScenarioEngine:
         else:
             start = ch.start or s.periods[0]
             if start not in s.periods:
-                errors.append(_err(["changes", i, "start"], f"start {start} is outside the bundle's horizon {span} for {sid}"))
+                errors.append(
+                    _err(
+                        ["changes", i, "start"],
+                        f"start {start} is outside the bundle's horizon {span} for {sid}",
+                    )
+                )
                 return None
             k0 = s.periods.index(start)
             if k0 + len(ch.values) > h:
@@ -277,13 +303,23 @@ class ScenarioEngine:
                 return None
             pos = list(range(k0, k0 + len(ch.values)))
         B = s.mean
-        if ch.kind in ("level", "growth") and np.any(B[pos[0] :] <= 0):
-            errors.append(_err(["changes", i, "kind"], f"{sid} has a non-positive baseline in the horizon: give the path as % deviations"))
+        if ch.kind in ("level", "growth", "extra_growth") and np.any(B[pos[0] :] <= 0):
+            errors.append(
+                _err(
+                    ["changes", i, "kind"],
+                    f"{sid} has a non-positive baseline in the horizon: give the path as % deviations",
+                )
+            )
             return None
         given = dict(zip(pos, ch.values, strict=True))
-        level_prev = (s.last_value if pos[0] == 0 else float(B[pos[0] - 1]))
-        if ch.kind == "growth" and (level_prev is None or level_prev <= 0):
-            errors.append(_err(["changes", i, "kind"], f"a growth path needs a positive last value of {sid} before {s.periods[pos[0]]}"))
+        level_prev = s.last_value if pos[0] == 0 else float(B[pos[0] - 1])
+        if ch.kind in ("growth", "extra_growth") and (level_prev is None or level_prev <= 0):
+            errors.append(
+                _err(
+                    ["changes", i, "kind"],
+                    f"a growth path needs a positive last value of {sid} before {s.periods[pos[0]]}",
+                )
+            )
             return None
         r = np.zeros(h)
         rprev = 0.0
@@ -294,6 +330,9 @@ class ScenarioEngine:
                     lv = v
                 elif ch.kind == "growth":
                     lv = float(level_prev) * (1 + v / 100)
+                elif ch.kind == "extra_growth":
+                    b_prev = s.last_value if k == 0 else float(B[k - 1])
+                    lv = float(level_prev) * (float(B[k]) / float(b_prev) + v / 100)
                 else:
                     lv = float(B[k]) * (1 + v / 100)
                 r[k] = lv / B[k] - 1 if abs(B[k]) > TINY else 0.0
@@ -303,16 +342,24 @@ class ScenarioEngine:
             level_prev = float(B[k]) * (1 + r[k])
         if np.any(r <= -1):
             k = int(np.flatnonzero(r <= -1)[0])
-            errors.append(_err(["changes", i, "values"], f"implies a fall of 100% or more in {sid} in {s.periods[k]}"))
+            errors.append(
+                _err(["changes", i, "values"], f"implies a fall of 100% or more in {sid} in {s.periods[k]}")
+            )
             return None
         return sid, r
 
-    def _shock(self, i: int, ch: ShockChange, errors: list[dict[str, Any]]) -> list[tuple[str, np.ndarray, str]]:
+    def _shock(
+        self, i: int, ch: ShockChange, errors: list[dict[str, Any]], notes: list[str]
+    ) -> list[tuple[str, np.ndarray, str]]:
         cands = [
             s
             for s in self.series
-            if s.startswith(f"{ch.measure}.{ch.geography}.{ch.cluster}.") and (ch.frequency is None or s.endswith("." + ch.frequency))
+            if s.startswith(f"{ch.measure}.{ch.geography}.{ch.cluster}.")
+            and (ch.frequency is None or s.endswith("." + ch.frequency))
         ]
+        if not cands and not ch.required:
+            notes.append(f"changes[{i}] skipped (required = false): {self._scope_msg(ch, cands)}")
+            return []
         if len(cands) != 1:
             errors.append(_err(["changes", i, self._scope_field(ch, cands)], self._scope_msg(ch, cands)))
             return []
@@ -323,7 +370,9 @@ class ScenarioEngine:
         end = ch.end or (start if ch.kind == "one_off" else s.periods[-1])
         for fld, p in (("start", start), ("end", end)):
             if p not in s.periods:
-                errors.append(_err(["changes", i, fld], f"{fld} {p} is outside the bundle's horizon {span} for {sid}"))
+                errors.append(
+                    _err(["changes", i, fld], f"{fld} {p} is outside the bundle's horizon {span} for {sid}")
+                )
                 return []
         k0, k1 = s.periods.index(start), s.periods.index(end)
         if k1 < k0:
@@ -332,7 +381,9 @@ class ScenarioEngine:
         B, h = s.mean, len(s.periods)
         d = np.zeros(h)
         if ch.kind in ("level", "one_off"):
-            amount = B[k0 : k1 + 1] * ch.value / 100 if ch.unit == "percent" else np.full(k1 - k0 + 1, ch.value)
+            amount = (
+                B[k0 : k1 + 1] * ch.value / 100 if ch.unit == "percent" else np.full(k1 - k0 + 1, ch.value)
+            )
             d[k0 : k1 + 1] = amount
         else:
             steps = np.minimum(np.arange(h) - k0 + 1, k1 - k0 + 1)
@@ -340,14 +391,25 @@ class ScenarioEngine:
             d = B * (factor - 1)
         if bool(s.info.get("non_negative", False)) and np.any(B + d < -1e-9):
             k = int(np.flatnonzero(B + d < -1e-9)[0])
-            errors.append(_err(["changes", i, "value"], f"would make {sid} negative in {s.periods[k]} (baseline {B[k]:.4g})"))
+            errors.append(
+                _err(
+                    ["changes", i, "value"],
+                    f"would make {sid} negative in {s.periods[k]} (baseline {B[k]:.4g})",
+                )
+            )
             return []
         label = f"changes[{i}] {ch.kind} shock {ch.value:g}{'%' if ch.unit == 'percent' and ch.kind != 'growth' else ''}"
         out = [(sid, d, f"{label} at {ch.geography}/{ch.cluster}")]
         if ch.cluster != "all" and ch.include_all_cluster:
             all_sid = make_id(ch.measure, ch.geography, "all", s.frequency)
             if all_sid in self.series and self.series[all_sid].periods[:h] == s.periods:
-                out.append((all_sid, d.copy(), f"{label} to cluster {ch.cluster} at {ch.geography} (counted in 'all')"))
+                out.append(
+                    (
+                        all_sid,
+                        d.copy(),
+                        f"{label} to cluster {ch.cluster} at {ch.geography} (counted in 'all')",
+                    )
+                )
         return out
 
     def _scope_field(self, ch: ShockChange, cands: list[str]) -> str:
@@ -359,11 +421,17 @@ class ScenarioEngine:
             return "geography"
         if ch.frequency is None:
             return "cluster"
-        return "cluster" if not any(s.startswith(f"{ch.measure}.{ch.geography}.{ch.cluster}.") for s in self.series) else "frequency"
+        return (
+            "cluster"
+            if not any(s.startswith(f"{ch.measure}.{ch.geography}.{ch.cluster}.") for s in self.series)
+            else "frequency"
+        )
 
     def _scope_msg(self, ch: ShockChange, cands: list[str]) -> str:
         if cands:
-            return f"{len(cands)} series match {ch.measure}/{ch.geography}/{ch.cluster}: {cands}; give frequency"
+            return (
+                f"{len(cands)} series match {ch.measure}/{ch.geography}/{ch.cluster}: {cands}; give frequency"
+            )
         return f"no series {ch.measure}.{ch.geography}.{ch.cluster}.{ch.frequency or '*'} in this bundle"
 
     # ---- projection -------------------------------------------------------------------------------
@@ -379,11 +447,17 @@ class ScenarioEngine:
             if got is not None:
                 if got[0] in paths:
                     j = paths[got[0]][1]
-                    errors.append(_err(["changes", i, "driver"], f"conflicts with changes[{j}]: both set a path for driver {got[0]!r}; combine them into one path"))
+                    errors.append(
+                        _err(
+                            ["changes", i, "driver"],
+                            f"conflicts with changes[{j}]: both set a path for driver {got[0]!r}; combine them into one path",
+                        )
+                    )
                 paths[got[0]] = (got[1], i)
         shocks: dict[str, list[tuple[np.ndarray, str]]] = {}
+        notes: list[str] = []
         for i, ch in scenario.shocks:
-            for sid, d, label in self._shock(i, ch, errors):
+            for sid, d, label in self._shock(i, ch, errors, notes):
                 shocks.setdefault(sid, []).append((d, label))
         if errors:
             raise ScenarioError(errors, scenario.name)
@@ -393,7 +467,9 @@ class ScenarioEngine:
         for u in self.order:
             if u in need:
                 self._project_unit(self.units[u], paths, shocks, states)
-        return self._result(scenario, wanted, paths, states)
+        result = self._result(scenario, wanted, paths, states)
+        result.notes.extend(notes)
+        return result
 
     def _needed(self, units: set[int]) -> set[int]:
         out, todo = set(), list(units)
@@ -404,7 +480,9 @@ class ScenarioEngine:
                 todo.extend(self.deps[u])
         return out
 
-    def _transmitted(self, target: str, h: int, states: dict[str, _State]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    def _transmitted(
+        self, target: str, h: int, states: dict[str, _State]
+    ) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
         s = self.series[target]
         lsum, var = np.zeros(h), np.zeros(h)
         channels, active = [], False
@@ -419,7 +497,9 @@ class ScenarioEngine:
                 continue
             active = True
             r_a = align_deviation(r_d, d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency)
-            v_a = align_deviation(st.var_log, d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency)
+            v_a = align_deviation(
+                st.var_log, d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency
+            )
             l_d = np.log1p(np.maximum(r_a, -0.999999))
             lsum += k.elasticity * l_d
             var += k.elasticity**2 * v_a + l_d**2 * k.se**2 + v_a * k.se**2
@@ -445,16 +525,20 @@ class ScenarioEngine:
             if got is not None:
                 anchors.append((t, got))
         anchors.sort(key=lambda a: -len(unit.under[a[0]]))
-        for t, (l, var, ch) in anchors:
+        for t, (lg, var, ch) in anchors:
             idx = unit.under[t]
             owner = next((o for o, cov in covered if set(idx.tolist()) <= set(cov.tolist())), None)
             if owner is not None:
-                notes[t].append(f"its own link ({'; '.join(ch)}) is overridden: it moves with its share of {owner}")
+                notes[t].append(
+                    f"its own link ({'; '.join(ch)}) is overridden: it moves with its share of {owner}"
+                )
                 continue
-            r = np.expm1(l)
+            r = np.expm1(lg)
             dL[idx] = _shares(unit.B[idx]) * (self.series[t].mean[:h] * r)
-            se_kid = np.array([self.share_se.get(unit.leaves[j], 0.0) if unit.leaves[j] != t else 0.0 for j in idx])
-            varL[idx] = var[None, :] + (l**2)[None, :] * (se_kid**2)[:, None]
+            se_kid = np.array(
+                [self.share_se.get(unit.leaves[j], 0.0) if unit.leaves[j] != t else 0.0 for j in idx]
+            )
+            varL[idx] = var[None, :] + (lg**2)[None, :] * (se_kid**2)[:, None]
             covered.append((t, idx))
             self._mark(unit, t, idx, notes, ch, "transmitted")
         for t in sorted((t for t in unit.ids if t in paths), key=lambda t: -len(unit.under[t])):
@@ -475,10 +559,16 @@ class ScenarioEngine:
             delta = dL[idx].sum(axis=0) if len(idx) > 1 else dL[idx[0]].copy()
             sd = sdL[idx].sum(axis=0) if len(idx) > 1 else sdL[idx[0]].copy()
             base = np.abs(self.series[t].mean[:h] + delta)
-            var_log = var_log_leaf[idx[0]].copy() if len(idx) == 1 else np.divide(sd, base, out=np.zeros(h), where=base > TINY) ** 2
+            var_log = (
+                var_log_leaf[idx[0]].copy()
+                if len(idx) == 1
+                else np.divide(sd, base, out=np.zeros(h), where=base > TINY) ** 2
+            )
             states[t] = _State(delta=delta, sd=sd, var_log=var_log, channels=notes[t])
 
-    def _mark(self, unit: _Unit, t: str, idx: np.ndarray, notes: dict[str, list[str]], ch: list[str], kind: str) -> None:
+    def _mark(
+        self, unit: _Unit, t: str, idx: np.ndarray, notes: dict[str, list[str]], ch: list[str], kind: str
+    ) -> None:
         """Explain to every series of the tree how the deviation at ``t`` reached it."""
         sub = set(idx.tolist())
         for s in unit.ids:
@@ -511,12 +601,30 @@ class ScenarioEngine:
             mean_s = s.mean[:h] + delta if moved else s.mean[:h]
             links = [k.as_dict() for k in self.links.get(sid, [])]
             if sid in self.share_se:
-                links.append({"model": "share", "se": self.share_se[sid], "elasticity": 1.0, "driver_id": "(parent in hierarchy)"})
+                links.append(
+                    {
+                        "model": "share",
+                        "se": self.share_se[sid],
+                        "elasticity": 1.0,
+                        "driver_id": "(parent in hierarchy)",
+                    }
+                )
             reason = None if moved else self._why_unmoved(sid, links, states)
             out.append(
                 SeriesProjection(
                     series_id=sid,
-                    info={k: _plain(s.info.get(k)) for k in ("measure", "geography", "geography_name", "geography_level", "cluster", "frequency", "unit")},
+                    info={
+                        k: _plain(s.info.get(k))
+                        for k in (
+                            "measure",
+                            "geography",
+                            "geography_name",
+                            "geography_level",
+                            "cluster",
+                            "frequency",
+                            "unit",
+                        )
+                    },
                     periods=s.periods[:h],
                     baseline_mean=s.mean[:h],
                     baseline_q=s.q[:, :h],
@@ -537,14 +645,22 @@ class ScenarioEngine:
                 continue
             s = self.series[d]
             h = len(st.delta)
-            src = f"scenario path changes[{paths[d][1]}]" if d in paths else ("transmitted" if np.any(st.delta) else "baseline")
+            src = (
+                f"scenario path changes[{paths[d][1]}]"
+                if d in paths
+                else ("transmitted" if np.any(st.delta) else "baseline")
+            )
             drivers.append(DriverPath(d, alias, src, s.periods[:h], s.mean[:h], s.mean[:h] + st.delta))
-        return ScenarioResult(scenario=scenario, provenance=dict(self.provenance), series=out, drivers=drivers)
+        return ScenarioResult(
+            scenario=scenario, provenance=dict(self.provenance), series=out, drivers=drivers
+        )
 
     def _why_unmoved(self, sid: str, links: list[dict[str, Any]], states: dict[str, _State]) -> str:
         if not links and len(self.units[self.unit_of[sid]].ids) == 1:
             return "no estimated link to the scenario's drivers and no shock: unaffected"
-        moved = [k.driver for k in self.links.get(sid, []) if k.driver in states and np.any(states[k.driver].delta)]
+        moved = [
+            k.driver for k in self.links.get(sid, []) if k.driver in states and np.any(states[k.driver].delta)
+        ]
         if moved:
             return f"linked to {moved[0]}, but its deviation does not reach this series' forecast periods"
         return "linked only to drivers or areas this scenario leaves at their baseline"

@@ -7,7 +7,7 @@ chart all read the same numbers, so they cannot disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,7 +102,9 @@ class SeriesProjection:
             "affected": self.affected,
             "reason": self.reason,
             "channels": self.channels,
-            "links": [{k: (_f(v) if isinstance(v, float) else v) for k, v in lk.items()} for lk in self.links],
+            "links": [
+                {k: (_f(v) if isinstance(v, float) else v) for k, v in lk.items()} for lk in self.links
+            ],
             "cumulative": {
                 "diff": _f(d.sum()),
                 "diff_pct": _pct(np.array([d.sum()]), np.array([self.baseline_mean.sum()]))[0],
@@ -117,6 +119,7 @@ class ScenarioResult:
     provenance: dict[str, Any]
     series: list[SeriesProjection]
     drivers: list[DriverPath]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unaffected(self) -> list[str]:
@@ -136,6 +139,7 @@ class ScenarioResult:
             "count": len(self.series),
             "affected": sum(s.affected for s in self.series),
             "unaffected": self.unaffected,
+            "notes": list(self.notes),
             "series": [s.to_dict() for s in self.series],
         }
 

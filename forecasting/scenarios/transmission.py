@@ -154,9 +154,7 @@ def _fit_arima(y: pd.Series, x: pd.Series, seed: int) -> tuple[float, float, str
     return b, se, "regression_arima_log", len(df), f"regression with ARIMA errors in logs ({m.spec_.label()})"
 
 
-def _fit_link(
-    target: str, driver: str, y: pd.Series, x: pd.Series, seed: int, min_obs: int
-) -> Link | None:
+def _fit_link(target: str, driver: str, y: pd.Series, x: pd.Series, seed: int, min_obs: int) -> Link | None:
     got = _fit_arima(y, x, seed) or _fit_simple(y, x, min_obs)
     if got is None:
         return None
@@ -243,7 +241,11 @@ def _regression_links(
     preferred = [k for k in links if k.note.endswith("[driver family]")] or links
     best = max(preferred, key=lambda k: (k.elasticity > 0, k.t, -allowed.index(k.driver_id)))
     why = "in the driver family" if preferred is not links else "no family driver"
-    why = ("positive (expected sign), largest |t|, " if best.elasticity > 0 else "no positive estimate; largest |t|, ") + why
+    why = (
+        "positive (expected sign), largest |t|, "
+        if best.elasticity > 0
+        else "no positive estimate; largest |t|, "
+    ) + why
     return [
         Link(**{**k.__dict__, "used": k is best, "note": k.note + (f"; used: {why}" if k is best else "")})
         for k in links
@@ -272,7 +274,9 @@ def estimate_transmission(
     modelled = set(targets) | set(drivers)
     rows: list[dict[str, object]] = []
     for target in dict.fromkeys(targets):
-        allowed = drivers[: drivers.index(target)] if target in drivers else [d for d in drivers if d != target]
+        allowed = (
+            drivers[: drivers.index(target)] if target in drivers else [d for d in drivers if d != target]
+        )
         parent = share_parent(target, modelled)
         if parent is not None and (target not in drivers or parent in allowed):
             y, x = hist.get(target), hist.get(parent)

@@ -18,14 +18,13 @@ import numpy as np
 import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
-from forecasting.scorecards import aggregate as agg
 from forecasting.scorecards import montecarlo as mc
 from forecasting.scorecards.audit import Audit, audit
 from forecasting.scorecards.catalogue import Catalogue, load_catalogue
 from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
 from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, bundle_info, forecast_growth_metric
 from forecasting.scorecards.inputs import Inputs, load_inputs
-from forecasting.scorecards.metrics import MetricResult, compute_data_metrics, employment_base
+from forecasting.scorecards.metrics import MetricResult, compute_data_metrics, employment_base, fdi_shares
 from forecasting.scorecards.normalise import Method, normalise, orient
 from forecasting.scorecards.paths import investment_paths
 from forecasting.scorecards.scenario_metrics import scenario_metric
@@ -86,7 +85,9 @@ class ScorecardSet:
             "id": m, "name": spec.name, "area": spec.area, "unit": spec.unit, "direction": spec.direction,
             "value": _num(r.values.get(cid)), "benchmark": _num(r.benchmark.get(cid)),
             "benchmark_label": spec.benchmark, "period": r.period, "source": spec.source,
-            "source_ids": r.sources, "vintage": r.vintage, "is_synthetic": r.is_synthetic,
+            "source_ids": r.sources, "vintage": r.vintage,
+            "is_synthetic": (cid in r.extra["synthetic_clusters"]) if "synthetic_clusters" in r.extra
+            else r.is_synthetic,
             "available": r.available, "scored": m in self.scored, "excluded_reason": self.excluded.get(m),
             "normalised": _num(self.normalised[m].get(cid)) if m in self.normalised else None,
             "aggregation": spec.aggregation, "finest_geography": spec.finest_geography, "provenance": r.note,
@@ -217,14 +218,13 @@ def build_scorecards(
     metrics = compute_data_metrics(inp)
     shares = None
     if base is not None:
-        shares = agg.employment_shares(base.region_emp(inp.itl1_of_itl2), base.region_total(inp.itl1_of_itl2))
-        shares = shares.reindex(list(MIDLANDS_ITL1))
+        shares, _, _ = fdi_shares(inp, base)
     metrics["forecast_fdi_growth"] = forecast_growth_metric(
         "forecast_fdi_growth", info, clusters, "fdi_projects", "fdi_inward_position", shares,
-        "fdi_inward_position.UK.all.A")
+        "fdi_inward_position.UK.all.A", inp.midlands_lads)
     metrics["forecast_domestic_growth"] = forecast_growth_metric(
         "forecast_domestic_growth", info, clusters, "equity_amount_gbp", None, None,
-        "business_investment_cvm_sa.UK.all.Q")
+        "business_investment_cvm_sa.UK.all.Q", inp.midlands_lads)
     metrics["scenario_downside"] = scenario_metric(info, clusters, metrics["forecast_fdi_growth"], shares)
     for r in metrics.values():
         r.values = r.values.reindex(clusters).astype(float)

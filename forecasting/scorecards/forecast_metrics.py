@@ -91,6 +91,42 @@ def level_path(info: BundleInfo, series_id: str, horizon_years: int = 3) -> Leve
     return LevelPath(series_id, base, row[QCOLS].to_numpy(float), (h + (k - 1) / 2) / ppy, str(row["period"]), syn)
 
 
+def summed_path(info: BundleInfo, ids: list[str], horizon_years: int = 3) -> tuple[LevelPath, pd.DataFrame] | None:
+    """Several annual count series (a cluster's Local Authorities) added up, aligned by calendar year.
+
+    Years a series does not report count as zero (partner lists only hold years with records). The
+    forecast fan is the sum of each series' quantiles for the same year (comonotone: an upper bound on
+    the spread); years some series cannot reach are dropped. Returns the path and the summed fan.
+    """
+    h = info.contents.history
+    h = h[h["series_id"].isin(ids)]
+    if h.empty:
+        return None
+    years = h["period_start"].dt.year
+    last = int(years.max())
+    per_year = h.groupby(years)["value"].sum()
+    base = float(per_year.reindex(range(last - 2, last + 1), fill_value=0.0).mean())
+    fc = info.contents.forecasts
+    fc = fc[fc["series_id"].isin(set(h["series_id"]))].copy()
+    fc["year"] = pd.to_datetime(fc["period_start"]).dt.year
+    fc = fc[fc["year"] > last]
+    n = h["series_id"].nunique()
+    counts = fc.groupby("year")["series_id"].nunique()
+    full = sorted(int(y) for y in counts[counts == n].index)
+    if not full:
+        return None
+    fan = fc[fc["year"].isin(full)].groupby("year")[QCOLS].sum().sort_index()
+    target = min(last + horizon_years, full[-1])
+    cat = info.contents.catalogue
+    syn = bool(cat.loc[cat["series_id"].isin(ids), "is_synthetic"].any()) if "is_synthetic" in cat else False
+    m, g, c, f = ids[0].split(".")
+    path = LevelPath(f"{m}.MID-LADs.{c}.{f}", base, fan.loc[target].to_numpy(float), target - last + 1.0,
+                     str(target), syn)
+    out = fan.reset_index().rename(columns={"year": "period"})
+    out["period"] = out["period"].astype(str)
+    return path, out
+
+
 def growth_from_levels(base: float | np.ndarray, levels: np.ndarray, years: float) -> np.ndarray:
     """Annualised % growth; a non-positive level or base gives NaN (growth undefined)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -111,6 +147,7 @@ def forecast_growth_metric(
     regional_measure: str | None,
     region_shares: pd.DataFrame | None,
     uk_series: str,
+    lads: list[str] | None = None,
 ) -> MetricResult:
     """Cluster forecast growth quantiles; see the module docstring for which series is used."""
     if info is None:
@@ -121,12 +158,22 @@ def forecast_growth_metric(
     used: dict[str, str] = {}
     synthetic = False
     horizon = ""
+    own_syn: set[str] = set()
+    n_lads: dict[str, int] = {}
     for i, c in enumerate(clusters):
         p = level_path(info, f"{own_measure}.MID.{c}.A") if f"{own_measure}.MID.{c}.A" in ids else None
+        if p is None and lads:
+            lad_ids = [f"{own_measure}.{lad}.{c}.A" for lad in lads if f"{own_measure}.{lad}.{c}.A" in ids]
+            summed = summed_path(info, lad_ids) if lad_ids else None
+            if summed is not None:
+                p = summed[0]
+                n_lads[c] = len(lad_ids)
         if p is not None:
             rows[c] = growth_from_levels(p.base, p.levels, p.years)
             groups[c], used[c], horizon = 1000 + i, p.series_id, p.horizon_label
             synthetic |= p.is_synthetic
+            if p.is_synthetic:
+                own_syn.add(c)
     rest = [c for c in clusters if c not in rows]
     how = ""
     if rest and regional_measure is not None:
@@ -140,8 +187,8 @@ def forecast_growth_metric(
                 rows[c] = growth_from_levels(base, lv, paths["TLF"].years)
                 groups[c], used[c] = 0, f"{regional_measure}.TLF/TLG.all.A"
             horizon = paths["TLF"].horizon_label
-            how = ("East and West Midlands forecasts apportioned by the cluster's share of each region's "
-                   "employment (forecast quantiles added across regions)")
+            how = ("East and West Midlands FDI forecasts apportioned by the cluster's FDI-weighted employment "
+                   "share of each region (as for the FDI position; forecast quantiles added across regions)")
         elif mid is not None:
             for c in rest:
                 rows[c] = growth_from_levels(mid.base, mid.levels, mid.years)
@@ -161,11 +208,13 @@ def forecast_growth_metric(
     q = _frame(clusters, rows)
     ukp = level_path(info, uk_series)
     bench = float(growth_from_levels(ukp.base, ukp.levels, ukp.years)[QCOLS.index("q0.5")]) if ukp else np.nan
-    own = sum(1 for c in used if used[c].startswith(f"{own_measure}.MID."))
+    own = sum(1 for c in used if used[c].startswith(f"{own_measure}.MID"))
     parts = []
     if own:
         label = f" ({SYNTHETIC_LABEL})" if synthetic else ""
-        parts.append(f"{own} cluster(s) use their own {own_measure} forecast{label}")
+        lad_note = (f", summed over the Midlands Local Authorities the bundle forecasts (quantiles added, so the "
+                    f"interval is an upper bound on the spread)" if n_lads else "")
+        parts.append(f"{own} cluster(s) use their own {own_measure} forecast{label}{lad_note}")
     if how:
         parts.append(f"{len(clusters) - own} use {how}")
     note = (f"Annualised growth from the mean of recent history to {horizon}, model {info.label}, trained on "
@@ -176,4 +225,6 @@ def forecast_growth_metric(
         draw_groups=pd.Series(groups).reindex(clusters).fillna(-1).astype(int),
     )
     metric_result.extra["series"] = used
+    metric_result.extra["synthetic_clusters"] = sorted(own_syn)
+    metric_result.extra["n_lads"] = n_lads
     return metric_result

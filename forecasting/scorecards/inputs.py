@@ -26,6 +26,7 @@ PUBLIC_MEASURES = (
     "berd",
     "public_rd",
     "fdi_inward_position",
+    "fdi_uk_inward_position",
     "exports_value",
     "business_investment_cvm_sa",
 )

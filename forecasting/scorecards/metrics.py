@@ -70,6 +70,8 @@ class EmploymentBase:
     total_emp_first: pd.Series
     rows: pd.DataFrame  # provenance rows
     midlands: list[str]
+    cluster_div_emp: pd.DataFrame  # geography, cid, div, value (latest year, from 5-digit slices)
+    div_emp: pd.DataFrame  # geography, div, value (latest year, 2-digit slices)
 
     @property
     def mid_emp(self) -> pd.Series:
@@ -109,8 +111,16 @@ def employment_base(inp: Inputs) -> EmploymentBase | None:
     def total(when: pd.Timestamp) -> pd.Series:
         return tot[tot["period"] == when].groupby("geography")["value"].sum()
 
+    s5 = df[(df["period"] == year) & df["cluster"].str.match(r"^sic-\d{5}$")]
+    codes = s5["cluster"].str[4:]
+    members = pd.DataFrame([(code, c.id) for code in codes.unique() for c in inp.clusters if c.covers(code)],
+                           columns=["code", "cid"])
+    emp = s5.assign(code=codes).merge(members, on="code")
+    emp["div"] = emp["code"].str[:2]
+    cluster_div = emp.groupby(["geography", "cid", "div"], as_index=False)["value"].sum()
+    s2 = tot[tot["period"] == year].assign(div=lambda d: d["cluster"].str[4:])[["geography", "div", "value"]]
     return EmploymentBase(_year(year), _year(first), wide(cl, year), wide(cl, first), total(year), total(first),
-                          pd.concat([cl, tot]), [g for g in inp.midlands_itl2])
+                          pd.concat([cl, tot]), list(inp.midlands_itl2), cluster_div, s2.reset_index(drop=True))
 
 
 # ---- business population ----------------------------------------------------------------------------
@@ -220,23 +230,13 @@ def _gva_slices(gva: pd.DataFrame) -> pd.DataFrame:
 
 def gva_per_job_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
     clusters = inp.cluster_ids
-    bres = inp.get("bres_employment")
     gva = inp.get("gva_cp")
     when = pd.Timestamp(f"{base.year}-01-01")
     gva = gva[(gva["period"] == when) & gva["geography"].isin(base.cluster_emp.index)]
     if gva.empty:
         return unavailable("gva_per_job", clusters, f"no ITL2 GVA by industry for {base.year}")
-    s5 = bres[(bres["period"] == when) & bres["cluster"].str.match(r"^sic-\d{5}$")].copy()
-    s5["code"] = s5["cluster"].str[4:]
-    members = pd.DataFrame(
-        [(code, c.id) for code in s5["code"].unique() for c in inp.clusters if c.covers(code)],
-        columns=["code", "cid"],
-    )
-    emp = s5.merge(members, on="code")
-    emp["div"] = emp["code"].str[:2]
-    emp_cd = emp.groupby(["geography", "cid", "div"], as_index=False)["value"].sum()
-    s2 = bres[(bres["period"] == when) & bres["cluster"].str.match(r"^sic-\d{2}$")].copy()
-    s2["div"] = s2["cluster"].str[4:]
+    emp_cd = base.cluster_div_emp
+    s2 = base.div_emp
     slices = _gva_slices(gva).merge(s2[["geography", "div", "value"]], on=["geography", "div"], how="left")
     slice_emp = slices.groupby(["geography", "slice"])["value"].sum().rename("slice_emp")
     slices = slices.join(slice_emp, on=["geography", "slice"])
@@ -294,6 +294,73 @@ def rd_intensity_metric(inp: Inputs, base: EmploymentBase, metric: str, measure:
 # ---- investment stocks and trends -------------------------------------------------------------------
 
 
+# ONS "FDI involving UK companies" industry groups (``ind-<slug>`` slices) -> SIC 2007 divisions (approximate).
+FDI_INDUSTRY_DIVISIONS: dict[str, tuple[int, ...]] = {
+    "agriculture-forest-fishing": (1, 2, 3),
+    "mining-quarrying": (5, 6, 7, 8, 9),
+    "food-products-beverages-tobacco-products": (10, 11, 12),
+    "textiles-wood-activities": (13, 14, 15, 16, 17, 18),
+    "petroleum-chemicals-pharmaceuticals-rubber-plastic-products": (19, 20, 21, 22),
+    "metal-and-machinery-products": (24, 25, 28),
+    "computer-electronic-and-optical-products": (26,),
+    "transport-equipment": (29, 30),
+    "other-manufacturing": (23, 27, 31, 32, 33),
+    "electricity-gas-water-and-waste": (35, 36, 37, 38, 39),
+    "construction": (41, 42, 43),
+    "retail-wholesale-trade-repair-of-motor-vehicles-motor-cycles": (45, 46, 47),
+    "transportation-storage": (49, 50, 51, 52, 53),
+    "information-and-communication": (58, 59, 60, 61, 62, 63),
+    "financial-services": (64, 65, 66),
+    "professional-scientific-technical-services": (69, 70, 71, 72, 73, 74, 75),
+    "administrative-and-support-service-activities": (77, 78, 79, 80, 81, 82),
+    "other-services": (55, 56, 68, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99),
+}
+
+
+def fdi_intensity(inp: Inputs, base: EmploymentBase) -> tuple[pd.Series, pd.DataFrame]:
+    """UK inward FDI position per GB job by SIC division (from the ONS industry split), and its rows."""
+    pos = inp.get("fdi_uk_inward_position")
+    pos = pos[pos["cluster"].str.startswith("ind-")]
+    if pos.empty:
+        return pd.Series(dtype=float), pos
+    pos = pos[pos["period"] == pos["period"].max()]
+    by_ind = pos.set_index(pos["cluster"].str[4:])["value"]
+    gb_div = base.div_emp.groupby("div")["value"].sum()
+    out = {}
+    for ind, divs in FDI_INDUSTRY_DIVISIONS.items():
+        keys = [f"{d:02d}" for d in divs]
+        jobs = gb_div.reindex(keys).sum()
+        if ind in by_ind.index and jobs > 0:
+            for k in keys:
+                out[k] = max(float(by_ind[ind]), 0.0) / jobs
+    return pd.Series(out, dtype=float), pos
+
+
+def fdi_shares(inp: Inputs, base: EmploymentBase) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """Each cluster's share of each Midlands region's FDI, by FDI-intensity-weighted employment.
+
+    W(c, r) = sum over divisions of cluster employment x UK FDI position per job of the division; the
+    cluster's share of region r is W(c, r) / W(all, r). Falls back to plain employment shares when the
+    industry split is missing. Returns (regions x clusters shares, how-note, provenance rows).
+    """
+    intensity, rows = fdi_intensity(inp, base)
+    region_of = inp.itl1_of_itl2
+    if intensity.empty:
+        shares = agg.employment_shares(base.region_emp(region_of), base.region_total(region_of))
+        return shares.reindex(list(MIDLANDS_ITL1)), "the cluster's share of the region's employment", rows
+    cd = base.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+    cd["itl1"] = cd["geography"].map(region_of)
+    wc = cd.groupby(["itl1", "cid"])["w"].sum().unstack().reindex(columns=inp.cluster_ids)
+    dv = base.div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+    dv["itl1"] = dv["geography"].map(region_of)
+    wall = dv.groupby("itl1")["w"].sum()
+    shares = wc.div(wall.reindex(wc.index), axis=0).reindex(list(MIDLANDS_ITL1))
+    year = rows["period"].max().year
+    how = (f"the cluster's share of the region's employment weighted by each industry's UK inward FDI position "
+           f"per job (ONS FDI by industry, {year}; approximate SIC mapping)")
+    return shares, how, rows
+
+
 def fdi_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
     clusters = inp.cluster_ids
     fdi = inp.get("fdi_inward_position")
@@ -301,20 +368,26 @@ def fdi_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
     if fdi.empty:
         return {m: unavailable(m, clusters, "no ITL1 inward FDI positions") for m in ("fdi_position", "fdi_position_growth")}
     wide = fdi.pivot_table(index="period", columns="geography", values="value")
-    shares = agg.employment_shares(base.region_emp(inp.itl1_of_itl2),
-                                   base.region_total(inp.itl1_of_itl2)).reindex(list(MIDLANDS_ITL1))
-    gb_share = base.gb_emp / base.total_emp.sum()
+    shares, how_share, ind_rows = fdi_shares(inp, base)
     first, last = wide.index.min(), wide.index.max()
     stock = agg.apportion(wide.loc[last, list(MIDLANDS_ITL1)], shares)
     stock0 = agg.apportion(wide.loc[first, list(MIDLANDS_ITL1)], shares)
     years = _year(last) - _year(first)
     uk_last, uk_first = wide.loc[last].get("UK", np.nan), wide.loc[first].get("UK", np.nan)
-    src, vint, syn = provenance(fdi, base.rows)
-    how = (f"Not split by industry: East and West Midlands positions x the cluster's share of each region's "
-           f"BRES {base.year} employment (apportioned, not observed).")
+    intensity, _ = fdi_intensity(inp, base)
+    if intensity.empty:
+        uk_bench = base.gb_emp / base.total_emp.sum() * uk_last
+    else:
+        cd = base.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+        gb_w = cd.groupby("cid")["w"].sum().reindex(clusters)
+        all_w = (base.div_emp["value"] * base.div_emp["div"].map(intensity).fillna(0.0)).sum()
+        uk_bench = gb_w / all_w * uk_last
+    src, vint, syn = provenance(fdi, ind_rows, base.rows)
+    how = (f"Published by region, not industry: East and West Midlands positions x {how_share}, BRES "
+           f"{base.year} (apportioned, not observed).")
     return {
-        "fdi_position": MetricResult("fdi_position", stock, gb_share * uk_last, str(_year(last)), src, vint, syn,
-                                     note=how + " Benchmark: UK position x GB cluster employment share."),
+        "fdi_position": MetricResult("fdi_position", stock, uk_bench, str(_year(last)), src, vint, syn,
+                                     note=how + " Benchmark: the UK position apportioned the same way over GB."),
         "fdi_position_growth": MetricResult(
             "fdi_position_growth", agg.cagr(stock0, stock, years),
             pd.Series(agg.cagr(uk_first, uk_last, years), index=clusters), f"{_year(first)}-{_year(last)}",

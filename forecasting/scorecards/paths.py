@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
-from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo
+from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, summed_path
 from forecasting.scorecards.inputs import Inputs
 from forecasting.scorecards.metrics import MetricResult, provenance
 
@@ -25,17 +25,23 @@ def _fan(fc: pd.DataFrame) -> list[dict[str, Any]]:
     return [{"period": str(r["period"]), **{q: float(r[q]) for q in QCOLS}} for r in fc.to_dict("records")]
 
 
-def _own_path(info: BundleInfo, sid: str) -> dict[str, Any]:
+def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | None:
+    """History and fan of the cluster's own series (or the sum of its Midlands LAD series)."""
+    measure, geo, cid, freq = sid.split(".")
+    ids = [sid] if geo == "MID" else [f"{measure}.{lad}.{cid}.{freq}" for lad in lads]
+    present = set(info.contents.forecasts["series_id"])
+    summed = summed_path(info, [i for i in ids if i in present])
+    if summed is None:
+        return None
     h = info.contents.history
-    h = h[h["series_id"] == sid].sort_values("period_start")
-    fc = info.contents.forecasts
-    fc = fc[fc["series_id"] == sid].sort_values("step")
-    cat = info.contents.catalogue
-    syn = bool(cat.loc[cat["series_id"] == sid, "is_synthetic"].any()) if "is_synthetic" in cat else False
-    return {"label": f"FDI projects into the cluster, Midlands ({sid})", "unit": "projects",
-            "history": _points(h["period"].astype(str).tolist(), h["value"].to_numpy(float)), "forecast": _fan(fc),
-            "is_synthetic": syn, "source": "forecast bundle history", "vintage": info.data_vintage,
-            "model": info.label, "apportioned": False}
+    h = h[h["series_id"].isin(ids)]
+    hist = h.groupby(h["period_start"].dt.year)["value"].sum().sort_index()
+    hist = hist.reindex(range(int(hist.index.min()), int(hist.index.max()) + 1), fill_value=0.0)
+    where = "Midlands" if geo == "MID" else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
+    return {"label": f"FDI projects into the cluster ({where})", "unit": "projects",
+            "history": _points([str(p) for p in hist.index], hist.to_numpy(float)), "forecast": _fan(summed[1]),
+            "is_synthetic": summed[0].is_synthetic, "source": "forecast bundle history (partner FDI project list)",
+            "vintage": info.data_vintage, "model": info.label, "apportioned": False}
 
 
 def _apportioned_path(inp: Inputs, info: BundleInfo | None, share: pd.Series) -> dict[str, Any] | None:
@@ -88,8 +94,8 @@ def investment_paths(
     out: dict[str, dict[str, Any]] = {}
     for cid in inp.cluster_ids:
         sid = used.get(cid, "")
-        if info is not None and sid.startswith("fdi_projects.MID."):
-            fdi = _own_path(info, sid)
+        if info is not None and sid.startswith("fdi_projects.MID"):
+            fdi = _own_path(info, sid, inp.midlands_lads)
         elif shares is not None and cid in shares.columns:
             fdi = _apportioned_path(inp, info, shares[cid].fillna(0.0))
         else:

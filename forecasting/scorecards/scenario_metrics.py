@@ -22,27 +22,17 @@ NAMED = ("baseline", "global-downturn", "uk-investment-boom", "midlands-major-pr
 
 
 def _median_at(result: Any, sid: str, period: str) -> float | None:
-    """Median of a projected series at ``period`` from a ScenarioResult (duck-typed, tolerant)."""
-    frame = None
-    for attr in ("to_frame", "frame", "table"):
-        obj = getattr(result, attr, None)
-        if obj is not None:
-            frame = obj() if callable(obj) else obj
-            break
-    if isinstance(frame, pd.DataFrame) and "series_id" in frame.columns:
-        f = frame[(frame["series_id"] == sid) & (frame["period"].astype(str) == period)]
-        for col in ("q0.5", "median", "mean", "value"):
-            if col in f.columns and len(f):
-                return float(f[col].iloc[0])
-    series = getattr(result, "series", None)
-    if isinstance(series, dict) and sid in series:
-        proj = series[sid]
-        periods = [str(p) for p in getattr(proj, "periods", [])]
-        for attr in ("median", "q50", "mean", "scenario"):
-            vals = getattr(proj, attr, None)
-            if vals is not None and period in periods:
-                return float(np.asarray(vals, float)[periods.index(period)])
-    return None
+    """Scenario median of ``sid`` at ``period`` from a ``ScenarioResult`` (None when not projected)."""
+    try:
+        proj = result.get(sid)
+    except KeyError:
+        return None
+    periods = [str(p) for p in proj.periods]
+    if period not in periods:
+        return None
+    i = periods.index(period)
+    j = np.flatnonzero(np.round(np.asarray(proj.quantiles, float), 6) == 0.5)
+    return float(proj.scenario_q[j[0], i]) if len(j) else float(proj.scenario_mean[i])
 
 
 def scenario_metric(
@@ -88,7 +78,6 @@ def scenario_metric(
     table = pd.DataFrame(growth).reindex(clusters)
     worst = table.drop(columns="baseline").min(axis=1)
     downside = (table["baseline"] - worst).clip(lower=0.0)
-    uk = level_path(info, "fdi_inward_position.UK.all.A")
     note = (f"Median forecast FDI growth to {paths[wanted[0]].horizon_label} under each named scenario "
             f"({', '.join(growth)}), model {info.label}; downside = baseline minus the worst scenario.")
     if failed:
@@ -97,5 +86,4 @@ def scenario_metric(
                      ["forecast bundle", "forecasting.scenarios"], info.data_vintage, fdi.is_synthetic, note=note)
     r.extra["scenarios"] = {c: {k: (None if pd.isna(v) else float(v)) for k, v in table.loc[c].items()}
                             for c in clusters}
-    _ = uk
     return r

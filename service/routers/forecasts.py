@@ -33,7 +33,16 @@ from service.routers.series import (
     filter_catalogue,
     filter_params,
 )
-from service.schemas import SID, BatchRequest, BatchResponse, ForecastTable, Message, NotFound, SeriesForecast
+from service.schemas import (
+    QUANTILES_PATTERN,
+    SID,
+    BatchRequest,
+    BatchResponse,
+    ForecastTable,
+    Message,
+    NotFound,
+    SeriesForecast,
+)
 from service.served import SeriesEntry, ServedModel, dumps, interval_levels, qkey
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
@@ -50,6 +59,7 @@ Horizon = Annotated[
 Quantiles = Annotated[
     str | None,
     Query(
+        pattern=QUANTILES_PATTERN,
         max_length=200,
         description="Comma-separated stored quantiles.",
         openapi_examples={"80% interval": {"value": "0.1,0.5,0.9"}},
@@ -150,6 +160,7 @@ async def forecast(request: Request) -> Response:
     response_model=BatchResponse,
     summary="Forecasts for many series (scorecard pipeline)",
     responses={
+        400: {"model": Message, "description": "The body cannot be decoded (not UTF-8)."},
         413: {"model": Message, "description": "More ids than max_batch, or body too large."},
         **NOT_FOUND,
         **ERRORS,
@@ -289,7 +300,7 @@ def table(
     """One row per series and step for the series matching the filters (`level` = geography level);
     pages are of series (`limit`, `offset`)."""
     m = current_model(request)
-    check_limit(request, limit)
+    limit = check_limit(request, limit)
     qs = parse_quantiles(quantiles, m, ["query", "quantiles"])
     want_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     selected = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))

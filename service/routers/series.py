@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from service.http import conditional, current_model, field_error, not_found
+from service.http import conditional, current_model, not_found
 from service.schemas import SID, Message, NotFound, SeriesHistory, SeriesPage, ValidationError422
 from service.served import dumps
 
@@ -88,10 +88,9 @@ Limit = Annotated[int, Query(ge=1, le=100_000, description="Page size (at most t
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-def check_limit(request: Request, limit: int) -> None:
-    cap = request.app.state.settings.max_page_size
-    if limit > cap:
-        raise field_error(["query", "limit"], f"limit {limit} is above the maximum page size {cap}")
+def check_limit(request: Request, limit: int) -> int:
+    """A limit above the server's page size is reduced to it (the response says which limit applied)."""
+    return min(limit, request.app.state.settings.max_page_size)
 
 
 @router.get("", response_model=SeriesPage, summary="Series catalogue (filtered, paginated)", responses=ERRORS)
@@ -108,7 +107,7 @@ async def list_series(
     """Every series the model forecasts, with its measure, geography (code, name, level), cluster,
     frequency, unit, coverage and sources."""
     m = current_model(request)
-    check_limit(request, limit)
+    limit = check_limit(request, limit)
 
     def body() -> bytes:
         rows = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))

@@ -50,13 +50,22 @@ class TrainedRegistry:
     version: str
 
     def api_settings(self, cache: str = "cache", **kw: object) -> ApiSettings:
-        return ApiSettings(tracking_uri=self.uri, cache_dir=self.root / cache, warehouse_path=self.settings.warehouse,
-                           admin_api_keys=[ADMIN_KEY], **kw)
+        return ApiSettings(
+            tracking_uri=self.uri,
+            cache_dir=self.root / cache,
+            warehouse_path=self.settings.warehouse,
+            admin_api_keys=[ADMIN_KEY],
+            **kw,
+        )
 
     def env(self, cache: str = "cache") -> dict[str, str]:
-        return {"INVEST_DATA_DIR": str(self.root), "INVEST_API_TRACKING_URI": self.uri,
-                "INVEST_API_CACHE_DIR": str(self.root / cache), "INVEST_API_WAREHOUSE_PATH": str(self.settings.warehouse),
-                "INVEST_API_ADMIN_API_KEYS": ADMIN_KEY}
+        return {
+            "INVEST_DATA_DIR": str(self.root),
+            "INVEST_API_TRACKING_URI": self.uri,
+            "INVEST_API_CACHE_DIR": str(self.root / cache),
+            "INVEST_API_WAREHOUSE_PATH": str(self.settings.warehouse),
+            "INVEST_API_ADMIN_API_KEYS": ADMIN_KEY,
+        }
 
     def train(self) -> str:
         """Another real training run on the same warehouse: a new registry version (not yet champion)."""
@@ -71,8 +80,12 @@ class TrainedRegistry:
 
         from forecasting.training.promotion import promote
 
-        promote(MlflowClient(tracking_uri=self.uri, registry_uri=self.uri), self.settings.model_name, version,
-                reason="service tests")
+        promote(
+            MlflowClient(tracking_uri=self.uri, registry_uri=self.uri),
+            self.settings.model_name,
+            version,
+            reason="service tests",
+        )
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +95,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Trai
 
     root = tmp_path_factory.mktemp("registry")
     settings = Settings(data_dir=root, warehouse_path=root / "warehouse.duckdb")
-    settings = settings.model_copy(update={"tracking_uri": None})  # embedded store in root, whatever the env says
+    settings = settings.model_copy(
+        update={"tracking_uri": None}
+    )  # embedded store in root, whatever the env says
     with Warehouse(settings.warehouse) as wh:
         ingest(wh, [item_for_path(shared_data / rel) for rel in QUICK_FILES], note="service tests")
     reg = TrainedRegistry(root, settings, settings.mlflow_uri, "")

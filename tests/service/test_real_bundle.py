@@ -13,7 +13,9 @@ def _ids(c: TestClient) -> list[str]:
     return [s["series_id"] for s in c.get("/v1/series", params={"limit": 1000}).json()["items"]]
 
 
-def test_current_model_is_the_champion_with_provenance(real_client: TestClient, trained: TrainedRegistry) -> None:
+def test_current_model_is_the_champion_with_provenance(
+    real_client: TestClient, trained: TrainedRegistry
+) -> None:
     info = real_client.get("/v1/models/current").json()
     assert info["model_name"] == "investment-forecaster" and info["model_alias"] == "champion"
     assert info["model_version"] == trained.version and info["served_from"] == "registry"
@@ -43,8 +45,11 @@ def test_history_table_and_horizon_limits(real_client: TestClient) -> None:
     fc = real_client.get(f"/v1/forecasts/{sid}").json()
     too_far = real_client.get(f"/v1/forecasts/{sid}", params={"horizon": fc["max_horizon"] + 1})
     assert too_far.status_code == 422 and f"maximum {fc['max_horizon']}" in too_far.json()["detail"][0]["msg"]
-    r = real_client.get("/v1/forecasts", params={"measure": "fdi_inward_position", "level": "itl1"},
-                        headers={"Accept": "text/csv"})
+    r = real_client.get(
+        "/v1/forecasts",
+        params={"measure": "fdi_inward_position", "level": "itl1"},
+        headers={"Accept": "text/csv"},
+    )
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert {row["geography"] for row in rows} == {"TLF", "TLG"}
     assert all(row["model_version"] and row["data_vintage"] and row["sources"] for row in rows)

@@ -40,8 +40,11 @@ def settings(tmp_path: Path, quick_warehouse: Path, monkeypatch: pytest.MonkeyPa
     return Settings(data_dir=tmp_path / "data", warehouse_path=quick_warehouse, tracking_uri=None)
 
 
-def synthetic_data(n_clusters: int = 2, n_periods: int = 16, seed: int = 0):
-    """UK = sum of ITL1 = sum of ITL2, per cluster: a coherent annual panel on real geography codes."""
+def synthetic_data(n_clusters: int = 2, n_periods: int = 16, seed: int = 0, regions: tuple[str, ...] | None = None):
+    """UK = sum of ITL1 = sum of ITL2, per cluster: a coherent annual panel on real geography codes.
+
+    ``regions`` limits the ITL1 regions (then there is no UK total, e.g. ("TLF", "TLG") gives 8 series).
+    """
     from forecasting.reference.geography import load_geography
     from forecasting.training.pipeline import TrainingData
     from forecasting.warehouse.store import catalogue_from_observations
@@ -53,7 +56,7 @@ def synthetic_data(n_clusters: int = 2, n_periods: int = 16, seed: int = 0):
     for k in range(n_clusters):
         cluster = f"sic-{chr(ord('A') + k)}"
         uk = np.zeros(n_periods)
-        for itl1 in parts["UK"]:
+        for itl1 in regions or parts["UK"]:
             kids = parts.get(itl1, [])
             total = np.zeros(n_periods)
             for itl2 in kids:
@@ -64,7 +67,8 @@ def synthetic_data(n_clusters: int = 2, n_periods: int = 16, seed: int = 0):
                 total = 300 + np.cumsum(rng.normal(2.0, 5.0, n_periods))
             rows.append((itl1, cluster, total))
             uk += total
-        rows.append(("UK", cluster, uk))
+        if regions is None:
+            rows.append(("UK", cluster, uk))
     frames = [
         pd.DataFrame({"series_id": f"gva_cp.{g}.{c}.A", "measure": "gva_cp", "geography": g, "cluster": c,
                       "frequency": "A", "period": periods, "value": y, "source": "synthetic",

@@ -104,8 +104,10 @@ def test_cli_list_compare_promote(two_runs) -> None:
     res = runner.invoke(app, ["models", "promote", "1", "--reason", "first", *uri])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["models", "list", *uri])
-    assert res.exit_code == 0 and "champion" in res.output and "challenger" in res.output
-    res = runner.invoke(app, ["models", "compare", *uri])
+    assert res.exit_code == 0 and "champion" in res.output and "vintage" in res.output
+    res = runner.invoke(app, ["models", "compare", *uri])  # no challenger left: both were promoted
+    assert res.exit_code == 2 and "no version or alias 'challenger'" in res.output
+    res = runner.invoke(app, ["models", "compare", "champion", "2", *uri])
     assert res.exit_code == 0, res.output
     assert "v1" in res.output and "v2" in res.output and "itl1" in res.output
     res = runner.invoke(app, ["models", "promote", "7", *uri])

@@ -1,0 +1,46 @@
+"""Property-based run over the OpenAPI schema (schemathesis) against the app on a real bundle: no 5xx,
+and every response conforms to its documented status, content type and schema."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from conftest import ADMIN_KEY, TrainedRegistry
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from service.app import create_app
+from service.lifecycle import LoaderSource
+from service.served import ServedModel
+from service.settings import ApiSettings
+
+
+class _Deferred:
+    """The schema is read at import; the real registry exists only once the session fixture has trained."""
+
+    inner: LoaderSource | None = None
+
+    def load(self) -> ServedModel:
+        if self.inner is None:
+            raise RuntimeError("registry not trained yet")
+        return self.inner.load()
+
+
+_source = _Deferred()
+app = create_app(ApiSettings(admin_api_keys=[ADMIN_KEY]), _source)
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _load_real_bundle(trained: TrainedRegistry) -> None:
+    _source.inner = LoaderSource(trained.api_settings(cache="cache-schemathesis"))
+    app.state.holder.load()
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms(case: schemathesis.Case) -> None:
+    # positive_data_acceptance is left out on purpose: the issue asks for semantic 422s that no static schema
+    # can state (a horizon beyond what this bundle stores, 413 for more ids than max_batch). Every other
+    # check runs, including not_a_server_error and response-schema conformance.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
