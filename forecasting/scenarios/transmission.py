@@ -179,6 +179,7 @@ class _Histories:
 
     def __init__(self, panel: pd.DataFrame) -> None:
         ann = annual(panel)
+        ann = ann.drop_duplicates(["series_id", "year"], keep="last")
         self.by_id = {sid: g.set_index("year")["value"].astype(float) for sid, g in ann.groupby("series_id")}
         self._partitions: dict[str, list[str]] | None = None
 

@@ -75,28 +75,50 @@ class ScorecardSet:
             "seed": self.seed,
             "draws": self.mc.draws,
             "normalisation": self.normalisation,
-            "weights": {"source": self.weights.source, "areas": self.weights.areas, "metrics": self.weights.metrics},
+            "weights": {
+                "source": self.weights.source,
+                "areas": self.weights.areas,
+                "metrics": self.weights.metrics,
+            },
         }
 
     def metric_row(self, cid: str, m: str) -> dict[str, Any]:
         spec = self.catalogue.get(m)
         r = self.metrics[m]
         row: dict[str, Any] = {
-            "id": m, "name": spec.name, "area": spec.area, "unit": spec.unit, "direction": spec.direction,
-            "value": _num(r.values.get(cid)), "benchmark": _num(r.benchmark.get(cid)),
-            "benchmark_label": spec.benchmark, "period": r.period, "source": spec.source,
-            "source_ids": r.sources, "vintage": r.vintage,
-            "is_synthetic": (cid in r.extra["synthetic_clusters"]) if "synthetic_clusters" in r.extra
+            "id": m,
+            "name": spec.name,
+            "area": spec.area,
+            "unit": spec.unit,
+            "direction": spec.direction,
+            "value": _num(r.values.get(cid)),
+            "benchmark": _num(r.benchmark.get(cid)),
+            "benchmark_label": spec.benchmark,
+            "period": r.period,
+            "source": spec.source,
+            "source_ids": r.sources,
+            "vintage": r.vintage,
+            "is_synthetic": (cid in r.extra["synthetic_clusters"])
+            if "synthetic_clusters" in r.extra
             else r.is_synthetic,
-            "available": r.available, "scored": m in self.scored, "excluded_reason": self.excluded.get(m),
+            "available": r.available,
+            "scored": m in self.scored,
+            "excluded_reason": self.excluded.get(m),
             "normalised": _num(self.normalised[m].get(cid)) if m in self.normalised else None,
-            "aggregation": spec.aggregation, "finest_geography": spec.finest_geography, "provenance": r.note,
+            "aggregation": spec.aggregation,
+            "finest_geography": spec.finest_geography,
+            "provenance": r.note,
             "format": spec.format,
         }
         if r.quantiles is not None and cid in r.quantiles.index:
             q = r.quantiles.loc[cid]
-            row["interval"] = {"lo95": _num(q["q0.025"]), "lo80": _num(q["q0.1"]), "median": _num(q["q0.5"]),
-                               "hi80": _num(q["q0.9"]), "hi95": _num(q["q0.975"])}
+            row["interval"] = {
+                "lo95": _num(q["q0.025"]),
+                "lo80": _num(q["q0.1"]),
+                "median": _num(q["q0.5"]),
+                "hi80": _num(q["q0.9"]),
+                "hi95": _num(q["q0.975"]),
+            }
             row["forecast_series"] = r.extra.get("series", {}).get(cid)
         if "scenarios" in r.extra:
             row["scenarios"] = r.extra["scenarios"].get(cid)
@@ -107,10 +129,18 @@ class ScorecardSet:
         i = self.cluster_ids.index(cid)
         names = dict(zip(self.cluster_ids, [x.name for x in self.clusters], strict=True))
         return {
-            "id": c.id, "name": c.name, "description": c.description, "sic": list(c.sic),
-            "score": _num(self.score[cid] * 100), "rank": int(self.rank[cid]),
-            "rank_interval": {"median": int(self.mc.median_rank[i]), "p05": int(self.mc.rank_p05[i]),
-                              "p95": int(self.mc.rank_p95[i]), "p_top5": _num(self.mc.p_top5[i])},
+            "id": c.id,
+            "name": c.name,
+            "description": c.description,
+            "sic": list(c.sic),
+            "score": _num(self.score[cid] * 100),
+            "rank": int(self.rank[cid]),
+            "rank_interval": {
+                "median": int(self.mc.median_rank[i]),
+                "p05": int(self.mc.rank_p05[i]),
+                "p95": int(self.mc.rank_p95[i]),
+                "p_top5": _num(self.mc.p_top5[i]),
+            },
             "tier": int(self.tier[cid]),
             "indistinguishable_from": [{"id": o, "name": names[o]} for o in self.overlap[cid]],
             "area_scores": {a: _num(self.area_scores.loc[cid, a] * 100) for a in self.area_scores.columns},
@@ -119,9 +149,28 @@ class ScorecardSet:
             "investment_path": self.paths.get(cid),
         }
 
+    def mc_position(self, cid: str, metric: str) -> float:
+        """Percentile position (0-1, mid-rank) of ``cid`` among the clusters on a scored metric."""
+        from forecasting.scorecards.normalise import percentile
+
+        col = orient(
+            self.metrics[metric].values.to_numpy(float)[:, None], np.array([self.catalogue.get(metric).sign])
+        )
+        return float(percentile(col, axis=0)[self.cluster_ids.index(cid), 0])
+
+    def display_order(self) -> list[str]:
+        """Clusters by tier, then median rank, then 5% rank, then headline rank (how the report lists them)."""
+        key = {
+            c: (int(self.tier[c]), int(self.mc.median_rank[i]), int(self.mc.rank_p05[i]), int(self.rank[c]))
+            for i, c in enumerate(self.cluster_ids)
+        }
+        return sorted(self.cluster_ids, key=key.__getitem__)
+
     def summary_row(self, cid: str) -> dict[str, Any]:
         d = self.cluster_dict(cid)
-        return {k: d[k] for k in ("id", "name", "score", "rank", "rank_interval", "tier", "stars", "area_scores")}
+        return {
+            k: d[k] for k in ("id", "name", "score", "rank", "rank_interval", "tier", "stars", "area_scores")
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,7 +182,7 @@ class ScorecardSet:
             "excluded_metrics": self.excluded,
             "audit": self.audit.as_dict(),
             "notes": self.notes,
-            "ranking": [self.summary_row(c) for c in self.rank.sort_values().index],
+            "ranking": [self.summary_row(c) for c in self.display_order()],
             "clusters": [self.cluster_dict(c) for c in self.cluster_ids],
         }
 
@@ -160,7 +209,9 @@ def _exclusions(metrics: dict[str, MetricResult], cat: Catalogue, weights: Weigh
         elif weights.metric(spec.id) == 0 or weights.area(spec.area) == 0:
             out[spec.id] = "weight 0 in the weights file"
         elif v.max() - v.min() <= MIN_RELATIVE_RANGE * max(abs(v.mean()), 1e-12):
-            out[spec.id] = "no material variation across clusters (spread under 2% of the mean): shown, not scored"
+            out[spec.id] = (
+                "no material variation across clusters (spread under 2% of the mean): shown, not scored"
+            )
     return out
 
 
@@ -170,7 +221,9 @@ def _forecast_inputs(metrics: dict[str, MetricResult], scored: list[str]) -> lis
     for j, m in enumerate(scored):
         r = metrics[m]
         if r.quantiles is not None and r.draw_groups is not None:
-            out.append(mc.ForecastDraws(j, probs, r.quantiles[QCOLS].to_numpy(float), r.draw_groups.to_numpy()))
+            out.append(
+                mc.ForecastDraws(j, probs, r.quantiles[QCOLS].to_numpy(float), r.draw_groups.to_numpy())
+            )
     return out
 
 
@@ -178,13 +231,23 @@ def _model_dict(info: BundleInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
     md = info.contents.metadata or {}
-    return {"model_name": info.model_name, "model_version": info.model_version, "model_alias": info.model_alias,
-            "data_vintage": info.data_vintage, "trained_at": md.get("trained_at"), "run_id": md.get("run_id"),
-            "label": info.label}
+    return {
+        "model_name": info.model_name,
+        "model_version": info.model_version,
+        "model_alias": info.model_alias,
+        "data_vintage": info.data_vintage,
+        "trained_at": md.get("trained_at"),
+        "run_id": md.get("run_id"),
+        "label": info.label,
+    }
 
 
 def score_matrix(
-    values: pd.DataFrame, signs: np.ndarray, membership: np.ndarray, metric_w: np.ndarray, area_w: np.ndarray,
+    values: pd.DataFrame,
+    signs: np.ndarray,
+    membership: np.ndarray,
+    metric_w: np.ndarray,
+    area_w: np.ndarray,
     method: Method,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Headline (nominal) normalised values, area scores and composite for one normalisation method."""
@@ -220,11 +283,25 @@ def build_scorecards(
     if base is not None:
         shares, _, _ = fdi_shares(inp, base)
     metrics["forecast_fdi_growth"] = forecast_growth_metric(
-        "forecast_fdi_growth", info, clusters, "fdi_projects", "fdi_inward_position", shares,
-        "fdi_inward_position.UK.all.A", inp.midlands_lads)
+        "forecast_fdi_growth",
+        info,
+        clusters,
+        "fdi_projects",
+        "fdi_inward_position",
+        shares,
+        "fdi_inward_position.UK.all.A",
+        inp.midlands_lads,
+    )
     metrics["forecast_domestic_growth"] = forecast_growth_metric(
-        "forecast_domestic_growth", info, clusters, "equity_amount_gbp", None, None,
-        "business_investment_cvm_sa.UK.all.Q", inp.midlands_lads)
+        "forecast_domestic_growth",
+        info,
+        clusters,
+        "equity_amount_gbp",
+        None,
+        None,
+        "business_investment_cvm_sa.UK.all.Q",
+        inp.midlands_lads,
+    )
     metrics["scenario_downside"] = scenario_metric(info, clusters, metrics["forecast_fdi_growth"], shares)
     for r in metrics.values():
         r.values = r.values.reindex(clusters).astype(float)
@@ -243,20 +320,34 @@ def build_scorecards(
 
     norm, a_scores, score = score_matrix(values, signs, membership, metric_w, area_w, normalisation)
     t_mc = time.perf_counter()
-    result = mc.run(values.to_numpy(float), signs, membership, metric_w, area_w,
-                    _forecast_inputs(metrics, scored), draws=draws, seed=seed)
+    result = mc.run(
+        values.to_numpy(float),
+        signs,
+        membership,
+        metric_w,
+        area_w,
+        _forecast_inputs(metrics, scored),
+        draws=draws,
+        seed=seed,
+    )
     t_mc_end = time.perf_counter()
     tier, overlap = mc.tiers(result.median_rank, result.rank_p05, result.rank_p95)
 
     fdi = metrics["forecast_fdi_growth"]
     star_map: dict[str, Stars]
     if base is not None:
-        emp, tot = region_cluster_table(base.region_emp(inp.itl1_of_itl2), base.region_total(inp.itl1_of_itl2),
-                                        list(MIDLANDS_ITL1))
+        emp, tot = region_cluster_table(
+            base.region_emp(inp.itl1_of_itl2), base.region_total(inp.itl1_of_itl2), list(MIDLANDS_ITL1)
+        )
         q10 = fdi.quantiles["q0.1"] if fdi.quantiles is not None else None
-        star_map = ratings(emp, tot, metrics["location_quotient"].values, q10,
-                           fdi.quantiles["q0.5"] if fdi.quantiles is not None else None,
-                           float(fdi.benchmark.iloc[0]) if fdi.available else None)
+        star_map = ratings(
+            emp,
+            tot,
+            metrics["location_quotient"].values,
+            q10,
+            fdi.quantiles["q0.5"] if fdi.quantiles is not None else None,
+            float(fdi.benchmark.iloc[0]) if fdi.available else None,
+        )
     else:
         star_map = {c: Stars(False, False, False, None) for c in clusters}
 
@@ -264,23 +355,45 @@ def build_scorecards(
     aud.excluded = [{"metric": m, "reason": why} for m, why in excluded.items()]
     notes = []
     if info is None:
-        notes.append("No champion forecast bundle was available: forecast metrics, the momentum star and scenario "
-                     "sensitivity are marked unavailable and the composite uses observed data only.")
+        notes.append(
+            "No champion forecast bundle was available: forecast metrics, the momentum star and scenario "
+            "sensitivity are marked unavailable and the composite uses observed data only."
+        )
     if any(metrics[m].is_synthetic for m in metrics):
-        notes.append("Partner metrics use synthetic (demo data) partner files: they show how licensed data will "
-                     "flow through, not real companies, projects or deals.")
+        notes.append(
+            "Partner metrics use synthetic (demo data) partner files: they show how licensed data will "
+            "flow through, not real companies, projects or deals."
+        )
     names = {c.id: c.name for c in inp.clusters}
     sset = ScorecardSet(
-        catalogue=cat, clusters=inp.clusters, metrics=metrics, scored=scored, excluded=excluded, weights=weights,
-        normalisation=normalisation, normalised=pd.DataFrame(norm, index=clusters, columns=scored),
-        area_scores=pd.DataFrame(a_scores, index=clusters, columns=areas), score=pd.Series(score, index=clusters),
-        rank=pd.Series(ranks(score), index=clusters), mc=result, tier=pd.Series(tier, index=clusters),
-        overlap={clusters[i]: [clusters[j] for j in o] for i, o in enumerate(overlap)}, stars=star_map,
-        audit=aud, paths=investment_paths(inp, info, shares, metrics, names), data_vintage=inp.data_vintage,
-        model=_model_dict(info), seed=seed, generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        catalogue=cat,
+        clusters=inp.clusters,
+        metrics=metrics,
+        scored=scored,
+        excluded=excluded,
+        weights=weights,
+        normalisation=normalisation,
+        normalised=pd.DataFrame(norm, index=clusters, columns=scored),
+        area_scores=pd.DataFrame(a_scores, index=clusters, columns=areas),
+        score=pd.Series(score, index=clusters),
+        rank=pd.Series(ranks(score), index=clusters),
+        mc=result,
+        tier=pd.Series(tier, index=clusters),
+        overlap={clusters[i]: [clusters[j] for j in o] for i, o in enumerate(overlap)},
+        stars=star_map,
+        audit=aud,
+        paths=investment_paths(inp, info, shares, metrics, names),
+        data_vintage=inp.data_vintage,
+        model=_model_dict(info),
+        seed=seed,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         notes=notes,
     )
-    sset.elapsed = {"load_s": t_load - t0, "monte_carlo_s": t_mc_end - t_mc, "total_s": time.perf_counter() - t0}
+    sset.elapsed = {
+        "load_s": t_load - t0,
+        "monte_carlo_s": t_mc_end - t_mc,
+        "total_s": time.perf_counter() - t0,
+    }
     if out_dir is not None:
         write_outputs(sset, Path(out_dir))
         if report:
@@ -295,7 +408,11 @@ def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "clusters").mkdir(exist_ok=True)
     doc = sset.to_dict()
-    files = {"json": out_dir / "scorecards.json", "csv": out_dir / "scorecards.csv", "ranking": out_dir / "ranking.csv"}
+    files = {
+        "json": out_dir / "scorecards.json",
+        "csv": out_dir / "scorecards.csv",
+        "ranking": out_dir / "ranking.csv",
+    }
     _write_json(files["json"], doc)
     for c in doc["clusters"]:
         _write_json(out_dir / "clusters" / f"{c['id']}.json", {"provenance": doc["provenance"], **c})
@@ -303,22 +420,51 @@ def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
     for c in doc["clusters"]:
         for m in c["metrics"]:
             iv = m.get("interval") or {}
-            rows.append({"cluster": c["id"], "cluster_name": c["name"], "metric": m["id"], "metric_name": m["name"],
-                         "area": m["area"], "value": m["value"], "lo80": iv.get("lo80"), "hi80": iv.get("hi80"),
-                         "lo95": iv.get("lo95"), "hi95": iv.get("hi95"), "benchmark": m["benchmark"],
-                         "unit": m["unit"], "direction": m["direction"], "normalised": m["normalised"],
-                         "scored": m["scored"], "period": m["period"], "source": m["source"],
-                         "vintage": m["vintage"], "is_synthetic": m["is_synthetic"], "available": m["available"],
-                         "provenance": m["provenance"]})
+            rows.append(
+                {
+                    "cluster": c["id"],
+                    "cluster_name": c["name"],
+                    "metric": m["id"],
+                    "metric_name": m["name"],
+                    "area": m["area"],
+                    "value": m["value"],
+                    "lo80": iv.get("lo80"),
+                    "hi80": iv.get("hi80"),
+                    "lo95": iv.get("lo95"),
+                    "hi95": iv.get("hi95"),
+                    "benchmark": m["benchmark"],
+                    "unit": m["unit"],
+                    "direction": m["direction"],
+                    "normalised": m["normalised"],
+                    "scored": m["scored"],
+                    "period": m["period"],
+                    "source": m["source"],
+                    "vintage": m["vintage"],
+                    "is_synthetic": m["is_synthetic"],
+                    "available": m["available"],
+                    "provenance": m["provenance"],
+                }
+            )
     pd.DataFrame(rows).to_csv(files["csv"], index=False)
     rk = []
     for r in doc["ranking"]:
-        rk.append({"rank": r["rank"], "cluster": r["id"], "name": r["name"], "score": r["score"],
-                   "median_rank": r["rank_interval"]["median"], "rank_p05": r["rank_interval"]["p05"],
-                   "rank_p95": r["rank_interval"]["p95"], "p_top5": r["rank_interval"]["p_top5"], "tier": r["tier"],
-                   **{f"star_{k}": v for k, v in r["stars"].items()},
-                   **{f"area_{k}": v for k, v in r["area_scores"].items()},
-                   "data_vintage": sset.data_vintage, "model": (sset.model or {}).get("label")})
+        rk.append(
+            {
+                "rank": r["rank"],
+                "cluster": r["id"],
+                "name": r["name"],
+                "score": r["score"],
+                "median_rank": r["rank_interval"]["median"],
+                "rank_p05": r["rank_interval"]["p05"],
+                "rank_p95": r["rank_interval"]["p95"],
+                "p_top5": r["rank_interval"]["p_top5"],
+                "tier": r["tier"],
+                **{f"star_{k}": v for k, v in r["stars"].items()},
+                **{f"area_{k}": v for k, v in r["area_scores"].items()},
+                "data_vintage": sset.data_vintage,
+                "model": (sset.model or {}).get("label"),
+            }
+        )
     pd.DataFrame(rk).to_csv(files["ranking"], index=False)
     return files
 

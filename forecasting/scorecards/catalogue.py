@@ -56,7 +56,9 @@ class Catalogue(BaseModel):
             raise ValueError("metric catalogue: duplicate metric ids")
         bad = [m.id for m in self.metrics if m.area not in self.areas]
         if bad:
-            raise ValueError(f"metric catalogue: metrics {bad} name an unknown area; known {list(self.areas)}")
+            raise ValueError(
+                f"metric catalogue: metrics {bad} name an unknown area; known {list(self.areas)}"
+            )
         return self
 
     def get(self, metric_id: str) -> MetricSpec:

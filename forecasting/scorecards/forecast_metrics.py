@@ -87,11 +87,17 @@ def level_path(info: BundleInfo, series_id: str, horizon_years: int = 3) -> Leve
     h = int(min(fc["step"].max(), horizon_years * ppy))
     row = fc[fc["step"] == h].iloc[0]
     cat = info.contents.catalogue
-    syn = bool(cat.loc[cat["series_id"] == series_id, "is_synthetic"].any()) if "is_synthetic" in cat else False
-    return LevelPath(series_id, base, row[QCOLS].to_numpy(float), (h + (k - 1) / 2) / ppy, str(row["period"]), syn)
+    syn = (
+        bool(cat.loc[cat["series_id"] == series_id, "is_synthetic"].any()) if "is_synthetic" in cat else False
+    )
+    return LevelPath(
+        series_id, base, row[QCOLS].to_numpy(float), (h + (k - 1) / 2) / ppy, str(row["period"]), syn
+    )
 
 
-def summed_path(info: BundleInfo, ids: list[str], horizon_years: int = 3) -> tuple[LevelPath, pd.DataFrame] | None:
+def summed_path(
+    info: BundleInfo, ids: list[str], horizon_years: int = 3
+) -> tuple[LevelPath, pd.DataFrame] | None:
     """Several annual count series (a cluster's Local Authorities) added up, aligned by calendar year.
 
     Years a series does not report count as zero (partner lists only hold years with records). The
@@ -120,8 +126,9 @@ def summed_path(info: BundleInfo, ids: list[str], horizon_years: int = 3) -> tup
     cat = info.contents.catalogue
     syn = bool(cat.loc[cat["series_id"].isin(ids), "is_synthetic"].any()) if "is_synthetic" in cat else False
     m, g, c, f = ids[0].split(".")
-    path = LevelPath(f"{m}.MID-LADs.{c}.{f}", base, fan.loc[target].to_numpy(float), target - last + 1.0,
-                     str(target), syn)
+    path = LevelPath(
+        f"{m}.MID-LADs.{c}.{f}", base, fan.loc[target].to_numpy(float), target - last + 1.0, str(target), syn
+    )
     out = fan.reset_index().rename(columns={"year": "period"})
     out["period"] = out["period"].astype(str)
     return path, out
@@ -136,7 +143,9 @@ def growth_from_levels(base: float | np.ndarray, levels: np.ndarray, years: floa
 
 
 def _frame(clusters: list[str], rows: dict[str, np.ndarray]) -> pd.DataFrame:
-    return pd.DataFrame([rows.get(c, np.full(len(QCOLS), np.nan)) for c in clusters], index=clusters, columns=QCOLS)
+    return pd.DataFrame(
+        [rows.get(c, np.full(len(QCOLS), np.nan)) for c in clusters], index=clusters, columns=QCOLS
+    )
 
 
 def forecast_growth_metric(
@@ -187,8 +196,10 @@ def forecast_growth_metric(
                 rows[c] = growth_from_levels(base, lv, paths["TLF"].years)
                 groups[c], used[c] = 0, f"{regional_measure}.TLF/TLG.all.A"
             horizon = paths["TLF"].horizon_label
-            how = ("East and West Midlands FDI forecasts apportioned by the cluster's FDI-weighted employment "
-                   "share of each region (as for the FDI position; forecast quantiles added across regions)")
+            how = (
+                "East and West Midlands FDI forecasts apportioned by the cluster's FDI-weighted employment "
+                "share of each region (as for the FDI position; forecast quantiles added across regions)"
+            )
         elif mid is not None:
             for c in rest:
                 rows[c] = growth_from_levels(mid.base, mid.levels, mid.years)
@@ -204,7 +215,9 @@ def forecast_growth_metric(
             horizon = p.horizon_label
             how = f"the UK series {uk_series} (the same for every cluster)"
     if not rows:
-        return unavailable(metric, clusters, f"the bundle ({info.label}) forecasts none of the series this metric needs")
+        return unavailable(
+            metric, clusters, f"the bundle ({info.label}) forecasts none of the series this metric needs"
+        )
     q = _frame(clusters, rows)
     ukp = level_path(info, uk_series)
     bench = float(growth_from_levels(ukp.base, ukp.levels, ukp.years)[QCOLS.index("q0.5")]) if ukp else np.nan
@@ -212,16 +225,29 @@ def forecast_growth_metric(
     parts = []
     if own:
         label = f" ({SYNTHETIC_LABEL})" if synthetic else ""
-        lad_note = (f", summed over the Midlands Local Authorities the bundle forecasts (quantiles added, so the "
-                    f"interval is an upper bound on the spread)" if n_lads else "")
+        lad_note = (
+            ", summed over the Midlands Local Authorities the bundle forecasts (quantiles added, so the "
+            "interval is an upper bound on the spread)"
+            if n_lads
+            else ""
+        )
         parts.append(f"{own} cluster(s) use their own {own_measure} forecast{label}{lad_note}")
     if how:
         parts.append(f"{len(clusters) - own} use {how}")
-    note = (f"Annualised growth from the mean of recent history to {horizon}, model {info.label}, trained on "
-            f"data vintage {info.data_vintage}. " + "; ".join(parts) + ".")
+    note = (
+        f"Annualised growth from the mean of recent history to {horizon}, model {info.label}, trained on "
+        f"data vintage {info.data_vintage}. " + "; ".join(parts) + "."
+    )
     metric_result = MetricResult(
-        metric, q["q0.5"], pd.Series(bench, index=clusters), f"to {horizon}", ["forecast bundle"],
-        info.data_vintage, synthetic, note=note, quantiles=q,
+        metric,
+        q["q0.5"],
+        pd.Series(bench, index=clusters),
+        f"to {horizon}",
+        ["forecast bundle"],
+        info.data_vintage,
+        synthetic,
+        note=note,
+        quantiles=q,
         draw_groups=pd.Series(groups).reindex(clusters).fillna(-1).astype(int),
     )
     metric_result.extra["series"] = used

@@ -6,6 +6,7 @@ Why one loader: every metric shares the BRES employment base (shares, weights) a
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +51,17 @@ class Inputs:
         df = self.obs.get(measure)
         if df is None:
             return pd.DataFrame(
-                columns=["measure", "geography", "cluster", "frequency", "period", "value", "source", "vintage",
-                         "is_synthetic"]
+                columns=[
+                    "measure",
+                    "geography",
+                    "cluster",
+                    "frequency",
+                    "period",
+                    "value",
+                    "source",
+                    "vintage",
+                    "is_synthetic",
+                ]
             )
         return df
 
@@ -83,10 +93,8 @@ def load_inputs(warehouse_path: Path, as_of: str | None = None) -> Inputs:
 
     itl2, lads, itl2_of_lad, itl1_of_itl2 = _geo_maps()
     with Warehouse(Path(warehouse_path), read_only=True) as wh:
-        try:
+        with contextlib.suppress(Exception):  # the progress bar is cosmetic (older duckdb lacks the option)
             wh.con.execute("SET enable_progress_bar = false")
-        except Exception:  # older duckdb: the bar is cosmetic
-            pass
         obs = wh.observations(measures=list(PUBLIC_MEASURES + PARTNER_MEASURES), as_of=as_of)
         vintage = wh.latest_vintage() if as_of is None else as_of
     by_measure = {m: g.reset_index(drop=True) for m, g in obs.groupby("measure", sort=False)}

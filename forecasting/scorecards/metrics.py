@@ -104,8 +104,9 @@ def employment_base(inp: Inputs) -> EmploymentBase | None:
     first = cl["period"].min()
 
     def wide(frame: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
-        w = frame[frame["period"] == when].pivot_table(index="geography", columns="cluster", values="value",
-                                                        aggfunc="sum")
+        w = frame[frame["period"] == when].pivot_table(
+            index="geography", columns="cluster", values="value", aggfunc="sum"
+        )
         return w.reindex(columns=clusters)
 
     def total(when: pd.Timestamp) -> pd.Series:
@@ -113,14 +114,26 @@ def employment_base(inp: Inputs) -> EmploymentBase | None:
 
     s5 = df[(df["period"] == year) & df["cluster"].str.match(r"^sic-\d{5}$")]
     codes = s5["cluster"].str[4:]
-    members = pd.DataFrame([(code, c.id) for code in codes.unique() for c in inp.clusters if c.covers(code)],
-                           columns=["code", "cid"])
+    members = pd.DataFrame(
+        [(code, c.id) for code in codes.unique() for c in inp.clusters if c.covers(code)],
+        columns=["code", "cid"],
+    )
     emp = s5.assign(code=codes).merge(members, on="code")
     emp["div"] = emp["code"].str[:2]
     cluster_div = emp.groupby(["geography", "cid", "div"], as_index=False)["value"].sum()
     s2 = tot[tot["period"] == year].assign(div=lambda d: d["cluster"].str[4:])[["geography", "div", "value"]]
-    return EmploymentBase(_year(year), _year(first), wide(cl, year), wide(cl, first), total(year), total(first),
-                          pd.concat([cl, tot]), list(inp.midlands_itl2), cluster_div, s2.reset_index(drop=True))
+    return EmploymentBase(
+        _year(year),
+        _year(first),
+        wide(cl, year),
+        wide(cl, first),
+        total(year),
+        total(first),
+        pd.concat([cl, tot]),
+        list(inp.midlands_itl2),
+        cluster_div,
+        s2.reset_index(drop=True),
+    )
 
 
 # ---- business population ----------------------------------------------------------------------------
@@ -137,17 +150,46 @@ def bres_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
     span = f"{base.first_year}-{base.year}"
     gb_note = "BRES covers Great Britain (40 ITL2 areas), so the UK comparator is Great Britain."
     out = {
-        "employment": MetricResult("employment", mid, gb, str(base.year), src, vint, syn,
-                                   note=f"Sum of the cluster's SIC slices over the six Midlands ITL2 areas. {gb_note}"),
+        "employment": MetricResult(
+            "employment",
+            mid,
+            gb,
+            str(base.year),
+            src,
+            vint,
+            syn,
+            note=f"Sum of the cluster's SIC slices over the six Midlands ITL2 areas. {gb_note}",
+        ),
         "employment_growth": MetricResult(
-            "employment_growth", agg.cagr(mid0, mid, years), agg.cagr(gb0, gb, years), span, src, vint, syn,
-            note=f"Compound annual growth {span} of the Midlands sum. {gb_note}"),
+            "employment_growth",
+            agg.cagr(mid0, mid, years),
+            agg.cagr(gb0, gb, years),
+            span,
+            src,
+            vint,
+            syn,
+            note=f"Compound annual growth {span} of the Midlands sum. {gb_note}",
+        ),
         "location_quotient": MetricResult(
-            "location_quotient", (mid / t_mid) / (gb / t_gb), pd.Series(1.0, index=mid.index), str(base.year),
-            src, vint, syn, note=f"(cluster / all Midlands employment) / (cluster / all GB employment). {gb_note}"),
+            "location_quotient",
+            (mid / t_mid) / (gb / t_gb),
+            pd.Series(1.0, index=mid.index),
+            str(base.year),
+            src,
+            vint,
+            syn,
+            note=f"(cluster / all Midlands employment) / (cluster / all GB employment). {gb_note}",
+        ),
         "midlands_share": MetricResult(
-            "midlands_share", mid / gb * 100.0, pd.Series(t_mid / t_gb * 100.0, index=mid.index), str(base.year),
-            src, vint, syn, note="Benchmark: the Midlands share of all GB employment."),
+            "midlands_share",
+            mid / gb * 100.0,
+            pd.Series(t_mid / t_gb * 100.0, index=mid.index),
+            str(base.year),
+            src,
+            vint,
+            syn,
+            note="Benchmark: the Midlands share of all GB employment.",
+        ),
     }
     return out
 
@@ -163,9 +205,17 @@ def business_count_metric(inp: Inputs, base: EmploymentBase, metric: str, measur
     src, vint, syn = provenance(df, base.rows)
     y = _year(df["period"].max())
     return MetricResult(
-        metric, latest * share, latest, str(y), src, vint, syn,
-        note=(f"Published for Great Britain only: GB {y} count x Midlands share of GB cluster employment "
-              f"(BRES {base.year}). Apportioned, not observed."),
+        metric,
+        latest * share,
+        latest,
+        str(y),
+        src,
+        vint,
+        syn,
+        note=(
+            f"Published for Great Britain only: GB {y} count x Midlands share of GB cluster employment "
+            f"(BRES {base.year}). Apportioned, not observed."
+        ),
     )
 
 
@@ -187,10 +237,18 @@ def demography_rate_metric(inp: Inputs, base: EmploymentBase, metric: str, measu
     bench = pd.Series(float(uk.iloc[0]) if len(uk) else np.nan, index=clusters)
     src, vint, syn = provenance(lad, active, base.rows)
     return MetricResult(
-        metric, values, bench, str(_year(when)), src, vint, syn,
-        note=(f"Not split by industry: {lad['geography'].nunique()} Midlands LAD rates ({_year(when)}) rolled up to "
-              f"ITL2 weighted by active businesses, then averaged with the cluster's BRES {base.year} employment "
-              "in each ITL2 as weights: the rate of the places where the cluster works."),
+        metric,
+        values,
+        bench,
+        str(_year(when)),
+        src,
+        vint,
+        syn,
+        note=(
+            f"Not split by industry: {lad['geography'].nunique()} Midlands LAD rates ({_year(when)}) rolled up to "
+            f"ITL2 weighted by active businesses, then averaged with the cluster's BRES {base.year} employment "
+            "in each ITL2 as weights: the rate of the places where the cluster works."
+        ),
     )
 
 
@@ -198,9 +256,26 @@ def demography_rate_metric(inp: Inputs, base: EmploymentBase, metric: str, measu
 
 _GVA_SLICE = re.compile(r"^sic-[A-Z]?(\d{2})(?:-(\d{2}))?$")
 _SIC_SECTIONS = {
-    "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43), "G": (45, 47),
-    "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68), "M": (69, 75), "N": (77, 82),
-    "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93), "S": (94, 96), "T": (97, 98),
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (45, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 63),
+    "K": (64, 66),
+    "L": (68, 68),
+    "M": (69, 75),
+    "N": (77, 82),
+    "O": (84, 84),
+    "P": (85, 85),
+    "Q": (86, 88),
+    "R": (90, 93),
+    "S": (94, 96),
+    "T": (97, 98),
 }
 
 
@@ -252,10 +327,18 @@ def gva_per_job_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
 
     src, vint, syn = provenance(gva, base.rows)
     return MetricResult(
-        "gva_per_job", per_job(base.midlands), per_job(None), str(base.year), src, vint, syn,
-        note=("ITL2 GVA (current prices) of each published industry (division or range) is shared to the "
-              "cluster by its BRES employment within it; summed over Midlands ITL2 areas and divided by "
-              "cluster employment. Benchmark: the same over all GB ITL2 areas."),
+        "gva_per_job",
+        per_job(base.midlands),
+        per_job(None),
+        str(base.year),
+        src,
+        vint,
+        syn,
+        note=(
+            "ITL2 GVA (current prices) of each published industry (division or range) is shared to the "
+            "cluster by its BRES employment within it; summed over Midlands ITL2 areas and divided by "
+            "cluster employment. Benchmark: the same over all GB ITL2 areas."
+        ),
     )
 
 
@@ -284,10 +367,18 @@ def rd_intensity_metric(inp: Inputs, base: EmploymentBase, metric: str, measure:
     bench = pd.Series(float(intensity.get("UK", np.nan)), index=clusters)
     src, vint, syn = provenance(rd[rd["period"] == when], gva[gva["period"] == when])
     return MetricResult(
-        metric, values, bench, str(_year(when)), src, vint, syn,
-        note=(f"Not split by industry: East and West Midlands {measure} / GVA ({_year(when)}), weighted by the "
-              f"cluster's BRES {base.year} employment in each region. Differences between clusters reflect "
-              "only where they are located."),
+        metric,
+        values,
+        bench,
+        str(_year(when)),
+        src,
+        vint,
+        syn,
+        note=(
+            f"Not split by industry: East and West Midlands {measure} / GVA ({_year(when)}), weighted by the "
+            f"cluster's BRES {base.year} employment in each region. Differences between clusters reflect "
+            "only where they are located."
+        ),
     )
 
 
@@ -356,8 +447,10 @@ def fdi_shares(inp: Inputs, base: EmploymentBase) -> tuple[pd.DataFrame, str, pd
     wall = dv.groupby("itl1")["w"].sum()
     shares = wc.div(wall.reindex(wc.index), axis=0).reindex(list(MIDLANDS_ITL1))
     year = rows["period"].max().year
-    how = (f"the cluster's share of the region's employment weighted by each industry's UK inward FDI position "
-           f"per job (ONS FDI by industry, {year}; approximate SIC mapping)")
+    how = (
+        f"the cluster's share of the region's employment weighted by each industry's UK inward FDI position "
+        f"per job (ONS FDI by industry, {year}; approximate SIC mapping)"
+    )
     return shares, how, rows
 
 
@@ -366,7 +459,10 @@ def fdi_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
     fdi = inp.get("fdi_inward_position")
     fdi = fdi[fdi["geography"].isin([*MIDLANDS_ITL1, "UK"])]
     if fdi.empty:
-        return {m: unavailable(m, clusters, "no ITL1 inward FDI positions") for m in ("fdi_position", "fdi_position_growth")}
+        return {
+            m: unavailable(m, clusters, "no ITL1 inward FDI positions")
+            for m in ("fdi_position", "fdi_position_growth")
+        }
     wide = fdi.pivot_table(index="period", columns="geography", values="value")
     shares, how_share, ind_rows = fdi_shares(inp, base)
     first, last = wide.index.min(), wide.index.max()
@@ -383,15 +479,31 @@ def fdi_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
         all_w = (base.div_emp["value"] * base.div_emp["div"].map(intensity).fillna(0.0)).sum()
         uk_bench = gb_w / all_w * uk_last
     src, vint, syn = provenance(fdi, ind_rows, base.rows)
-    how = (f"Published by region, not industry: East and West Midlands positions x {how_share}, BRES "
-           f"{base.year} (apportioned, not observed).")
+    how = (
+        f"Published by region, not industry: East and West Midlands positions x {how_share}, BRES "
+        f"{base.year} (apportioned, not observed)."
+    )
     return {
-        "fdi_position": MetricResult("fdi_position", stock, uk_bench, str(_year(last)), src, vint, syn,
-                                     note=how + " Benchmark: the UK position apportioned the same way over GB."),
+        "fdi_position": MetricResult(
+            "fdi_position",
+            stock,
+            uk_bench,
+            str(_year(last)),
+            src,
+            vint,
+            syn,
+            note=how + " Benchmark: the UK position apportioned the same way over GB.",
+        ),
         "fdi_position_growth": MetricResult(
-            "fdi_position_growth", agg.cagr(stock0, stock, years),
-            pd.Series(agg.cagr(uk_first, uk_last, years), index=clusters), f"{_year(first)}-{_year(last)}",
-            src, vint, syn, note=how + " Shares held fixed, so growth mixes the two regions' growth."),
+            "fdi_position_growth",
+            agg.cagr(stock0, stock, years),
+            pd.Series(agg.cagr(uk_first, uk_last, years), index=clusters),
+            f"{_year(first)}-{_year(last)}",
+            src,
+            vint,
+            syn,
+            note=how + " Shares held fixed, so growth mixes the two regions' growth.",
+        ),
     }
 
 
@@ -408,10 +520,17 @@ def exports_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
     gb_share = base.gb_emp / base.total_emp.sum()
     src, vint, syn = provenance(mid[mid["period"] == when], base.rows)
     return MetricResult(
-        "exports", agg.apportion(vals, shares), gb_share * (float(uk.iloc[0]) if len(uk) else np.nan),
-        str(_year(when)), src, vint, syn,
-        note=(f"Not split by industry: each Midlands ITL2 area's {_year(when)} exports x the cluster's share of "
-              f"its BRES {base.year} employment, summed (apportioned, not observed)."),
+        "exports",
+        agg.apportion(vals, shares),
+        gb_share * (float(uk.iloc[0]) if len(uk) else np.nan),
+        str(_year(when)),
+        src,
+        vint,
+        syn,
+        note=(
+            f"Not split by industry: each Midlands ITL2 area's {_year(when)} exports x the cluster's share of "
+            f"its BRES {base.year} employment, summed (apportioned, not observed)."
+        ),
     )
 
 
@@ -420,15 +539,22 @@ def business_investment_metric(inp: Inputs) -> MetricResult:
     bi = inp.get("business_investment_cvm_sa")
     bi = bi[bi["geography"] == "UK"].sort_values("period")
     if len(bi) < 24:
-        return unavailable("uk_business_investment_growth", clusters, "UK business investment series too short")
+        return unavailable(
+            "uk_business_investment_growth", clusters, "UK business investment series too short"
+        )
     v = bi["value"].to_numpy()
     g = agg.cagr(v[-24:-20].mean(), v[-4:].mean(), 5.0)
     src, vint, syn = provenance(bi)
     last = bi["period"].iloc[-1]
     label = f"{_year(last)}Q{(last.month - 1) // 3 + 1}"
     return MetricResult(
-        "uk_business_investment_growth", pd.Series(g, index=clusters), pd.Series(g, index=clusters),
-        f"5 years to {label}", src, vint, syn,
+        "uk_business_investment_growth",
+        pd.Series(g, index=clusters),
+        pd.Series(g, index=clusters),
+        f"5 years to {label}",
+        src,
+        vint,
+        syn,
         note="UK only (no regional or industry split published): the same for every cluster, shown as context.",
     )
 
@@ -442,8 +568,11 @@ def partner_metric(inp: Inputs, metric: str, measure: str, how: str, years: int)
     df = inp.get(measure)
     df = df[df["geography"].isin(inp.midlands_lads) & df["cluster"].isin(clusters)]
     if df.empty:
-        return unavailable(metric, clusters, f"partner data absent: no {measure} rows (set INVEST_PARTNER_DIR to a "
-                                             "licensed export)")
+        return unavailable(
+            metric,
+            clusters,
+            f"partner data absent: no {measure} rows (set INVEST_PARTNER_DIR to a licensed export)",
+        )
     last = _year(df["period"].max())
     yr = df["period"].dt.year
     recent = df[yr > last - years].groupby("cluster")["value"].sum().reindex(clusters).fillna(0.0)
@@ -474,8 +603,9 @@ def compute_data_metrics(inp: Inputs) -> dict[str, MetricResult]:
     out: dict[str, MetricResult] = {}
     out |= bres_metrics(inp, base)
     out["business_count"] = business_count_metric(inp, base, "business_count", "business_count_enterprises")
-    out["large_enterprises"] = business_count_metric(inp, base, "large_enterprises",
-                                                     "business_count_enterprises_250plus")
+    out["large_enterprises"] = business_count_metric(
+        inp, base, "large_enterprises", "business_count_enterprises_250plus"
+    )
     for metric in ("business_birth_rate", "high_growth_rate", "survival_rate_3y"):
         out[metric] = demography_rate_metric(inp, base, metric, metric)
     out["gva_per_job"] = gva_per_job_metric(inp, base)
@@ -487,7 +617,9 @@ def compute_data_metrics(inp: Inputs) -> dict[str, MetricResult]:
     out["partner_companies"] = partner_metric(inp, "partner_companies", "company_count", "sum", 1)
     out["equity_raised"] = partner_metric(inp, "equity_raised", "equity_amount_gbp", "sum", 5)
     out["fdi_projects_3y"] = partner_metric(inp, "fdi_projects_3y", "fdi_projects", "sum", 3)
-    out["domestic_investment_trend"] = partner_metric(inp, "domestic_investment_trend", "equity_deals", "growth", 3)
+    out["domestic_investment_trend"] = partner_metric(
+        inp, "domestic_investment_trend", "equity_deals", "growth", 3
+    )
     for r in out.values():
         r.values = r.values.reindex(clusters).astype(float)
         r.benchmark = pd.Series(r.benchmark, dtype=float).reindex(clusters)

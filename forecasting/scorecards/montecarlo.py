@@ -40,7 +40,9 @@ class MonteCarloResult:
     seed: int
 
 
-def sample_forecasts(values: np.ndarray, fc: list[ForecastDraws], draws: int, rng: np.random.Generator) -> np.ndarray:
+def sample_forecasts(
+    values: np.ndarray, fc: list[ForecastDraws], draws: int, rng: np.random.Generator
+) -> np.ndarray:
     """(draws, C, M) values with forecast columns replaced by draws from their quantile curves."""
     out = np.broadcast_to(values, (draws, *values.shape)).copy()
     for f in fc:
@@ -96,19 +98,20 @@ def run(
 
 
 def tiers(median_rank: np.ndarray, p05: np.ndarray, p95: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
-    """Group clusters whose rank intervals overlap the tier leader's (best median) interval.
+    """Tiers that are genuinely separated, and each cluster's overlapping peers.
 
-    Returns the tier number (1 = top) per cluster and, per cluster, the indices of every other cluster whose
-    5-95% interval overlaps its own (those it must not be presented as separated from).
+    Clusters are ordered by median rank; a tier boundary falls between two positions only when every
+    cluster above it has a 95th-percentile rank better than every cluster below it has a 5th-percentile
+    rank, so no two clusters in different tiers have overlapping 5-95% intervals. Returns the tier
+    number (1 = top) per cluster and, per cluster, the indices of the others whose intervals overlap its own.
     """
     order = np.lexsort((p05, median_rank))
-    tier = np.zeros(len(median_rank), int)
-    current, leader_hi = 0, -np.inf
-    for i in order:
-        if p05[i] > leader_hi:
+    n = len(order)
+    tier = np.zeros(n, int)
+    current = 1
+    for k in range(n):
+        if k > 0 and p95[order[:k]].max() < p05[order[k:]].min():
             current += 1
-            leader_hi = p95[i]
-        tier[i] = current
-    overlap = [[j for j in range(len(p05)) if j != i and p05[j] <= p95[i] and p05[i] <= p95[j]]
-               for i in range(len(p05))]
+        tier[order[k]] = current
+    overlap = [[j for j in range(n) if j != i and p05[j] <= p95[i] and p05[i] <= p95[j]] for i in range(n)]
     return tier, overlap

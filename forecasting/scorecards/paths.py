@@ -38,10 +38,17 @@ def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | N
     hist = h.groupby(h["period_start"].dt.year)["value"].sum().sort_index()
     hist = hist.reindex(range(int(hist.index.min()), int(hist.index.max()) + 1), fill_value=0.0)
     where = "Midlands" if geo == "MID" else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
-    return {"label": f"FDI projects into the cluster ({where})", "unit": "projects",
-            "history": _points([str(p) for p in hist.index], hist.to_numpy(float)), "forecast": _fan(summed[1]),
-            "is_synthetic": summed[0].is_synthetic, "source": "forecast bundle history (partner FDI project list)",
-            "vintage": info.data_vintage, "model": info.label, "apportioned": False}
+    return {
+        "label": f"FDI projects into the cluster ({where})",
+        "unit": "projects",
+        "history": _points([str(p) for p in hist.index], hist.to_numpy(float)),
+        "forecast": _fan(summed[1]),
+        "is_synthetic": summed[0].is_synthetic,
+        "source": "forecast bundle history (partner FDI project list)",
+        "vintage": info.data_vintage,
+        "model": info.label,
+        "apportioned": False,
+    }
 
 
 def _apportioned_path(inp: Inputs, info: BundleInfo | None, share: pd.Series) -> dict[str, Any] | None:
@@ -49,21 +56,33 @@ def _apportioned_path(inp: Inputs, info: BundleInfo | None, share: pd.Series) ->
     fdi = fdi[fdi["geography"].isin(MIDLANDS_ITL1)]
     if fdi.empty:
         return None
-    wide = fdi.pivot_table(index="period", columns="geography", values="value").reindex(columns=list(MIDLANDS_ITL1))
+    wide = fdi.pivot_table(index="period", columns="geography", values="value").reindex(
+        columns=list(MIDLANDS_ITL1)
+    )
     hist = (wide * share.reindex(list(MIDLANDS_ITL1)).to_numpy()).sum(axis=1, min_count=2)
     src, vint, syn = provenance(fdi)
     out: dict[str, Any] = {
-        "label": "Inward FDI position apportioned to the cluster (GBP million)", "unit": "GBP million",
-        "history": _points([str(p.year) for p in hist.index], hist.to_numpy(float)), "forecast": [],
-        "is_synthetic": syn, "source": ", ".join(src), "vintage": vint, "model": None, "apportioned": True,
+        "label": "Inward FDI position apportioned to the cluster (GBP million)",
+        "unit": "GBP million",
+        "history": _points([str(p.year) for p in hist.index], hist.to_numpy(float)),
+        "forecast": [],
+        "is_synthetic": syn,
+        "source": ", ".join(src),
+        "vintage": vint,
+        "model": None,
+        "apportioned": True,
     }
     if info is not None:
         fc = info.contents.forecasts
-        parts = [fc[fc["series_id"] == f"fdi_inward_position.{r}.all.A"].sort_values("step") for r in MIDLANDS_ITL1]
+        parts = [
+            fc[fc["series_id"] == f"fdi_inward_position.{r}.all.A"].sort_values("step") for r in MIDLANDS_ITL1
+        ]
         if all(len(p) for p in parts):
             h = min(len(p) for p in parts)
-            q = sum(float(share.get(r, 0.0)) * p[QCOLS].to_numpy(float)[:h] for r, p in zip(MIDLANDS_ITL1, parts,
-                                                                                          strict=True))
+            q = sum(
+                float(share.get(r, 0.0)) * p[QCOLS].to_numpy(float)[:h]
+                for r, p in zip(MIDLANDS_ITL1, parts, strict=True)
+            )
             fan = pd.DataFrame(q, columns=QCOLS)
             fan["period"] = parts[0]["period"].astype(str).to_numpy()[:h]
             out["forecast"] = _fan(fan)
@@ -81,13 +100,20 @@ def _partner_years(inp: Inputs, cid: str) -> dict[str, Any] | None:
         return None
     years = sorted({int(y) for f in frames.values() for y in f["period"].dt.year})
     src, vint, syn = provenance(*frames.values())
-    return {"years": years, **{m: [float(f[f["period"].dt.year == y]["value"].sum()) for y in years]
-                               for m, f in frames.items()},
-            "is_synthetic": syn, "source": ", ".join(src), "vintage": vint}
+    return {
+        "years": years,
+        **{m: [float(f[f["period"].dt.year == y]["value"].sum()) for y in years] for m, f in frames.items()},
+        "is_synthetic": syn,
+        "source": ", ".join(src),
+        "vintage": vint,
+    }
 
 
 def investment_paths(
-    inp: Inputs, info: BundleInfo | None, shares: pd.DataFrame | None, metrics: dict[str, MetricResult],
+    inp: Inputs,
+    info: BundleInfo | None,
+    shares: pd.DataFrame | None,
+    metrics: dict[str, MetricResult],
     names: dict[str, str],
 ) -> dict[str, dict[str, Any]]:
     used = metrics["forecast_fdi_growth"].extra.get("series", {}) if "forecast_fdi_growth" in metrics else {}

@@ -39,7 +39,9 @@ def scenario_metric(
     info: BundleInfo | None, clusters: list[str], fdi: MetricResult, shares: pd.DataFrame | None
 ) -> MetricResult:
     if info is None:
-        return unavailable("scenario_downside", clusters, "no champion forecast bundle: scenarios not projected")
+        return unavailable(
+            "scenario_downside", clusters, "no champion forecast bundle: scenarios not projected"
+        )
     try:
         from forecasting.scenarios.definitions import load_scenario
         from forecasting.scenarios.project import project
@@ -65,7 +67,9 @@ def scenario_metric(
         for c in clusters:
             sid = used.get(c, "")
             if sid in med and med[sid] is not None:
-                per_cluster[c] = float(growth_from_levels(paths[sid].base, np.array([med[sid]]), paths[sid].years)[0])
+                per_cluster[c] = float(
+                    growth_from_levels(paths[sid].base, np.array([med[sid]]), paths[sid].years)[0]
+                )
             elif shares is not None and all(med.get(s) is not None for s in regional):
                 s = shares[c].reindex(list(MIDLANDS_ITL1)).fillna(0.0).to_numpy()
                 base = sum(float(w) * paths[r].base for w, r in zip(s, regional, strict=True))
@@ -78,12 +82,23 @@ def scenario_metric(
     table = pd.DataFrame(growth).reindex(clusters)
     worst = table.drop(columns="baseline").min(axis=1)
     downside = (table["baseline"] - worst).clip(lower=0.0)
-    note = (f"Median forecast FDI growth to {paths[wanted[0]].horizon_label} under each named scenario "
-            f"({', '.join(growth)}), model {info.label}; downside = baseline minus the worst scenario.")
+    note = (
+        f"Median forecast FDI growth to {paths[wanted[0]].horizon_label} under each named scenario "
+        f"({', '.join(growth)}), model {info.label}; downside = baseline minus the worst scenario."
+    )
     if failed:
         note += " Not projected: " + "; ".join(failed)
-    r = MetricResult("scenario_downside", downside, pd.Series(np.nan, index=clusters), f"to {paths[wanted[0]].horizon_label}",
-                     ["forecast bundle", "forecasting.scenarios"], info.data_vintage, fdi.is_synthetic, note=note)
-    r.extra["scenarios"] = {c: {k: (None if pd.isna(v) else float(v)) for k, v in table.loc[c].items()}
-                            for c in clusters}
+    r = MetricResult(
+        "scenario_downside",
+        downside,
+        pd.Series(np.nan, index=clusters),
+        f"to {paths[wanted[0]].horizon_label}",
+        ["forecast bundle", "forecasting.scenarios"],
+        info.data_vintage,
+        fdi.is_synthetic,
+        note=note,
+    )
+    r.extra["scenarios"] = {
+        c: {k: (None if pd.isna(v) else float(v)) for k, v in table.loc[c].items()} for c in clusters
+    }
     return r

@@ -38,12 +38,18 @@ class Stars:
         return int(self.size) + int(self.specialisation) + int(self.focus) + int(bool(self.momentum))
 
     def as_dict(self) -> dict[str, bool | None | int]:
-        return {"size": self.size, "specialisation": self.specialisation, "focus": self.focus,
-                "momentum": self.momentum, "count": self.count}
+        return {
+            "size": self.size,
+            "specialisation": self.specialisation,
+            "focus": self.focus,
+            "momentum": self.momentum,
+            "count": self.count,
+        }
 
 
-def region_cluster_table(region_emp: pd.DataFrame, region_total: pd.Series, home: list[str],
-                         home_code: str = "MID") -> tuple[pd.DataFrame, pd.Series]:
+def region_cluster_table(
+    region_emp: pd.DataFrame, region_total: pd.Series, home: list[str], home_code: str = "MID"
+) -> tuple[pd.DataFrame, pd.Series]:
     """Merge the ``home`` regions into one row (the Midlands) and keep every other region as is."""
     emp = region_emp.drop(index=[r for r in home if r in region_emp.index])
     emp.loc[home_code] = region_emp.reindex(home).sum()
@@ -68,8 +74,14 @@ def ratings(
     out: dict[str, Stars] = {}
     for c in emp.columns:
         momentum: bool | None = None
-        if forecast_q10 is not None and forecast_median is not None and not np.isnan(forecast_q10.get(c, np.nan)):
-            bench = benchmark_median if benchmark_median is not None and np.isfinite(benchmark_median) else 0.0
+        if (
+            forecast_q10 is not None
+            and forecast_median is not None
+            and not np.isnan(forecast_q10.get(c, np.nan))
+        ):
+            bench = (
+                benchmark_median if benchmark_median is not None and np.isfinite(benchmark_median) else 0.0
+            )
             momentum = bool(forecast_q10[c] > 0 and forecast_median[c] >= bench)
         out[c] = Stars(
             size=bool(emp.loc[home_code, c] >= size_cut),

@@ -130,8 +130,14 @@ def register_version(
         except MlflowException:
             if not _model_exists(client, name):  # created concurrently is fine
                 raise
+    # MLflow 3 logged models live at models:/<model_id>; a server insists on the id being passed too
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
     mv = client.create_model_version(
-        name, source=model_uri, run_id=run_id, tags={k: str(v) for k, v in tags.items() if v is not None}
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags={k: str(v) for k, v in tags.items() if v is not None},
+        model_id=model_id,
     )
     try:
         client.set_registered_model_alias(name, alias, mv.version)

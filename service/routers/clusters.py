@@ -1,0 +1,128 @@
+"""The 25 cluster scorecards as written by `invest scorecards` / `invest run` (same numbers as the report).
+
+Why serve the written files rather than recompute: the scorecards combine the warehouse with a Monte Carlo
+over the champion's forecasts; serving the one document the report was rendered from guarantees the API
+and the report agree. The document is re-read when its file changes. Where it lives: ``app.state``'s
+``scorecards_dir`` if set, else ``settings.scorecards_dir`` if the settings have one, else
+``<data_dir>/reports/scorecards``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+router = APIRouter(tags=["clusters"])
+_lock = threading.Lock()
+_cache: dict[str, tuple[float, int, dict[str, Any], str]] = {}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    503: {"description": "No scorecards written yet (run `invest scorecards` or `invest run`)."},
+}
+ClusterId = Annotated[
+    str, PathParam(max_length=100, pattern=r"^[a-z0-9-]+$", description="Cluster id, e.g. automotive")
+]
+
+
+def scorecards_dir(request: Request) -> Path:
+    explicit = getattr(request.app.state, "scorecards_dir", None)
+    if explicit is not None:
+        return Path(explicit)
+    configured = getattr(request.app.state.settings, "scorecards_dir", None)
+    if configured is not None:
+        return Path(configured)
+    from forecasting.settings import get_settings
+
+    return get_settings().reports_dir / "scorecards"
+
+
+def load_document(path: Path) -> tuple[dict[str, Any], str]:
+    """The scorecards document and its ETag, re-read only when the file changes."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise HTTPException(
+            503,
+            detail=f"no scorecards at {path}: run `invest scorecards` or `invest run`",
+            headers={"Retry-After": "60"},
+        ) from None
+    key = str(path)
+    with _lock:
+        hit = _cache.get(key)
+        if hit and hit[0] == st.st_mtime and hit[1] == st.st_size:
+            return hit[2], hit[3]
+        raw = path.read_bytes()
+        doc = json.loads(raw)
+        etag = '"sc-' + hashlib.blake2b(raw, digest_size=10).hexdigest() + '"'
+        _cache[key] = (st.st_mtime, st.st_size, doc, etag)
+        return doc, etag
+
+
+def _respond(request: Request, body: Any, etag: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return Response(content=data, media_type="application/json", headers=headers)
+
+
+def _provenance(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    """The scorecards' provenance plus whether the API now serves a different model than they used."""
+    prov = dict(doc.get("provenance", {}))
+    holder = getattr(request.app.state, "holder", None)
+    served = getattr(holder, "model", None) if holder is not None else None
+    used = (prov.get("model") or {}).get("model_version")
+    prov["served_model_version"] = getattr(served, "version", None)
+    prov["stale"] = bool(served is not None and used is not None and str(served.version) != str(used))
+    return prov
+
+
+def _doc(request: Request) -> tuple[dict[str, Any], str]:
+    return load_document(scorecards_dir(request) / "scorecards.json")
+
+
+@router.get(
+    "/v1/clusters", summary="The 25 clusters with rank interval, tier, stars and score", responses=ERRORS
+)
+def list_clusters(request: Request) -> Response:
+    """Clusters in report order (tier, median rank): score, 5-95% rank interval, tier, stars, area scores."""
+    doc, etag = _doc(request)
+    body = {
+        "provenance": _provenance(request, doc),
+        "areas": doc["areas"],
+        "count": len(doc["ranking"]),
+        "items": doc["ranking"],
+    }
+    return _respond(request, body, etag)
+
+
+@router.get(
+    "/v1/clusters/{cluster_id}/scorecard",
+    summary="One cluster's scorecard",
+    responses={404: {"description": "Unknown cluster."}, **ERRORS},
+)
+def cluster_scorecard(request: Request, cluster_id: ClusterId) -> Response:
+    """Every metric with value, UK/GB comparator, interval (forecasts), source, vintage and provenance."""
+    doc, etag = _doc(request)
+    for c in doc["clusters"]:
+        if c["id"] == cluster_id:
+            return _respond(
+                request, {"provenance": _provenance(request, doc), "areas": doc["areas"], **c}, etag
+            )
+    known = [c["id"] for c in doc["clusters"]]
+    raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
+
+
+@router.get("/v1/scorecards", summary="All 25 scorecards with the catalogue and the audit", responses=ERRORS)
+def all_scorecards(request: Request) -> Response:
+    """The whole document the HTML report was rendered from."""
+    doc, etag = _doc(request)
+    return _respond(request, {**doc, "provenance": _provenance(request, doc)}, etag)

@@ -1,0 +1,89 @@
+"""Scenario routes over an in-memory bundle: list, named projections, inline projections, 422s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from scen_data import WLD, P, make_bundle
+
+from service.app import create_app
+from service.lifecycle import StaticSource
+from service.routers import scenarios
+from service.settings import ApiSettings
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    app = create_app(ApiSettings(), StaticSource(make_bundle()))
+    if not any(getattr(r, "path", "").startswith("/v1/scenarios") for r in app.routes):
+        app.include_router(scenarios.router)  # until service/app.py includes it
+    with TestClient(app) as c:
+        yield c
+
+
+def test_named_scenarios_are_listed(client: TestClient) -> None:
+    body = client.get("/v1/scenarios").json()
+    names = {s["name"] for s in body["scenarios"]}
+    assert {"baseline", "global-downturn", "uk-investment-boom", "midlands-major-project"} <= names
+
+
+def test_named_projection_with_series(client: TestClient) -> None:
+    r = client.get("/v1/scenarios/global-downturn/projections", params={"series": f"{P.format('MID')},{WLD}"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"]["model_version"] == "1" and body["model"]["data_vintage"] == "v1"
+    mid = body["series"][0]
+    assert mid["series_id"] == P.format("MID") and mid["affected"]
+    assert mid["points"][0]["diff"] < 0 and mid["points"][0]["scenario_lo95"] is not None
+    assert any(d["driver_id"] == WLD and d["source"].startswith("scenario path") for d in body["drivers"])
+
+
+def test_baseline_projection_equals_the_forecasts(client: TestClient) -> None:
+    proj = client.get("/v1/scenarios/baseline/projections").json()
+    assert proj["affected"] == 0 and proj["count"] == len(proj["unaffected"])
+    for s in proj["series"]:
+        assert all(p["scenario_mean"] == p["baseline_mean"] for p in s["points"])
+
+
+def test_inline_projection_and_bad_input(client: TestClient) -> None:
+    shock = {
+        "type": "shock",
+        "measure": "fdi_projects",
+        "geography": "E08000026",
+        "kind": "one_off",
+        "value": 2,
+        "start": "2026",
+    }
+    ok = client.post(
+        "/v1/scenarios:project",
+        json={"scenario": {"name": "p", "changes": [shock]}, "series": [P.format("MID")]},
+    )
+    assert ok.status_code == 200, ok.text
+    assert [p["diff"] for p in ok.json()["series"][0]["points"]] == [0, 2, 0, 0, 0]
+    bad = client.post(
+        "/v1/scenarios:project",
+        json={"scenario": {"name": "p", "changes": [shock, {**shock, "geography": "NOWHERE"}]}},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "scenario", "changes", 1, "geography"]
+    wrong = client.post(
+        "/v1/scenarios:project",
+        json={
+            "scenario": {
+                "name": "p",
+                "changes": [{"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [-150]}],
+            }
+        },
+    )
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == [
+        "body",
+        "scenario",
+        "changes",
+        0,
+        "values",
+    ]
+    unknown = client.get("/v1/scenarios/baseline/projections", params={"series": "nope.X.all.A"})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["query", "series", 0]
+    assert client.get("/v1/scenarios/nope/projections").status_code == 404

@@ -1,0 +1,63 @@
+"""Scenario files: the worked examples parse; TOML and JSON give the same scenario; errors name the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from forecasting.scenarios.definitions import ScenarioError, list_scenarios, load_scenario, parse_scenario
+
+EXAMPLES = ("baseline", "global-downturn", "uk-investment-boom", "midlands-major-project")
+
+
+def test_worked_examples_are_named_and_valid() -> None:
+    named = list_scenarios()
+    assert set(EXAMPLES) <= set(named)
+    for name in EXAMPLES:
+        sc = load_scenario(name)
+        assert sc.name == name and sc.description
+    assert load_scenario("baseline").changes == []
+
+
+def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
+    sc = load_scenario("global-downturn")
+    path = tmp_path / "gd.json"
+    path.write_text(json.dumps(sc.model_dump(mode="json")))
+    assert load_scenario(path) == sc
+
+
+def test_unknown_name_lists_the_named_scenarios() -> None:
+    with pytest.raises(KeyError, match="global-downturn"):
+        load_scenario("no-such-scenario")
+
+
+def test_bad_toml_names_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(
+        'name = "x"\n[[changes]]\ntype = "driver"\ndriver = "world_fdi"\nkind = "deviation"\nvalues = [1, 2]\nperiods = ["2025"]\n'
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    assert info.value.errors[0]["loc"] == ["changes", 0, "values"]
+    assert "bad.toml" in str(info.value) and "wrong length" in str(info.value)
+
+
+def test_integer_periods_from_toml_become_labels() -> None:
+    sc = parse_scenario(
+        {
+            "name": "x",
+            "changes": [
+                {
+                    "type": "shock",
+                    "measure": "m",
+                    "geography": "g",
+                    "kind": "one_off",
+                    "value": 1,
+                    "start": 2026,
+                }
+            ],
+        }
+    )
+    assert sc.changes[0].start == "2026"
