@@ -54,9 +54,23 @@ def synthetic_panel(n_series: int, n_periods: int = 20, seed: int = 7) -> Traini
             uk += total
         frames.append(("UK", cluster, uk))
     panel = pd.concat(
-        [pd.DataFrame({"series_id": f"gva_cp.{g}.{c}.A", "measure": "gva_cp", "geography": g, "cluster": c,
-                       "frequency": "A", "period": periods, "value": y, "source": "synthetic",
-                       "vintage": "bench-v1", "is_synthetic": True}) for g, c, y in frames],
+        [
+            pd.DataFrame(
+                {
+                    "series_id": f"gva_cp.{g}.{c}.A",
+                    "measure": "gva_cp",
+                    "geography": g,
+                    "cluster": c,
+                    "frequency": "A",
+                    "period": periods,
+                    "value": y,
+                    "source": "synthetic",
+                    "vintage": "bench-v1",
+                    "is_synthetic": True,
+                }
+            )
+            for g, c, y in frames
+        ],
         ignore_index=True,
     ).sort_values(["series_id", "period"], ignore_index=True)
     return TrainingData(panel, catalogue_from_observations(panel), "bench-v1", "synthetic")
@@ -95,7 +109,9 @@ def main() -> int:
     print(f"  tracking calls       {out.tracking_seconds:8.1f} s  ({strict:.1%})  [strict]")
     print(f"  all non-compute      {wall - compute:8.1f} s  ({inclusive:.1%})  [inclusive]")
     ok = inclusive < 0.10
-    print(f"tracking overhead < 10%: {'PASS' if ok else 'FAIL'} (inclusive {inclusive:.1%}, strict {strict:.1%})")
+    print(
+        f"tracking overhead < 10%: {'PASS' if ok else 'FAIL'} (inclusive {inclusive:.1%}, strict {strict:.1%})"
+    )
     return 0 if ok else 1
 
 

@@ -5,6 +5,8 @@ Add a resource by writing ``service/routers/<name>.py`` with a ``router`` and on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,14 +43,25 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     settings = settings or ApiSettings()
     holder = ModelHolder(source or LoaderSource(settings))
 
+    async def poll() -> None:
+        while True:
+            await asyncio.sleep(settings.poll_seconds)
+            if await run_in_threadpool(holder.refresh):
+                log.info("alias moved: now serving %s", holder.model.key if holder.model else None)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(holder.try_load)
+        poller = asyncio.create_task(poll()) if settings.poll_seconds > 0 else None
         log.info(
             "forecast API started: %s",
             holder.reason or f"serving {holder.model.key if holder.model else None}",
         )
         yield
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
 
     app = FastAPI(
         title="Midlands investment forecasts API",

@@ -41,23 +41,32 @@ def etag_for(model: ServedModel, request: Request, extra: bytes = b"") -> str:
     return f'"{model.key}-{hashlib.blake2b(raw, digest_size=8).hexdigest()}"'
 
 
-def _matches(header: str | None, etag: str) -> bool:
+def _if_none_match(request: Request) -> bytes | None:
+    for k, v in request.scope["headers"]:  # raw scan: cheaper than building request.headers
+        if k == b"if-none-match":
+            return v
+    return None
+
+
+def _matches(header: bytes | None, etag: str) -> bool:
     if not header:
         return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
+    tags = [t.strip().removeprefix(b"W/") for t in header.split(b",")]
+    return b"*" in tags or etag.encode() in tags
 
 
 def cache_control(max_age: int) -> str:
     return f"public, max-age={max_age}, must-revalidate"
 
 
-def cache_headers(model: ServedModel, etag: str, cache_control: str) -> dict[str, str]:
-    return {
-        "ETag": etag,
-        "Cache-Control": cache_control,
-        "X-Model-Version": f"{model.name}/{model.version or 'local'}",
-    }
+class RawResponse(Response):
+    """A response built from ready bytes and header pairs (skips Starlette's header assembly)."""
+
+    def __init__(self, body: bytes, status_code: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = headers
 
 
 def conditional(
@@ -67,13 +76,21 @@ def conditional(
     media_type: str = JSON,
     extra: bytes = b"",
     check: bool = True,
+    etag: str | None = None,
 ) -> Response:
-    """304 when If-None-Match matches (GET/HEAD only), else the body with ETag + Cache-Control."""
-    etag = etag_for(model, request, extra)
-    headers = cache_headers(model, etag, request.app.state.cache_control)
-    if check and _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(content=body(), media_type=media_type, headers=headers)
+    """304 when If-None-Match matches (GET only), else the body; both with ETag, Cache-Control and the
+    model version. ``etag`` may be precomputed (content digest of a precomputed body)."""
+    etag = etag or etag_for(model, request, extra)
+    headers = [
+        (b"etag", etag.encode()),
+        (b"cache-control", request.app.state.cache_control.encode()),
+        (b"x-model-version", f"{model.name}/{model.version or 'local'}".encode()),
+    ]
+    if check and _matches(_if_none_match(request), etag):
+        return RawResponse(b"", 304, headers)
+    content = body()
+    headers += [(b"content-type", media_type.encode()), (b"content-length", str(len(content)).encode())]
+    return RawResponse(content, 200, headers)
 
 
 def suggestions(series_id: str, model: ServedModel, n: int = 5) -> list[str]:

@@ -9,9 +9,11 @@ Why one attribute: readers take ``holder.model`` once per request and keep that 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -26,6 +28,12 @@ Status = Literal["ok", "degraded", "unavailable"]
 
 class BundleSource(Protocol):
     def load(self) -> ServedModel: ...
+
+
+def current_version(source: BundleSource) -> str | None:
+    """The version the source would load now, if it can say cheaply (sources may define ``current_version``)."""
+    probe = getattr(source, "current_version", None)
+    return probe() if probe is not None else None
 
 
 def _warehouse_vintage(path: Path | None) -> str | None:
@@ -67,17 +75,8 @@ class LoaderSource:
         capture = _CaptureWarning()
         loader.log.addHandler(capture)
         try:
-            if s.bundle_path is not None:
-                lb = loader.load_bundle(
-                    s.bundle_path, model_name=s.resolved_model_name(), alias=s.model_alias
-                )
-            else:
-                lb = loader.load_bundle(
-                    model_name=s.resolved_model_name(),
-                    alias=s.model_alias,
-                    tracking_uri=s.resolved_tracking_uri(),
-                    cache_dir=s.resolved_cache_dir(),
-                )
+            with _cache_lock(s.resolved_cache_dir()):
+                lb = self._load(loader)
         finally:
             loader.log.removeHandler(capture)
         self.last_reason = capture.messages[-1] if lb.source == "cache" and capture.messages else None
@@ -92,6 +91,47 @@ class LoaderSource:
             warehouse_vintage=_warehouse_vintage(s.resolved_warehouse()),
         )
 
+    def current_version(self) -> str | None:
+        """The version the alias points at now (one registry call); None for a local folder."""
+        s = self.settings
+        if s.bundle_path is not None:
+            return None
+        from mlflow import MlflowClient
+
+        uri = s.resolved_tracking_uri()
+        mv = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias(
+            s.resolved_model_name(), s.model_alias
+        )
+        return str(mv.version)
+
+    def _load(self, loader: Any) -> Any:
+        s = self.settings
+        if s.bundle_path is not None:
+            return loader.load_bundle(s.bundle_path, model_name=s.resolved_model_name(), alias=s.model_alias)
+        return loader.load_bundle(
+            model_name=s.resolved_model_name(),
+            alias=s.model_alias,
+            tracking_uri=s.resolved_tracking_uri(),
+            cache_dir=s.resolved_cache_dir(),
+        )
+
+
+@contextlib.contextmanager
+def _cache_lock(cache_dir: Path) -> Iterator[None]:
+    """Serialise loads across worker processes: they share the cache folder the loader rewrites."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: one worker is the supported setup there
+        yield
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".load.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
 
 @dataclass
 class StaticSource:
@@ -102,6 +142,9 @@ class StaticSource:
     version: str | None = "1"
     alias: str | None = "champion"
     last_reason: str | None = None
+
+    def current_version(self) -> str | None:
+        return self.version
 
     def load(self) -> ServedModel:
         return build_served(
@@ -139,6 +182,10 @@ class ModelHolder:
                 log.warning("model load failed: %s", self.last_error)
                 raise
             self.model = new  # the atomic swap
+            # The model is many long-lived small objects: move them out of the cyclic GC's reach so full
+            # collections (latency spikes at p99) do not rescan them. Refcounting still frees an old model.
+            gc.collect()
+            gc.freeze()
             cached_reason = getattr(self.source, "last_reason", None)
             if new.origin == "cache":
                 self.status = "degraded"
@@ -148,6 +195,21 @@ class ModelHolder:
             else:
                 self.status, self.reason, self.last_error = "ok", None, None
             return new
+
+    def refresh(self) -> bool:
+        """Reload when the source's current version differs from the one served (the alias moved)."""
+        try:
+            wanted = current_version(self.source)
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            return False
+        served = self.model.version if self.model is not None else None
+        if wanted is None or (wanted == served and self.status == "ok"):
+            return False
+        with contextlib.suppress(Exception):
+            self.load()
+            return True
+        return False
 
     def try_load(self) -> None:
         """Start-up: never raise, so the app starts and /health explains."""

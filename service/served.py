@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -49,11 +49,13 @@ def dumps(obj: Any) -> bytes:
 
 
 def jsonable(v: Any) -> Any:
-    """Scalars from pandas/numpy -> JSON values; NaN/NaT -> None; timestamps -> ISO date."""
-    if v is None:
+    """Scalars from pandas/numpy -> JSON values; NaN/NaT/NA -> None; timestamps -> ISO date (or datetime)."""
+    if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, pd.Timestamp | datetime):
-        return None if pd.isna(v) else v.date().isoformat() if _is_midnight(v) else v.isoformat()
+        return v.date().isoformat() if _is_midnight(v) else v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, float):
@@ -90,6 +92,8 @@ class SeriesEntry:
     accuracy: Mapping[str, Any]
     forecast_json: bytes
     history_json: bytes
+    forecast_etag: str = ""  # model key + content digest of the precomputed bodies
+    history_etag: str = ""
 
     @property
     def max_horizon(self) -> int:
@@ -180,6 +184,10 @@ class ServedModel:
             "accuracy": dict(entry.accuracy),
             "provenance": self.provenance(entry),
         }
+
+
+def _etag(key: str, kind: bytes, body: bytes) -> str:
+    return f'"{key}-{hashlib.blake2b(kind + body, digest_size=8).hexdigest()}"'
 
 
 def _split_sources(value: Any) -> tuple[str, ...]:
@@ -288,5 +296,12 @@ def build_served(
             "observations": hist_by.get(sid, []),
             "provenance": model.provenance(entry),
         }
-        series[sid] = replace(entry, forecast_json=body, history_json=dumps(history))
+        hist_body = dumps(history)
+        series[sid] = replace(
+            entry,
+            forecast_json=body,
+            history_json=hist_body,
+            forecast_etag=_etag(key, b"forecast", body),
+            history_etag=_etag(key, b"history", hist_body),
+        )
     return replace(model, series=MappingProxyType(series))

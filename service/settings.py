@@ -44,6 +44,12 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Request body limit (more -> 413).")
     max_page_size: int = Field(default=1000, ge=1)
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+    poll_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="Check the alias every N seconds and reload when it moved (0 = off). With several "
+        "workers this is how all of them pick up a promotion; POST /v1/models/reload reaches one worker.",
+    )
 
     @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")
     @classmethod

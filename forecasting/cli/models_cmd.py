@@ -67,6 +67,9 @@ def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOp
 def compare_cmd(
     a: str = typer.Argument("champion", help="Version number or alias."),
     b: str = typer.Argument("challenger", help="Version number or alias."),
+    metric: list[str] = typer.Option(
+        ["mase", "crps", "coverage80"], "--metric", "-m", help="Backtest metrics to show (repeatable)."
+    ),
     tracking_uri: str | None = TrackingOpt,
     model: str | None = ModelOpt,
 ) -> None:
@@ -75,21 +78,23 @@ def compare_cmd(
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
-        cmp = compare(client, name, a, b)
-    title = (
-        f"{name}: v{cmp.a.version} ({a}, vintage {cmp.a.data_vintage}) vs v{cmp.b.version} ({b}, vintage "
-        f"{cmp.b.data_vintage}) on {cmp.n_common} common series; change = B vs A, negative is better"
+        cmp = compare(client, name, a, b, metrics=list(metric))
+    console.print(
+        f"[bold]{name}[/]: A = v{cmp.a.version} ({a}, vintage {cmp.a.data_vintage}, {cmp.a.experiment}) vs "
+        f"B = v{cmp.b.version} ({b}, vintage {cmp.b.data_vintage}, {cmp.b.experiment}); "
+        f"{cmp.n_common} series in common. Change = B vs A (relative; coverage: points, nearer nominal is better)."
     )
-    t = Table(title=title)
+    t = Table()
     t.add_column("level")
     t.add_column("series", justify="right")
     for m in cmp.metrics:
-        for suffix in (f"A v{cmp.a.version}", f"B v{cmp.b.version}", "change"):
-            t.add_column(f"{m} {suffix}", justify="right")
+        for label in (f"{m} A", f"{m} B", "change"):
+            t.add_column(label, justify="right")
     for _, r in cmp.table.iterrows():
         cells = []
         for m in cmp.metrics:
-            cells += [_fmt(r[f"{m}_a"]), _fmt(r[f"{m}_b"]), _fmt(r[f"{m}_change"], pct=True)]
+            change = r[f"{m}_b"] - r[f"{m}_a"] if m.startswith("coverage") else r[f"{m}_change"]
+            cells += [_fmt(r[f"{m}_a"]), _fmt(r[f"{m}_b"]), _fmt(change, pct=True)]
         t.add_row(str(r["level"]), str(int(r["n_series"])), *cells)
     console.print(t)
 

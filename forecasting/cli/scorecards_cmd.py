@@ -64,7 +64,7 @@ def write_scorecards(
     for r in top:
         iv = r["rank_interval"]
         console.print(
-            f"  tier {r['tier']}  {r['name']:<36} median rank {iv['median']:>2} ({iv['p05']}-{iv['p95']})"
+            f"  {r['name']:<36} median rank {iv['median']:>2} (5-95%: {iv['p05']}-{iv['p95']}, {r['band_label']})"
         )
     index = out / "index.html"
     console.print(f"report: {index}")

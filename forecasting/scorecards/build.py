@@ -64,6 +64,10 @@ class ScorecardSet:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def band(self) -> np.ndarray:
+        return mc.bands(self.mc.rank_p05, self.mc.rank_p95)
+
+    @property
     def cluster_ids(self) -> list[str]:
         return [c.id for c in self.clusters]
 
@@ -142,6 +146,8 @@ class ScorecardSet:
                 "p_top5": _num(self.mc.p_top5[i]),
             },
             "tier": int(self.tier[cid]),
+            "band": int(self.band[i]),
+            "band_label": mc.BANDS[int(self.band[i])],
             "indistinguishable_from": [{"id": o, "name": names[o]} for o in self.overlap[cid]],
             "area_scores": {a: _num(self.area_scores.loc[cid, a] * 100) for a in self.area_scores.columns},
             "stars": self.stars[cid].as_dict(),
@@ -159,7 +165,7 @@ class ScorecardSet:
         return float(percentile(col, axis=0)[self.cluster_ids.index(cid), 0])
 
     def display_order(self) -> list[str]:
-        """Clusters by tier, then median rank, then 5% rank, then headline rank (how the report lists them)."""
+        """Clusters by separated tier, median rank, 5% rank, then headline rank (how the report lists them)."""
         key = {
             c: (int(self.tier[c]), int(self.mc.median_rank[i]), int(self.mc.rank_p05[i]), int(self.rank[c]))
             for i, c in enumerate(self.cluster_ids)
@@ -169,7 +175,19 @@ class ScorecardSet:
     def summary_row(self, cid: str) -> dict[str, Any]:
         d = self.cluster_dict(cid)
         return {
-            k: d[k] for k in ("id", "name", "score", "rank", "rank_interval", "tier", "stars", "area_scores")
+            k: d[k]
+            for k in (
+                "id",
+                "name",
+                "score",
+                "rank",
+                "rank_interval",
+                "tier",
+                "band",
+                "band_label",
+                "stars",
+                "area_scores",
+            )
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -364,6 +382,14 @@ def build_scorecards(
             "Partner metrics use synthetic (demo data) partner files: they show how licensed data will "
             "flow through, not real companies, projects or deals."
         )
+    for a in areas:
+        col = pd.Series(a_scores[:, areas.index(a)])
+        if col.max() - col.min() < MIN_RELATIVE_RANGE:
+            notes.append(
+                f"The {cat.areas[a]} area scores every cluster alike ({col.mean() * 100:.0f}/100): its "
+                "metrics are regional, not industry, data and cancel out (see the correlation audit); it "
+                "does not separate clusters."
+            )
     names = {c.id: c.name for c in inp.clusters}
     sset = ScorecardSet(
         catalogue=cat,

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 INK, MUTED, ACCENT, FAN = "#1f2a44", "#6b7280", "#0b6e99", "#0b6e99"
 SYNTH = "#b45309"
-TIER_COLOURS = ("#e8f1f8", "#ffffff")
+BAND_COLOURS = {1: "#e3f0e8", 2: "#ffffff", 3: "#f6e9e4"}
 
 
 def _footer(fig: plt.Figure, text: str) -> None:
@@ -34,17 +34,18 @@ def rank_intervals(rows: list[dict[str, Any]], path: Path, footer: str) -> Path:
     """Median rank and 5-95% interval per cluster, tiers shaded; rank 1 at the top."""
     n = len(rows)
     fig, ax = plt.subplots(figsize=(9, 0.32 * n + 1.6))
-    fig.subplots_adjust(left=0.3, right=0.97, top=0.93, bottom=0.1)
+    fig.subplots_adjust(left=0.27, right=0.98, top=0.93, bottom=0.1)
     for i, r in enumerate(rows):
         y = n - 1 - i
-        ax.axhspan(y - 0.5, y + 0.5, color=TIER_COLOURS[r["tier"] % 2], zorder=0)
+        ax.axhspan(y - 0.5, y + 0.5, color=BAND_COLOURS[r["band"]], zorder=0)
         iv = r["rank_interval"]
         ax.plot([iv["p05"], iv["p95"]], [y, y], color=ACCENT, lw=4, alpha=0.45, solid_capstyle="round")
         ax.plot(iv["median"], y, "o", color=INK, ms=6, zorder=3)
-        ax.text(n + 0.6, y, f"tier {r['tier']}", va="center", fontsize=8, color=MUTED)
+        ax.text(n + 0.6, y, r["band_label"], va="center", fontsize=7.5, color=MUTED)
     ax.set_yticks(range(n))
     ax.set_yticklabels([r["name"] for r in reversed(rows)], fontsize=9)
-    ax.set_xlim(0.5, n + 2.5)
+    ax.axvline((n + 1) / 2, color=MUTED, lw=0.8, ls=":")
+    ax.set_xlim(0.5, n + 6.5)
     ax.set_ylim(-0.6, n - 0.4)
     ax.set_xticks([1, 5, 10, 15, 20, 25][: 1 + sum(1 for t in (5, 10, 15, 20, 25) if t <= n)])
     ax.set_xlabel("rank (1 = highest investment potential)   ● median   ▬ 5-95% interval", fontsize=9)

@@ -106,7 +106,10 @@ def _errors(events: list[dict], session: str) -> list[str]:
             continue
         m, p = e.get("method"), e.get("params", {})
         if m == "Runtime.exceptionThrown":
-            out.append("exception: " + p.get("exceptionDetails", {}).get("text", "?"))
+            d = p.get("exceptionDetails", {})
+            out.append(
+                f"exception: {d.get('text', '?')} {d.get('exception', {}).get('description', '')}".strip()
+            )
         elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
             out.append(
                 "console.error: "

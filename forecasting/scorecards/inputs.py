@@ -50,19 +50,18 @@ class Inputs:
     def get(self, measure: str) -> pd.DataFrame:
         df = self.obs.get(measure)
         if df is None:
-            return pd.DataFrame(
-                columns=[
-                    "measure",
-                    "geography",
-                    "cluster",
-                    "frequency",
-                    "period",
-                    "value",
-                    "source",
-                    "vintage",
-                    "is_synthetic",
-                ]
-            )
+            cols = {
+                "measure": object,
+                "geography": object,
+                "cluster": object,
+                "frequency": object,
+                "period": "datetime64[ns]",
+                "value": float,
+                "source": object,
+                "vintage": object,
+                "is_synthetic": bool,
+            }
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
         return df
 
     @property

@@ -93,26 +93,8 @@ class EmploymentBase:
         return s.dropna(subset=["itl1"]).groupby("itl1")["v"].sum()
 
 
-def employment_base(inp: Inputs) -> EmploymentBase | None:
-    df = inp.get("bres_employment")
-    clusters = inp.cluster_ids
-    cl = df[df["cluster"].isin(clusters)]
-    if cl.empty:
-        return None
-    tot = df[df["cluster"].str.match(r"^sic-\d{2}$")]
-    year = cl["period"].max()
-    first = cl["period"].min()
-
-    def wide(frame: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
-        w = frame[frame["period"] == when].pivot_table(
-            index="geography", columns="cluster", values="value", aggfunc="sum"
-        )
-        return w.reindex(columns=clusters)
-
-    def total(when: pd.Timestamp) -> pd.Series:
-        return tot[tot["period"] == when].groupby("geography")["value"].sum()
-
-    s5 = df[(df["period"] == year) & df["cluster"].str.match(r"^sic-\d{5}$")]
+def _cluster_divisions(s5: pd.DataFrame, inp: Inputs) -> pd.DataFrame:
+    """(geography, period, cid, div, value): 5-digit BRES slices summed into each cluster's basket."""
     codes = s5["cluster"].str[4:]
     members = pd.DataFrame(
         [(code, c.id) for code in codes.unique() for c in inp.clusters if c.covers(code)],
@@ -120,18 +102,45 @@ def employment_base(inp: Inputs) -> EmploymentBase | None:
     )
     emp = s5.assign(code=codes).merge(members, on="code")
     emp["div"] = emp["code"].str[:2]
-    cluster_div = emp.groupby(["geography", "cid", "div"], as_index=False)["value"].sum()
+    return emp.groupby(["geography", "period", "cid", "div"], as_index=False)["value"].sum()
+
+
+def employment_base(inp: Inputs) -> EmploymentBase | None:
+    """Cluster employment summed here from the 5-digit slices (not the warehouse's derived cluster rows).
+
+    Why: a cluster made only of 2-digit entries gets derived rows from both BRES files (2- and 5-digit) with
+    the same vintage, and the warehouse's current-value pick between them is arbitrary; summing the 5-digit
+    slices ourselves keeps every build reproducible.
+    """
+    df = inp.get("bres_employment")
+    clusters = inp.cluster_ids
+    s5 = df[df["cluster"].str.match(r"^sic-\d{5}$")]
+    tot = df[df["cluster"].str.match(r"^sic-\d{2}$")]
+    if s5.empty or tot.empty:
+        return None
+    cd = _cluster_divisions(s5, inp)
+    year, first = cd["period"].max(), cd["period"].min()
+
+    def wide(when: pd.Timestamp) -> pd.DataFrame:
+        w = cd[cd["period"] == when].pivot_table(
+            index="geography", columns="cid", values="value", aggfunc="sum"
+        )
+        return w.reindex(columns=clusters)
+
+    def total(when: pd.Timestamp) -> pd.Series:
+        return tot[tot["period"] == when].groupby("geography")["value"].sum()
+
     s2 = tot[tot["period"] == year].assign(div=lambda d: d["cluster"].str[4:])[["geography", "div", "value"]]
     return EmploymentBase(
         _year(year),
         _year(first),
-        wide(cl, year),
-        wide(cl, first),
+        wide(year),
+        wide(first),
         total(year),
         total(first),
-        pd.concat([cl, tot]),
+        pd.concat([s5, tot]),
         list(inp.midlands_itl2),
-        cluster_div,
+        cd[cd["period"] == year].drop(columns="period").reset_index(drop=True),
         s2.reset_index(drop=True),
     )
 

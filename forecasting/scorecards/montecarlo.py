@@ -115,3 +115,17 @@ def tiers(median_rank: np.ndarray, p05: np.ndarray, p95: np.ndarray) -> tuple[np
         tier[order[k]] = current
     overlap = [[j for j in range(n) if j != i and p05[j] <= p95[i] and p05[i] <= p95[j]] for i in range(n)]
     return tier, overlap
+
+
+BANDS = {1: "top half", 2: "could be either half", 3: "bottom half"}
+
+
+def bands(p05: np.ndarray, p95: np.ndarray) -> np.ndarray:
+    """1 when the whole 5-95% interval is in the top half of the ranking, 3 when in the bottom half, else 2.
+
+    A statement about each cluster against the middle rank, not a pairwise separation claim: clusters in
+    the same band, or with overlapping intervals, are never presented as ranked apart.
+    """
+    n = len(p05)
+    half = (n + 1) / 2
+    return np.where(p95 < half, 1, np.where(p05 > half, 3, 2))

@@ -68,7 +68,7 @@ def _footer(doc: dict[str, Any], model_label: str) -> str:
     return f"Source: ONS via the project warehouse, vintage {doc['provenance']['data_vintage']}; forecasts {model_label}."
 
 
-def render_report(sset: ScorecardSet, out_dir: Path) -> Path:
+def render_report(sset: ScorecardSet, out_dir: Path, cluster_pages: bool = True) -> Path:
     """Write ``index.html``, ``clusters/<id>.html`` and ``img/*.png`` under ``out_dir``; returns index."""
     doc = sset.to_dict()
     out_dir = Path(out_dir)
@@ -118,7 +118,7 @@ def render_report(sset: ScorecardSet, out_dir: Path) -> Path:
         if any(c["area_scores"].get(a) is not None for c in doc["clusters"])
     }
     page = env.get_template("cluster.html.j2")
-    for c in doc["clusters"]:
+    for c in doc["clusters"] if cluster_pages else []:
         cid = c["id"]
         charts.area_profile(
             c["area_scores"], doc["areas"], medians, out_dir / "img" / f"{cid}_areas.png", footer

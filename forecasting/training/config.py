@@ -204,7 +204,9 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
     if cluster_ids:
         for c in cfg.data.clusters:
             if c != "all" and not c.startswith(("sic-", "ind-")) and c not in cluster_ids:
-                problems.append(f"  data.clusters: unknown cluster {c!r}; known: all, sic-<code>, {sorted(cluster_ids)}")
+                problems.append(
+                    f"  data.clusters: unknown cluster {c!r}; known: all, sic-<code>, {sorted(cluster_ids)}"
+                )
     for sid in cfg.outputs.headline:
         if sid.count(".") != 3:
             problems.append(

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,7 +53,7 @@ class TrainingData:
     source: str  # where it came from (warehouse path), for the dataset input
     as_of: str | None = None
 
-    @property
+    @cached_property
     def digest(self) -> str:
         cols = ["series_id", "period", "value"]
         return frame_digest(
@@ -667,6 +668,7 @@ def _log_run_inputs(
     )
     tracker.flush()
     tracker.log_dataset(data.panel, name=f"warehouse@{data.vintage}", source=data.source, digest=data.digest)
+    return commit
 
 
 def _stage_artifacts(
@@ -726,6 +728,7 @@ def run_training(
     progress: ProgressHook | None = None,
     register: bool = True,
     auto_promote: bool | None = None,
+    promote_if_no_champion: bool = False,
 ) -> TrainOutcome:
     """The tracked job on already-loaded data (``train_experiment`` loads from the warehouse first)."""
     from forecasting.training import promotion
@@ -745,8 +748,7 @@ def run_training(
         run_name = f"{cfg.experiment.name}@{data.vintage}"
         with tracked_run(experiment_id, run_name, tags={"job": "train"}) as tracker:
             tracker.seconds += setup_seconds
-            _log_run_inputs(tracker, cfg, data, config_path)
-            commit, _ = git_commit()
+            commit = _log_run_inputs(tracker, cfg, data, config_path)
             extra = {
                 "data_digest": data.digest,
                 "config_digest": _config_digest(cfg),
@@ -793,6 +795,10 @@ def run_training(
                         )
                     promoted, note = decision.promoted, decision.reason
                     tracker.set_tags({"auto_promotion": ("promoted: " if promoted else "kept: ") + note})
+                if promote_if_no_champion and not promoted:
+                    with tracker.timed():
+                        promoted = promotion.ensure_champion(client, settings.model_name, version)
+                    note = "first champion" if promoted else note
             seconds = time.perf_counter() - t0
             tracker.log_metrics(
                 {
@@ -831,9 +837,14 @@ def train_experiment(
     show_progress: bool = True,
     register: bool = True,
     auto_promote: bool | None = None,
+    promote_if_no_champion: bool = False,
     progress: ProgressHook | None = None,
 ) -> TrainOutcome:
-    """``invest train``: validate config, probe tracking, load the panel, then the tracked job."""
+    """``invest train``: validate config, probe tracking, load the panel, then the tracked job.
+
+    ``invest run`` passes ``promote_if_no_champion=True``: the new version becomes champion when the
+    registry has none yet (otherwise it stays challenger for a human to compare and promote).
+    """
     config_path = Path(config_path)
     cfg = load_config(config_path)
     settings = settings or get_settings()

@@ -258,6 +258,8 @@ def auto_promote(
     if row.empty:
         return Decision(False, f"no series at level {level!r} in both versions")
     a, b = float(row[f"{metric}_a"].iloc[0]), float(row[f"{metric}_b"].iloc[0])
+    if not a:
+        return Decision(False, f"champion {metric}@{level} is 0; nothing to beat by a relative margin")
     better = (a - b) / abs(a) if metric in LOWER_IS_BETTER else (b - a) / abs(a)
     verdict = f"{metric}@{level}: champion v{champ.version} {a:.4f}, challenger v{chall.version} {b:.4f} ({better:+.1%})"
     if better >= margin:

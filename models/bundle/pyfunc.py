@@ -164,7 +164,9 @@ class ForecastBundleModel(PythonModel):
         self.contents = load_contents(find_bundle_dir(context.artifacts[ARTIFACT_KEY]))
         self.default_horizon = int(self.contents.metadata.get("max_horizon") or 1)
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame):
             if "series_id" not in model_input.columns:
                 raise ValueError("input needs a 'series_id' column")

@@ -142,14 +142,14 @@ async def forecast(request: Request) -> Response:
     if entry is None:
         raise not_found(series_id, m)
     if not request.scope["query_string"]:
-        return conditional(request, m, lambda: entry.forecast_json)
+        return conditional(request, m, lambda: entry.forecast_json, etag=entry.forecast_etag)
     params = request.query_params
     horizon = int_param(params.get("horizon"), ["query", "horizon"], 1, 1000)
     raw_q = params.get("quantiles")
     if raw_q is not None and len(raw_q) > 200:
         raise field_error(["query", "quantiles"], "String should have at most 200 characters")
     if horizon is None and raw_q is None:
-        return conditional(request, m, lambda: entry.forecast_json)
+        return conditional(request, m, lambda: entry.forecast_json, etag=entry.forecast_etag)
     h = check_horizon(horizon, entry.max_horizon, ["query", "horizon"], series_id)
     qs = parse_quantiles(raw_q, m, ["query", "quantiles"])
     return conditional(request, m, lambda: dumps(m.forecast_dict(entry, h, qs)))

@@ -22,7 +22,10 @@ async def health(request: Request) -> Response:
     reason) or `unavailable` (no bundle at all: HTTP 503 so load balancers hold traffic)."""
     h = request.app.state.holder.health()
     return Response(
-        dumps(h), status_code=503 if h["status"] == "unavailable" else 200, media_type="application/json"
+        dumps(h),
+        status_code=503 if h["status"] == "unavailable" else 200,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -132,4 +132,4 @@ async def history(request: Request, series_id: SeriesId) -> Response:
     entry = m.series.get(series_id)
     if entry is None:
         raise not_found(series_id, m)
-    return conditional(request, m, lambda: entry.history_json)
+    return conditional(request, m, lambda: entry.history_json, etag=entry.history_etag)

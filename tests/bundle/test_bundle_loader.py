@@ -6,7 +6,7 @@ import socket
 
 import mlflow
 import pytest
-from conftest import IDS
+from bundle_helpers import IDS
 
 from forecasting.training import promotion
 from forecasting.training.tracking import RunTracker, ensure_experiment, use_tracking

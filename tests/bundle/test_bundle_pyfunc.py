@@ -5,7 +5,7 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 import pytest
-from conftest import IDS
+from bundle_helpers import IDS
 
 from models.bundle import pyfunc as bundle_pyfunc
 from models.bundle.store import save_contents
@@ -15,8 +15,13 @@ from models.bundle.store import save_contents
 def model(contents, tmp_path):
     bundle = save_contents(contents, tmp_path / "bundle")
     path = tmp_path / "model"
-    mlflow.pyfunc.save_model(path, python_model=bundle_pyfunc.__file__, artifacts={"bundle": str(bundle)},
-                             signature=bundle_pyfunc.signature(3), pip_requirements=["mlflow"])
+    mlflow.pyfunc.save_model(
+        path,
+        python_model=bundle_pyfunc.__file__,
+        artifacts={"bundle": str(bundle)},
+        signature=bundle_pyfunc.signature(3),
+        pip_requirements=["mlflow"],
+    )
     assert not list(path.rglob("*.pkl"))  # models-from-code: nothing pickled
     return mlflow.pyfunc.load_model(str(path))
 
@@ -31,13 +36,21 @@ def test_predict_defaults_and_order(model, contents) -> None:
     out = model.predict(pd.DataFrame({"series_id": list(IDS[::-1])}))
     assert list(out["series_id"].unique()) == list(IDS[::-1]) and len(out) == 6
     stored = contents.forecasts.set_index(["series_id", "step"])
-    assert out.set_index(["series_id", "step"])["mean"].equals(stored.loc[out.set_index(["series_id", "step"]).index, "mean"])
+    assert out.set_index(["series_id", "step"])["mean"].equals(
+        stored.loc[out.set_index(["series_id", "step"]).index, "mean"]
+    )
     assert out["reconciled"].all()
 
 
 def test_longer_horizon_and_other_quantiles_come_from_states(model) -> None:
     out = model.predict(pd.DataFrame({"series_id": [IDS[0]]}), params={"horizon": 5, "quantiles": [0.3, 0.5]})
-    assert list(out["step"]) == [1, 2, 3, 4, 5] and list(out["period"]) == ["2020", "2021", "2022", "2023", "2024"]
+    assert list(out["step"]) == [1, 2, 3, 4, 5] and list(out["period"]) == [
+        "2020",
+        "2021",
+        "2022",
+        "2023",
+        "2024",
+    ]
     assert not out["reconciled"].any()  # 0.3 is not stored: the whole answer is from the fitted model
     out = model.predict(pd.DataFrame({"series_id": [IDS[0]]}), params={"horizon": 5, "quantiles": [0.1, 0.9]})
     assert out["reconciled"].tolist() == [True, True, True, False, False]

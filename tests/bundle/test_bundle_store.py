@@ -16,7 +16,9 @@ def test_roundtrip_is_exact(contents, tmp_path) -> None:
     back = load_contents(path)
     for name in TABLES:
         a, b = getattr(contents, name), getattr(back, name)
-        pd.testing.assert_frame_equal(a.reset_index(drop=True), b, check_dtype=False, check_index_type=False, check_column_type=False)
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b, check_dtype=False, check_index_type=False, check_column_type=False
+        )
     assert back.states == json.loads(json.dumps(contents.states))
     assert back.metadata["note"] == 1.5 and back.metadata["max_horizon"] == 3
     suffixes = {p.suffix for p in path.rglob("*") if p.is_file()}

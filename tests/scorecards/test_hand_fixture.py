@@ -73,18 +73,25 @@ def test_aggregation_rules_by_hand() -> None:
     np.testing.assert_allclose(agg.apportion(pd.Series({"A": 100.0, "B": 10.0}), shares), [15.0, 20.0])
     w = pd.DataFrame({"x": [1.0, 3.0], "y": [1.0, 0.0]}, index=["A", "B"])
     np.testing.assert_allclose(agg.weighted_mean(pd.Series({"A": 10.0, "B": 20.0}), w), [17.5, 10.0])
-    up = agg.roll_up_rates(pd.Series({"l1": 10.0, "l2": 20.0, "l3": 5.0}), pd.Series({"l1": 1.0, "l2": 3.0, "l3": 2.0}),
-                           {"l1": "P", "l2": "P", "l3": "Q"})
+    up = agg.roll_up_rates(
+        pd.Series({"l1": 10.0, "l2": 20.0, "l3": 5.0}),
+        pd.Series({"l1": 1.0, "l2": 3.0, "l3": 2.0}),
+        {"l1": "P", "l2": "P", "l3": "Q"},
+    )
     np.testing.assert_allclose(up.loc[["P", "Q"]], [17.5, 5.0])
     emp = pd.DataFrame({"x": [10.0, 30.0]}, index=["A", "B"])
-    np.testing.assert_allclose(agg.employment_shares(emp, pd.Series({"A": 100.0, "B": 60.0}))["x"], [0.1, 0.5])
+    np.testing.assert_allclose(
+        agg.employment_shares(emp, pd.Series({"A": 100.0, "B": 60.0}))["x"], [0.1, 0.5]
+    )
     np.testing.assert_allclose(agg.sum_areas(emp, ["A", "B", "Z"]), [40.0])
     assert agg.cagr(100.0, 121.0, 2) == pytest.approx(10.0)
 
 
 def test_stars_by_hand() -> None:
     # regions TLF, TLG (home -> MID), R1, R2; clusters x, y
-    emp = pd.DataFrame({"x": [50.0, 50.0, 10.0, 20.0], "y": [5.0, 5.0, 40.0, 30.0]}, index=["TLF", "TLG", "R1", "R2"])
+    emp = pd.DataFrame(
+        {"x": [50.0, 50.0, 10.0, 20.0], "y": [5.0, 5.0, 40.0, 30.0]}, index=["TLF", "TLG", "R1", "R2"]
+    )
     total = pd.Series({"TLF": 500.0, "TLG": 500.0, "R1": 400.0, "R2": 400.0})
     e, t = region_cluster_table(emp, total, ["TLF", "TLG"])
     assert e.loc["MID"].tolist() == [100.0, 10.0] and t["MID"] == 1000.0
@@ -92,6 +99,18 @@ def test_stars_by_hand() -> None:
     s = ratings(e, t, lq, pd.Series({"x": 0.5, "y": -1.0}), pd.Series({"x": 3.0, "y": 1.0}), 2.0)
     # size cut = 90th pct of [10,20,100,40,30,10] = 70 -> x yes; focus cut = 90th pct of shares
     # [0.025,0.05,0.1,0.1,0.075,0.01] = 0.1 -> MID x share 0.1 yes, y 0.01 no
-    assert s["x"].as_dict() == {"size": True, "specialisation": True, "focus": True, "momentum": True, "count": 4}
-    assert s["y"].as_dict() == {"size": False, "specialisation": False, "focus": False, "momentum": False, "count": 0}
+    assert s["x"].as_dict() == {
+        "size": True,
+        "specialisation": True,
+        "focus": True,
+        "momentum": True,
+        "count": 4,
+    }
+    assert s["y"].as_dict() == {
+        "size": False,
+        "specialisation": False,
+        "focus": False,
+        "momentum": False,
+        "count": 0,
+    }
     assert ratings(e, t, lq)["x"].momentum is None

@@ -14,7 +14,9 @@ from forecasting.scorecards.composite import composite, load_weights
 from forecasting.scorecards.normalise import METHODS, normalise, orient
 
 C, M = 25, 8
-MEMBERSHIP = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1]], float)
+MEMBERSHIP = np.array(
+    [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1]], float
+)
 SIGNS = np.array([1, 1, -1, 1, -1, 1, 1, 1], float)
 
 
@@ -69,15 +71,21 @@ def test_rank_intervals_are_ordered_and_tiers_respect_overlap() -> None:
 
 def test_forecast_draws_follow_the_quantile_curve() -> None:
     q = np.array([[0.0, 1.0, 2.0]])
-    out = mc.sample_forecasts(np.zeros((1, 1)), [mc.ForecastDraws(0, np.array([0.1, 0.5, 0.9]), q, np.array([0]))],
-                              4000, np.random.default_rng(0))
+    out = mc.sample_forecasts(
+        np.zeros((1, 1)),
+        [mc.ForecastDraws(0, np.array([0.1, 0.5, 0.9]), q, np.array([0]))],
+        4000,
+        np.random.default_rng(0),
+    )
     assert abs(np.median(out) - 1.0) < 0.05 and out.min() >= 0.0 and out.max() <= 2.0
 
 
 def test_audit_flags_redundant_and_opposing_metrics() -> None:
     rng = np.random.default_rng(2)
     base = rng.normal(size=C)
-    norm = np.column_stack([base, base + rng.normal(0, 0.01, C), base + rng.normal(0, 0.3, C), -base, rng.normal(size=C)])
+    norm = np.column_stack(
+        [base, base + rng.normal(0, 0.01, C), base + rng.normal(0, 0.3, C), -base, rng.normal(size=C)]
+    )
     a = audit(norm, ["a", "b", "c", "d", "e"], ["X", "X", "X", "X", "Y"], np.ones(5))
     assert any({p["a"], p["b"]} == {"a", "b"} for p in a.redundant)
     assert [p["metric"] for p in a.against_area] == ["d"]
@@ -87,10 +95,10 @@ def test_weights_file(tmp_path: Path) -> None:
     cat = load_catalogue()
     assert load_weights(None, cat).metric("employment") == 1.0
     f = tmp_path / "w.toml"
-    f.write_text('[areas]\ninvestment_trends = 2\n[metrics]\nexports = 0\n')
+    f.write_text("[areas]\ninvestment_trends = 2\n[metrics]\nexports = 0\n")
     w = load_weights(f, cat)
     assert w.area("investment_trends") == 2.0 and w.metric("exports") == 0.0 and w.source == str(f)
-    f.write_text('[metrics]\nnot_a_metric = 1\n')
+    f.write_text("[metrics]\nnot_a_metric = 1\n")
     with pytest.raises(ValueError, match="unknown metrics"):
         load_weights(f, cat)
 
@@ -98,8 +106,24 @@ def test_weights_file(tmp_path: Path) -> None:
 def test_catalogue_covers_the_five_areas_and_required_metrics() -> None:
     cat = load_catalogue()
     assert len(cat.areas) == 5 and {m.area for m in cat.metrics} == set(cat.areas)
-    need = {"employment", "employment_growth", "location_quotient", "midlands_share", "business_count",
-            "business_birth_rate", "high_growth_rate", "gva_per_job", "survival_rate_3y", "berd_intensity",
-            "public_rd_intensity", "exports", "fdi_position", "fdi_position_growth", "domestic_investment_trend",
-            "forecast_fdi_growth", "forecast_domestic_growth", "scenario_downside"}
+    need = {
+        "employment",
+        "employment_growth",
+        "location_quotient",
+        "midlands_share",
+        "business_count",
+        "business_birth_rate",
+        "high_growth_rate",
+        "gva_per_job",
+        "survival_rate_3y",
+        "berd_intensity",
+        "public_rd_intensity",
+        "exports",
+        "fdi_position",
+        "fdi_position_growth",
+        "domestic_investment_trend",
+        "forecast_fdi_growth",
+        "forecast_domestic_growth",
+        "scenario_downside",
+    }
     assert need <= set(cat.ids)

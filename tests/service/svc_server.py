@@ -37,6 +37,14 @@ def wait_until_up(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> N
     raise TimeoutError(f"server at {base} not up within {timeout}s")
 
 
+def serve_command() -> list[str]:
+    """``invest serve`` through the CLI app once the lead has registered it, else the command module."""
+    from forecasting.cli.app import app
+
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    return ["-m", "forecasting.cli.app", "serve"] if "serve" in names else ["-m", "forecasting.cli.serve_cmd"]
+
+
 @contextmanager
 def serve(env: Mapping[str, str], *args: str, log: Path | None = None) -> Iterator[str]:
     """Yield the base URL of ``invest serve --port N`` started with ``env``; SIGTERM then SIGKILL on exit."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 from conftest import ADMIN_KEY
@@ -220,3 +221,13 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
         "/health",
         "/metrics",
     } <= set(spec["paths"])
+
+
+def test_polling_picks_up_a_moved_alias(static_source: StaticSource) -> None:
+    with TestClient(create_app(ApiSettings(poll_seconds=0.05), static_source)) as c:
+        assert c.get("/v1/models/current").json()["model_version"] == "1"
+        static_source.version = "2"
+        deadline = time.monotonic() + 5
+        while c.get("/v1/models/current").json()["model_version"] != "2" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.get(f"/v1/forecasts/{SID}").json()["provenance"]["model_version"] == "2"

@@ -119,3 +119,26 @@ def test_unreachable_registry_serves_cache_then_nothing(trained: TrainedRegistry
         assert h.status_code == 503 and h.json()["status"] == "unavailable" and not h.json()["model_loaded"]
         assert c.get(f"/v1/forecasts/{SID}").status_code == 503
         assert c.post("/v1/forecasts:batch", json={"series_ids": [SID]}).status_code == 503
+
+
+def test_several_workers_follow_a_promotion_by_polling(trained: TrainedRegistry) -> None:
+    """With --workers 2 a reload call reaches one worker; polling the alias moves them all (here a rollback)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=trained.uri, registry_uri=trained.uri)
+    name = trained.settings.model_name
+    champion = str(client.get_model_version_by_alias(name, "champion").version)
+    others = [str(v.version) for v in client.search_model_versions(f"name = '{name}'")]
+    others = [v for v in others if v != champion]
+    target = others[0] if others else trained.train()
+    env = {**trained.env("cache-workers"), "INVEST_API_POLL_SECONDS": "0.5"}
+    with serve(env, "--workers", "2") as base, httpx.Client(base_url=base, timeout=10) as c:
+        assert {c.get("/v1/models/current").json()["model_version"] for _ in range(10)} == {champion}
+        trained.promote(target)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if {c.get("/v1/models/current").json()["model_version"] for _ in range(10)} == {target}:
+                break
+            time.sleep(0.3)
+        versions = {c.get(f"/v1/forecasts/{SID}").json()["provenance"]["model_version"] for _ in range(20)}
+        assert versions == {target}

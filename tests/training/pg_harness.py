@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-INSTALL_HINT = "PostgreSQL server binaries not found: install them with `apt-get install -y postgresql` (Debian)"
+INSTALL_HINT = (
+    "PostgreSQL server binaries not found: install them with `apt-get install -y postgresql` (Debian)"
+)
 
 
 def pg_bin() -> Path:
@@ -54,19 +56,53 @@ def postgres(db: str = "mlflow") -> Iterator[str]:
     data, log = root / "data", root / "postgres.log"
     port = free_port()
     run = _as_postgres()
-    subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off"
-    subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60",
-                    "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
-        subprocess.run([*run, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", db],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*run, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", db],
+            check=True,
+            capture_output=True,
+        )
         # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; the project ships psycopg2-binary
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/{db}"
     finally:
-        subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*run, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -77,9 +113,23 @@ def mlflow_server(backend_uri: str, artifacts: Path, timeout: float = 120.0) -> 
     mlflow_exe = Path(sys.executable).with_name("mlflow")
     log = open(artifacts.parent / "mlflow-server.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [str(mlflow_exe), "server", "--backend-store-uri", backend_uri, "--artifacts-destination", str(artifacts),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(mlflow_exe),
+            "server",
+            "--backend-store-uri",
+            backend_uri,
+            "--artifacts-destination",
+            str(artifacts),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

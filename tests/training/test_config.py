@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT, QUICK
+from training_helpers import DEFAULT, QUICK
 
 from forecasting.training.config import ConfigError, load_config, parse_config
 

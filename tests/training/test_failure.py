@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from conftest import QUICK, synthetic_data
+from training_helpers import QUICK, synthetic_data
 
 from forecasting.training import pipeline, promotion
 from forecasting.training.config import load_config
@@ -25,8 +25,9 @@ def test_unreachable_server_fails_before_any_work(settings, tmp_path, monkeypatc
     monkeypatch.setattr(pipeline, "load_training_data", lambda *a, **k: called.append(1))
     t0 = time.perf_counter()
     with pytest.raises(TrackingUnavailable, match="cannot reach MLflow tracking at http://127.0.0.1"):
-        pipeline.train_experiment(QUICK, tracking_uri=f"http://127.0.0.1:{_closed_port()}", settings=settings,
-                                  show_progress=False)
+        pipeline.train_experiment(
+            QUICK, tracking_uri=f"http://127.0.0.1:{_closed_port()}", settings=settings, show_progress=False
+        )
     assert time.perf_counter() - t0 < 15 and not called
 
 
@@ -56,7 +57,9 @@ def test_failed_or_interrupted_run_is_failed_and_registry_untouched(settings, mo
         runs = client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"])
     assert runs[0].info.status == "FAILED" and runs[1].info.status == "FINISHED"
     reason = runs[0].data.tags["failure_reason"]
-    assert ("interrupted" in reason) if isinstance(exc, KeyboardInterrupt) else ("boom in the middle" in reason)
+    assert (
+        ("interrupted" in reason) if isinstance(exc, KeyboardInterrupt) else ("boom in the middle" in reason)
+    )
 
 
 def test_failed_alias_removes_the_new_version(settings, monkeypatch) -> None:
@@ -73,3 +76,12 @@ def test_failed_alias_removes_the_new_version(settings, monkeypatch) -> None:
         pipeline.run_training(cfg, data, settings=settings)
     monkeypatch.undo()
     assert _registry_state(settings) == {"1": ["challenger"]}
+
+
+def test_invest_run_promotes_only_the_first_champion(settings) -> None:
+    cfg = load_config(QUICK)
+    data = synthetic_data(n_clusters=1, n_periods=12, regions=("TLF", "TLG"))
+    first = pipeline.run_training(cfg, data, settings=settings, promote_if_no_champion=True)
+    second = pipeline.run_training(cfg, data, settings=settings, promote_if_no_champion=True)
+    assert first.promoted and not second.promoted
+    assert _registry_state(settings) == {"2": ["challenger"], "1": ["champion"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 import pytest
-from conftest import QUICK
+from training_helpers import QUICK
 from typer.testing import CliRunner
 
 from forecasting.settings import Settings
@@ -47,19 +47,33 @@ def test_run_records_params_metrics_dataset_artifacts(two_runs) -> None:
     settings, first, _ = two_runs
     with use_tracking(settings.mlflow_uri) as client:
         run = client.get_run(first.run_id)
-        arts = {a.path for d in ("tables", "charts", "config") for a in client.list_artifacts(first.run_id, d)}
+        arts = {
+            a.path for d in ("tables", "charts", "config") for a in client.list_artifacts(first.run_id, d)
+        }
         mv = client.get_model_version(settings.model_name, first.version)
     assert run.info.status == "FINISHED"
     assert run.data.params["experiment.name"] == "quick" and run.data.params["models.families"]
     assert run.data.params["data.vintage"] == first.data_vintage
     m = run.data.metrics
-    assert {"mase", "crps", "coverage80", "family.ets.mase", "level.itl1.mase", "level.itl1.mase_reconciled"} <= set(m)
+    assert {
+        "mase",
+        "crps",
+        "coverage80",
+        "family.ets.mase",
+        "level.itl1.mase",
+        "level.itl1.mase_reconciled",
+    } <= set(m)
     assert 0 < m["tracking_share"] < 1
     ds = run.inputs.dataset_inputs[0]
     assert ds.dataset.digest and ds.dataset.name.startswith("warehouse@") and "series_id" in ds.dataset.schema
     assert run.data.tags["mlflow.source.git.commit"]
-    assert {"tables/series_metrics.parquet", "tables/forecasts.parquet", f"charts/{HEADLINE}.png",
-            "charts/business_investment_cvm_sa.UK.all.Q.png", "config/quick.toml"} <= arts
+    assert {
+        "tables/series_metrics.parquet",
+        "tables/forecasts.parquet",
+        f"charts/{HEADLINE}.png",
+        "charts/business_investment_cvm_sa.UK.all.Q.png",
+        "config/quick.toml",
+    } <= arts
     assert mv.tags["data_vintage"] == first.data_vintage and mv.tags["experiment"] == "quick"
     assert float(mv.tags["metric.mase"]) == pytest.approx(first.metrics["mase"], rel=1e-4)
 
@@ -84,15 +98,25 @@ def test_compare_promote_and_loading_follows_the_alias(two_runs) -> None:
         with pytest.raises(promotion.PromotionError, match="no version or alias '9'"):
             promotion.promote(client, name, "9")
         model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
-        pred = model.predict(pd.DataFrame({"series_id": [HEADLINE]}), params={"horizon": 7, "quantiles": [0.1, 0.9]})
+        pred = model.predict(
+            pd.DataFrame({"series_id": [HEADLINE]}), params={"horizon": 7, "quantiles": [0.1, 0.9]}
+        )
     assert list(pred["step"]) == list(range(1, 8)) and {"q0.1", "q0.9"} <= set(pred.columns)
     assert pred["reconciled"].tolist() == [True] * 5 + [False] * 2
-    loaded = load_bundle(tracking_uri=settings.mlflow_uri, model_name=name, cache_dir=settings.data_dir / "cache")
+    loaded = load_bundle(
+        tracking_uri=settings.mlflow_uri, model_name=name, cache_dir=settings.data_dir / "cache"
+    )
     assert (loaded.version, loaded.alias, loaded.run_id) == ("2", "champion", second.run_id)
     assert loaded.contents.metadata["model_version"] == "2"
     api = loaded.forecast([HEADLINE], horizon=5, quantiles=[0.1, 0.9])
-    pd.testing.assert_frame_equal(api.reset_index(drop=True), pred.iloc[:5][api.columns].reset_index(drop=True),
-                                  check_dtype=False, check_exact=False, rtol=1e-12, atol=0)
+    pd.testing.assert_frame_equal(
+        api.reset_index(drop=True),
+        pred.iloc[:5][api.columns].reset_index(drop=True),
+        check_dtype=False,
+        check_exact=False,
+        rtol=1e-12,
+        atol=0,
+    )
 
 
 def test_cli_list_compare_promote(two_runs) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 import pytest
-from conftest import QUICK
 from pg_harness import INSTALL_HINT, mlflow_server, pg_bin, postgres
+from training_helpers import QUICK
 
 from forecasting.training import promotion
 from forecasting.training.pipeline import train_experiment
@@ -31,8 +31,9 @@ def test_train_promote_load_against_postgres_backed_server(settings, tmp_path) -
             assert run.inputs.dataset_inputs and "mase" in run.data.metrics
             promotion.promote(client, settings.model_name, out.version, reason="postgres test")
             model = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@champion")
-            pred = model.predict(pd.DataFrame({"series_id": ["fdi_inward_position.MID.all.A"]}),
-                                 params={"horizon": 3})
+            pred = model.predict(
+                pd.DataFrame({"series_id": ["fdi_inward_position.MID.all.A"]}), params={"horizon": 3}
+            )
         assert len(pred) == 3 and pred["reconciled"].all()
         loaded = load_bundle(tracking_uri=url, model_name=settings.model_name)
         assert (loaded.version, loaded.alias, loaded.run_id) == ("1", "champion", out.run_id)
