@@ -105,7 +105,7 @@ class Warehouse:
                 SELECT * FROM visible {filt}
                 QUALIFY row_number() OVER (
                     PARTITION BY measure, geography, cluster, frequency, period
-                    ORDER BY release DESC, vintage DESC) = 1)
+                    ORDER BY release DESC, vintage DESC, source) = 1)
             SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
                    measure, geography, cluster, frequency, period, value, source, release, vintage,
                    file_sha256, is_synthetic

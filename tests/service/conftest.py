@@ -67,6 +67,12 @@ class TrainedRegistry:
             "INVEST_API_ADMIN_API_KEYS": ADMIN_KEY,
         }
 
+    def champion(self) -> str:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        return str(client.get_model_version_by_alias(self.settings.model_name, "champion").version)
+
     def train(self) -> str:
         """Another real training run on the same warehouse: a new registry version (not yet champion)."""
         from forecasting.training.pipeline import train_experiment

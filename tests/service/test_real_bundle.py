@@ -18,7 +18,7 @@ def test_current_model_is_the_champion_with_provenance(
 ) -> None:
     info = real_client.get("/v1/models/current").json()
     assert info["model_name"] == "investment-forecaster" and info["model_alias"] == "champion"
-    assert info["model_version"] == trained.version and info["served_from"] == "registry"
+    assert info["model_version"] == trained.champion() and info["served_from"] == "registry"
     assert info["data_vintage"] and info["trained_at"] and info["experiment"] == "quick"
     assert info["warehouse_vintage"] == info["data_vintage"] and info["stale"] is False
     assert info["headline_metrics"]["mase"] > 0 and info["n_series"] >= 5

@@ -223,12 +223,23 @@ def aggregate(
     measures: Mapping[str, tuple[str, str]],
     keys: Sequence[str] = ("geography", "cluster", "period"),
 ) -> pd.DataFrame:
-    """Sum (or count) record columns into long observations; ``measures`` = name -> (column, 'sum'|'count')."""
+    """Sum (or count) record columns into long observations; ``measures`` = name -> (column, 'sum'|'count').
+
+    An export lists every record, so a year without records for an area × cluster that has records in
+    other years is a true zero: the grid is completed over the export's periods (line 1 = no record).
+    """
     out = []
     g = records.groupby(list(keys), sort=True)
+    *pair, period = keys
+    pairs = records[list(pair)].drop_duplicates()
+    periods = pd.DataFrame({period: sorted(records[period].unique())})
+    grid = pd.MultiIndex.from_frame(pairs.merge(periods, how="cross")).sort_values()
     for name, (col, how) in measures.items():
         agg = g[col].count() if how == "count" else g[col].sum(min_count=1)
-        lines = g["line"].min()
+        present = agg.index
+        agg = agg.reindex(grid)
+        agg[~grid.isin(present)] = 0.0
+        lines = g["line"].min().reindex(grid).fillna(1).astype(int)
         frame = pd.DataFrame({"value": agg.astype(float), "line": lines}).reset_index()
         frame["measure"] = name
         out.append(frame)

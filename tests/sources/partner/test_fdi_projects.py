@@ -40,7 +40,17 @@ def test_clusters_add_up_to_all(fdi: pd.DataFrame) -> None:
     alls = fdi[fdi["cluster"] == "all"].set_index(key)["value"]
     assert (clusters.reindex(alls.index, fill_value=0) <= alls + 1e-9).all()
     assert clusters.sum() > 0
-    assert fdi.loc[fdi["measure"] == "fdi_projects", "value"].ge(1).all()
+    counts = fdi.loc[fdi["measure"] == "fdi_projects", "value"]
+    assert counts.ge(0).all() and (counts == counts.round()).all()
+
+
+def test_years_without_projects_are_zeros(fdi: pd.DataFrame) -> None:
+    """An export lists every project: an LA × cluster year with none is 0, so series have no gaps."""
+    proj = fdi[fdi["measure"] == "fdi_projects"]
+    n_years = proj["period"].nunique()
+    per_series = proj.groupby(["geography", "cluster"])["period"].nunique()
+    assert (per_series == n_years).all()
+    assert (proj["value"] == 0).any() and (proj.loc[proj["value"] == 0, "line"] == 1).all()
 
 
 @pytest.mark.parametrize(
