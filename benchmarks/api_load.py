@@ -180,7 +180,10 @@ def enlarge(env: dict[str, str], n: int, dst: Path) -> int:
     for name in ("catalogue", "history", "forecasts", "metrics"):
         df = getattr(c, name)
         setattr(c, name, pd.concat([df, *[clone(df, k) for k in range(1, copies)]], ignore_index=True))
-    c.metadata = {**c.metadata, "experiment": f"{c.metadata.get('experiment')} (x{copies} for the benchmark)"}
+    c.metadata = {
+        **c.metadata,
+        "experiment": f"{c.metadata.get('experiment')} (v{lb.version} series cloned x{copies} for the benchmark)",
+    }
     save_contents(c, dst)
     env["INVEST_API_BUNDLE_PATH"] = str(dst)
     return len(c.catalogue)
@@ -295,8 +298,8 @@ def main() -> int:
                 runs[name].append(run_wrk(url, args.duration, args.connections, args.threads, scr))
     bare_name = "bare GET /constant"
     print(
-        f"model {model['model_name']} v{model['model_version']} ({model['n_series']} series, served from "
-        f"{model['served_from']}); wrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} "
+        f"model {model['model_name']} v{model['model_version']} {model['experiment']} ({model['n_series']} series, "
+        f"served from {model['served_from']}); wrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} "
         "rounds (medians; ratio = median of per-round ratios); uvicorn 1 worker, loopback"
     )
     print(f"{'target':<42} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6}")

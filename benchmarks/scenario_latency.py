@@ -25,7 +25,7 @@ import pandas as pd
 import uvicorn
 from scipy import stats
 
-from forecasting.scenarios.transmission import estimate_transmission
+from forecasting.training.transmission import estimate_transmission
 from models.base import QUANTILE_GRID
 from models.bundle.contents import BundleContents
 

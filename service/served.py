@@ -120,6 +120,8 @@ class ServedModel:
     key: str  # changes with every model version/content: the ETag base
     metadata: Mapping[str, Any] = field(default_factory=dict)
     warehouse_vintage: str | None = None
+    # The tables themselves, for routers that compute on demand (scenarios); swapped with everything else.
+    contents: BundleContents | None = field(default=None, repr=False, compare=False)
 
     def provenance(self, entry: SeriesEntry | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -269,6 +271,7 @@ def build_served(
             {k: md.get(k) for k in ("max_horizon", "reconciliation", "seed", "git_commit")}
         ),
         warehouse_vintage=warehouse_vintage,
+        contents=contents,
     )
     series: dict[str, SeriesEntry] = {}
     for info in catalogue:

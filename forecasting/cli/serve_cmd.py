@@ -16,7 +16,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for all)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(
-        1, "--workers", min=1, help="Worker processes (each holds the model in memory)."
+        1,
+        "--workers",
+        min=1,
+        help="Worker processes (each holds the model; set INVEST_API_POLL_SECONDS so all follow a promotion).",
     ),
     alias: str | None = typer.Option(None, "--alias", help="Registry alias to serve (default champion)."),
     bundle: Path | None = typer.Option(

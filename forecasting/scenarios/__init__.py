@@ -14,7 +14,7 @@ from forecasting.scenarios.definitions import (
 )
 from forecasting.scenarios.project import ScenarioEngine, engine_for, project
 from forecasting.scenarios.result import ScenarioResult
-from forecasting.scenarios.transmission import (
+from forecasting.training.transmission import (
     TRANSMISSION_COLUMNS,
     estimate_transmission,
     transmission_metrics,

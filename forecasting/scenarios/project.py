@@ -39,15 +39,15 @@ from forecasting.scenarios.definitions import (
     ScenarioError,
     ShockChange,
 )
-from forecasting.scenarios.drivers import (
+from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection
+from forecasting.sources.canonical import series_id as make_id
+from forecasting.training.drivers import (
     DEFAULT_DRIVERS,
     DRIVER_ALIASES,
     alias_of,
     align_deviation,
     resolve_driver,
 )
-from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection
-from forecasting.sources.canonical import series_id as make_id
 from models.bundle.contents import BundleContents
 
 TINY = 1e-12

@@ -121,6 +121,14 @@ class Outputs(_Section):
     series_metrics: bool = True
 
 
+class Scenarios(_Section):
+    transmission: bool = Field(default=True, description="estimate driver -> target links for scenarios")
+    drivers: list[str] = Field(
+        default_factory=list,
+        description="extra driver series ids (beyond forecasting.training.drivers.DEFAULT_DRIVERS)",
+    )
+
+
 class Execution(_Section):
     n_jobs: int = -1
     backend: Literal["joblib", "dask"] = "joblib"
@@ -137,6 +145,7 @@ class ExperimentConfig(_Section):
     forecast: ForecastOptions = ForecastOptions()
     promotion: Promotion = Promotion()
     outputs: Outputs = Outputs()
+    scenarios: Scenarios = Scenarios()
     execution: Execution = Execution()
 
     @property

@@ -26,6 +26,7 @@ import pandas as pd
 
 from forecasting.settings import Settings, get_settings
 from forecasting.training.config import ExperimentConfig, load_config
+from forecasting.training.drivers import DEFAULT_DRIVERS
 from forecasting.training.tracking import (
     RunTracker,
     check_reachable,
@@ -36,6 +37,11 @@ from forecasting.training.tracking import (
     resolve_target,
     tracked_run,
     use_tracking,
+)
+from forecasting.training.transmission import (
+    TRANSMISSION_COLUMNS,
+    estimate_transmission,
+    transmission_metrics,
 )
 from models.bundle.contents import BundleContents
 from models.bundle.store import save_contents
@@ -161,7 +167,6 @@ class RichProgress:
 SEASON_LENGTH = {"A": 1, "Q": 4, "M": 12}
 _MONTHS = {"A": 12, "Q": 3, "M": 1}
 SCORE_COLUMNS = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "coverage80", "coverage95", "winkler95")
-TRANSMISSION_COLUMNS = ("target_id", "driver_id", "elasticity", "se", "model", "n_obs")
 
 
 def is_date(text: str) -> bool:
@@ -572,6 +577,8 @@ def build_contents(
     )
     edges = rec["edges"]
     hierarchy = edges if not edges.empty else pd.DataFrame(columns=["parent_id", "child_id"])
+    transmission, drivers = _transmission(cfg, data, sorted(results))
+    timings["assemble"] = time.perf_counter() - t
     metadata = {
         "data_vintage": data.vintage,
         "as_of": data.as_of,
@@ -588,6 +595,7 @@ def build_contents(
             "warnings": rec["warnings"],
         },
         "calibration": {"calibrators": calibrators, "series": cal_of},
+        "drivers": drivers,
         **(extra_metadata or {}),
     }
     contents = BundleContents(
@@ -597,13 +605,26 @@ def build_contents(
         metrics=metrics,
         level_metrics=level_metrics,
         hierarchy=hierarchy.reset_index(drop=True),
-        transmission=pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)),
+        transmission=transmission,
         states={s: results[s].state for s in sorted(results)},
         metadata=metadata,
     )
     agg = _aggregate_metrics(cfg, metrics, level_metrics, results)
-    timings["assemble"] = time.perf_counter() - t
+    if not transmission.empty:
+        agg.update(transmission_metrics(transmission))
     return contents, agg, timings
+
+
+def _transmission(
+    cfg: ExperimentConfig, data: TrainingData, targets: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Driver -> target links for scenario projections, estimated on the same panel as the forecasts."""
+    if not cfg.scenarios.transmission:
+        return pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)), []
+    present = set(targets)
+    drivers = [d for d in dict.fromkeys([*DEFAULT_DRIVERS, *cfg.scenarios.drivers]) if d in present]
+    table = estimate_transmission(data.panel, data.catalogue, drivers, targets, cfg.seed)
+    return table.reset_index(drop=True), drivers
 
 
 def load_training_data(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scen_data import _panel, make_bundle
 
-from forecasting.scenarios.transmission import estimate_transmission
+from forecasting.training.transmission import estimate_transmission
 from models.bundle.contents import BundleContents
 
 
@@ -26,9 +26,9 @@ def panel() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def quick_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> BundleContents:
     """experiments/quick.toml trained (untracked core) on the real files ingested into a tmp warehouse."""
-    from forecasting.scenarios.drivers import DEFAULT_DRIVERS
     from forecasting.settings import PROJECT_ROOT
     from forecasting.training.config import load_config
+    from forecasting.training.drivers import DEFAULT_DRIVERS
     from forecasting.training.pipeline import build_contents, load_training_data
     from forecasting.warehouse.ingest import ingest, item_for_path
     from forecasting.warehouse.store import Warehouse

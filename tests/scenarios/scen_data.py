@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecasting.scenarios.transmission import estimate_transmission
+from forecasting.training.transmission import estimate_transmission
 from models.base import QUANTILE_GRID
 from models.bundle.contents import BundleContents
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scen_data import UKF, WLD, P
 
-from forecasting.scenarios.transmission import (
+from forecasting.training.transmission import (
     TRANSMISSION_COLUMNS,
     estimate_transmission,
     transmission_metrics,

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecasting.scenarios.drivers import annual, family
 from forecasting.sources.canonical import parse_series_id, series_id
+from forecasting.training.drivers import annual, family
 
 TRANSMISSION_COLUMNS: tuple[str, ...] = (
     "target_id",
