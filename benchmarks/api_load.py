@@ -217,9 +217,7 @@ def main() -> int:
     ap.add_argument(
         "--batch-size", type=int, default=100, help="distinct ids per batch call (bundle cloned up to it)"
     )
-    ap.add_argument(
-        "--rounds", type=int, default=2, help="interleaved rounds; the best round per target is kept"
-    )
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of (bare, single, batch) back to back")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)

@@ -96,3 +96,31 @@ def test_forecast_frame_columns_labels_and_levels() -> None:
     assert out["period"].tolist() == ["2020-01", "2020-02"] and {"lo50", "hi90"} <= set(out.columns)
     with pytest.raises(ValueError, match="unknown method"):
         forecast_frame(monthly, 2, method="nope")
+
+
+def test_cli_writes_csv_and_reports_bad_input_in_exit_code_2(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from forecasting.cli.forecast_csv_cmd import forecast_csv
+
+    app = typer.Typer()
+    app.command("forecast-csv")(forecast_csv)
+    app.command("other")(lambda: None)  # two commands, so typer keeps the subcommand name
+    good = _write(tmp_path, "series_id,period,value\n" + _rows("a", YEARS))
+    out = tmp_path / "out" / "f.csv"
+    res = CliRunner().invoke(
+        app, ["forecast-csv", str(good), "--horizon", "2", "--method", "naive", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out)
+    assert table["period"].astype(str).tolist() == ["2020", "2021"] and "hi95" in table.columns
+    bad = tmp_path / "bad.csv"
+    bad.write_text("series_id,period,value\na,2017,1\na,2018,1\na,2020,1\n")
+    res = CliRunner().invoke(app, ["forecast-csv", str(bad), "--horizon", "2", "-o", str(out)])
+    assert res.exit_code == 2
+    assert "2019 is missing" in res.output and "line 4" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(
+        app, ["forecast-csv", str(good), "--horizon", "2", "--levels", "80,x", "-o", str(out)]
+    )
+    assert res.exit_code == 2 and "--levels" in res.output

@@ -10,12 +10,16 @@ from rich.table import Table
 from forecasting.cli.common import console, err_console, fail, print_json, progress, user_errors
 from forecasting.settings import get_settings
 
-app = typer.Typer(help="Pull published files, ingest them into the warehouse, and inspect series.", no_args_is_help=True)
+app = typer.Typer(
+    help="Pull published files, ingest them into the warehouse, and inspect series.", no_args_is_help=True
+)
 
 
 @app.command("pull")
 def pull(
-    mirror: Path | None = typer.Option(None, "--mirror", help="Directory holding the publishers' files (default: settings)."),
+    mirror: Path | None = typer.Option(
+        None, "--mirror", help="Directory holding the publishers' files (default: settings)."
+    ),
     source: list[str] = typer.Option([], "--source", help="Only these source ids."),
     no_download: bool = typer.Option(False, "--no-download", help="Never contact publishers."),
 ) -> None:
@@ -24,7 +28,9 @@ def pull(
 
     s = get_settings()
     with user_errors():
-        results = pull_all(s.raw_cache, mirror or s.mirror, only=source or None, allow_download=not no_download)
+        results = pull_all(
+            s.raw_cache, mirror or s.mirror, only=source or None, allow_download=not no_download
+        )
     t = Table(title=f"raw cache: {s.raw_cache}")
     for c in ("source", "kind", "origin", "path"):
         t.add_column(c)
@@ -46,9 +52,15 @@ def run_ingest(
     with user_errors():
         items = [item_for_path(p, source, release) for p in paths]
         if with_manifest or not paths:
-            missing = [src.path for src in load_manifest() if src.ingestible and not (s.raw_cache / src.path).exists()]
+            missing = [
+                src.path
+                for src in load_manifest()
+                if src.ingestible and not (s.raw_cache / src.path).exists()
+            ]
             if missing:
-                fail(f"raw cache {s.raw_cache} lacks {len(missing)} file(s) (e.g. {missing[0]}): run `invest data pull` first")
+                fail(
+                    f"raw cache {s.raw_cache} lacks {len(missing)} file(s) (e.g. {missing[0]}): run `invest data pull` first"
+                )
             items = items_from_manifest(s.raw_cache) + items
         with Warehouse(s.warehouse) as wh, progress() as p:
             before = wh.counts()
@@ -71,8 +83,12 @@ def run_ingest(
 
 @app.command("ingest")
 def ingest_cmd(
-    paths: list[Path] = typer.Argument(None, help="Files to ingest (default: every pinned source in the raw cache)."),
-    source: str | None = typer.Option(None, "--source", help="Parse PATH as a new release of this source id."),
+    paths: list[Path] = typer.Argument(
+        None, help="Files to ingest (default: every pinned source in the raw cache)."
+    ),
+    source: str | None = typer.Option(
+        None, "--source", help="Parse PATH as a new release of this source id."
+    ),
     release: str | None = typer.Option(None, "--release", help="Publisher release date YYYY-MM-DD for PATH."),
     note: str = typer.Option("", "--note", help="Free-text note stored with the vintage."),
 ) -> None:
@@ -97,10 +113,26 @@ def list_cmd(
     s = get_settings()
     with user_errors(), Warehouse(s.warehouse, read_only=True) as wh:
         cat = wh.catalogue(
-            measures=measure or None, geographies=geography or None, clusters=cluster or None,
-            frequency=frequency, geography_level=level, as_of=as_of,
+            measures=measure or None,
+            geographies=geography or None,
+            clusters=cluster or None,
+            frequency=frequency,
+            geography_level=level,
+            as_of=as_of,
         )
-    cols = ["series_id", "measure", "geography", "geography_level", "cluster", "frequency", "unit", "start", "end", "n", "source"]
+    cols = [
+        "series_id",
+        "measure",
+        "geography",
+        "geography_level",
+        "cluster",
+        "frequency",
+        "unit",
+        "start",
+        "end",
+        "n",
+        "source",
+    ]
     if as_json:
         print_json(cat[cols + ["vintage", "is_synthetic"]].to_dict(orient="records"))
         return
@@ -156,5 +188,7 @@ def vintages() -> None:
     for c in ("vintage", "created_at", "n_rows", "n_files", "sources", "note"):
         t.add_column(c)
     for r in v.itertuples(index=False):
-        t.add_row(r.vintage, str(r.created_at), f"{r.n_rows:,}", str(r.n_files), str(r.sources), str(r.note or ""))
+        t.add_row(
+            r.vintage, str(r.created_at), f"{r.n_rows:,}", str(r.n_files), str(r.sources), str(r.note or "")
+        )
     console.print(t)

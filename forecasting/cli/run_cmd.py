@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from forecasting.cli.common import console, err_console, user_errors
-from forecasting.settings import get_settings
+from forecasting.settings import PROJECT_ROOT, get_settings
 
 
 def _partner_files(partner_dir: Path | None, data_dir: Path, seed: int) -> list[Path]:
@@ -50,23 +50,44 @@ def summarise() -> None:
 
 
 def run(
+    experiment: Path = typer.Option(
+        PROJECT_ROOT / "experiments" / "default.toml",
+        "--experiment",
+        "-e",
+        help="Experiment config to train.",
+    ),
     synthetic_partner: bool = typer.Option(
-        True, "--synthetic-partner/--no-synthetic-partner",
+        True,
+        "--synthetic-partner/--no-synthetic-partner",
         help="Without INVEST_PARTNER_DIR, ingest generated partner files (labelled source=synthetic).",
     ),
 ) -> None:
-    """Pull + ingest every source, then summarise the warehouse."""
+    """Pull + ingest every source, train and register a forecast bundle, write the cluster scorecards."""
     from forecasting.cli.data_cmd import run_ingest
+    from forecasting.cli.scorecards_cmd import write_scorecards
     from forecasting.sources.pull import pull_all
+    from forecasting.training.pipeline import train_experiment
 
     s = get_settings()
     t0 = time.perf_counter()
     with user_errors():
-        err_console.rule("1/2 pull")
+        err_console.rule("1/4 pull")
         results = pull_all(s.raw_cache, s.mirror)
         console.print(f"{len(results)} files verified against their pinned sha256 in {s.raw_cache}")
-        err_console.rule("2/2 ingest")
-        partner = _partner_files(s.partner_dir, s.data_dir, s.seed) if (s.partner_dir or synthetic_partner) else []
+        err_console.rule("2/4 ingest")
+        partner = (
+            _partner_files(s.partner_dir, s.data_dir, s.seed) if (s.partner_dir or synthetic_partner) else []
+        )
         run_ingest(partner, None, None, note="invest run", with_manifest=True)
         summarise()
+        err_console.rule(f"3/4 train {experiment.name}")
+        outcome = train_experiment(experiment, promote_if_no_champion=True)
+        alias = "champion" if outcome.promoted else "challenger"
+        console.print(
+            f"registered {outcome.model_name} version {outcome.version} ({alias}; {outcome.promotion_note or 'champion kept'}) "
+            f"· {outcome.n_series:,} series · data vintage {outcome.data_vintage} · run {outcome.run_id}"
+        )
+        err_console.rule("4/4 scorecards")
+        index = write_scorecards()
+        console.print(f"report: {index}")
     console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")

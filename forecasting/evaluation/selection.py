@@ -35,7 +35,7 @@ METRICS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Choice:
-    method: str  # label, e.g. "theta" or "mean(naive,theta,ets)"
+    method: str  # label, e.g. "theta" or "combo(naive,theta,ets)"
     members: tuple[str, ...]
     how: How
     metric: str
@@ -43,7 +43,10 @@ class Choice:
 
 
 def combo_label(members: Sequence[str], how: str) -> str:
-    return members[0] if len(members) == 1 else f"{how}({','.join(members)})"
+    """Same labels as the ``combo`` model: ``combo(a,b)`` (mean), ``combo(median:a,b)``."""
+    if len(members) == 1:
+        return members[0]
+    return f"combo({'median:' if how == 'median' else ''}{','.join(members)})"
 
 
 def score(bt: BacktestResult) -> dict[str, float]:

@@ -59,7 +59,7 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
     panel = {k: v for k, v in tourism.items()}
     m = {k: 4 if k.startswith("Q") else 1 for k in panel}
     h = {k: 8 if k.startswith("Q") else 4 for k in panel}
-    methods = None
+    methods = ("seasonal_naive", "drift", "theta")  # fast; the default path is covered below
     serial = lambda fn, items: [fn(x) for x in items]  # noqa: E731
     a = forecast_many(
         panel,
@@ -92,3 +92,24 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
         assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in arrays)
         lo, hi = fc.interval(95)
         assert np.all(lo <= fc.mean) and np.all(fc.mean <= hi)
+
+
+def test_defaults_annual_best_of_naive_drift_theta(tourism) -> None:
+    r = forecast_series(tourism["Y7"], 4, season_length=1, non_negative=True)
+    assert {"naive", "drift", "theta"} <= set(r.scores)
+    assert r.method in {"naive", "drift", "theta"}
+    assert r.backtest["origin"].nunique() == min(4, len(tourism["Y7"]) - 4 - 2)
+
+
+def test_calibrator_argument_replaces_intervals(tourism) -> None:
+    import pandas as pd
+
+    from forecasting.evaluation.calibration import fit_calibrator
+
+    steps = np.tile(np.arange(1, 5), 100)
+    errs = pd.DataFrame({"step": steps, "scaled_error": np.random.default_rng(0).normal(0, 1, steps.size)})
+    cal = fit_calibrator(errs)
+    r = forecast_series(tourism["Y1"], 4, methods=("naive",), calibrator=cal, non_negative=True)
+    assert r.calibrated
+    lo, hi = r.forecast.interval(95)
+    assert np.allclose(hi - lo, r.scale * (cal.offsets(4)[:, -1] - cal.offsets(4)[:, 0]))

@@ -34,15 +34,15 @@ def test_best_single_and_scores_recorded() -> None:
 def test_mean_of_best_k_keeps_candidate_order() -> None:
     choice, bt = select(_candidates(), strategy="mean", k=2)
     assert choice.members == ("b", "c") and choice.how == "mean"
-    assert choice.method == "mean(b,c)"
+    assert choice.method == "combo(b,c)"
     assert bt.windows[0].mean == pytest.approx([10.5, 11.5])
-    assert choice.scores["mean(b,c)"]["mase"] == pytest.approx(0.5)
+    assert choice.scores["combo(b,c)"]["mase"] == pytest.approx(0.5)
 
 
 def test_best_any_can_choose_a_combination() -> None:
     choice, _ = select(_candidates(), strategy="best_any")
-    assert choice.method == "mean(b,c)"  # offsets -1 and 2 -> 0.5, better than any single
-    assert {"a", "b", "c", "mean(b,c)", "mean(a,b,c)", "median(a,b,c)"} <= set(choice.scores)
+    assert choice.method == "combo(b,c)"  # offsets -1 and 2 -> 0.5, better than any single
+    assert {"a", "b", "c", "combo(b,c)", "combo(a,b,c)", "combo(median:a,b,c)"} <= set(choice.scores)
 
 
 def test_score_fields_and_combine_median() -> None:

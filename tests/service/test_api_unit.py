@@ -7,8 +7,8 @@ import io
 import time
 
 import pytest
-from conftest import ADMIN_KEY
 from fastapi.testclient import TestClient
+from svc_registry import ADMIN_KEY
 from svc_synthetic import make_contents
 
 from service.app import create_app

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import TrainedRegistry
 from fastapi.testclient import TestClient
+from svc_registry import TrainedRegistry
 
 
 def _ids(c: TestClient) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import ADMIN_KEY, TrainedRegistry
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from svc_registry import ADMIN_KEY, TrainedRegistry
 
 from service.app import create_app
 from service.lifecycle import LoaderSource

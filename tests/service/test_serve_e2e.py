@@ -7,7 +7,7 @@ import threading
 import time
 
 import httpx
-from conftest import ADMIN_KEY, TrainedRegistry
+from svc_registry import ADMIN_KEY, TrainedRegistry
 from svc_server import free_port, serve
 
 from service.lifecycle import LoaderSource
