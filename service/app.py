@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from service.http import cache_control, require_reader
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, Registry
-from service.routers import forecasts, health, models, series
+from service.routers import clusters, forecasts, health, models, scenarios, series
 from service.settings import ApiSettings
 
 log = logging.getLogger("service")
@@ -79,6 +79,8 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest
     app.include_router(series.router, dependencies=reader)
     app.include_router(models.router, dependencies=reader)
+    app.include_router(scenarios.router, dependencies=reader)
+    app.include_router(clusters.router, dependencies=reader)
     app.include_router(health.router)
 
     @app.exception_handler(Exception)

@@ -44,6 +44,12 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Request body limit (more -> 413).")
     max_page_size: int = Field(default=1000, ge=1)
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+    scenarios_dir: Path | None = Field(
+        default=None, description="Named scenario TOML files; default: the project's experiments/scenarios."
+    )
+    scorecards_dir: Path | None = Field(
+        default=None, description="Scorecards written by `invest scorecards`; default <data_dir>/reports/scorecards."
+    )
     poll_seconds: float = Field(
         default=0,
         ge=0,

@@ -883,6 +883,7 @@ def train_experiment(
             progress=hook,
             register=register,
             auto_promote=auto_promote,
+            promote_if_no_champion=promote_if_no_champion,
         )
     finally:
         hook.close()

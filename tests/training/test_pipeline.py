@@ -147,3 +147,14 @@ def test_auto_promotion_rule(settings, tmp_path) -> None:
     assert not second.promoted and "< margin" in second.promotion_note
     with use_tracking(settings.mlflow_uri) as client:
         assert str(client.get_model_version_by_alias(settings.model_name, "champion").version) == "1"
+
+
+def test_invest_run_promotes_only_the_first_version(settings) -> None:
+    """`invest run` trains with promote_if_no_champion: the first version becomes champion, later ones don't."""
+    first = train_experiment(QUICK, settings=settings, show_progress=False, promote_if_no_champion=True)
+    assert first.promoted and first.promotion_note == "first champion"
+    second = train_experiment(QUICK, settings=settings, show_progress=False, promote_if_no_champion=True)
+    assert not second.promoted
+    with use_tracking(settings.mlflow_uri) as client:
+        assert str(client.get_model_version_by_alias(settings.model_name, "champion").version) == first.version
+        assert str(client.get_model_version_by_alias(settings.model_name, "challenger").version) == second.version
