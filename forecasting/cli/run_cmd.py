@@ -88,6 +88,5 @@ def run(
             f"· {outcome.n_series:,} series · data vintage {outcome.data_vintage} · run {outcome.run_id}"
         )
         err_console.rule("4/4 scorecards")
-        index = write_scorecards()
-        console.print(f"report: {index}")
+        write_scorecards()
     console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")

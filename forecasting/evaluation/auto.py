@@ -32,21 +32,39 @@ class Defaults:
 
     methods: tuple[str, ...]  # candidates, in preference order (ties and labels follow it)
     selection: str
-    n_windows: int
+    n_windows: int  # for one series on its own
+    min_windows: int  # in a panel: at least this many (what the selection needs) ...
+
+
+# ... and otherwise enough windows for ~this many pooled errors per horizon step (calibration tails).
+ERRORS_PER_STEP = 400
+MAX_WINDOWS = 8
 
 
 # Chosen on tourism (benchmarks/tourism_accuracy.py; study in the auto report):
-# - annual: per-series best of naive / drift / theta by backtest MASE over 4 windows. Trend vs no trend
-#   is the decision that matters on short annual series; ETS/ARIMA candidates made the choice noisier
-#   (MASE 2.63-2.69 vs 2.60) and ARIMA costs ~10x the rest.
-# - seasonal: the equal-weight mean of seasonal naive, theta and ETS (ARIMA when registered), fixed:
-#   choosing per series from a few windows lost to the fixed combination (MASE 1.63 vs 1.52). Only the
-#   2 most recent windows feed the calibrator: older windows over-stated the errors (80% intervals
-#   covered 85% with 8 windows, 82% with 2).
+# - annual: per-series best of naive / drift / theta by backtest MASE over 3 windows (3-6 all gave
+#   MASE 2.59-2.60; 2 or 8 windows 2.61). Trend vs no trend is the decision that matters on short annual
+#   series; adding ETS/ARIMA candidates made the choice noisier (MASE 2.63-2.69) and ARIMA costs ~10x.
+# - seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
+#   from a few windows lost to the fixed combination (MASE 1.63 vs 1.52 without ARIMA; 1.49 with it).
+#   The backtest only feeds the calibrator, and the most recent windows calibrate best (80% intervals
+#   covered 85% with 8 windows, 82% with 1-2), so a large panel needs just one window per series.
 DEFAULTS: dict[str, Defaults] = {
-    "annual": Defaults(("naive", "drift", "theta"), "best", 4),
-    "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2),
+    "annual": Defaults(("naive", "drift", "theta"), "best", 3, 3),
+    "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2, 1),
 }
+
+
+SELECTION_WINDOWS = 3  # a per-series choice needs a few windows to be more than noise
+
+
+def panel_windows(season_length: int, n_series: int, selection: str | None = None, n_methods: int = 2) -> int:
+    """Windows per series in a panel: what the selection needs, else enough pooled errors to calibrate."""
+    d = defaults_for(season_length)
+    strategy, k = parse_selection(selection or d.selection)
+    choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
+    need = -(-ERRORS_PER_STEP // max(n_series, 1))
+    return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(MAX_WINDOWS, need))
 
 
 def defaults_for(season_length: int) -> Defaults:
@@ -178,9 +196,9 @@ def default_mapper(n_jobs: int = -1) -> Mapper:
     return run
 
 
-def _one(item: tuple[str, np.ndarray, int, int, bool], **kwargs: Any) -> SeriesResult:
-    sid, y, m, h, nn = item
-    res = forecast_series(y, h, season_length=m, non_negative=nn, **kwargs)
+def _one(item: tuple[str, np.ndarray, int, int, bool, int | None], **kwargs: Any) -> SeriesResult:
+    sid, y, m, h, nn, nw = item
+    res = forecast_series(y, h, season_length=m, non_negative=nn, n_windows=nw, **kwargs)
     res.errors["series_id"] = sid
     return res
 
@@ -206,7 +224,8 @@ def forecast_many(
 ) -> dict[str, SeriesResult]:
     """``forecast_series`` over a panel, then one pooled calibrator per season length (see module doc).
 
-    ``h``, ``season_length`` and ``non_negative`` may be one value or a mapping by series id. ``mapper``
+    ``h``, ``season_length`` and ``non_negative`` may be one value or a mapping by series id;
+    ``n_windows=None`` picks ``panel_windows`` per season length. ``mapper``
     is any order-preserving ``mapper(fn, items) -> list`` (e.g. ``forecasting.parallel.map_series``);
     default: joblib processes with ``n_jobs``.
     """
@@ -219,12 +238,18 @@ def forecast_many(
         methods=methods,
         selection=selection,
         metric=metric,
-        n_windows=n_windows,
         step=step,
         quantiles=quantiles,
         seed=seed,
     )
-    items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s]) for s in ids]
+    group_size: dict[int, int] = {}
+    for s in ids:
+        group_size[m_of[s]] = group_size.get(m_of[s], 0) + 1
+    n_methods = {m: len(methods or default_methods(m)) for m in group_size}
+    nw_of = {
+        s: n_windows or panel_windows(m_of[s], group_size[m_of[s]], selection, n_methods[m_of[s]]) for s in ids
+    }
+    items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s], nw_of[s]) for s in ids]
     results: list[SeriesResult] = (mapper or default_mapper(n_jobs))(fn, items)
     out = dict(zip(ids, results, strict=True))
     if calibrate_intervals:
@@ -270,4 +295,5 @@ __all__ = [
     "fit_calibrators",
     "forecast_many",
     "forecast_series",
+    "panel_windows",
 ]

@@ -98,7 +98,7 @@ def test_defaults_annual_best_of_naive_drift_theta(tourism) -> None:
     r = forecast_series(tourism["Y7"], 4, season_length=1, non_negative=True)
     assert {"naive", "drift", "theta"} <= set(r.scores)
     assert r.method in {"naive", "drift", "theta"}
-    assert r.backtest["origin"].nunique() == min(4, len(tourism["Y7"]) - 4 - 2)
+    assert r.backtest["origin"].nunique() == min(3, len(tourism["Y7"]) - 4 - 2)
 
 
 def test_calibrator_argument_replaces_intervals(tourism) -> None:
@@ -113,3 +113,13 @@ def test_calibrator_argument_replaces_intervals(tourism) -> None:
     assert r.calibrated
     lo, hi = r.forecast.interval(95)
     assert np.allclose(hi - lo, r.scale * (cal.offsets(4)[:, -1] - cal.offsets(4)[:, 0]))
+
+
+def test_panel_windows_selection_needs_and_calibration_target() -> None:
+    from forecasting.evaluation.auto import panel_windows
+
+    assert panel_windows(4, 427) == 1  # fixed combination, big panel: one recent window is enough
+    assert panel_windows(4, 30) == 8  # small panel: more windows for the pooled calibrator (capped)
+    assert panel_windows(1, 518) == 3  # annual picks per series: needs a few windows
+    assert panel_windows(4, 427, "best", 4) == 3
+    assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
