@@ -48,7 +48,8 @@ class ApiSettings(BaseSettings):
         default=None, description="Named scenario TOML files; default: the project's experiments/scenarios."
     )
     scorecards_dir: Path | None = Field(
-        default=None, description="Scorecards written by `invest scorecards`; default <data_dir>/reports/scorecards."
+        default=None,
+        description="Scorecards written by `invest scorecards`; default <data_dir>/reports/scorecards.",
     )
     poll_seconds: float = Field(
         default=0,

@@ -247,7 +247,8 @@ def forecast_many(
         group_size[m_of[s]] = group_size.get(m_of[s], 0) + 1
     n_methods = {m: len(methods or default_methods(m)) for m in group_size}
     nw_of = {
-        s: n_windows or panel_windows(m_of[s], group_size[m_of[s]], selection, n_methods[m_of[s]]) for s in ids
+        s: n_windows or panel_windows(m_of[s], group_size[m_of[s]], selection, n_methods[m_of[s]])
+        for s in ids
     }
     items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s], nw_of[s]) for s in ids]
     results: list[SeriesResult] = (mapper or default_mapper(n_jobs))(fn, items)

@@ -19,6 +19,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
+from service.examples import CLUSTERS_EXAMPLE, SCORECARD_EXAMPLE, SCORECARDS_EXAMPLE, ok
+
 router = APIRouter(tags=["clusters"])
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, int, dict[str, Any], str]] = {}
@@ -90,7 +92,9 @@ def _doc(request: Request) -> tuple[dict[str, Any], str]:
 
 
 @router.get(
-    "/v1/clusters", summary="The 25 clusters with rank interval, tier, stars and score", responses=ERRORS
+    "/v1/clusters",
+    summary="The 25 clusters with rank interval, tier, stars and score",
+    responses={**ok(CLUSTERS_EXAMPLE, "Clusters in report order."), **ERRORS},
 )
 def list_clusters(request: Request) -> Response:
     """Clusters in report order (tier, median rank): score, 5-95% rank interval, tier, stars, area scores."""
@@ -107,7 +111,11 @@ def list_clusters(request: Request) -> Response:
 @router.get(
     "/v1/clusters/{cluster_id}/scorecard",
     summary="One cluster's scorecard",
-    responses={404: {"description": "Unknown cluster."}, **ERRORS},
+    responses={
+        **ok(SCORECARD_EXAMPLE, "The cluster's scorecard."),
+        404: {"description": "Unknown cluster."},
+        **ERRORS,
+    },
 )
 def cluster_scorecard(request: Request, cluster_id: ClusterId) -> Response:
     """Every metric with value, UK/GB comparator, interval (forecasts), source, vintage and provenance."""
@@ -121,7 +129,11 @@ def cluster_scorecard(request: Request, cluster_id: ClusterId) -> Response:
     raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
 
 
-@router.get("/v1/scorecards", summary="All 25 scorecards with the catalogue and the audit", responses=ERRORS)
+@router.get(
+    "/v1/scorecards",
+    summary="All 25 scorecards with the catalogue and the audit",
+    responses={**ok(SCORECARDS_EXAMPLE, "The whole scorecard document."), **ERRORS},
+)
 def all_scorecards(request: Request) -> Response:
     """The whole document the HTML report was rendered from."""
     doc, etag = _doc(request)

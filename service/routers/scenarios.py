@@ -26,6 +26,7 @@ from forecasting.scenarios.definitions import (
 )
 from forecasting.scenarios.project import engine_for
 from models.bundle.contents import BundleContents
+from service.examples import PROJECTION_EXAMPLE, SCENARIOS_EXAMPLE, ok
 from service.http import current_model
 from service.served import ServedModel, dumps
 
@@ -100,7 +101,7 @@ def _run(
     return Response(content=dumps(result.to_dict()), media_type="application/json")
 
 
-@router.get("/scenarios", summary="Named scenarios")
+@router.get("/scenarios", summary="Named scenarios", responses=ok(SCENARIOS_EXAMPLE, "Named scenarios."))
 async def scenarios(request: Request) -> dict[str, Any]:
     """The worked and saved scenarios (experiments/scenarios), each with its full definition."""
     out = []
@@ -114,7 +115,11 @@ async def scenarios(request: Request) -> dict[str, Any]:
     return {"count": len(out), "scenarios": out}
 
 
-@router.get("/scenarios/{name}/projections", summary="Project a named scenario", responses=ERRORS)
+@router.get(
+    "/scenarios/{name}/projections",
+    summary="Project a named scenario",
+    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **ERRORS},
+)
 def projections(request: Request, name: str, series: SeriesQuery = None) -> Response:
     """Baseline and scenario paths with 80/95% intervals, differences (absolute, %, cumulative), the
     driver paths used, how each series was reached, and provenance (model version, data vintage)."""
@@ -131,7 +136,11 @@ def projections(request: Request, name: str, series: SeriesQuery = None) -> Resp
     return _run(request, sc, ids, ["scenario", name], ["query"])
 
 
-@router.post("/scenarios:project", summary="Project an inline scenario", responses=ERRORS)
+@router.post(
+    "/scenarios:project",
+    summary="Project an inline scenario",
+    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **ERRORS},
+)
 def project_inline(request: Request, body: ProjectRequest) -> Response:
     """The same as the named projections for a definition sent in the body (`scenario`) and `series`."""
     try:
