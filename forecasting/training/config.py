@@ -47,7 +47,15 @@ class DataSelection(_Section):
 
 
 class ModelSelection(_Section):
-    families: list[str] = Field(min_length=1, description="candidate families (models.base registry names)")
+    families: list[str] = Field(
+        min_length=1,
+        description='candidate families (models.base registry names), or ["auto"] for the engine\'s '
+        "tuned defaults (forecasting.evaluation.auto.DEFAULTS: methods, selection and windows per frequency)",
+    )
+
+    @property
+    def auto(self) -> bool:
+        return self.families == ["auto"]
 
     @field_validator("families")
     @classmethod
@@ -179,7 +187,7 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
 
     known_models = registry()
     problems: list[str] = []
-    for name in cfg.models.families:
+    for name in [] if cfg.models.auto else cfg.models.families:
         if name not in known_models:
             problems.append(f"  models: unknown model {name!r}; known: {sorted(known_models)}")
     try:

@@ -245,6 +245,15 @@ def _mapper(cfg: ExperimentConfig, on_done: Callable[[int], None]) -> Callable[.
     return run
 
 
+def _families(cfg: ExperimentConfig) -> list[str]:
+    """The candidate families actually used (``auto`` = the engine's defaults for every frequency)."""
+    if not cfg.models.auto:
+        return list(cfg.models.families)
+    from forecasting.evaluation.auto import DEFAULTS
+
+    return list(dict.fromkeys(m for d in DEFAULTS.values() for m in d.methods))
+
+
 def _fit_all(
     cfg: ExperimentConfig,
     arrays: dict[str, np.ndarray],
@@ -252,41 +261,36 @@ def _fit_all(
     nonneg: dict[str, bool],
     progress: ProgressHook,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]]]:
-    """``forecast_many`` per non-negativity group; returns results, calibrators and per-series calibration."""
+    """``forecast_many`` over the panel; returns results, calibrators and per-series calibration.
+
+    One call, so each frequency's calibrator pools the backtest errors of all its series.
+    """
     from forecasting.evaluation.auto import fit_calibrators, forecast_many
 
-    results: dict[str, Any] = {}
+    auto = cfg.models.auto
+    m_of = {s: SEASON_LENGTH[freq[s]] for s in arrays}
+    results = forecast_many(
+        arrays,
+        {s: cfg.horizon_for(freq[s]) for s in arrays},
+        season_length=m_of,
+        methods=None if auto else cfg.models.families,
+        selection=None if auto else cfg.selection.engine_selection,
+        metric=cfg.selection.metric,
+        n_windows=None if auto else cfg.backtest.windows,
+        step=cfg.backtest.step,
+        quantiles=cfg.forecast.quantiles,
+        seed=cfg.seed,
+        non_negative=nonneg,
+        calibrate_intervals=cfg.forecast.calibrate_intervals,
+        mapper=_mapper(cfg, progress.update),
+    )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
-    offset = 0
-    for flag in (False, True):
-        ids = [s for s in arrays if nonneg[s] == flag]
-        if not ids:
-            continue
-        base = offset
-        m_of = {s: SEASON_LENGTH[freq[s]] for s in ids}
-        res = forecast_many(
-            {s: arrays[s] for s in ids},
-            {s: cfg.horizon_for(freq[s]) for s in ids},
-            season_length=m_of,
-            methods=cfg.models.families,
-            selection=cfg.selection.engine_selection,
-            metric=cfg.selection.metric,
-            n_windows=cfg.backtest.windows,
-            step=cfg.backtest.step,
-            quantiles=cfg.forecast.quantiles,
-            seed=cfg.seed,
-            non_negative=flag,
-            calibrate_intervals=cfg.forecast.calibrate_intervals,
-            mapper=_mapper(cfg, lambda d, b=base: progress.update(b + d)),
-        )
-        results.update(res)
-        if cfg.forecast.calibrate_intervals:
-            for cal, members in fit_calibrators(res, m_of, cfg.forecast.quantiles):
-                calibrators.append(cal.to_dict())
-                cal_of.update({s: [len(calibrators) - 1, float(res[s].scale)] for s in members})
-        offset += len(ids)
-        progress.update(offset)
+    if cfg.forecast.calibrate_intervals:
+        for cal, members in fit_calibrators(results, m_of, cfg.forecast.quantiles):
+            calibrators.append(cal.to_dict())
+            cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
+    progress.update(len(arrays))
     return results, calibrators, cal_of
 
 
@@ -523,7 +527,7 @@ def _aggregate_metrics(
     for _, r in level_metrics.iterrows():
         out[f"level.{r['level']}.mase_base"] = float(r["mase_base"])
         out[f"level.{r['level']}.mase_reconciled"] = float(r["mase_reconciled"])
-    for fam in cfg.models.families:
+    for fam in _families(cfg):
         chosen = sum(1 for r in results.values() if fam in re.split(r"[(),:]", r.method))
         out[f"family.{fam}.chosen"] = float(chosen)
         for m in ("mase", "crps"):

@@ -40,7 +40,13 @@ SeriesQuery = Annotated[
         openapi_examples={"two": {"value": "fdi_inward_position.TLG.all.A,fdi_inward_position.MID.all.A"}},
     ),
 ]
-ERRORS = {422: {"description": "Bad scenario or series: `loc` names the change index and field."}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Bad scenario or series: `loc` names the change index and field."},
+    503: {"description": "No model loaded yet."},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown scenario name; the known names are listed."}
+}
 
 
 class ProjectRequest(BaseModel):
@@ -118,7 +124,7 @@ async def scenarios(request: Request) -> dict[str, Any]:
 @router.get(
     "/scenarios/{name}/projections",
     summary="Project a named scenario",
-    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **ERRORS},
+    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **NOT_FOUND, **ERRORS},
 )
 def projections(request: Request, name: str, series: SeriesQuery = None) -> Response:
     """Baseline and scenario paths with 80/95% intervals, differences (absolute, %, cumulative), the
@@ -139,7 +145,11 @@ def projections(request: Request, name: str, series: SeriesQuery = None) -> Resp
 @router.post(
     "/scenarios:project",
     summary="Project an inline scenario",
-    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **ERRORS},
+    responses={
+        **ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."),
+        400: {"description": "The body is not decodable JSON."},
+        **ERRORS,
+    },
 )
 def project_inline(request: Request, body: ProjectRequest) -> Response:
     """The same as the named projections for a definition sent in the body (`scenario`) and `series`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sc_world import make_bundle, make_inputs
+from scorecard_world import make_bundle, make_inputs
 
 from forecasting.scorecards.inputs import Inputs
 

@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sc_world import make_bundle
+from scorecard_world import make_bundle
 
 from forecasting.scorecards.build import build_scorecards
 from forecasting.scorecards.report import render_report

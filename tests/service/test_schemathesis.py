@@ -32,9 +32,19 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _load_real_bundle(trained: TrainedRegistry) -> None:
+def _load_real_bundle(trained: TrainedRegistry, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from scorecard_world import make_bundle, make_inputs
+
+    from forecasting.scorecards.build import build_scorecards
+
     _source.inner = LoaderSource(trained.api_settings(cache="cache-schemathesis"))
     app.state.holder.load()
+    # the cluster routes serve written scorecards: write a real (small-world) set for them
+    out = tmp_path_factory.mktemp("scorecards")
+    build_scorecards(
+        out / "unused.duckdb", make_bundle(), None, out, 11, draws=100, inputs=make_inputs(), report=False
+    )
+    app.state.scorecards_dir = out
 
 
 @schema.parametrize()
