@@ -18,7 +18,9 @@ def history_chart(series_id: str, obs: pd.DataFrame, path: Path) -> Path:
     ax.set_title(series_id, fontsize=11)
     sources = ", ".join(sorted(set(obs["source"])))
     vintage = obs["vintage"].max()
-    ax.text(0, -0.22, f"Source: {sources} · vintage {vintage}", transform=ax.transAxes, fontsize=8, color="#555")
+    ax.text(
+        0, -0.22, f"Source: {sources} · vintage {vintage}", transform=ax.transAxes, fontsize=8, color="#555"
+    )
     step = max(1, len(obs) // 12)
     ax.set_xticks(range(0, len(obs), step))
     ax.set_xticklabels(obs["period"].astype(str).iloc[::step], rotation=45, ha="right", fontsize=8)

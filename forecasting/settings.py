@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         default_factory=_default_mirror,
         description="Directory holding publisher files (same relative paths as the manifest).",
     )
-    warehouse_path: Path | None = Field(default=None, description="DuckDB file; default <data_dir>/warehouse.duckdb")
+    warehouse_path: Path | None = Field(
+        default=None, description="DuckDB file; default <data_dir>/warehouse.duckdb"
+    )
     tracking_uri: str | None = Field(
         default=None,
         validation_alias=AliasChoices("INVEST_TRACKING_URI", "MLFLOW_TRACKING_URI"),

@@ -98,7 +98,9 @@ def pull_source(
         _download(source, dest, timeout)
     except httpx.HTTPError as exc:
         where = f"mirror {mirror}" if mirror else "no mirror configured (set INVEST_MIRROR)"
-        raise PullError(f"{source.id}: {source.path} not found ({where}) and download from {source.url} failed: {exc}") from exc
+        raise PullError(
+            f"{source.id}: {source.path} not found ({where}) and download from {source.url} failed: {exc}"
+        ) from exc
     return PullResult(source, dest, f"publisher {source.url}")
 
 

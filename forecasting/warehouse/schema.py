@@ -34,6 +34,15 @@ CREATE TABLE IF NOT EXISTS observations (
 """
 
 OBSERVATION_COLUMNS = (
-    "measure", "geography", "cluster", "frequency", "period", "value",
-    "source", "release", "vintage", "file_sha256", "is_synthetic",
+    "measure",
+    "geography",
+    "cluster",
+    "frequency",
+    "period",
+    "value",
+    "source",
+    "release",
+    "vintage",
+    "file_sha256",
+    "is_synthetic",
 )

@@ -30,7 +30,9 @@ class Warehouse:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
         if read_only and not self.path.exists():
-            raise WarehouseError(f"warehouse {self.path} does not exist yet: run `invest data ingest` (or `invest run`)")
+            raise WarehouseError(
+                f"warehouse {self.path} does not exist yet: run `invest data ingest` (or `invest run`)"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         if not read_only:
@@ -42,7 +44,9 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # ---- counts and vintages ------------------------------------------------------------------------
@@ -127,7 +131,9 @@ class Warehouse:
             measures=[measure], geographies=[geography], clusters=[cluster], frequency=frequency, as_of=as_of
         )
         if df.empty:
-            raise WarehouseError(f"no observations for series {series_id!r}" + (f" as of {as_of}" if as_of else ""))
+            raise WarehouseError(
+                f"no observations for series {series_id!r}" + (f" as of {as_of}" if as_of else "")
+            )
         df["label"] = [period_label(p, frequency) for p in df["period"]]
         return df
 
@@ -153,8 +159,22 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
     from forecasting.reference.measures import load_measures
 
     cols = [
-        "series_id", "measure", "geography", "geography_level", "geography_name", "cluster", "frequency",
-        "unit", "aggregation", "non_negative", "start", "end", "n", "source", "vintage", "is_synthetic",
+        "series_id",
+        "measure",
+        "geography",
+        "geography_level",
+        "geography_name",
+        "cluster",
+        "frequency",
+        "unit",
+        "aggregation",
+        "non_negative",
+        "start",
+        "end",
+        "n",
+        "source",
+        "vintage",
+        "is_synthetic",
     ]
     if obs.empty:
         return pd.DataFrame(columns=cols)

@@ -58,16 +58,22 @@ def check_measures(df: pd.DataFrame, path: Path) -> None:
     if unknown.any():
         row = df.loc[unknown].iloc[0]
         raise IngestError(
-            path, f"measure {row['measure']!r} is not in the measure registry", line=int(row["line"]),
-            column="measure", expected="a measure defined in forecasting/reference/measures/*.toml",
+            path,
+            f"measure {row['measure']!r} is not in the measure registry",
+            line=int(row["line"]),
+            column="measure",
+            expected="a measure defined in forecasting/reference/measures/*.toml",
         )
     expected_freq = df["measure"].map(lambda m: measures[m].frequency)
     wrong = df["frequency"] != expected_freq
     if wrong.any():
         row = df.loc[wrong].iloc[0]
         raise IngestError(
-            path, f"frequency {row['frequency']!r} for measure {row['measure']!r}", line=int(row["line"]),
-            column="period", expected=f"frequency {measures[row['measure']].frequency!r}",
+            path,
+            f"frequency {row['frequency']!r} for measure {row['measure']!r}",
+            line=int(row["line"]),
+            column="period",
+            expected=f"frequency {measures[row['measure']].frequency!r}",
         )
     non_neg = [m for m in df["measure"].unique() if measures[m].non_negative]
     check_non_negative(df, path, non_neg)

@@ -48,10 +48,13 @@ def test_same_seed_same_numbers_and_no_bundle_still_builds(built, inputs, tmp_pa
     assert "No champion forecast bundle" in (tmp_path / "bare" / "index.html").read_text()
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
 def test_report_opens_in_headless_chromium_without_console_errors(built, tmp_path) -> None:
     from forecasting.scorecards.check_report import check_report
 
+    if shutil.which("chromium") is None:
+        pytest.fail(
+            "Debian chromium is required for the report check: apt-get install -y chromium (.ci/run does)"
+        )
     _, out = built
     results = check_report(out, max_cluster_pages=2)
     assert len(results) == 3

@@ -31,7 +31,9 @@ def test_manifest_checksums_match_mirror(shared_data: Path) -> None:
 
 def test_pull_from_mirror_then_cache(tmp_path: Path, shared_data: Path) -> None:
     cache = tmp_path / "raw"
-    results = pull_all(cache, shared_data, kinds=("public",), only=["ons_els_fdi", "wdi_fdi_2025"], allow_download=False)
+    results = pull_all(
+        cache, shared_data, kinds=("public",), only=["ons_els_fdi", "wdi_fdi_2025"], allow_download=False
+    )
     assert [r.origin.split()[0] for r in results] == ["mirror", "mirror"]
     again = pull_all(cache, shared_data, kinds=("public",), only=["ons_els_fdi"], allow_download=False)
     assert again[0].origin == "cache"
@@ -43,7 +45,9 @@ def test_pull_refuses_changed_file(tmp_path: Path, shared_data: Path) -> None:
     (mirror / src.path).parent.mkdir(parents=True)
     shutil.copy(shared_data / src.path, mirror / src.path)
     with (mirror / src.path).open("a") as fh:
-        fh.write("TLF,East Midlands,ITL Level 1,Inward foreign direct investment,2025-01-01/P1Y,1,Pounds,£ million,,,,\n")
+        fh.write(
+            "TLF,East Midlands,ITL Level 1,Inward foreign direct investment,2025-01-01/P1Y,1,Pounds,£ million,,,,\n"
+        )
     with pytest.raises(ChecksumError, match=r"does not match the pinned .*ons_els_fdi"):
         pull_source(src, tmp_path / "raw", mirror, allow_download=False)
     assert not (tmp_path / "raw" / src.path).exists()

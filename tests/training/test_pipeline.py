@@ -156,5 +156,10 @@ def test_invest_run_promotes_only_the_first_version(settings) -> None:
     second = train_experiment(QUICK, settings=settings, show_progress=False, promote_if_no_champion=True)
     assert not second.promoted
     with use_tracking(settings.mlflow_uri) as client:
-        assert str(client.get_model_version_by_alias(settings.model_name, "champion").version) == first.version
-        assert str(client.get_model_version_by_alias(settings.model_name, "challenger").version) == second.version
+        assert (
+            str(client.get_model_version_by_alias(settings.model_name, "champion").version) == first.version
+        )
+        assert (
+            str(client.get_model_version_by_alias(settings.model_name, "challenger").version)
+            == second.version
+        )

@@ -58,7 +58,9 @@ def test_two_wdi_releases_latest_wins_and_as_of_date_sees_old(wh: Warehouse, sha
     assert "2024" not in old.index and "2024" in now.set_index("label").index
 
 
-def test_revision_is_a_new_vintage_and_as_of_vintage_sees_the_past(wh: Warehouse, shared_data: Path, tmp_path: Path) -> None:
+def test_revision_is_a_new_vintage_and_as_of_vintage_sees_the_past(
+    wh: Warehouse, shared_data: Path, tmp_path: Path
+) -> None:
     first = ingest(wh, [item_for_path(shared_data / FDI)])
     revised = tmp_path / "fdi-revised.csv"
     text = (shared_data / FDI).read_text(encoding="utf-8-sig")
@@ -94,11 +96,16 @@ def test_corrupted_copy_is_refused_by_checksum(wh: Warehouse, shared_data: Path,
         (lambda t: t.replace("observation", "obs_value", 1), "missing column 'observation'"),
         (lambda t: t.replace(",37114,", ",37l14,", 1), "non-numeric value"),
         (lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLZ9,Nowhere,ITL Level 1", 1), "TLZ9"),
-        (lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLF9,Nowhere,ITL Level 1", 1), "unknown geography code 'TLF9'"),
+        (
+            lambda t: t.replace("TLF,East Midlands,ITL Level 1", "TLF9,Nowhere,ITL Level 1", 1),
+            "unknown geography code 'TLF9'",
+        ),
     ],
     ids=["truncated", "renamed-column", "non-numeric", "malformed-geography", "unknown-geography"],
 )
-def test_bad_release_fails_cleanly_and_changes_nothing(wh: Warehouse, shared_data: Path, tmp_path: Path, mutate, message) -> None:
+def test_bad_release_fails_cleanly_and_changes_nothing(
+    wh: Warehouse, shared_data: Path, tmp_path: Path, mutate, message
+) -> None:
     ingest(wh, [item_for_path(shared_data / WDI25)])
     before, vintages = wh.counts(), wh.vintages()
     bad = tmp_path / "foreign-direct-investment-new.csv"
@@ -112,7 +119,9 @@ def test_bad_release_fails_cleanly_and_changes_nothing(wh: Warehouse, shared_dat
 
 def test_multi_file_ingest_is_all_or_nothing(wh: Warehouse, shared_data: Path, tmp_path: Path) -> None:
     bad = tmp_path / "wdi-bad.csv"
-    bad.write_text((shared_data / WDI25).read_text().replace('"2021"', '"2023"', 1))  # year columns out of order
+    bad.write_text(
+        (shared_data / WDI25).read_text().replace('"2021"', '"2023"', 1)
+    )  # year columns out of order
     good = item_for_path(shared_data / FDI)
     with pytest.raises(IngestError):
         ingest(wh, [good, item_for_path(bad, "wdi_fdi_2025")])
@@ -129,4 +138,10 @@ def test_catalogue_describes_series(wh: Warehouse, shared_data: Path) -> None:
 
 def test_items_from_manifest_lists_every_public_source(tmp_path: Path) -> None:
     items = items_from_manifest(tmp_path)
-    assert {i.source for i in items} >= {"ons_els_fdi", "wdi_fdi_2023", "wdi_fdi_2025", "ons_cxnv", "bres_employment_sic5"}
+    assert {i.source for i in items} >= {
+        "ons_els_fdi",
+        "wdi_fdi_2023",
+        "wdi_fdi_2025",
+        "ons_cxnv",
+        "bres_employment_sic5",
+    }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -72,10 +71,7 @@ def test_employment_2digit_exact(shared_data):
     assert df["geography"].nunique() == 40 and df["cluster"].nunique() == 88
 
 
-def test_employment_5digit_gzip_fast_and_exact(shared_data, emp5):
-    start = time.perf_counter()
-    bres.parse_bres(shared_data / DIR / EMP5)
-    assert time.perf_counter() - start < 5
+def test_employment_5digit_gzip_exact(emp5):
     assert len(emp5) == 204105  # 204,120 rows less 15 blank (suppressed) counts
     assert set(emp5["measure"]) == {"bres_employment"}
     row = _value(emp5, "UKG3", 2021, "sic-30300")

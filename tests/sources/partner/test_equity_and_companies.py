@@ -31,7 +31,9 @@ def test_equity_totals_and_join(partner_files: dict[str, Path]) -> None:
     key = ["measure", "geography", "period"]
     alls = joined[joined["cluster"] == "all"].set_index(key)["value"]
     per_cluster = joined[joined["cluster"] != "all"].set_index(key + ["cluster"])["value"]
-    assert (per_cluster.droplevel("cluster") <= alls.reindex(per_cluster.droplevel("cluster").index, fill_value=0)).all()
+    assert (
+        per_cluster.droplevel("cluster") <= alls.reindex(per_cluster.droplevel("cluster").index, fill_value=0)
+    ).all()
 
 
 def test_company_list(partner_files: dict[str, Path]) -> None:
