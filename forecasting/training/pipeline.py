@@ -182,7 +182,9 @@ def period_label(ts: pd.Timestamp, frequency: str) -> str:
 def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
 
-    Only periods every child observes are summed; rows carry ``source = derived(<children>)``.
+    Codes are derived in the order given, each from the panel as extended so far, so listing ITL3 areas,
+    then ITL2, ITL1 and MID builds a whole tree from Local Authority series. Only periods every child
+    observes are summed; rows carry ``source = derived(<children>)``.
     """
     if not codes or panel.empty:
         return panel
@@ -191,8 +193,8 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
 
     parts, measures = load_geography().partitions(), load_measures()
     have = set(panel["series_id"])
-    new = []
     for code in codes:
+        new = []
         kids = parts.get(code)
         if not kids:
             raise ValueError(
@@ -222,13 +224,10 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
             if "release" in g:
                 rows["release"] = g["release"].max()
             new.append(rows)
-    if not new:
-        return panel
-    return (
-        pd.concat([panel, *new], ignore_index=True)
-        .sort_values(["series_id", "period"])
-        .reset_index(drop=True)
-    )
+            have.add(sid)
+        if new:
+            panel = pd.concat([panel, *new], ignore_index=True)
+    return panel.sort_values(["series_id", "period"]).reset_index(drop=True)
 
 
 def _mapper(cfg: ExperimentConfig, on_done: Callable[[int], None]) -> Callable[..., list[Any]]:
