@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from models.bundle.contents import IDENTITY_FIELDS, BundleContents
 
 HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
@@ -163,18 +163,7 @@ class ServedModel:
         info = entry.info
         return {
             "series_id": entry.series_id,
-            **{
-                k: info.get(k)
-                for k in (
-                    "measure",
-                    "geography",
-                    "geography_name",
-                    "geography_level",
-                    "cluster",
-                    "frequency",
-                    "unit",
-                )
-            },
+            **{k: info.get(k) for k in IDENTITY_FIELDS},
             "method": entry.method,
             "fallback": entry.fallback,
             "reconciled": entry.reconciled,

@@ -48,7 +48,7 @@ from forecasting.training.drivers import (
     align_deviation,
     resolve_driver,
 )
-from models.bundle.contents import BundleContents
+from models.bundle.contents import IDENTITY_FIELDS, BundleContents
 
 TINY = 1e-12
 
@@ -613,18 +613,7 @@ class ScenarioEngine:
             out.append(
                 SeriesProjection(
                     series_id=sid,
-                    info={
-                        k: _plain(s.info.get(k))
-                        for k in (
-                            "measure",
-                            "geography",
-                            "geography_name",
-                            "geography_level",
-                            "cluster",
-                            "frequency",
-                            "unit",
-                        )
-                    },
+                    info={k: _plain(s.info.get(k)) for k in IDENTITY_FIELDS},
                     periods=s.periods[:h],
                     baseline_mean=s.mean[:h],
                     baseline_q=s.q[:, :h],

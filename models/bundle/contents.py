@@ -29,6 +29,17 @@ from typing import Any
 
 import pandas as pd
 
+# Catalogue fields that identify and describe a series wherever a forecast or projection is reported.
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "measure",
+    "geography",
+    "geography_name",
+    "geography_level",
+    "cluster",
+    "frequency",
+    "unit",
+)
+
 TABLES: tuple[str, ...] = (
     "catalogue",
     "history",

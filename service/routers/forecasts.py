@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from models.bundle.contents import IDENTITY_FIELDS
 from service.http import (
     check_horizon,
     conditional,
@@ -220,19 +221,7 @@ def table_rows(
             )
         info = e.info
         for s in e.steps[: horizon or e.max_horizon]:
-            row: dict[str, Any] = {
-                k: info.get(k)
-                for k in (
-                    "series_id",
-                    "measure",
-                    "geography",
-                    "geography_name",
-                    "geography_level",
-                    "cluster",
-                    "frequency",
-                    "unit",
-                )
-            }
+            row: dict[str, Any] = {k: info.get(k) for k in ("series_id", *IDENTITY_FIELDS)}
             row |= {
                 "step": s["step"],
                 "period": s["period"],
