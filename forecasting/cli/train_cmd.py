@@ -23,13 +23,25 @@ def train(
         True, "--register/--no-register", help="Register the bundle as a new version."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the live progress display."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="joblib (local processes) or dask; default: the config's [execution]."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --backend dask)."
+    ),
 ) -> None:
     """Backtest, select, fit, reconcile and forecast; record the run in MLflow and register the bundle."""
     from forecasting.training.pipeline import train_experiment
 
     with user_errors():
         out = train_experiment(
-            experiment, as_of=as_of, tracking_uri=tracking_uri, show_progress=progress, register=register
+            experiment,
+            as_of=as_of,
+            tracking_uri=tracking_uri,
+            show_progress=progress,
+            register=register,
+            backend=backend,
+            scheduler=scheduler,
         )
     headline = ", ".join(
         f"{m} {out.metrics[m]:.3f}" for m in ("mase", "crps", "coverage80") if m in out.metrics

@@ -851,6 +851,23 @@ def run_training(
     )
 
 
+def with_execution(
+    cfg: ExperimentConfig, *, backend: str | None = None, scheduler: str | None = None
+) -> ExperimentConfig:
+    """The config with its ``[execution]`` backend/scheduler overridden (``--backend dask --scheduler ADDR``)."""
+    if backend is None and scheduler is None:
+        return cfg
+    from forecasting.training.config import Execution
+
+    ex = cfg.execution.model_dump()
+    if backend is not None:
+        ex["backend"] = backend
+    if scheduler is not None:
+        ex["scheduler"] = scheduler
+        ex["backend"] = backend or "dask"
+    return cfg.model_copy(update={"execution": Execution(**ex)})
+
+
 def train_experiment(
     config_path: Path | str,
     as_of: str | None = None,
@@ -863,6 +880,8 @@ def train_experiment(
     auto_promote: bool | None = None,
     promote_if_no_champion: bool = False,
     progress: ProgressHook | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
 ) -> TrainOutcome:
     """``invest train``: validate config, probe tracking, load the panel, then the tracked job.
 
@@ -870,7 +889,7 @@ def train_experiment(
     registry has none yet (otherwise it stays challenger for a human to compare and promote).
     """
     config_path = Path(config_path)
-    cfg = load_config(config_path)
+    cfg = with_execution(load_config(config_path), backend=backend, scheduler=scheduler)
     settings = settings or get_settings()
     check_reachable(resolve_target(tracking_uri, settings))  # before the warehouse read, too
     hook = progress or (RichProgress() if show_progress else NullProgress())

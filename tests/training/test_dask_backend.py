@@ -1,0 +1,39 @@
+"""Scale-out: the same training job on a real Dask LocalCluster gives exactly the local result."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from training_helpers import QUICK
+
+from forecasting.training.config import load_config
+from forecasting.training.pipeline import build_contents, load_training_data, with_execution
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        yield lc
+
+
+def test_dask_backend_matches_local_run(cluster, quick_warehouse) -> None:
+    base = load_config(QUICK)
+    data = load_training_data(base, warehouse_path=quick_warehouse)
+    local, local_metrics, _ = build_contents(with_execution(base, backend="joblib"), data)
+    remote_cfg = with_execution(base, scheduler=cluster.scheduler_address)
+    assert (remote_cfg.execution.backend, remote_cfg.execution.scheduler) == (
+        "dask",
+        cluster.scheduler_address,
+    )
+    remote, remote_metrics, _ = build_contents(remote_cfg, data)
+    pd.testing.assert_frame_equal(local.forecasts, remote.forecasts)
+    pd.testing.assert_frame_equal(local.metrics, remote.metrics)
+    assert local.states == remote.states
+    assert local_metrics == remote_metrics
+
+
+def test_backend_override_is_validated() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        with_execution(load_config(QUICK), backend="threads")
