@@ -196,9 +196,12 @@ def default_mapper(n_jobs: int = -1) -> Mapper:
     return run
 
 
-def _one(item: tuple[str, np.ndarray, int, int, bool, int | None], **kwargs: Any) -> SeriesResult:
-    sid, y, m, h, nn, nw = item
-    res = forecast_series(y, h, season_length=m, non_negative=nn, n_windows=nw, **kwargs)
+def _one(
+    item: tuple[str, np.ndarray, int, int, bool, int | None, Callable[[int], np.ndarray] | None],
+    **kwargs: Any,
+) -> SeriesResult:
+    sid, y, m, h, nn, nw, hist = item
+    res = forecast_series(y, h, season_length=m, non_negative=nn, n_windows=nw, history_at=hist, **kwargs)
     res.errors["series_id"] = sid
     return res
 
@@ -221,11 +224,13 @@ def forecast_many(
     min_errors: int = 60,
     mapper: Mapper | None = None,
     n_jobs: int = -1,
+    history_at: Mapping[str, Callable[[int], np.ndarray]] | None = None,
 ) -> dict[str, SeriesResult]:
     """``forecast_series`` over a panel, then one pooled calibrator per season length (see module doc).
 
     ``h``, ``season_length`` and ``non_negative`` may be one value or a mapping by series id;
-    ``n_windows=None`` picks ``panel_windows`` per season length. ``mapper``
+    ``n_windows=None`` picks ``panel_windows`` per season length. ``history_at`` (by series id, picklable)
+    makes those series' backtests real-time: each origin sees the data as published then. ``mapper``
     is any order-preserving ``mapper(fn, items) -> list`` (e.g. ``forecasting.parallel.map_series``);
     default: joblib processes with ``n_jobs``.
     """
@@ -250,7 +255,10 @@ def forecast_many(
         s: n_windows or panel_windows(m_of[s], group_size[m_of[s]], selection, n_methods[m_of[s]])
         for s in ids
     }
-    items = [(s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s], nw_of[s]) for s in ids]
+    hist = history_at or {}
+    items = [
+        (s, np.asarray(panel[s], dtype=float), m_of[s], h_of[s], nn_of[s], nw_of[s], hist.get(s)) for s in ids
+    ]
     results: list[SeriesResult] = (mapper or default_mapper(n_jobs))(fn, items)
     out = dict(zip(ids, results, strict=True))
     if calibrate_intervals:

@@ -69,6 +69,10 @@ class Backtest(_Section):
     horizon: dict[Frequency, int] = Field(default_factory=lambda: {"A": 5, "Q": 8, "M": 12})
     windows: int = Field(default=3, ge=1, le=50)
     step: int = Field(default=1, ge=1)
+    real_time: bool = Field(
+        default=False,
+        description="backtest each origin on the data as published then (series with several releases)",
+    )
 
     @field_validator("horizon")
     @classmethod

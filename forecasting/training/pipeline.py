@@ -58,6 +58,8 @@ class TrainingData:
     vintage: str
     source: str  # where it came from (warehouse path), for the dataset input
     as_of: str | None = None
+    # series id -> its publication history, for real-time backtests ([backtest] real_time = true)
+    published: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def digest(self) -> str:
@@ -259,6 +261,7 @@ def _fit_all(
     freq: dict[str, str],
     nonneg: dict[str, bool],
     progress: ProgressHook,
+    published: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]]]:
     """``forecast_many`` over the panel; returns results, calibrators and per-series calibration.
 
@@ -282,6 +285,7 @@ def _fit_all(
         non_negative=nonneg,
         calibrate_intervals=cfg.forecast.calibrate_intervals,
         mapper=_mapper(cfg, progress.update),
+        history_at=published or None,
     )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
@@ -557,7 +561,7 @@ def build_contents(
 
     t = time.perf_counter()
     progress.stage("backtest & fit", len(arrays))
-    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress)
+    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress, data.published)
     timings["fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -645,6 +649,11 @@ def load_training_data(
         panel = wh.panel(
             measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None, as_of=as_of
         )
+        published = {}
+        if cfg.backtest.real_time:
+            from forecasting.evaluation.realtime import published_histories
+
+            published = published_histories(wh, sorted(panel["series_id"].unique()), as_of=as_of)
     if d.frequencies:
         panel = panel[panel["frequency"].isin(d.frequencies)]
     panel = derive_aggregates(panel, d.derive_aggregates)
@@ -659,7 +668,8 @@ def load_training_data(
             + (f" as of {as_of}" if as_of else "")
         )
     vintage = as_of if as_of and not is_date(as_of) else (f"{latest}@release<={as_of}" if as_of else latest)
-    return TrainingData(panel, catalogue_from_observations(panel), str(vintage), str(path), as_of)
+    published = {s: h for s, h in published.items() if s in set(keep)}
+    return TrainingData(panel, catalogue_from_observations(panel), str(vintage), str(path), as_of, published)
 
 
 def _config_digest(cfg: ExperimentConfig) -> str:

@@ -70,7 +70,8 @@ class Warehouse:
         return self.con.execute("SELECT * FROM files ORDER BY vintage, source").df()
 
     # ---- the visible view ---------------------------------------------------------------------------
-    def _visible_sql(self, as_of: str | None) -> tuple[str, list]:
+    def visible_sql(self, as_of: str | None) -> tuple[str, list]:
+        """SQL (and parameters) selecting every observation row visible ``as_of``."""
         if as_of is None:
             return "SELECT * FROM observations", []
         if _DATE.match(as_of):
@@ -94,7 +95,7 @@ class Warehouse:
         as_of: str | None = None,
     ) -> pd.DataFrame:
         """Current value per observation key (as of ``as_of``), with provenance."""
-        base, params = self._visible_sql(as_of)
+        base, params = self.visible_sql(as_of)
         where, wparams = [], []
         for col, vals in (("measure", measures), ("geography", geographies), ("cluster", clusters)):
             if vals:

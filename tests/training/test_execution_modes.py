@@ -1,4 +1,4 @@
-"""Scale-out: the same training job on a real Dask LocalCluster gives exactly the local result."""
+"""Execution modes of the training job: Dask scale-out equals the local run; real-time backtests."""
 
 from __future__ import annotations
 
@@ -37,3 +37,18 @@ def test_dask_backend_matches_local_run(cluster, quick_warehouse) -> None:
 def test_backend_override_is_validated() -> None:
     with pytest.raises(ValueError, match="backend"):
         with_execution(load_config(QUICK), backend="threads")
+
+
+def test_real_time_backtests_in_training(quick_warehouse) -> None:
+    """[backtest] real_time: revised WDI series are backtested on their first releases; others unchanged."""
+    base = load_config(QUICK)
+    rt = base.model_copy(update={"backtest": base.backtest.model_copy(update={"real_time": True})})
+    data = load_training_data(rt, warehouse_path=quick_warehouse)
+    assert set(data.published) == {f"fdi_net_inflows_usd.{g}.all.A" for g in ("UK", "WLD")} & set(
+        data.panel["series_id"]
+    )
+    revised, _, _ = build_contents(base, load_training_data(base, warehouse_path=quick_warehouse))
+    real, _, _ = build_contents(rt, data)
+    m_rev, m_rt = (c.metrics.set_index("series_id")["mase"] for c in (revised, real))
+    assert m_rev["fdi_net_inflows_usd.UK.all.A"] != m_rt["fdi_net_inflows_usd.UK.all.A"]
+    assert m_rev["fdi_inward_position.TLF.all.A"] == m_rt["fdi_inward_position.TLF.all.A"]
