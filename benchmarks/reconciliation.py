@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 from forecasting.reference.geography import load_geography  # noqa: E402
 from forecasting.settings import get_settings  # noqa: E402
 from forecasting.training.config import parse_config  # noqa: E402
-from forecasting.training.pipeline import build_contents, load_training_data  # noqa: E402
+from forecasting.training.data import load_training_data  # noqa: E402
+from forecasting.training.pipeline import build_contents  # noqa: E402
 
 
 def midlands_tree_codes() -> list[str]:

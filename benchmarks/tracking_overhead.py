@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from forecasting.reference.geography import load_geography  # noqa: E402
 from forecasting.settings import Settings  # noqa: E402
 from forecasting.training.config import parse_config  # noqa: E402
-from forecasting.training.pipeline import TrainingData, run_training  # noqa: E402
+from forecasting.training.data import TrainingData  # noqa: E402
+from forecasting.training.pipeline import run_training  # noqa: E402
 from forecasting.warehouse.store import catalogue_from_observations  # noqa: E402
 
 SECTIONS = "ABCDEFGHIJKLMNOPQRS"

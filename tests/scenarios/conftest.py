@@ -28,8 +28,9 @@ def quick_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) ->
     """experiments/quick.toml trained (untracked core) on the real files ingested into a tmp warehouse."""
     from forecasting.settings import PROJECT_ROOT
     from forecasting.training.config import load_config
+    from forecasting.training.data import load_training_data
     from forecasting.training.drivers import DEFAULT_DRIVERS
-    from forecasting.training.pipeline import build_contents, load_training_data
+    from forecasting.training.pipeline import build_contents
     from forecasting.warehouse.ingest import ingest, item_for_path
     from forecasting.warehouse.store import Warehouse
 

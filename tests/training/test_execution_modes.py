@@ -7,7 +7,8 @@ import pytest
 from training_helpers import QUICK
 
 from forecasting.training.config import load_config
-from forecasting.training.pipeline import build_contents, load_training_data, with_execution
+from forecasting.training.data import load_training_data
+from forecasting.training.pipeline import build_contents, with_execution
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def synthetic_data(
     ``regions`` limits the ITL1 regions (then there is no UK total, e.g. ("TLF", "TLG") gives 8 series).
     """
     from forecasting.reference.geography import load_geography
-    from forecasting.training.pipeline import TrainingData
+    from forecasting.training.data import TrainingData
     from forecasting.warehouse.store import catalogue_from_observations
 
     parts = load_geography().partitions()

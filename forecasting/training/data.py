@@ -1,0 +1,139 @@
+"""The panel a training job reads: warehouse rows for the configured measures, derived aggregates,
+and (for real-time backtests) each series' publication history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecasting.settings import get_settings
+from forecasting.training.config import ExperimentConfig
+from forecasting.training.tracking import frame_digest
+
+SEASON_LENGTH = {"A": 1, "Q": 4, "M": 12}
+
+
+@dataclass
+class TrainingData:
+    """The panel a job trains on (warehouse rows) plus its catalogue and provenance."""
+
+    panel: (
+        pd.DataFrame
+    )  # series_id, measure, geography, cluster, frequency, period, value, source, vintage, is_synthetic
+    catalogue: pd.DataFrame  # one row per series (warehouse catalogue columns)
+    vintage: str
+    source: str  # where it came from (warehouse path), for the dataset input
+    as_of: str | None = None
+    # series id -> its publication history, for real-time backtests ([backtest] real_time = true)
+    published: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def digest(self) -> str:
+        cols = ["series_id", "period", "value"]
+        return frame_digest(
+            self.panel.loc[:, cols].sort_values(["series_id", "period"]).reset_index(drop=True)
+        )
+
+
+def is_date(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def period_label(ts: pd.Timestamp, frequency: str) -> str:
+    from forecasting.sources.canonical import period_label as label
+
+    return label(pd.Timestamp(ts), frequency)
+
+
+def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
+
+    Codes are derived in the order given, each from the panel as extended so far, so listing ITL3 areas,
+    then ITL2, ITL1 and MID builds a whole tree from Local Authority series. Only periods every child
+    observes are summed; rows carry ``source = derived(<children>)``.
+    """
+    if not codes or panel.empty:
+        return panel
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+
+    parts, measures = load_geography().partitions(), load_measures()
+    have = set(panel["series_id"])
+    for code in codes:
+        new = []
+        kids = parts.get(code)
+        if not kids:
+            raise ValueError(
+                f"data.derive_aggregates: {code!r} has no exact partition into child geographies"
+            )
+        sub = panel[panel["geography"].isin(kids)]
+        for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
+            sid = f"{m}.{code}.{c}.{f}"
+            if sid in have or not measures[m].summable or set(g["geography"]) != set(kids):
+                continue
+            wide = g.pivot_table(
+                index="period", columns="geography", values="value", aggfunc="first"
+            ).dropna()
+            if wide.empty:
+                continue
+            rows = pd.DataFrame({"period": wide.index, "value": wide.sum(axis=1).to_numpy()})
+            rows = rows.assign(
+                series_id=sid,
+                measure=m,
+                geography=code,
+                cluster=c,
+                frequency=f,
+                source=f"derived({'+'.join(kids)})",
+                vintage=g["vintage"].max(),
+                is_synthetic=bool(g["is_synthetic"].any()),
+            )
+            if "release" in g:
+                rows["release"] = g["release"].max()
+            new.append(rows)
+            have.add(sid)
+        if new:
+            panel = pd.concat([panel, *new], ignore_index=True)
+    return panel.sort_values(["series_id", "period"]).reset_index(drop=True)
+
+
+def load_training_data(
+    cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
+) -> TrainingData:
+    """Read the configured panel from the warehouse (read-only), ``as_of`` a vintage id or release date."""
+    from forecasting.warehouse.store import Warehouse, catalogue_from_observations
+
+    path = Path(warehouse_path or get_settings().warehouse)
+    with Warehouse(path, read_only=True) as wh:
+        latest = wh.latest_vintage()
+        if latest is None:
+            raise RuntimeError(f"warehouse {path} is empty: run `invest data ingest` (or `invest run`) first")
+        d = cfg.data
+        panel = wh.panel(
+            measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None, as_of=as_of
+        )
+        published = {}
+        if cfg.backtest.real_time:
+            from forecasting.evaluation.realtime import published_histories
+
+            published = published_histories(wh, sorted(panel["series_id"].unique()), as_of=as_of)
+    if d.frequencies:
+        panel = panel[panel["frequency"].isin(d.frequencies)]
+    panel = derive_aggregates(panel, d.derive_aggregates)
+    sizes = panel.groupby("series_id")["value"].size()
+    keep = sorted(sizes.index[sizes >= d.min_observations])
+    if d.max_series is not None:
+        keep = keep[: d.max_series]
+    panel = panel[panel["series_id"].isin(keep)].sort_values(["series_id", "period"]).reset_index(drop=True)
+    if panel.empty:
+        raise RuntimeError(
+            f"no series with >= {d.min_observations} observations for measures {d.measures} in {path}"
+            + (f" as of {as_of}" if as_of else "")
+        )
+    vintage = as_of if as_of and not is_date(as_of) else (f"{latest}@release<={as_of}" if as_of else latest)
+    published = {s: h for s, h in published.items() if s in set(keep)}
+    return TrainingData(panel, catalogue_from_observations(panel), str(vintage), str(path), as_of, published)
