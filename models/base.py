@@ -27,6 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -282,8 +283,13 @@ class Forecaster(ABC):
 def gaussian_quantiles(
     mean: np.ndarray, sd: np.ndarray, quantiles: Sequence[float]
 ) -> dict[float, np.ndarray]:
-    z = {q: stats.norm.ppf(q) for q in quantiles}
-    return {q: mean + z[q] * sd for q in quantiles}
+    return {q: mean + _z(float(q)) * sd for q in quantiles}
+
+
+@lru_cache(maxsize=256)
+def _z(q: float) -> float:
+    """Standard normal quantile, cached: every predict asks for the same grid (scipy's ppf is slow)."""
+    return float(stats.norm.ppf(q))
 
 
 def _robust_fallback(y: np.ndarray, h: int, qs: list[float], season_length: int) -> Forecast:

@@ -211,7 +211,7 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
     except Exception:
         geo = None
     if geo is not None:
-        for code in [*cfg.data.geographies, *cfg.data.derive_aggregates]:
+        for code in [*cfg.data.geographies, *(c.removesuffix("/*") for c in cfg.data.derive_aggregates)]:
             try:
                 geo.level(code)
             except (KeyError, ValueError):

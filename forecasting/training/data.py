@@ -50,21 +50,38 @@ def period_label(ts: pd.Timestamp, frequency: str) -> str:
     return label(pd.Timestamp(ts), frequency)
 
 
+def expand_tree_codes(codes: list[str], geo: Any) -> list[str]:
+    """``"X/*"`` -> every partitioned area below X, deepest level first, then X; other codes unchanged."""
+    out: list[str] = []
+    for code in codes:
+        if not code.endswith("/*"):
+            out.append(code)
+            continue
+        root = code[:-2]
+        parts = geo.partitions()
+        below = [c for c in geo.descendants(root) if c in parts]
+        depth = {c: len(geo.ancestors(c)) for c in below}
+        out += sorted(below, key=lambda c: (-depth[c], c)) + [root]
+    return list(dict.fromkeys(out))
+
+
 def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
 
     Codes are derived in the order given, each from the panel as extended so far, so listing ITL3 areas,
-    then ITL2, ITL1 and MID builds a whole tree from Local Authority series. Only periods every child
-    observes are summed; rows carry ``source = derived(<children>)``.
+    then ITL2, ITL1 and MID builds a whole tree from Local Authority series; ``"MID/*"`` lists exactly
+    that (every partitioned area under MID, finest first, then MID). Only periods every child observes
+    are summed; rows carry ``source = derived(<children>)``.
     """
     if not codes or panel.empty:
         return panel
     from forecasting.reference.geography import load_geography
     from forecasting.reference.measures import load_measures
 
-    parts, measures = load_geography().partitions(), load_measures()
+    geo, measures = load_geography(), load_measures()
+    parts = geo.partitions()
     have = set(panel["series_id"])
-    for code in codes:
+    for code in expand_tree_codes(codes, geo):
         new = []
         kids = parts.get(code)
         if not kids:
