@@ -9,6 +9,7 @@ Definitions live in ``measures/*.toml`` (one file per family of sources), each t
     aggregation = "sum"      # sum (flows, counts, stocks) | none (rates, ratios, indices)
     non_negative = false     # true: never forecast or accept below zero
     derive_clusters = false  # true: industry slices (cluster = "sic-...") are summed into cluster series
+    complete_listing = false # true: absent from the listing = zero (partner record lists)
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class Measure(BaseModel):
     aggregation: Literal["sum", "none"]
     non_negative: bool = False
     derive_clusters: bool = False
+    # true for counts/amounts from a listing of every record (partner exports): an area or year absent
+    # from the listing had none, so it is a zero, not a gap
+    complete_listing: bool = False
 
     @property
     def summable(self) -> bool:

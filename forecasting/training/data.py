@@ -65,13 +65,40 @@ def expand_tree_codes(codes: list[str], geo: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _absent_as_zero(present: pd.DataFrame, missing: list[str]) -> pd.DataFrame:
+    """Zero series for areas a complete listing never mentions, over the periods it covers."""
+    first = present.iloc[0]
+    periods = sorted(present["period"].unique())
+    rows = []
+    for geo in missing:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "series_id": f"{first['measure']}.{geo}.{first['cluster']}.{first['frequency']}",
+                    "measure": first["measure"],
+                    "geography": geo,
+                    "cluster": first["cluster"],
+                    "frequency": first["frequency"],
+                    "period": periods,
+                    "value": 0.0,
+                    "source": "absent from listing (zero)",
+                    "vintage": present["vintage"].max(),
+                    "is_synthetic": bool(present["is_synthetic"].any()),
+                    **({"release": present["release"].max()} if "release" in present else {}),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
 def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
 
     Codes are derived in the order given, each from the panel as extended so far, so listing ITL3 areas,
     then ITL2, ITL1 and MID builds a whole tree from Local Authority series; ``"MID/*"`` lists exactly
     that (every partitioned area under MID, finest first, then MID). Only periods every child observes
-    are summed; rows carry ``source = derived(<children>)``.
+    are summed; rows carry ``source = derived(<children>)``. For complete listings (partner exports), an
+    area the listing never mentions gets an explicit zero series (``source = absent from listing (zero)``).
     """
     if not codes or panel.empty:
         return panel
@@ -91,8 +118,15 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
         sub = panel[panel["geography"].isin(kids)]
         for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
             sid = f"{m}.{code}.{c}.{f}"
-            if sid in have or not measures[m].summable or set(g["geography"]) != set(kids):
+            if sid in have or not measures[m].summable:
                 continue
+            if set(g["geography"]) != set(kids):
+                if not measures[m].complete_listing:
+                    continue
+                zeros = _absent_as_zero(g, sorted(set(kids) - set(g["geography"])))
+                new.append(zeros)
+                have.update(zeros["series_id"])
+                g = pd.concat([g, zeros], ignore_index=True)
             wide = g.pivot_table(
                 index="period", columns="geography", values="value", aggfunc="first"
             ).dropna()
