@@ -14,6 +14,7 @@ import pytest
 
 from forecasting.reference.measures import load_measures
 from forecasting.sources.adapters import dbt
+from forecasting.sources.canonical import OUTPUT_COLUMNS
 from forecasting.sources.errors import IngestError
 
 PARTIAL = "dbt_fdi_projects/dbt_inward_investment_results_transcribed_partial.csv"
@@ -74,16 +75,7 @@ def partial(shared_data: Path) -> pd.DataFrame:
 
 
 def test_partial_published_values(partial: pd.DataFrame) -> None:
-    assert list(partial.columns) == [
-        "measure",
-        "geography",
-        "geo_system",
-        "cluster",
-        "frequency",
-        "period",
-        "value",
-        "line",
-    ]
+    assert list(partial.columns) == list(OUTPUT_COLUMNS)
     # "2022-23" is stored as the annual period labelled 2022
     assert value(partial, "dbt_fdi_projects", "United Kingdom", 2022) == 1654
     assert value(partial, "dbt_fdi_projects", "United Kingdom", 2024) == 1375

@@ -10,6 +10,7 @@ import pytest
 
 from forecasting.reference.measures import load_measures
 from forecasting.sources.adapters import ons_fdi
+from forecasting.sources.canonical import OUTPUT_COLUMNS
 from forecasting.sources.errors import IngestError
 
 FILE = "ons_fdi/ons_fdi_involving_uk_companies_directional_observations.csv"
@@ -45,16 +46,7 @@ def fdi(shared_data: Path) -> pd.DataFrame:
 
 
 def test_headline_values(fdi: pd.DataFrame) -> None:
-    assert list(fdi.columns) == [
-        "measure",
-        "geography",
-        "geo_system",
-        "cluster",
-        "frequency",
-        "period",
-        "value",
-        "line",
-    ]
+    assert list(fdi.columns) == list(OUTPUT_COLUMNS)
     assert value(fdi, "fdi_uk_inward_flow", "all", 2016).tolist() == [191952.0]
     assert value(fdi, "fdi_uk_inward_flow", "all", 2010).tolist() == [37666.0]  # BPM5 year kept
     assert value(fdi, "fdi_uk_outward_position", "all", 2019).tolist() == [

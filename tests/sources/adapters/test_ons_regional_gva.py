@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bad_input import assert_names as _assert_names
+from bad_input import copy_source
+from bad_input import edit_line as _edit
 
 from forecasting.reference.measures import load_measures
 from forecasting.sources.adapters import ons_regional_gva as gva
@@ -186,18 +189,7 @@ def test_productivity_non_negative_list_matches_registry():
 
 
 def _copy(shared_data: Path, tmp_path: Path, name: str) -> Path:
-    dst = tmp_path / name
-    shutil.copy(shared_data / DIR / name, dst)
-    dst.chmod(0o644)
-    return dst
-
-
-def _edit(path: Path, line: int, fn) -> None:
-    """Apply ``fn`` to 1-based ``line`` (header = 1) of a UTF-8(-BOM) file."""
-    raw = path.read_text(encoding="utf-8-sig")
-    lines = raw.split("\n")
-    lines[line - 1] = fn(lines[line - 1])
-    path.write_text("\n".join(lines), encoding="utf-8")
+    return copy_source(shared_data / DIR, tmp_path, name)
 
 
 def _set_field(path: Path, line: int, column: str, value: str) -> None:
@@ -210,11 +202,6 @@ def _set_field(path: Path, line: int, column: str, value: str) -> None:
     csv.writer(buf, lineterminator="").writerow(rec)
     lines[line - 1] = buf.getvalue()
     path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def _assert_names(exc: IngestError, path: Path, line: int, column: str) -> None:
-    msg = str(exc)
-    assert str(path) in msg and f"line {line}" in msg and repr(column) in msg, msg
 
 
 def test_truncated_file(shared_data, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from forecasting.reference.measures import load_measures
 from forecasting.sources.adapters import wdi
+from forecasting.sources.canonical import OUTPUT_COLUMNS
 from forecasting.sources.errors import IngestError
 
 V2023 = "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv"
@@ -48,16 +49,7 @@ def v2025(shared_data: Path) -> pd.DataFrame:
 
 
 def test_vintage_2023(v2023: pd.DataFrame) -> None:
-    assert list(v2023.columns) == [
-        "measure",
-        "geography",
-        "geo_system",
-        "cluster",
-        "frequency",
-        "period",
-        "value",
-        "line",
-    ]
+    assert list(v2023.columns) == list(OUTPUT_COLUMNS)
     assert value(v2023, "GBR", 2022) == pytest.approx(44126903482.3809, abs=1e-3)
     assert value(v2023, "GBR", 2020) == pytest.approx(132.5e9, rel=1e-3)
     assert set(v2023.measure) == {"fdi_net_inflows_usd"}
