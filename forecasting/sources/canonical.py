@@ -65,6 +65,31 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig", **kwargs) -> pd.DataFra
         ) from exc
 
 
+def reject_first(
+    mask: pd.Series | np.ndarray,
+    path: Path,
+    problem: str,
+    *,
+    lines: Sequence[int] | np.ndarray | pd.Series,
+    column: str | None = None,
+    expected: str | None = None,
+    got: pd.Series | np.ndarray | None = None,
+) -> None:
+    """A vectorised check failed somewhere: name the first failing row's line (and its value)."""
+    bad = np.asarray(mask, dtype=bool)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    raise IngestError(
+        path,
+        problem,
+        line=int(np.asarray(lines)[i]),
+        column=column,
+        expected=expected,
+        got=None if got is None else np.asarray(got, dtype=object)[i],
+    )
+
+
 def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     """Missing or renamed columns: name the first missing one and list what the file has."""
     have = list(df.columns)

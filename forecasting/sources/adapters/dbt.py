@@ -32,7 +32,6 @@ import csv
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecasting.sources.canonical import (
@@ -41,6 +40,7 @@ from forecasting.sources.canonical import (
     finish_frame,
     read_csv,
     record_lines,
+    reject_first,
     require_columns,
     to_number,
 )
@@ -115,23 +115,13 @@ def parse_transcribed_partial(path: Path) -> pd.DataFrame:
     keep = keep.to_numpy()
     df, lines, geography = df.loc[keep], lines[keep], geography[keep]
 
-    unknown = ~df["measure"].isin(list(PARTIAL_MEASURES))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise IngestError(
-            path,
-            "unknown measure",
-            line=int(lines[i]),
-            column="measure",
-            expected=f"one of {sorted(PARTIAL_MEASURES)}",
-            got=df["measure"].iloc[i],
-        )
-    blank_geo = geography == ""
-    if blank_geo.any():
-        i = int(np.flatnonzero(blank_geo.to_numpy())[0])
-        raise IngestError(
-            path, "blank geography", line=int(lines[i]), column="geography", expected="a place name"
-        )
+    reject_first(
+        ~df["measure"].isin(list(PARTIAL_MEASURES)), path, "unknown measure", lines=lines, column="measure",
+        expected=f"one of {sorted(PARTIAL_MEASURES)}", got=df["measure"],
+    )  # fmt: skip
+    reject_first(
+        geography == "", path, "blank geography", lines=lines, column="geography", expected="a place name"
+    )
     rows = pd.DataFrame(
         {
             "measure": df["measure"].map(PARTIAL_MEASURES).to_numpy(),
@@ -230,26 +220,15 @@ def parse_regional_table(path: Path) -> pd.DataFrame:
     has_value = (df[years] != "").any(axis=1)
     keep = (has_value & ~names.str.lower().isin(NOT_A_REGION)).to_numpy()
     df, lines, names, measures = df.loc[keep], lines[keep], names[keep], measures[keep]
-    if measure_col is not None and measures.isna().any():
-        i = int(np.flatnonzero(measures.isna().to_numpy())[0])
-        raise IngestError(
-            path,
-            "unknown measure",
-            line=int(lines[i]),
-            column=measure_col,
-            expected="'FDI projects', 'New jobs' or 'Safeguarded jobs'",
-            got=df[measure_col].iloc[i],
-        )
-    blank = names == ""
-    if blank.any():
-        i = int(np.flatnonzero(blank.to_numpy())[0])
-        raise IngestError(
-            path,
-            "value row without a region name",
-            line=int(lines[i]),
-            column=region_col,
-            expected="a region name",
-        )
+    if measure_col is not None:
+        reject_first(
+            measures.isna(), path, "unknown measure", lines=lines, column=measure_col,
+            expected="'FDI projects', 'New jobs' or 'Safeguarded jobs'", got=df[measure_col],
+        )  # fmt: skip
+    reject_first(
+        names == "", path, "value row without a region name", lines=lines, column=region_col,
+        expected="a region name",
+    )  # fmt: skip
     geography = names.where(~names.str.lower().isin(TOTAL_NAMES), "United Kingdom")
 
     parts = [

@@ -35,6 +35,7 @@ from forecasting.sources.canonical import (
     parse_iso_period,
     read_csv,
     record_lines,
+    reject_first,
     require_columns,
     to_number,
 )
@@ -101,17 +102,10 @@ def _parse_els(
     df = df.apply(lambda s: s.str.strip())
     if df.empty:
         raise IngestError(path, "no data rows", line=1, expected="at least one observation")
-    known = df["indicator"].isin(list(indicators))
-    if not known.all():
-        i = int(np.flatnonzero(~known.to_numpy())[0])
-        raise IngestError(
-            path,
-            "unexpected indicator",
-            line=int(lines[i]),
-            column="indicator",
-            expected=f"one of {sorted(indicators)}",
-            got=df["indicator"].iloc[i],
-        )
+    reject_first(
+        ~df["indicator"].isin(list(indicators)), path, "unexpected indicator", lines=lines,
+        column="indicator", expected=f"one of {sorted(indicators)}", got=df["indicator"],
+    )  # fmt: skip
     unit_ok = df["unit"] == df["indicator"].map(lambda s: indicators[s][1])
     if not unit_ok.all():
         i = int(np.flatnonzero(~unit_ok.to_numpy())[0])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecasting.sources.canonical import (
@@ -26,6 +25,7 @@ from forecasting.sources.canonical import (
     parse_year,
     read_csv,
     record_lines,
+    reject_first,
     require_columns,
     to_number,
 )
@@ -70,46 +70,25 @@ def parse_wdi(path: Path) -> pd.DataFrame:
     extra = [c for c in df.columns if c not in ID_COLUMNS]
     unnamed = [c for c in extra if str(c).startswith("Unnamed")]
     for c in unnamed:
-        filled = df[c].str.strip() != ""
-        if filled.any():
-            i = int(np.flatnonzero(filled.to_numpy())[0])
-            raise IngestError(
-                path,
-                "value in a column without a header",
-                line=int(lines[i]),
-                column=str(c),
-                expected="an empty trailing column",
-                got=df[c].iloc[i],
-            )
+        reject_first(
+            df[c].str.strip() != "", path, "value in a column without a header", lines=lines,
+            column=str(c), expected="an empty trailing column", got=df[c],
+        )  # fmt: skip
     years = [c for c in extra if c not in unnamed]
     if not years:
         raise IngestError(path, "no year columns", line=header_line, expected="year columns like 1960 … 2022")
     periods = {c: parse_year(c, path, line=header_line, column=c) for c in years}
     check_order(years, path, what="year columns", line=header_line)
 
-    code_ok = df["Indicator Code"].str.strip() == INDICATOR
-    if not code_ok.all():
-        i = int(np.flatnonzero(~code_ok.to_numpy())[0])
-        raise IngestError(
-            path,
-            "unexpected indicator",
-            line=int(lines[i]),
-            column="Indicator Code",
-            expected=INDICATOR,
-            got=df["Indicator Code"].iloc[i],
-        )
+    reject_first(
+        df["Indicator Code"].str.strip() != INDICATOR, path, "unexpected indicator", lines=lines,
+        column="Indicator Code", expected=INDICATOR, got=df["Indicator Code"],
+    )  # fmt: skip
     geo = df["Country Code"].str.strip()
-    bad_geo = ~geo.str.fullmatch(r"[A-Z0-9]{3}")
-    if bad_geo.any():
-        i = int(np.flatnonzero(bad_geo.to_numpy())[0])
-        raise IngestError(
-            path,
-            "bad country code",
-            line=int(lines[i]),
-            column="Country Code",
-            expected="a 3-character World Bank code like GBR",
-            got=df["Country Code"].iloc[i],
-        )
+    reject_first(
+        ~geo.str.fullmatch(r"[A-Z0-9]{3}"), path, "bad country code", lines=lines, column="Country Code",
+        expected="a 3-character World Bank code like GBR", got=df["Country Code"],
+    )  # fmt: skip
 
     parts = []
     for col in years:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.sources.canonical import reject_first
 from forecasting.sources.errors import IngestError
 from forecasting.sources.partner.common import (
     aggregate,
@@ -43,16 +44,10 @@ def _records(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     c = {k: pick_column(df, path, *names) for k, names in
          {"no": NUMBER, "la": LA, "emp": EMPLOYEES, "tags": TAGS, "as_at": AS_AT}.items()}  # fmt: skip
     lines = df["line"]
-    blank = df[c["no"]] == ""
-    if blank.any():
-        i = blank.idxmax()
-        raise IngestError(
-            path,
-            "blank company number",
-            line=int(lines[i]),
-            column=c["no"],
-            expected="a Companies House number",
-        )
+    reject_first(
+        df[c["no"]] == "", path, "blank company number", lines=lines, column=c["no"],
+        expected="a Companies House number",
+    )  # fmt: skip
     dup = df[c["no"]].duplicated()
     if dup.any():
         i = dup.idxmax()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.sources.errors import IngestError
+from forecasting.sources.canonical import reject_first
 from forecasting.sources.partner.common import (
     aggregate,
     check_lads,
@@ -44,16 +44,10 @@ def parse_equity_deals(path: Path, company_list: Path | None = None) -> pd.DataF
     }
     pick_column(df, path, "Company name")
     lines = df["line"]
-    blank = df[c["no"]] == ""
-    if blank.any():
-        i = blank.idxmax()
-        raise IngestError(
-            path,
-            "blank company number",
-            line=int(lines[i]),
-            column=c["no"],
-            expected="a Companies House number",
-        )
+    reject_first(
+        df[c["no"]] == "", path, "blank company number", lines=lines, column=c["no"],
+        expected="a Companies House number",
+    )  # fmt: skip
     rec = pd.DataFrame({"id": df.index, "line": lines, "company_number": df[c["no"]].str.upper()})
     rec["period"] = year_start(parse_dates(df[c["date"]], lines, path, c["date"]))
     rec["geography"] = check_lads(df[c["la"]], lines, path, c["la"])
