@@ -125,9 +125,9 @@ def train_quick(root: Path) -> str:
     """Ingest quick.toml's files into a temporary warehouse, train, promote; returns the tracking URI."""
     from mlflow import MlflowClient
 
+    from forecasting.registry.promotion import promote
     from forecasting.settings import Settings
     from forecasting.training.pipeline import train_experiment
-    from forecasting.training.promotion import promote
     from forecasting.warehouse.ingest import ingest, item_for_path
     from forecasting.warehouse.store import Warehouse
 
@@ -152,8 +152,8 @@ def enlarge(env: dict[str, str], n: int, dst: Path) -> int:
     holds ``n``, so a 100-id batch asks for 100 distinct series even when the champion is small."""
     import pandas as pd
 
-    from models.bundle.loader import load_bundle
-    from models.bundle.store import save_contents
+    from forecasting.registry.loader import load_bundle
+    from forecasting.registry.store import save_contents
 
     if "INVEST_API_BUNDLE_PATH" in env:
         lb = load_bundle(env["INVEST_API_BUNDLE_PATH"])
@@ -180,10 +180,8 @@ def enlarge(env: dict[str, str], n: int, dst: Path) -> int:
     for name in ("catalogue", "history", "forecasts", "metrics"):
         df = getattr(c, name)
         setattr(c, name, pd.concat([df, *[clone(df, k) for k in range(1, copies)]], ignore_index=True))
-    c.metadata = {
-        **c.metadata,
-        "experiment": f"{c.metadata.get('experiment')} (v{lb.version} series cloned x{copies} for the benchmark)",
-    }
+    note = f"{c.metadata.experiment} (v{lb.version} series cloned x{copies} for the benchmark)"
+    c.metadata = c.metadata.model_copy(update={"experiment": note})
     save_contents(c, dst)
     env["INVEST_API_BUNDLE_PATH"] = str(dst)
     return len(c.catalogue)

@@ -25,9 +25,10 @@ import pandas as pd
 import uvicorn
 from scipy import stats
 
+from forecasting.registry.contents import BundleContents
+from forecasting.registry.schema import BundleMetadata
 from forecasting.training.transmission import estimate_transmission
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_GRID
 
 WLD, UKF = "fdi_net_inflows_usd.WLD.all.A", "fdi_net_inflows_usd.UK.all.A"
 H = 5
@@ -114,7 +115,13 @@ def make_bundle(n_clusters: int, seed: int = 3) -> BundleContents:
         level_metrics=pd.DataFrame(),
         hierarchy=pd.DataFrame(edges, columns=["parent_id", "child_id"]),
         transmission=tab,
-        metadata={"data_vintage": "bench", "max_horizon": H},
+        metadata=BundleMetadata(
+            data_vintage="bench",
+            experiment="scenario-latency",
+            seed=1,
+            trained_at="2026-01-01",
+            max_horizon=H,
+        ),
     )
 
 
@@ -155,7 +162,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=100, help="requests per case (whole hierarchy: n // 5)")
     args = ap.parse_args()
     if args.bundle:
-        from models.bundle.store import find_bundle_dir, load_contents
+        from forecasting.registry.store import find_bundle_dir, load_contents
 
         contents = load_contents(find_bundle_dir(args.bundle))
     else:

@@ -39,7 +39,7 @@ def synthetic_problem(seed: int = 0) -> tuple:
 def problem_from_warehouse(path: Path) -> tuple:
     from forecasting.scorecards.build import _forecast_inputs, build_scorecards
 
-    s = build_scorecards(path, None, None, None, 1, draws=10, report=False)
+    s = build_scorecards(path, None, None, 1, draws=10)
     cat = s.catalogue
     areas = list(s.area_scores.columns)
     membership = np.array([[1.0 if cat.get(m).area == a else 0.0 for a in areas] for m in s.scored])

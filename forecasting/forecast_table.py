@@ -16,12 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InvalidParameter
 from forecasting.evaluation.auto import forecast_many
 from forecasting.sources.errors import IngestError
-from models.base import QUANTILE_GRID, level_to_quantiles, registry
+from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, level_to_quantiles
+from models.base import registry
 
 REQUIRED = ("series_id", "period", "value")
-FREQS: dict[str, tuple[str, int]] = {"year": ("Y", 1), "quarter": ("Q", 4), "month": ("M", 12)}
+# "year" | "quarter" | "month" (the --frequency words) -> the shared frequency spec
+FREQS: dict[str, FrequencySpec] = {spec.noun: spec for spec in FREQ.values()}
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^\d{4}$"), "year"),
     (re.compile(r"^\d{4}\s*-?\s*Q[1-4]$", re.IGNORECASE), "quarter"),
@@ -34,6 +37,9 @@ MIN_POINTS = 3
 def read_forecast_input(path: str | Path, *, frequency: str | None = None) -> pd.DataFrame:
     """Parse and validate a CSV; returns ``series_id, period (pd.Period), value, frequency, line``."""
     path = Path(path)
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise IngestError(path, f"input file {what}", expected="a CSV file with series_id,period,value")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError as exc:
@@ -50,7 +56,7 @@ def validate_frame(
 ) -> pd.DataFrame:
     """Checks shared by the CSV reader and ``forecast_frame``; see the module docstring."""
     if frequency is not None and frequency not in FREQS:
-        raise ValueError(f"frequency must be one of {sorted(FREQS)} or None, got {frequency!r}")
+        raise InvalidParameter(f"frequency must be one of {sorted(FREQS)} or None, got {frequency!r}")
     for col in REQUIRED:
         if col not in df.columns:
             raise IngestError(source, f"missing column {col!r} (have {list(df.columns)})", line=1, column=col)
@@ -101,7 +107,7 @@ def _series(sid: str, g: pd.DataFrame, frequency: str | None, source: str | Path
         kinds.append(kind)
         periods.append(period)
     kind = _series_kind(sid, kinds, periods, lines, frequency, source)
-    code = FREQS[kind][0]
+    code = FREQS[kind].pandas
     per = [p if isinstance(p, pd.Period) else pd.Period(p, freq=code) for p in periods]
     frame = pd.DataFrame({"series_id": sid, "period": per, "value": values, "frequency": kind, "line": lines})
     seen: dict[pd.Period, int] = {}
@@ -138,7 +144,7 @@ def _series(sid: str, g: pd.DataFrame, frequency: str | None, source: str | Path
 
 def _parse_period(raw: object, frequency: str | None) -> tuple[str | None, pd.Period | pd.Timestamp | None]:
     if isinstance(raw, pd.Period):
-        kind = {"Y": "year", "Q": "quarter", "M": "month"}.get(raw.freqstr[0])
+        kind = next((n for n, f in FREQS.items() if f.pandas == raw.freqstr[0]), None)
         return kind, raw
     if isinstance(raw, pd.Timestamp):
         return "date", raw
@@ -148,7 +154,7 @@ def _parse_period(raw: object, frequency: str | None) -> tuple[str | None, pd.Pe
     for pat, kind in _PATTERNS:
         if pat.match(s):
             text = re.sub(r"\s*-?\s*[Qq]", "Q", s) if kind == "quarter" else s
-            return kind, pd.Period(text, freq=FREQS[kind][0])
+            return kind, pd.Period(text, freq=FREQS[kind].pandas)
     if _ISO.match(s):
         try:
             return "date", pd.Timestamp(s)
@@ -212,7 +218,7 @@ def _quantiles_for(levels: Sequence[float]) -> tuple[float, ...]:
     qs = set(QUANTILE_GRID)
     for level in levels:
         if not 0 < float(level) < 100:
-            raise ValueError(f"interval levels must be in (0, 100), got {level}")
+            raise InvalidParameter(f"interval levels must be in (0, 100), got {level}")
         qs.update(level_to_quantiles(float(level)))
     return tuple(sorted(qs))
 
@@ -234,15 +240,15 @@ def forecast_frame(
     fitted alone. Either way intervals are calibrated from pooled backtest errors where there are any.
     """
     if int(horizon) < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
+        raise InvalidParameter(f"horizon must be >= 1, got {horizon}")
     if method != "auto" and method not in registry():
-        raise ValueError(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
+        raise InvalidParameter(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
     data = validate_frame(df, frequency=frequency)
     quantiles = _quantiles_for(levels)
     panel, m_of, last, non_negative = {}, {}, {}, {}
     for sid, g in data.groupby("series_id", sort=False):
         panel[sid] = g["value"].to_numpy(float)
-        m_of[sid] = FREQS[g["frequency"].iloc[0]][1]
+        m_of[sid] = FREQS[g["frequency"].iloc[0]].season_length
         last[sid] = g["period"].iloc[-1]
         non_negative[sid] = bool(np.min(panel[sid]) >= 0)  # all-positive history: never forecast below 0
     mapper = _mapper(len(panel), n_jobs, progress)

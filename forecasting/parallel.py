@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
+from forecasting.errors import InvalidParameter
+
 T = TypeVar("T")
 R = TypeVar("R")
 Backend = Literal["joblib", "dask", "serial"]
@@ -61,7 +63,7 @@ def map_series(
     """
     seq = list(items)
     if backend not in ("joblib", "dask", "serial"):
-        raise ValueError(f"unknown backend {backend!r}; use 'joblib', 'dask' or 'serial'")
+        raise InvalidParameter(f"unknown backend {backend!r}; use 'joblib', 'dask' or 'serial'")
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError("chunk_size must be >= 1")
     if not seq:

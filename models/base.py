@@ -33,14 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import stats
 
-# Quantile grid every stored forecast carries (levels 50/60/80/90/95 are pairs of these).
-QUANTILE_GRID: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.975)
-
-
-def level_to_quantiles(level: float) -> tuple[float, float]:
-    """80 -> (0.1, 0.9)."""
-    a = (1 - level / 100) / 2
-    return round(a, 6), round(1 - a, 6)
+from forecasting.errors import InvestError
+from forecasting.vocabulary import QUANTILE_GRID, level_to_quantiles
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class Forecast:
         return self.quantiles[lo], self.quantiles[hi]
 
 
-class ModelError(ValueError):
+class ModelError(InvestError):
     """Bad input to a model (empty, wrong shapes, non-finite values)."""
 
 

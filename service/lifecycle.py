@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from models.bundle.contents import BundleContents
+from forecasting.registry.contents import BundleContents
 from service.served import ServedModel, build_served
 from service.settings import ApiSettings
 
@@ -50,36 +50,20 @@ def _warehouse_vintage(path: Path | None) -> str | None:
         return None
 
 
-class _CaptureWarning(logging.Handler):
-    """Keeps the loader's 'serving the cached bundle' warning: the reason degraded mode reports."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @dataclass
 class LoaderSource:
-    """The registry alias (default) or a local bundle folder, via ``models.bundle.loader.load_bundle``."""
+    """The registry alias (default) or a local bundle folder, via ``forecasting.registry.loader.load_bundle``."""
 
     settings: ApiSettings
     last_reason: str | None = None
 
     def load(self) -> ServedModel:
-        from models.bundle import loader
+        from forecasting.registry import loader
 
         s = self.settings
-        capture = _CaptureWarning()
-        loader.log.addHandler(capture)
-        try:
-            with _cache_lock(s.resolved_cache_dir()):
-                lb = self._load(loader)
-        finally:
-            loader.log.removeHandler(capture)
-        self.last_reason = capture.messages[-1] if lb.source == "cache" and capture.messages else None
+        with _cache_lock(s.resolved_cache_dir()):
+            lb = self._load(loader)
+        self.last_reason = lb.fallback_reason
         return build_served(
             lb.contents,
             name=lb.model_name,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.base import QUANTILE_GRID
+from forecasting.vocabulary import QUANTILE_GRID
 
 SID = "fdi_inward_position.TLG.all.A"
 _Q = "|".join(re.escape(f"{q:g}") for q in QUANTILE_GRID)

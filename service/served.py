@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from models.base import QUANTILE_GRID
-from models.bundle.contents import IDENTITY_FIELDS, BundleContents
+from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
+from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol
 
 HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
@@ -65,17 +65,6 @@ def jsonable(v: Any) -> Any:
 
 def _is_midnight(t: datetime) -> bool:
     return t.hour == 0 and t.minute == 0 and t.second == 0 and t.microsecond == 0
-
-
-def qkey(q: float) -> str:
-    """0.025 -> 'q0.025' (the stored column name and the JSON key)."""
-    return f"q{float(q):g}"
-
-
-def interval_levels(quantiles: Sequence[float]) -> list[int]:
-    """Central interval levels whose two quantiles are both present (0.1 & 0.9 -> 80)."""
-    qs = {round(q, 6) for q in quantiles}
-    return sorted(round((1 - 2 * q) * 100) for q in qs if q < 0.5 and round(1 - q, 6) in qs)
 
 
 @dataclass(frozen=True)
@@ -143,10 +132,10 @@ class ServedModel:
 
     def forecast_dict(self, entry: SeriesEntry, horizon: int, quantiles: Sequence[float]) -> dict[str, Any]:
         """The forecast body for ``entry`` cut to ``horizon`` steps and the given stored quantiles."""
-        keys = [qkey(q) for q in quantiles]
+        keys = [qcol(q) for q in quantiles]
         levels = interval_levels(quantiles)
         pairs = [
-            (lv, qkey(round((1 - lv / 100) / 2, 6)), qkey(round(1 - (1 - lv / 100) / 2, 6))) for lv in levels
+            (lv, qcol(round((1 - lv / 100) / 2, 6)), qcol(round(1 - (1 - lv / 100) / 2, 6))) for lv in levels
         ]
         points = []
         for s in entry.steps[:horizon]:
@@ -213,12 +202,12 @@ def build_served(
     warehouse_vintage: str | None = None,
 ) -> ServedModel:
     """Precompute everything the endpoints need from a bundle's tables."""
-    md = contents.metadata or {}
-    name = name or md.get("model_name") or "investment-forecaster"
+    md = contents.metadata
+    name = name or md.model_name or "investment-forecaster"
     fc = contents.forecasts
-    quantiles = tuple(q for q in QUANTILE_GRID if qkey(q) in fc.columns)
+    quantiles = tuple(q for q in QUANTILE_GRID if qcol(q) in fc.columns)
     catalogue = [r for r in _records(contents.catalogue, CATALOGUE_FIELDS)]
-    step_cols = ["series_id", "step", "period", "period_start", "mean", *[qkey(q) for q in quantiles]]
+    step_cols = ["series_id", "step", "period", "period_start", "mean", *[qcol(q) for q in quantiles]]
     fc_sorted = fc.sort_values(["series_id", "step"], kind="stable")
     steps_by: dict[str, list[dict[str, Any]]] = {}
     for r in _records(fc_sorted, step_cols):
@@ -237,7 +226,7 @@ def build_served(
     )
 
     digest = hashlib.blake2b(digest_size=6)
-    digest.update(f"{name}|{version}|{run_id}|{md.get('trained_at')}|{len(fc)}".encode())
+    digest.update(f"{name}|{version}|{run_id}|{md.trained_at}|{len(fc)}".encode())
     key = f"{name}-v{version or 'local'}-{digest.hexdigest()}"
     model = ServedModel(
         name=name,
@@ -246,9 +235,9 @@ def build_served(
         run_id=run_id,
         uri=uri,
         origin=origin,
-        data_vintage=md.get("data_vintage"),
-        trained_at=md.get("trained_at"),
-        experiment=md.get("experiment"),
+        data_vintage=md.data_vintage,
+        trained_at=md.trained_at,
+        experiment=md.experiment,
         quantiles=quantiles,
         headline_metrics=MappingProxyType(_headline(contents.metrics)),
         level_metrics=tuple(_records(contents.level_metrics, list(contents.level_metrics.columns))),
@@ -257,7 +246,7 @@ def build_served(
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         key=key,
         metadata=MappingProxyType(
-            {k: md.get(k) for k in ("max_horizon", "reconciliation", "seed", "git_commit")}
+            md.model_dump(mode="json", include={"max_horizon", "reconciliation", "seed", "git_commit"})
         ),
         warehouse_vintage=warehouse_vintage,
         contents=contents,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from bundle_parts import make_metadata
 
 from forecasting.reference.clusters import load_clusters
+from forecasting.registry.contents import BundleContents
 from forecasting.scorecards.inputs import Inputs, _geo_maps
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_GRID
 
 ITL2 = ["TLF1", "TLF2", "TLF3", "TLG1", "TLG2", "TLG3", "TLC1", "TLD3", "TLI3", "TLK1"]
 VINTAGE = "v-test"
@@ -103,5 +104,7 @@ def make_bundle() -> BundleContents:
         empty,
         empty,
         empty,
-        metadata={"data_vintage": VINTAGE, "model_name": "test-model", "model_version": "7"},
+        metadata=make_metadata(
+            data_vintage=VINTAGE, model_name="test-model", model_version="7", max_horizon=5
+        ),
     )

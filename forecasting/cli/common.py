@@ -19,11 +19,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from forecasting.errors import InvestError
+
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
-
-# Errors a user can fix: shown as one clear red line, exit code 2, no traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, RuntimeError)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -33,6 +32,8 @@ def fail(message: str, code: int = 2) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
+    """Problems the user can fix (``InvestError``) become one red line and exit code 2; anything else is a
+    bug and keeps its traceback (exit 1)."""
     try:
         yield
     except typer.Exit:
@@ -40,9 +41,8 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         raise typer.Exit(130) from None
-    except USER_ERRORS as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        fail(str(msg))
+    except InvestError as exc:
+        fail(str(exc))
 
 
 def print_json(obj: Any) -> None:

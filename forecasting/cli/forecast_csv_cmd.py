@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forecasting.sources.errors import IngestError
+from forecasting.errors import InvalidParameter, InvestError
 
 err_console = Console(stderr=True)
 
@@ -22,9 +22,11 @@ def _parse_levels(levels: str) -> tuple[float, ...]:
     try:
         out = tuple(float(x) for x in levels.split(",") if x.strip())
     except ValueError as exc:
-        raise ValueError(f"--levels must be comma-separated numbers like 80,95, got {levels!r}") from exc
+        raise InvalidParameter(
+            f"--levels must be comma-separated numbers like 80,95, got {levels!r}"
+        ) from exc
     if not out or any(not 0 < x < 100 for x in out):
-        raise ValueError(f"--levels must be numbers in (0, 100), got {levels!r}")
+        raise InvalidParameter(f"--levels must be numbers in (0, 100), got {levels!r}")
     return out
 
 
@@ -45,7 +47,7 @@ def forecast_csv(
     try:
         lv = _parse_levels(levels)
         if horizon < 1:
-            raise ValueError(f"--horizon must be >= 1, got {horizon}")
+            raise InvalidParameter(f"--horizon must be >= 1, got {horizon}")
         df = read_forecast_input(input, frequency=frequency)
         n = df["series_id"].nunique()
         with Progress(
@@ -66,12 +68,13 @@ def forecast_csv(
                 progress=lambda done: bar.update(task, completed=done),
             )
             bar.update(task, completed=n)
+    except InvestError as exc:
+        _fail(str(exc))
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
         out.to_csv(output, index=False)
-    except FileNotFoundError as exc:
-        _fail(f"input file not found: {exc.filename or input}")
-    except (IngestError, ValueError) as exc:
-        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write the output {output}: {exc.strerror or exc}")
     err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")
 
 

@@ -22,7 +22,7 @@ ModelOpt = typer.Option(None, "--model", help="Registered model name (default: s
 
 
 def _client(tracking_uri: str | None):
-    from forecasting.training.tracking import check_reachable, resolve_target, use_tracking
+    from forecasting.registry.target import check_reachable, resolve_target, use_tracking
 
     target = resolve_target(tracking_uri)
     check_reachable(target)
@@ -38,7 +38,7 @@ def _fmt(v: float | None, pct: bool = False) -> str:
 @app.command("list")
 def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOpt) -> None:
     """Versions (newest first) with aliases, data vintage, experiment and headline backtest metrics."""
-    from forecasting.training.promotion import HEADLINE_METRICS, list_versions
+    from forecasting.registry.promotion import HEADLINE_METRICS, list_versions
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
@@ -74,7 +74,7 @@ def compare_cmd(
     model: str | None = ModelOpt,
 ) -> None:
     """Backtest metrics of A and B side by side per hierarchy level, on the series both forecast."""
-    from forecasting.training.promotion import compare
+    from forecasting.registry.promotion import compare
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
@@ -107,7 +107,7 @@ def promote_cmd(
     model: str | None = ModelOpt,
 ) -> None:
     """Move the champion alias to VERSION; records who, when and why."""
-    from forecasting.training.promotion import promote
+    from forecasting.registry.promotion import promote
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:

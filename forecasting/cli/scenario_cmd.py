@@ -27,7 +27,7 @@ TrackingOpt = typer.Option(
 
 
 def _load(bundle: str | None, alias: str | None, tracking_uri: str | None):
-    from models.bundle.loader import load_bundle
+    from forecasting.registry.loader import load_bundle
 
     lb = load_bundle(bundle, alias=alias, tracking_uri=tracking_uri)
     return lb.contents

@@ -21,7 +21,7 @@ def default_out_dir() -> Path:
 
 def _champion(alias: str, bundle_path: Path | None, tracking_uri: str | None) -> object | None:
     """The champion bundle, or None (scorecards still build, forecast metrics marked unavailable)."""
-    from models.bundle.loader import BundleUnavailable, load_bundle
+    from forecasting.registry.loader import BundleUnavailable, load_bundle
 
     s = get_settings()
     try:
@@ -48,13 +48,13 @@ def write_scorecards(
 ) -> Path:
     """Build and write everything; returns the report's index.html (also used by `invest run`)."""
     from forecasting.scorecards.build import build_scorecards
+    from forecasting.scorecards.publish import publish
 
     s = get_settings()
     out = out or default_out_dir()
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
-    sset = build_scorecards(
-        s.warehouse, bundle, weights, out, seed if seed is not None else s.seed, draws=draws
-    )
+    sset = build_scorecards(s.warehouse, bundle, weights, seed if seed is not None else s.seed, draws=draws)
+    publish(sset, out)
     top = sset.to_dict()["ranking"][:5]
     console.print(
         f"25 scorecards · data vintage {sset.data_vintage} · "

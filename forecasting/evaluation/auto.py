@@ -21,7 +21,8 @@ from forecasting.evaluation.backtest import backtest
 from forecasting.evaluation.calibration import Calibrator, errors_table, fit_calibrator
 from forecasting.evaluation.metrics import naive_scale
 from forecasting.evaluation.selection import Choice, select
-from models.base import QUANTILE_GRID, Forecast, make, registry
+from forecasting.vocabulary import QUANTILE_GRID
+from models.base import Forecast, make, registry
 
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
 

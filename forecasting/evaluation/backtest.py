@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.evaluation.metrics import naive_scale
-from models.base import QUANTILE_GRID, Forecast, make
+from forecasting.vocabulary import QUANTILE_GRID
+from models.base import Forecast, make
 
 HistoryAt = Callable[[int], np.ndarray]
 

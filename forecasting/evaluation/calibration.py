@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import QUANTILE_GRID
+from forecasting.vocabulary import QUANTILE_GRID
 
 
 def conformal_quantile(x: np.ndarray, p: float) -> float:

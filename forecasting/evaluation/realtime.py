@@ -4,8 +4,9 @@ Revisions matter for investment data (WDI revised UK 2020 FDI inflows from 132.5
 between its 2023 and 2025 releases). A backtest on today's revised data flatters every model; one on data
 as published at each origin measures what a forecaster could really have done.
 
-``PublishedHistory`` holds every release of one series (taken from the warehouse once) and answers
-``history_at(origin)`` in memory, so it pickles to joblib/Dask workers without a database connection.
+``PublishedHistory`` holds every release of one series (the training job reads them from the warehouse
+once: ``forecasting.training.published``) and answers ``history_at(origin)`` in memory, so it pickles to
+joblib/Dask workers without a database connection.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.warehouse.store import Warehouse
+from forecasting.vocabulary import months_per_period
 
 # Months after a period ends before its first estimate is typically published.
 DEFAULT_LAG_MONTHS = {"A": 10, "Q": 3, "M": 2}
-PERIOD_MONTHS = {"A": 12, "Q": 3, "M": 1}
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class PublishedHistory:
     def cutoff(self, origin: int) -> pd.Timestamp:
         """When the forecast at ``origin`` was made: end of its last period plus the publication lag."""
         last = self.periods[origin - 1]
-        return last + pd.DateOffset(months=PERIOD_MONTHS[self.frequency] + self.lag_months)
+        return last + pd.DateOffset(months=months_per_period(self.frequency) + self.lag_months)
 
     def __call__(self, origin: int) -> np.ndarray:
         """Values of ``periods[:origin]`` as known at the origin's cutoff (a prefix: unreleased tail dropped).
@@ -52,40 +52,3 @@ class PublishedHistory:
                 break
             out.append(float(latest[p]))
         return np.asarray(out, dtype=float)
-
-
-def published_histories(
-    wh: Warehouse,
-    series_ids: list[str],
-    *,
-    as_of: str | None = None,
-    lag_months: dict[str, int] | None = None,
-) -> dict[str, PublishedHistory]:
-    """One ``PublishedHistory`` per series with more than one publisher release visible ``as_of``."""
-    lags = {**DEFAULT_LAG_MONTHS, **(lag_months or {})}
-    visible, params = wh.visible_sql(as_of)
-    rows = wh.con.execute(
-        f"""
-        WITH visible AS ({visible})
-        SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
-               frequency, period, value, release, vintage
-        FROM visible
-        WHERE measure || '.' || geography || '.' || cluster || '.' || frequency IN (SELECT unnest(?))
-        ORDER BY series_id, release, vintage, period
-        """,
-        [*params, list(series_ids)],
-    ).df()
-    out: dict[str, PublishedHistory] = {}
-    for sid, g in rows.groupby("series_id", sort=True):
-        if g["release"].nunique() < 2:
-            continue  # a single release: real-time and revised histories are the same
-        freq = str(g["frequency"].iloc[0])
-        g = g.assign(period=pd.to_datetime(g["period"]))
-        periods = tuple(sorted(g["period"].unique()))
-        out[sid] = PublishedHistory(
-            periods=tuple(pd.Timestamp(p) for p in periods),
-            releases=g[["period", "value", "release"]].reset_index(drop=True),
-            frequency=freq,
-            lag_months=int(lags[freq]),
-        )
-    return out

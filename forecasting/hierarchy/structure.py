@@ -3,9 +3,9 @@
 Within each ``(measure, cluster, frequency)`` of a *summable* measure, an aggregate geography joins the
 hierarchy only when **every** child of one of its exact partitions is present as a series: a partial
 set of children says nothing about how the parent splits, so it must not constrain the forecast.
-Partitions come in as a plain ``dict[parent, list[child]]`` (from
-``forecasting.reference.geography.load_geography().partitions()``) so this module does not depend on
-the reference data; :func:`hierarchy_from_reference` is the thin wrapper that loads it lazily.
+Partitions come in as a plain ``dict[parent, list[child]]`` (the training job passes
+``forecasting.reference.geography.load_geography().partitions()``), so the engine does not depend on the
+reference data.
 
 Rows of ``S`` are ordered aggregates first (top-down by depth), then the bottom series, so
 ``S = [[A], [I]]`` and ``values[n_all - n_bottom:]`` is the bottom level.
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from forecasting.sources.canonical import series_id as make_series_id
+from forecasting.vocabulary import series_id as make_series_id
 
 GroupKey = tuple[str, str, str]  # (measure, cluster, frequency)
 Level = str | int
@@ -331,29 +331,6 @@ def build_hierarchy(
     )
 
 
-def hierarchy_from_reference(
-    series: pd.DataFrame,
-    summable: Callable[[str], bool] | set[str] | None = None,
-    *,
-    sparse_s: bool | None = None,
-) -> Hierarchy:
-    """``build_hierarchy`` with partitions and level names from the geography reference, and (by default)
-    summability from the measure registry; both are imported only when called."""
-    from forecasting.reference.geography import load_geography
-
-    geo = load_geography()
-    if summable is None:
-        from forecasting.reference.measures import get_measure
-
-        def summable(m: str) -> bool:
-            try:
-                return get_measure(m).summable
-            except KeyError:
-                return False
-
-    return build_hierarchy(series, geo.partitions(), summable, level_of=geo.level, sparse_s=sparse_s)
-
-
 def _wide_values(values: Any, hierarchy: Hierarchy) -> pd.DataFrame:
     """Rows = ``all_ids``, columns = periods, from an array, a wide frame or a long frame."""
     if isinstance(values, np.ndarray):
@@ -423,6 +400,5 @@ __all__ = [
     "Hierarchy",
     "build_hierarchy",
     "coherence_gaps",
-    "hierarchy_from_reference",
     "is_coherent",
 ]

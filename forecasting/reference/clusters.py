@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from forecasting.errors import NotFound
+
 CLUSTERS_FILE = Path(__file__).parent / "clusters.toml"
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SIC = re.compile(r"^(\d{2}|\d{5})$")
@@ -98,7 +100,7 @@ def get_cluster(cluster_id: str) -> Cluster:
     for c in load_clusters():
         if c.id == cluster_id:
             return c
-    raise KeyError(f"unknown cluster {cluster_id!r}; known: {[c.id for c in load_clusters()]}")
+    raise NotFound(f"unknown cluster {cluster_id!r}; known: {[c.id for c in load_clusters()]}")
 
 
 def clusters_for_sic(code: str) -> list[str]:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting.errors import NotFound
+
 DATA_DIR = Path(__file__).parent / "geography"
 
 LEVELS: tuple[str, ...] = (
@@ -90,7 +92,7 @@ class Geography:
         try:
             return self.areas[code]
         except KeyError:
-            raise KeyError(f"unknown canonical geography code {code!r}") from None
+            raise NotFound(f"unknown canonical geography code {code!r}") from None
 
     def level(self, code: str) -> str:
         return self.area(code).level
@@ -124,7 +126,7 @@ class Geography:
         self, code: str, level: str | None = None, *, include_inactive: bool = False
     ) -> list[str]:
         if level is not None and level not in LEVELS:
-            raise KeyError(f"unknown level {level!r}; known: {LEVELS}")
+            raise NotFound(f"unknown level {level!r}; known: {LEVELS}")
         out, stack = [], list(self.children(code, include_inactive=include_inactive))
         while stack:
             c = stack.pop()
@@ -152,7 +154,7 @@ class Geography:
             return self._names[key]
         if len(hits) == 1:
             return hits[0]
-        raise KeyError(f"place name {name!r} (level {level}) matches {len(hits)} areas: {sorted(hits)}")
+        raise NotFound(f"place name {name!r} (level {level}) matches {len(hits)} areas: {sorted(hits)}")
 
     # -- hierarchy -------------------------------------------------------------------------------
     def partitions(self) -> dict[str, list[str]]:
@@ -179,11 +181,11 @@ class Geography:
     # -- code systems ----------------------------------------------------------------------------
     def canonical_code(self, code: str, system: str) -> str:
         if system not in SYSTEMS:
-            raise KeyError(f"unknown geography code system {system!r}; known: {SYSTEMS}")
+            raise NotFound(f"unknown geography code system {system!r}; known: {SYSTEMS}")
         raw = str(code).strip()
         out = self._resolve(raw, system)
         if out is None or out not in self.areas:
-            raise KeyError(f"unknown geography code {code!r} in system {system!r}{_hint(raw, system)}")
+            raise NotFound(f"unknown geography code {code!r} in system {system!r}{_hint(raw, system)}")
         return out
 
     def _resolve(self, code: str, system: str) -> str | None:

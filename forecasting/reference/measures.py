@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from forecasting.errors import NotFound
+
 MEASURE_DIR = Path(__file__).parent / "measures"
 
 
@@ -61,5 +63,5 @@ def load_measures() -> dict[str, Measure]:
 def get_measure(name: str) -> Measure:
     measures = load_measures()
     if name not in measures:
-        raise KeyError(f"unknown measure {name!r}; known: {sorted(measures)}")
+        raise NotFound(f"unknown measure {name!r}; known: {sorted(measures)}")
     return measures[name]

@@ -40,13 +40,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from forecasting.errors import InvestError, NotFound
 from forecasting.settings import PROJECT_ROOT
 
 SCENARIO_DIR = PROJECT_ROOT / "experiments" / "scenarios"
 Period = Annotated[str, Field(min_length=4, max_length=10, pattern=r"^\d{4}(Q[1-4]|-\d{2})?$")]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InvestError):
     """A scenario that cannot be projected; ``errors`` = ``[{"loc": [...], "msg": ..., "type": ...}]``."""
 
     def __init__(self, errors: list[dict[str, Any]], source: str | None = None) -> None:
@@ -268,7 +269,7 @@ def parse_scenario(data: Any, source: str | None = None) -> Scenario:
 def read_scenario_file(path: Path | str) -> Scenario:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"scenario file {path} does not exist")
+        raise NotFound(f"scenario file {path} does not exist")
     text = path.read_text(encoding="utf-8")
     try:
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
@@ -292,5 +293,5 @@ def load_scenario(name_or_path: str | Path, directory: Path | str | None = None)
         return read_scenario_file(p)
     named = list_scenarios(directory)
     if str(name_or_path) not in named:
-        raise KeyError(f"unknown scenario {str(name_or_path)!r}; named scenarios: {sorted(named)}")
+        raise NotFound(f"unknown scenario {str(name_or_path)!r}; named scenarios: {sorted(named)}")
     return read_scenario_file(named[str(name_or_path)])

@@ -5,7 +5,7 @@ How a scenario moves the baseline (all arithmetic on the bundle's reconciled bas
 1. Driver paths become relative deviations ``r`` of the driver from its own baseline forecast.
 2. Transmission, in dependency order: a linked target's log deviation is ``l = sum(e * log(1 + r_d))``
    over its drivers (log-linear: scenario = baseline x (1 + r_d)^e), with ``r_d`` aligned to the target's
-   periods (``drivers.align_deviation``). Chains (World -> UK -> Midlands ...) follow from the order.
+   periods (``alignment.align_deviation``). Chains (World -> UK -> Midlands ...) follow from the order.
 3. Within each hierarchy tree the deviation of a node is shared to its bottom series by their baseline
    shares and every node is re-summed from the bottom, so (a) a share child moves with its parent,
    (b) a shock at a Local Authority adds the same amount to every ancestor and (c) the result adds up
@@ -33,6 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
+from forecasting.registry.schema import BundleMetadata
+from forecasting.scenarios.alignment import align_deviation
 from forecasting.scenarios.definitions import (
     DriverChange,
     Scenario,
@@ -40,15 +43,8 @@ from forecasting.scenarios.definitions import (
     ShockChange,
 )
 from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection
-from forecasting.sources.canonical import series_id as make_id
-from forecasting.training.drivers import (
-    DEFAULT_DRIVERS,
-    DRIVER_ALIASES,
-    alias_of,
-    align_deviation,
-    resolve_driver,
-)
-from models.bundle.contents import IDENTITY_FIELDS, BundleContents
+from forecasting.vocabulary import quantile_columns
+from forecasting.vocabulary import series_id as make_id
 
 TINY = 1e-12
 
@@ -112,12 +108,13 @@ class ScenarioEngine:
 
     def __init__(self, bundle: BundleContents) -> None:
         self.bundle = bundle
-        md = bundle.metadata or {}
+        md = bundle.metadata
         self.provenance = {
-            k: md.get(k)
+            k: getattr(md, k)
             for k in ("model_name", "model_version", "model_alias", "run_id", "data_vintage", "trained_at")
         }
-        self.qcols = [c for c in bundle.forecasts.columns if c.startswith("q") and _is_float(c[1:])]
+        self.aliases = md.driver_aliases
+        self.qcols = quantile_columns(bundle.forecasts.columns)
         self.qs = np.array([float(c[1:]) for c in self.qcols])
         self.z = stats.norm.ppf(self.qs) if len(self.qs) else np.zeros(0)
         self.series = self._index_series(bundle)
@@ -181,7 +178,7 @@ class ScenarioEngine:
                 if node not in kids:
                     return {node}
                 if node in seen:
-                    raise ValueError(f"bundle hierarchy has a cycle through {node!r}")
+                    raise ScenarioError(f"bundle hierarchy has a cycle through {node!r}")
                 return set().union(*(leaf_set(c, (*seen, node)) for c in kids[node]))
 
             for m in members:
@@ -217,13 +214,15 @@ class ScenarioEngine:
                 links.setdefault(t, []).append(link)
         return links, share_se
 
-    def _index_drivers(self, md: dict[str, Any]) -> dict[str, str | None]:
-        named = list(md.get("drivers") or []) + list(
-            (md.get("config") or {}).get("scenarios", {}).get("drivers", [])
-        )
-        ids = {resolve_driver(d) for d in named} | set(DEFAULT_DRIVERS)
-        ids |= {k.driver for v in self.links.values() for k in v}
-        return {d: alias_of(d) for d in sorted(ids) if d in self.series}
+    def _index_drivers(self, md: BundleMetadata) -> dict[str, str | None]:
+        """Driver series id -> alias: the bundle's drivers plus every driver a link uses."""
+        alias_of = {v: k for k, v in self.aliases.items()}
+        ids = {d.series_id for d in md.drivers} | {k.driver for v in self.links.values() for k in v}
+        return {d: alias_of.get(d) for d in sorted(ids) if d in self.series}
+
+    def resolve_driver(self, name: str) -> str:
+        """Alias -> series id (ids pass through unchanged)."""
+        return self.aliases.get(name, name)
 
     def _topo_order(self) -> list[int]:
         deps: dict[int, set[int]] = {i: set() for i in range(len(self.units))}
@@ -245,7 +244,7 @@ class ScenarioEngine:
                     state[node] = 2
                     order.append(node)
                 elif state.get(nxt) == 1:
-                    raise ValueError(f"transmission links form a cycle through {self.units[nxt].ids[0]!r}")
+                    raise ScenarioError(f"transmission links form a cycle through {self.units[nxt].ids[0]!r}")
                 elif nxt not in state:
                     state[nxt] = 1
                     stack.append((nxt, iter(sorted(deps[nxt]))))
@@ -256,7 +255,7 @@ class ScenarioEngine:
     def _driver_path(
         self, i: int, ch: DriverChange, errors: list[dict[str, Any]]
     ) -> tuple[str, np.ndarray] | None:
-        sid = resolve_driver(ch.driver)
+        sid = self.resolve_driver(ch.driver)
         if sid not in self.drivers:
             known = [a or d for d, a in self.drivers.items()]
             hint = " (it is a target series: use a shock)" if sid in self.series else ""
@@ -708,14 +707,6 @@ def _err(loc: list[str | int], msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg, "type": "value_error"}
 
 
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _plain(v: Any) -> Any:
     if hasattr(v, "item"):
         v = v.item()
@@ -748,4 +739,4 @@ def project(bundle: BundleContents, scenario: Scenario, series: list[str] | None
     return engine_for(bundle).project(scenario, series)
 
 
-__all__ = ["DRIVER_ALIASES", "ScenarioEngine", "engine_for", "project"]
+__all__ = ["ScenarioEngine", "engine_for", "project"]

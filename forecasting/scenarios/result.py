@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import NotFound
 from forecasting.scenarios.definitions import Scenario
 
 LEVELS = (80, 95)
@@ -129,7 +130,7 @@ class ScenarioResult:
         for s in self.series:
             if s.series_id == series_id:
                 return s
-        raise KeyError(f"series {series_id!r} is not in this result")
+        raise NotFound(f"series {series_id!r} is not in this result")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,12 +1,12 @@
 """Build the 25 cluster scorecards: metrics -> normalised scores -> composite, stars, rank intervals, audit.
 
-``build_scorecards`` is the one entry point (CLI, ``invest run``, tests); ``write_outputs`` writes the JSON
-and CSV files the API serves; ``forecasting.scorecards.report`` renders the HTML report from the same set.
+``build_scorecards`` is the one entry point (CLI, ``invest run``, tests) and returns data only;
+``forecasting.scorecards.publish`` writes the JSON and CSV files the API serves and has
+``forecasting.scorecards.report`` render the HTML report from the same set.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ import pandas as pd
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards import montecarlo as mc
 from forecasting.scorecards.audit import Audit, audit
-from forecasting.scorecards.catalogue import Catalogue, load_catalogue
+from forecasting.scorecards.catalogue import Catalogue, ScorecardError, load_catalogue
 from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
 from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, bundle_info, forecast_growth_metric
 from forecasting.scorecards.inputs import Inputs, load_inputs
@@ -95,8 +95,8 @@ class ScorecardSet:
             "area": spec.area,
             "unit": spec.unit,
             "direction": spec.direction,
-            "value": _num(r.values.get(cid)),
-            "benchmark": _num(r.benchmark.get(cid)),
+            "value": json_number(r.values.get(cid)),
+            "benchmark": json_number(r.benchmark.get(cid)),
             "benchmark_label": spec.benchmark,
             "period": r.period,
             "source": spec.source,
@@ -108,7 +108,7 @@ class ScorecardSet:
             "available": r.available,
             "scored": m in self.scored,
             "excluded_reason": self.excluded.get(m),
-            "normalised": _num(self.normalised[m].get(cid)) if m in self.normalised else None,
+            "normalised": json_number(self.normalised[m].get(cid)) if m in self.normalised else None,
             "aggregation": spec.aggregation,
             "finest_geography": spec.finest_geography,
             "provenance": r.note,
@@ -117,11 +117,11 @@ class ScorecardSet:
         if r.quantiles is not None and cid in r.quantiles.index:
             q = r.quantiles.loc[cid]
             row["interval"] = {
-                "lo95": _num(q["q0.025"]),
-                "lo80": _num(q["q0.1"]),
-                "median": _num(q["q0.5"]),
-                "hi80": _num(q["q0.9"]),
-                "hi95": _num(q["q0.975"]),
+                "lo95": json_number(q["q0.025"]),
+                "lo80": json_number(q["q0.1"]),
+                "median": json_number(q["q0.5"]),
+                "hi80": json_number(q["q0.9"]),
+                "hi95": json_number(q["q0.975"]),
             }
             row["forecast_series"] = r.extra.get("series", {}).get(cid)
         if "scenarios" in r.extra:
@@ -137,19 +137,21 @@ class ScorecardSet:
             "name": c.name,
             "description": c.description,
             "sic": list(c.sic),
-            "score": _num(self.score[cid] * 100),
+            "score": json_number(self.score[cid] * 100),
             "rank": int(self.rank[cid]),
             "rank_interval": {
                 "median": int(self.mc.median_rank[i]),
                 "p05": int(self.mc.rank_p05[i]),
                 "p95": int(self.mc.rank_p95[i]),
-                "p_top5": _num(self.mc.p_top5[i]),
+                "p_top5": json_number(self.mc.p_top5[i]),
             },
             "tier": int(self.tier[cid]),
             "band": int(self.band[i]),
             "band_label": mc.BANDS[int(self.band[i])],
             "indistinguishable_from": [{"id": o, "name": names[o]} for o in self.overlap[cid]],
-            "area_scores": {a: _num(self.area_scores.loc[cid, a] * 100) for a in self.area_scores.columns},
+            "area_scores": {
+                a: json_number(self.area_scores.loc[cid, a] * 100) for a in self.area_scores.columns
+            },
             "stars": self.stars[cid].as_dict(),
             "metrics": [self.metric_row(cid, m.id) for m in self.catalogue.metrics],
             "investment_path": self.paths.get(cid),
@@ -205,7 +207,8 @@ class ScorecardSet:
         }
 
 
-def _num(v: Any) -> float | None:
+def json_number(v: Any) -> float | None:
+    """A finite float or None (JSON has no NaN)."""
     if v is None:
         return None
     try:
@@ -248,14 +251,14 @@ def _forecast_inputs(metrics: dict[str, MetricResult], scored: list[str]) -> lis
 def _model_dict(info: BundleInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
-    md = info.contents.metadata or {}
+    md = info.contents.metadata
     return {
         "model_name": info.model_name,
         "model_version": info.model_version,
         "model_alias": info.model_alias,
         "data_vintage": info.data_vintage,
-        "trained_at": md.get("trained_at"),
-        "run_id": md.get("run_id"),
+        "trained_at": md.trained_at,
+        "run_id": md.run_id,
         "label": info.label,
     }
 
@@ -278,16 +281,14 @@ def build_scorecards(
     warehouse_path: Path,
     bundle: object | None = None,
     weights_path: Path | None = None,
-    out_dir: Path | None = None,
     seed: int = 20261124,
     *,
     draws: int = 1000,
     normalisation: Method = "minmax",
     as_of: str | None = None,
     inputs: Inputs | None = None,
-    report: bool = True,
 ) -> ScorecardSet:
-    """All 25 scorecards; with ``out_dir`` also the JSON/CSV files and (``report``) the HTML report."""
+    """All 25 scorecards, as data (``forecasting.scorecards.publish`` writes the files and the report)."""
     t0 = time.perf_counter()
     cat = load_catalogue()
     weights = load_weights(weights_path, cat)
@@ -328,7 +329,7 @@ def build_scorecards(
     excluded = _exclusions(metrics, cat, weights)
     scored = [m.id for m in cat.metrics if m.id not in excluded]
     if not scored:
-        raise RuntimeError("no metric can be scored: check the warehouse and the weights file")
+        raise ScorecardError("no metric can be scored: check the warehouse and the weights file")
     areas = [a for a in cat.areas if any(cat.get(m).area == a for m in scored)]
     membership = np.array([[1.0 if cat.get(m).area == a else 0.0 for a in areas] for m in scored])
     signs = np.array([cat.get(m).sign for m in scored])
@@ -420,94 +421,4 @@ def build_scorecards(
         "monte_carlo_s": t_mc_end - t_mc,
         "total_s": time.perf_counter() - t0,
     }
-    if out_dir is not None:
-        write_outputs(sset, Path(out_dir))
-        if report:
-            from forecasting.scorecards.report import render_report
-
-            render_report(sset, Path(out_dir))
     return sset
-
-
-def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
-    """scorecards.json (everything), clusters/<id>.json, scorecards.csv (long) and ranking.csv."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "clusters").mkdir(exist_ok=True)
-    doc = sset.to_dict()
-    files = {
-        "json": out_dir / "scorecards.json",
-        "csv": out_dir / "scorecards.csv",
-        "ranking": out_dir / "ranking.csv",
-    }
-    _write_json(files["json"], doc)
-    for c in doc["clusters"]:
-        _write_json(out_dir / "clusters" / f"{c['id']}.json", {"provenance": doc["provenance"], **c})
-    rows = []
-    for c in doc["clusters"]:
-        for m in c["metrics"]:
-            iv = m.get("interval") or {}
-            rows.append(
-                {
-                    "cluster": c["id"],
-                    "cluster_name": c["name"],
-                    "metric": m["id"],
-                    "metric_name": m["name"],
-                    "area": m["area"],
-                    "value": m["value"],
-                    "lo80": iv.get("lo80"),
-                    "hi80": iv.get("hi80"),
-                    "lo95": iv.get("lo95"),
-                    "hi95": iv.get("hi95"),
-                    "benchmark": m["benchmark"],
-                    "unit": m["unit"],
-                    "direction": m["direction"],
-                    "normalised": m["normalised"],
-                    "scored": m["scored"],
-                    "period": m["period"],
-                    "source": m["source"],
-                    "vintage": m["vintage"],
-                    "is_synthetic": m["is_synthetic"],
-                    "available": m["available"],
-                    "provenance": m["provenance"],
-                }
-            )
-    pd.DataFrame(rows).to_csv(files["csv"], index=False)
-    rk = []
-    for r in doc["ranking"]:
-        rk.append(
-            {
-                "rank": r["rank"],
-                "cluster": r["id"],
-                "name": r["name"],
-                "score": r["score"],
-                "median_rank": r["rank_interval"]["median"],
-                "rank_p05": r["rank_interval"]["p05"],
-                "rank_p95": r["rank_interval"]["p95"],
-                "p_top5": r["rank_interval"]["p_top5"],
-                "tier": r["tier"],
-                **{f"star_{k}": v for k, v in r["stars"].items()},
-                **{f"area_{k}": v for k, v in r["area_scores"].items()},
-                "data_vintage": sset.data_vintage,
-                "model": (sset.model or {}).get("label"),
-            }
-        )
-    pd.DataFrame(rk).to_csv(files["ranking"], index=False)
-    return files
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, allow_nan=False, default=_default), encoding="utf-8")
-    tmp.replace(path)
-
-
-def _default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return _num(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, pd.Timestamp):
-        return o.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

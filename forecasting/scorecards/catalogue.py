@@ -13,10 +13,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from forecasting.errors import InvestError, NotFound
+
 CATALOGUE_FILE = Path(__file__).parent / "catalogue.toml"
 Aggregation = Literal[
     "sum", "apportioned_sum", "employment_weighted_mean", "ratio", "growth", "forecast", "scenario"
 ]
+
+
+class ScorecardError(InvestError):
+    """Scorecards cannot be built as asked (bad weights file, no data to score)."""
 
 
 class MetricSpec(BaseModel):
@@ -65,7 +71,7 @@ class Catalogue(BaseModel):
         for m in self.metrics:
             if m.id == metric_id:
                 return m
-        raise KeyError(f"unknown metric {metric_id!r}; known: {[m.id for m in self.metrics]}")
+        raise NotFound(f"unknown metric {metric_id!r}; known: {[m.id for m in self.metrics]}")
 
     @property
     def ids(self) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasting.scorecards.catalogue import Catalogue
+from forecasting.scorecards.catalogue import Catalogue, ScorecardError
 
 FLOOR = 0.01
 
@@ -47,9 +47,12 @@ def load_weights(path: Path | None, catalogue: Catalogue) -> Weights:
         return Weights()
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} not found")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+        raise ScorecardError(f"weights file {path} not found")
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScorecardError(f"weights file {path} is not valid TOML ({exc})") from exc
     unknown = set(data) - {"areas", "metrics"}
     areas = {str(k): float(v) for k, v in data.get("areas", {}).items()}
     metrics = {str(k): float(v) for k, v in data.get("metrics", {}).items()}
@@ -66,7 +69,7 @@ def load_weights(path: Path | None, catalogue: Catalogue) -> Weights:
     if neg:
         problems.append(f"weights must be finite and >= 0: {neg}")
     if problems:
-        raise ValueError(f"weights file {path}: " + "; ".join(problems))
+        raise ScorecardError(f"weights file {path}: " + "; ".join(problems))
     return Weights(areas, metrics, source=str(path))
 
 

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
+from forecasting.registry.contents import BundleContents
 from forecasting.scorecards.metrics import SYNTHETIC_LABEL, MetricResult, unavailable
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_COLUMNS
 
-QCOLS = [f"q{q:g}" for q in QUANTILE_GRID]
+QCOLS = list(QUANTILE_COLUMNS)
 PPY = {"A": 1, "Q": 4, "M": 12}
 
 
@@ -51,13 +51,13 @@ def bundle_info(bundle: object | None) -> BundleInfo | None:
     contents = getattr(bundle, "contents", bundle)
     if not isinstance(contents, BundleContents):
         raise TypeError(f"expected a LoadedBundle or BundleContents, got {type(bundle).__name__}")
-    md = contents.metadata or {}
+    md = contents.metadata
     return BundleInfo(
         contents,
-        getattr(bundle, "model_name", None) or md.get("model_name"),
-        getattr(bundle, "version", None) or md.get("model_version"),
-        getattr(bundle, "alias", None) or md.get("model_alias"),
-        md.get("data_vintage"),
+        getattr(bundle, "model_name", None) or md.model_name,
+        getattr(bundle, "version", None) or md.model_version,
+        getattr(bundle, "alias", None) or md.model_alias,
+        md.data_vintage,
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards import aggregate as agg
+from forecasting.scorecards.catalogue import ScorecardError
 from forecasting.scorecards.inputs import Inputs
 
 SYNTHETIC_LABEL = "synthetic (demo data)"
@@ -608,7 +609,7 @@ def compute_data_metrics(inp: Inputs) -> dict[str, MetricResult]:
     clusters = inp.cluster_ids
     base = employment_base(inp)
     if base is None:
-        raise RuntimeError("the warehouse holds no BRES cluster employment: run `invest data ingest` first")
+        raise ScorecardError("the warehouse holds no BRES cluster employment: run `invest data ingest` first")
     out: dict[str, MetricResult] = {}
     out |= bres_metrics(inp, base)
     out["business_count"] = business_count_metric(inp, base, "business_count", "business_count_enterprises")

@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 from scipy.special import ndtr
 
+from forecasting.errors import InvalidParameter
+
 Method = Literal["minmax", "zscore", "percentile"]
 METHODS: tuple[Method, ...] = ("minmax", "zscore", "percentile")
 
@@ -65,4 +67,4 @@ def normalise(x: np.ndarray, method: Method, axis: int = -2) -> np.ndarray:
         return zscore(x, axis)
     if method == "percentile":
         return percentile(x, axis)
-    raise ValueError(f"unknown normalisation {method!r}; choose one of {METHODS}")
+    raise InvalidParameter(f"unknown normalisation {method!r}; choose one of {METHODS}")

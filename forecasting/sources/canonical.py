@@ -32,7 +32,6 @@ from forecasting.reference.measures import load_measures
 from forecasting.sources.errors import IngestError
 
 KEY_COLUMNS: tuple[str, ...] = ("measure", "geography", "cluster", "frequency", "period")
-FREQUENCIES = ("A", "Q", "M")
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "measure",
     "geography",
@@ -251,27 +250,6 @@ def parse_iso_period(text: str, path: Path, *, line: int, column: str) -> tuple[
         )
     freq = {"1Y": "A", "3M": "Q", "1M": "M"}[m.group(4)]
     return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3))), freq
-
-
-def period_label(period: pd.Timestamp, frequency: str) -> str:
-    """Human label used across CLI, API and CSV output: 2015, 2015Q1, 2015-01."""
-    if frequency == "A":
-        return f"{period.year}"
-    if frequency == "Q":
-        return f"{period.year}Q{(period.month - 1) // 3 + 1}"
-    return f"{period.year}-{period.month:02d}"
-
-
-def series_id(measure: str, geography: str, cluster: str, frequency: str) -> str:
-    """Stable, URL-safe series identifier: ``measure.geography.cluster.frequency``."""
-    return f"{measure}.{geography}.{cluster}.{frequency}"
-
-
-def parse_series_id(sid: str) -> tuple[str, str, str, str]:
-    parts = sid.split(".")
-    if len(parts) != 4:
-        raise ValueError(f"series id {sid!r}: expected measure.geography.cluster.frequency")
-    return parts[0], parts[1], parts[2], parts[3]
 
 
 def with_column(exc: IngestError, column: str) -> IngestError:

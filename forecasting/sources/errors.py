@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from forecasting.errors import InvestError
 
-class IngestError(ValueError):
+
+class IngestError(InvestError):
     """A source file could not be turned into observations.
 
     ``line`` is the 1-based line number in the file (header = line 1) where known.

@@ -12,6 +12,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from forecasting.errors import NotFound
+
 MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
 
 
@@ -65,4 +67,4 @@ def get_source(source_id: str) -> Source:
     for s in load_manifest():
         if s.id == source_id:
             return s
-    raise KeyError(f"unknown source {source_id!r}; known: {[s.id for s in load_manifest()]}")
+    raise NotFound(f"unknown source {source_id!r}; known: {[s.id for s in load_manifest()]}")

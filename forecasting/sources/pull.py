@@ -12,14 +12,15 @@ from pathlib import Path
 
 import httpx
 
+from forecasting.errors import InvestError
 from forecasting.sources.manifest import Source, load_manifest
 
 
-class ChecksumError(ValueError):
+class ChecksumError(InvestError):
     """A file's content differs from the pinned checksum: refuse it."""
 
 
-class PullError(RuntimeError):
+class PullError(InvestError):
     """A file could be found neither in the mirror nor at the publisher."""
 
 

@@ -13,12 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.base import QUANTILE_GRID
+from forecasting.errors import InvestError
+from forecasting.vocabulary import QUANTILE_GRID
 
 Frequency = Literal["A", "Q", "M"]
 
 
-class ConfigError(ValueError):
+class ConfigError(InvestError):
     """An experiment file that cannot be used, with the file and the offending key in the message."""
 
 

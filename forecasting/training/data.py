@@ -12,10 +12,8 @@ from typing import Any
 import pandas as pd
 
 from forecasting.settings import get_settings
-from forecasting.training.config import ExperimentConfig
+from forecasting.training.config import ConfigError, ExperimentConfig
 from forecasting.training.tracking import frame_digest
-
-SEASON_LENGTH = {"A": 1, "Q": 4, "M": 12}
 
 
 @dataclass
@@ -42,12 +40,6 @@ class TrainingData:
 
 def is_date(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
-
-
-def period_label(ts: pd.Timestamp, frequency: str) -> str:
-    from forecasting.sources.canonical import period_label as label
-
-    return label(pd.Timestamp(ts), frequency)
 
 
 def expand_tree_codes(codes: list[str], geo: Any) -> list[str]:
@@ -112,7 +104,7 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
         new = []
         kids = parts.get(code)
         if not kids:
-            raise ValueError(
+            raise ConfigError(
                 f"data.derive_aggregates: {code!r} has no exact partition into child geographies"
             )
         sub = panel[panel["geography"].isin(kids)]
@@ -156,20 +148,22 @@ def load_training_data(
     cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
 ) -> TrainingData:
     """Read the configured panel from the warehouse (read-only), ``as_of`` a vintage id or release date."""
-    from forecasting.warehouse.store import Warehouse, catalogue_from_observations
+    from forecasting.warehouse.store import Warehouse, WarehouseError, catalogue_from_observations
 
     path = Path(warehouse_path or get_settings().warehouse)
     with Warehouse(path, read_only=True) as wh:
         latest = wh.latest_vintage()
         if latest is None:
-            raise RuntimeError(f"warehouse {path} is empty: run `invest data ingest` (or `invest run`) first")
+            raise WarehouseError(
+                f"warehouse {path} is empty: run `invest data ingest` (or `invest run`) first"
+            )
         d = cfg.data
         panel = wh.panel(
             measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None, as_of=as_of
         )
         published = {}
         if cfg.backtest.real_time:
-            from forecasting.evaluation.realtime import published_histories
+            from forecasting.training.published import published_histories
 
             published = published_histories(wh, sorted(panel["series_id"].unique()), as_of=as_of)
     if d.frequencies:
@@ -181,7 +175,7 @@ def load_training_data(
         keep = keep[: d.max_series]
     panel = panel[panel["series_id"].isin(keep)].sort_values(["series_id", "period"]).reset_index(drop=True)
     if panel.empty:
-        raise RuntimeError(
+        raise ConfigError(
             f"no series with >= {d.min_observations} observations for measures {d.measures} in {path}"
             + (f" as of {as_of}" if as_of else "")
         )

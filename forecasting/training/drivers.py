@@ -1,4 +1,4 @@
-"""Scenario drivers: short names, which driver family a target measure listens to, period alignment.
+"""Scenario drivers: short names and which driver family a target measure listens to.
 
 Why a family prior: target histories are short (FDI positions 2015-2024), so letting every driver compete
 for every target would pick spurious links. A target first tries the drivers of its own family (FDI
@@ -10,7 +10,6 @@ target period as the baseline-weighted deviation of the driver periods that over
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 # Short names analysts can use in scenario files (the series id is always accepted too).
@@ -55,46 +54,6 @@ def alias_of(series_id: str) -> str | None:
         if v == series_id:
             return k
     return None
-
-
-_MONTHS = {"A": 12, "Q": 3, "M": 1}
-
-
-def period_end(starts: np.ndarray, frequency: str) -> np.ndarray:
-    """Exclusive end of each period (datetime64[ns] in, out)."""
-    idx = pd.DatetimeIndex(starts)
-    return (idx + pd.DateOffset(months=_MONTHS[frequency])).values
-
-
-def align_deviation(
-    dev: np.ndarray,
-    weights: np.ndarray,
-    starts: np.ndarray,
-    frequency: str,
-    target_starts: np.ndarray,
-    target_frequency: str,
-) -> np.ndarray:
-    """A driver's relative deviation on its forecast periods, mapped onto a target's periods.
-
-    A target period takes the ``weights``-weighted (baseline) mean deviation of the driver periods that
-    overlap it; a period after the driver's last forecast period holds the last mapped value (the driver
-    horizon is shorter than the target's, e.g. quarterly vs annual); a period before it is history (0).
-    """
-    if frequency == target_frequency and np.array_equal(starts, target_starts):
-        return dev.astype(float, copy=True)
-    d_start, d_end = starts, period_end(starts, frequency)
-    t_start, t_end = target_starts, period_end(target_starts, target_frequency)
-    out = np.zeros(len(t_start))
-    last: float | None = None
-    for k in range(len(t_start)):
-        hit = (d_start < t_end[k]) & (d_end > t_start[k])
-        if hit.any():
-            w = np.abs(weights[hit])
-            out[k] = float(np.average(dev[hit], weights=w)) if w.sum() > 0 else float(dev[hit].mean())
-            last = out[k]
-        elif t_start[k] >= d_end[-1]:
-            out[k] = last if last is not None else float(dev[-1])
-    return out
 
 
 def annual(panel: pd.DataFrame) -> pd.DataFrame:

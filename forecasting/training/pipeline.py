@@ -21,10 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.registry.contents import BundleContents
+from forecasting.registry.schema import BundleMetadata, CalibrationInfo, DriverInfo, ReconciliationInfo
+from forecasting.registry.store import save_contents
+from forecasting.registry.target import check_reachable, resolve_target, use_tracking
 from forecasting.settings import Settings, get_settings
 from forecasting.training.config import ExperimentConfig, load_config
-from forecasting.training.data import SEASON_LENGTH, TrainingData, load_training_data, period_label
-from forecasting.training.drivers import DEFAULT_DRIVERS
+from forecasting.training.data import TrainingData, load_training_data
+from forecasting.training.drivers import DEFAULT_DRIVERS, alias_of
 from forecasting.training.progress import NullProgress, ProgressHook, RichProgress
 from forecasting.training.reconciliation import reconcile_forecasts
 from forecasting.training.tables import (
@@ -33,23 +37,13 @@ from forecasting.training.tables import (
     level_metrics_table,
     metrics_table,
 )
-from forecasting.training.tracking import (
-    RunTracker,
-    check_reachable,
-    ensure_experiment,
-    flatten,
-    git_commit,
-    resolve_target,
-    tracked_run,
-    use_tracking,
-)
+from forecasting.training.tracking import RunTracker, ensure_experiment, flatten, git_commit, tracked_run
 from forecasting.training.transmission import (
     TRANSMISSION_COLUMNS,
     estimate_transmission,
     transmission_metrics,
 )
-from models.bundle.contents import BundleContents
-from models.bundle.store import save_contents
+from forecasting.vocabulary import period_label, season_length
 
 
 @dataclass
@@ -104,7 +98,7 @@ def _fit_all(
     from forecasting.evaluation.auto import fit_calibrators, forecast_many
 
     auto = cfg.models.auto
-    m_of = {s: SEASON_LENGTH[freq[s]] for s in arrays}
+    m_of = {s: season_length(freq[s]) for s in arrays}
     results = forecast_many(
         arrays,
         {s: cfg.horizon_for(freq[s]) for s in arrays},
@@ -176,25 +170,25 @@ def build_contents(
     hierarchy = edges if not edges.empty else pd.DataFrame(columns=["parent_id", "child_id"])
     transmission, drivers = _transmission(cfg, data, sorted(results))
     timings["assemble"] = time.perf_counter() - t
-    metadata = {
-        "data_vintage": data.vintage,
-        "as_of": data.as_of,
-        "experiment": cfg.experiment.name,
-        "config": cfg.as_dict(),
-        "seed": cfg.seed,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "max_horizon": int(forecasts["step"].max()),
-        "horizons": dict(cfg.backtest.horizon),
-        "quantiles": list(cfg.forecast.quantiles),
-        "reconciliation": {
-            "method": cfg.reconciliation.method,
-            "non_negative": cfg.reconciliation.non_negative,
-            "warnings": rec["warnings"],
-        },
-        "calibration": {"calibrators": calibrators, "series": cal_of},
-        "drivers": drivers,
+    metadata = BundleMetadata(
+        data_vintage=data.vintage,
+        as_of=data.as_of,
+        experiment=cfg.experiment.name,
+        config=cfg.as_dict(),
+        seed=cfg.seed,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        max_horizon=int(forecasts["step"].max()),
+        horizons=dict(cfg.backtest.horizon),
+        quantiles=list(cfg.forecast.quantiles),
+        reconciliation=ReconciliationInfo(
+            method=cfg.reconciliation.method,
+            non_negative=cfg.reconciliation.non_negative,
+            warnings=rec["warnings"],
+        ),
+        calibration=CalibrationInfo(calibrators=calibrators, series=cal_of),
+        drivers=[DriverInfo(series_id=d, alias=alias_of(d)) for d in drivers],
         **(extra_metadata or {}),
-    }
+    )
     contents = BundleContents(
         catalogue=cat,
         history=history,
@@ -275,7 +269,7 @@ def _stage_artifacts(
     (stage / "config" / "resolved.json").write_text(json.dumps(cfg.as_dict(), indent=1), encoding="utf-8")
     if config_path is not None:
         shutil.copy(config_path, stage / "config" / config_path.name)
-    note = f"vintage {contents.metadata.get('data_vintage')} · {cfg.experiment.name}"
+    note = f"vintage {contents.metadata.data_vintage} · {cfg.experiment.name}"
     headline_charts(
         contents.history,
         contents.forecasts,
@@ -289,16 +283,16 @@ def _stage_artifacts(
 def _version_tags(contents: BundleContents, run_id: str, metrics: dict[str, float]) -> dict[str, Any]:
     meta = contents.metadata
     tags = {
-        "data_vintage": meta["data_vintage"],
-        "data_digest": meta.get("data_digest"),
-        "experiment": meta["experiment"],
-        "config_digest": meta.get("config_digest"),
-        "seed": meta["seed"],
-        "git_commit": meta.get("git_commit"),
+        "data_vintage": meta.data_vintage,
+        "data_digest": meta.data_digest,
+        "experiment": meta.experiment,
+        "config_digest": meta.config_digest,
+        "seed": meta.seed,
+        "git_commit": meta.git_commit,
         "run_id": run_id,
         "n_series": len(contents.catalogue),
     }
-    from forecasting.training.promotion import HEADLINE_METRICS
+    from forecasting.registry.promotion import HEADLINE_METRICS
 
     tags.update({f"metric.{m}": f"{metrics[m]:.6g}" for m in HEADLINE_METRICS if m in metrics})
     return tags
@@ -317,7 +311,7 @@ def run_training(
     promote_if_no_champion: bool = False,
 ) -> TrainOutcome:
     """The tracked job on already-loaded data (``train_experiment`` loads from the warehouse first)."""
-    from forecasting.training import promotion
+    from forecasting.registry import promotion
 
     settings = settings or get_settings()
     progress = progress or NullProgress()
@@ -351,7 +345,7 @@ def run_training(
                 _stage_artifacts(stage, contents, cfg, config_path)
                 tracker.log_artifacts(stage)
                 bundle_dir = save_contents(contents, Path(tmp) / "bundle")
-                model_uri = tracker.log_bundle(bundle_dir, int(contents.metadata["max_horizon"]))
+                model_uri = tracker.log_bundle(bundle_dir, contents.metadata.max_horizon)
             tracker.flush()
             version = None
             promoted, note = False, ""

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.hierarchy.structure import Hierarchy, build_hierarchy
 from forecasting.training.config import ExperimentConfig
 
 
@@ -83,6 +84,21 @@ def _backtest_check(
     return dict(zip(ids, base.tolist(), strict=True)), dict(zip(ids, after.tolist(), strict=True))
 
 
+def hierarchy_from_reference(series: pd.DataFrame) -> Hierarchy:
+    """``build_hierarchy`` with partitions and level names from the geography reference and summability
+    from the measure registry (the engine itself knows neither)."""
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+
+    geo = load_geography()
+    measures = load_measures()
+
+    def summable(m: str) -> bool:
+        return m in measures and measures[m].summable
+
+    return build_hierarchy(series, geo.partitions(), summable, level_of=geo.level)
+
+
 def reconcile_forecasts(
     cfg: ExperimentConfig,
     panel: pd.DataFrame,
@@ -93,7 +109,6 @@ def reconcile_forecasts(
     """Coherent means and quantiles per (measure, cluster, frequency) tree, plus the backtest check."""
     from forecasting.hierarchy.coherent_quantiles import reconcile_quantiles
     from forecasting.hierarchy.reconcile import projection
-    from forecasting.hierarchy.structure import hierarchy_from_reference
 
     out: dict[str, Any] = {
         "mean": {},

@@ -9,15 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.registry.schema import SCORE_COLUMNS
 from forecasting.training.config import ExperimentConfig
-from forecasting.training.data import period_label
-
-_MONTHS = {"A": 12, "Q": 3, "M": 1}
-SCORE_COLUMNS = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "coverage80", "coverage95", "winkler95")
-
-
-def qcol(q: float) -> str:
-    return f"q{float(q):g}"
+from forecasting.vocabulary import period_label, qcol, shift_periods
 
 
 def forecast_table(
@@ -34,7 +28,7 @@ def forecast_table(
         qd = rec["quantiles"].get(s, r.forecast.quantiles)
         last = periods[s][-1]
         for k in range(len(mean)):
-            start = last + pd.DateOffset(months=_MONTHS[freq[s]] * (k + 1))
+            start = shift_periods(last, freq[s], k + 1)[0]
             row = {
                 "series_id": s,
                 "step": k + 1,

@@ -1,22 +1,17 @@
-"""MLflow tracking for training jobs: where to track, a reachability check, and a batching run logger.
+"""MLflow run logging for training jobs: the experiment, a batching run logger, digests and the git commit.
 
-Why a wrapper: (1) the embedded default (sqlite + artifact folder in the data directory) and a shared
-``mlflow server`` are chosen in one place; (2) an unreachable server must fail *before* the heavy work;
-(3) everything is logged in batches and the time spent in tracking is measured, so a 1,000-series job
-stays under 10% overhead; (4) a failed or interrupted run is always marked FAILED.
+Why a wrapper: everything is logged in batches and the time spent in tracking is measured, so a
+1,000-series job stays under 10% overhead, and a failed or interrupted run is always marked FAILED. Where
+the store is and whether it can be reached is the registry layer's business (``forecasting.registry.target``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,98 +20,11 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
-from forecasting.settings import PROJECT_ROOT, Settings, get_settings
+from forecasting.settings import PROJECT_ROOT
 
 MAX_METRICS = 1000
 MAX_PARAMS_TAGS = 100
 MAX_PARAM_LEN = 6000
-# The bundle model imports this project (models.bundle), which must be installed where it is loaded.
-PIP_REQUIREMENTS = ["mlflow>=3.1", "pandas>=2.2", "pyarrow>=15", "numpy>=1.26", "scipy>=1.13"]
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keeps our progress display readable
-
-
-class TrackingUnavailable(RuntimeError):
-    """The tracking store or server cannot be reached (raised before any training work)."""
-
-
-@dataclass(frozen=True)
-class TrackingTarget:
-    uri: str
-    artifact_location: str | None  # set for the embedded store; a server decides for itself
-    embedded: bool
-
-
-def resolve_target(tracking_uri: str | None = None, settings: Settings | None = None) -> TrackingTarget:
-    """``--tracking-uri`` beats settings (``MLFLOW_TRACKING_URI``/``INVEST_TRACKING_URI``) beats embedded."""
-    settings = settings or get_settings()
-    uri = tracking_uri or settings.tracking_uri
-    if uri:
-        return TrackingTarget(uri=uri, artifact_location=None, embedded=False)
-    return TrackingTarget(
-        uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True
-    )
-
-
-def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
-    """Fail fast with a clear message; the embedded store just needs a writable data directory."""
-    uri = target.uri
-    scheme = uri.split(":", 1)[0].lower()
-    try:
-        if scheme in ("http", "https"):
-            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as resp:
-                if resp.status != 200:
-                    raise TrackingUnavailable(
-                        f"tracking server {uri} answered /health with HTTP {resp.status}"
-                    )
-        elif scheme == "sqlite":
-            db = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
-            if db is not None:
-                db.parent.mkdir(parents=True, exist_ok=True)
-                if not os.access(db.parent, os.W_OK):
-                    raise TrackingUnavailable(f"tracking store directory {db.parent} is not writable")
-        elif scheme.startswith(("postgresql", "mysql", "mssql")):
-            import sqlalchemy
-
-            engine = sqlalchemy.create_engine(uri, connect_args={"connect_timeout": int(timeout)})
-            with engine.connect():
-                pass
-            engine.dispose()
-        if target.artifact_location and target.artifact_location.startswith("file:"):
-            Path(target.artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    except TrackingUnavailable:
-        raise
-    except (urllib.error.URLError, OSError, Exception) as exc:
-        raise TrackingUnavailable(
-            f"cannot reach MLflow tracking at {uri} ({type(exc).__name__}: {exc}). Start the server "
-            "(see docs/TRACKING_SERVER.md), fix --tracking-uri / MLFLOW_TRACKING_URI, or unset it to use "
-            "the embedded sqlite store."
-        ) from exc
-
-
-@contextmanager
-def use_tracking(uri: str) -> Iterator[MlflowClient]:
-    """Point the MLflow fluent API (tracking *and* registry) at ``uri`` for the block, then restore.
-
-    MLflow's setters also write ``MLFLOW_TRACKING_URI``/``MLFLOW_REGISTRY_URI`` into the environment, which
-    our settings read; both the module state and the environment are put back afterwards.
-    """
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
-    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        yield MlflowClient(tracking_uri=uri, registry_uri=uri)
-    finally:
-        mlflow.set_tracking_uri(saved[0])
-        registry_utils._registry_uri = saved[1]
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None = None) -> str:
@@ -236,7 +144,7 @@ class RunTracker:
 
         import mlflow.pyfunc
 
-        from models.bundle import pyfunc as bundle_pyfunc
+        from forecasting.registry import pyfunc as bundle_pyfunc
 
         with self.timed(), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "no input example" / type-hint notices
@@ -245,7 +153,7 @@ class RunTracker:
                 python_model=bundle_pyfunc.__file__,
                 artifacts={bundle_pyfunc.ARTIFACT_KEY: str(bundle_dir)},
                 signature=bundle_pyfunc.signature(max_horizon),
-                pip_requirements=PIP_REQUIREMENTS,
+                pip_requirements=bundle_pyfunc.PIP_REQUIREMENTS,
             )
         return info.model_uri
 

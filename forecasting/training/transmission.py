@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecasting.sources.canonical import parse_series_id, series_id
 from forecasting.training.drivers import annual, family
+from forecasting.vocabulary import parse_series_id, series_id
 
 TRANSMISSION_COLUMNS: tuple[str, ...] = (
     "target_id",
@@ -227,7 +227,7 @@ def _regression_links(
     y = hist.get(target)
     if y is None:
         return []
-    fam = family(parse_series_id(target)[0])
+    fam = family(parse_series_id(target).measure)
     links: list[Link] = []
     for d in allowed:
         x = hist.get(d)
@@ -235,7 +235,7 @@ def _regression_links(
             continue
         link = _fit_link(target, d, y, x, seed, min_obs)
         if link is not None:
-            same = fam is not None and family(parse_series_id(d)[0]) == fam
+            same = fam is not None and family(parse_series_id(d).measure) == fam
             links.append(Link(**{**link.__dict__, "note": link.note + (" [driver family]" if same else "")}))
     if not links:
         return []

@@ -16,13 +16,14 @@ from types import TracebackType
 import duckdb
 import pandas as pd
 
-from forecasting.sources.canonical import period_label
+from forecasting.errors import InvestError
+from forecasting.vocabulary import period_label
 from forecasting.warehouse.schema import SCHEMA_SQL
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(InvestError):
     """The warehouse cannot answer (missing file, unknown vintage)."""
 
 
@@ -125,7 +126,7 @@ class Warehouse:
         return self.observations(**filters)
 
     def series(self, series_id: str, as_of: str | None = None) -> pd.DataFrame:
-        from forecasting.sources.canonical import parse_series_id
+        from forecasting.vocabulary import parse_series_id
 
         measure, geography, cluster, frequency = parse_series_id(series_id)
         df = self.observations(

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from models.bundle.contents import IDENTITY_FIELDS
+from forecasting.registry.contents import IDENTITY_FIELDS
+from forecasting.vocabulary import interval_levels, qcol
 from service.http import (
     check_horizon,
     conditional,
@@ -44,7 +45,7 @@ from service.schemas import (
     NotFound,
     SeriesForecast,
 )
-from service.served import SeriesEntry, ServedModel, dumps, interval_levels, qkey
+from service.served import SeriesEntry, ServedModel, dumps
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 
@@ -228,10 +229,10 @@ def table_rows(
                 "period_start": s["period_start"],
                 "mean": s["mean"],
             }
-            row |= {qkey(q): s[qkey(q)] for q in qs}
+            row |= {qcol(q): s[qcol(q)] for q in qs}
             for lv in levels:
                 a = round((1 - lv / 100) / 2, 6)
-                row[f"lo{lv}"], row[f"hi{lv}"] = s[qkey(a)], s[qkey(round(1 - a, 6))]
+                row[f"lo{lv}"], row[f"hi{lv}"] = s[qcol(a)], s[qcol(round(1 - a, 6))]
             row |= {
                 "method": e.method,
                 "fallback": e.fallback or "",

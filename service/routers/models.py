@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from forecasting.vocabulary import interval_levels
 from service.http import conditional, current_model, require_admin
 from service.schemas import Message, ModelInfo, ReloadResponse
-from service.served import ServedModel, dumps, interval_levels
+from service.served import ServedModel, dumps
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from forecasting.registry.contents import BundleContents
 from forecasting.scenarios.definitions import (
     SCENARIO_DIR,
     ScenarioError,
@@ -25,7 +26,6 @@ from forecasting.scenarios.definitions import (
     read_scenario_file,
 )
 from forecasting.scenarios.project import engine_for
-from models.bundle.contents import BundleContents
 from service.examples import PROJECTION_EXAMPLE, SCENARIOS_EXAMPLE, ok
 from service.http import current_model
 from service.served import ServedModel, dumps

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecasting.evaluation.auto import SeriesResult, forecast_many, forecast_series
-from models.base import QUANTILE_GRID
+from forecasting.vocabulary import QUANTILE_GRID
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from scipy import stats
 
 from forecasting.hierarchy.coherent_quantiles import quantile_inverse_cdf, reconcile_quantiles
 from forecasting.hierarchy.reconcile import METHODS, reconcile
-from models.base import QUANTILE_GRID, gaussian_quantiles
+from forecasting.vocabulary import QUANTILE_GRID
+from models.base import gaussian_quantiles
 
 
 def gaussian_base(hier, seed: int, h: int = 3):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from model_series import SERIES
 
-from models.base import QUANTILE_GRID, Forecast, Forecaster, make, registry
+from forecasting.vocabulary import QUANTILE_GRID
+from models.base import Forecast, Forecaster, make, registry
 
 FAMILIES = sorted(n for n in registry() if not n.startswith("_"))
 H = 8

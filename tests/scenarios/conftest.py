@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scen_data import _panel, make_bundle
 
+from forecasting.registry.contents import BundleContents
 from forecasting.training.transmission import estimate_transmission
-from models.bundle.contents import BundleContents
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from bundle_parts import make_metadata
 from scipy import stats
 
+from forecasting.registry.contents import BundleContents
+from forecasting.registry.schema import DriverInfo
+from forecasting.training.drivers import alias_of
 from forecasting.training.transmission import estimate_transmission
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_GRID
 
 WLD = "fdi_net_inflows_usd.WLD.all.A"
 UKF = "fdi_net_inflows_usd.UK.all.A"
@@ -104,5 +107,9 @@ def make_bundle() -> BundleContents:
         level_metrics=pd.DataFrame(),
         hierarchy=edges,
         transmission=tab,
-        metadata={"data_vintage": "v1", "model_name": "test", "max_horizon": H},
+        metadata=make_metadata(
+            model_name="test",
+            max_horizon=H,
+            drivers=[DriverInfo(series_id=d, alias=alias_of(d)) for d in (WLD, UKF)],
+        ),
     )

@@ -16,7 +16,9 @@ def inputs() -> Inputs:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, inputs: Inputs):
     from forecasting.scorecards.build import build_scorecards
+    from forecasting.scorecards.publish import publish
 
     out = tmp_path_factory.mktemp("scorecards")
-    sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, out, 11, draws=200, inputs=inputs)
+    sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=200, inputs=inputs)
+    publish(sset, out)
     return sset, out

@@ -38,10 +38,10 @@ def test_25_scorecards_with_provenance(built) -> None:
 
 def test_same_seed_same_numbers_and_no_bundle_still_builds(built, inputs, tmp_path) -> None:
     sset, _ = built
-    again = build_scorecards(tmp_path / "x.duckdb", make_bundle(), None, None, 11, draws=200, inputs=inputs)
+    again = build_scorecards(tmp_path / "x.duckdb", make_bundle(), None, 11, draws=200, inputs=inputs)
     pd.testing.assert_series_equal(sset.score, again.score)
     assert (sset.mc.ranks == again.mc.ranks).all()
-    bare = build_scorecards(tmp_path / "x.duckdb", None, None, None, 11, draws=50, inputs=inputs)
+    bare = build_scorecards(tmp_path / "x.duckdb", None, None, 11, draws=50, inputs=inputs)
     render_report(bare, tmp_path / "bare", cluster_pages=False)
     assert not bare.metrics["forecast_fdi_growth"].available
     assert all(s.momentum is None for s in bare.stars.values())

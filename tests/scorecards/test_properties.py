@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.scorecards import montecarlo as mc
 from forecasting.scorecards.audit import audit
-from forecasting.scorecards.catalogue import load_catalogue
+from forecasting.scorecards.catalogue import ScorecardError, load_catalogue
 from forecasting.scorecards.composite import composite, load_weights
 from forecasting.scorecards.normalise import METHODS, normalise, orient
 
@@ -99,7 +99,7 @@ def test_weights_file(tmp_path: Path) -> None:
     w = load_weights(f, cat)
     assert w.area("investment_trends") == 2.0 and w.metric("exports") == 0.0 and w.source == str(f)
     f.write_text("[metrics]\nnot_a_metric = 1\n")
-    with pytest.raises(ValueError, match="unknown metrics"):
+    with pytest.raises(ScorecardError, match="unknown metrics"):
         load_weights(f, cat)
 
 

@@ -60,7 +60,7 @@ class TrainedRegistry:
     def promote(self, version: str) -> None:
         from mlflow import MlflowClient
 
-        from forecasting.training.promotion import promote
+        from forecasting.registry.promotion import promote
 
         promote(
             MlflowClient(tracking_uri=self.uri, registry_uri=self.uri),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from bundle_parts import make_metadata
 from scipy import stats
 
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
+from forecasting.registry.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_GRID
 
 GEOS = {
     "TLF": ("East Midlands", "itl1"),
@@ -95,11 +96,7 @@ def make_contents(shift: float = 0.0, vintage: str = "v20251124T101500") -> Bund
         hierarchy=empty,
         transmission=empty,
         states={},
-        metadata={
-            "data_vintage": vintage,
-            "experiment": "unit",
-            "trained_at": "2025-11-24T10:20:00+00:00",
-            "max_horizon": 8,
-            "model_name": "investment-forecaster",
-        },
+        metadata=make_metadata(
+            data_vintage=vintage, experiment="unit", max_horizon=8, model_name="investment-forecaster"
+        ),
     )

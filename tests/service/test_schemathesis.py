@@ -36,14 +36,14 @@ def _load_real_bundle(trained: TrainedRegistry, tmp_path_factory: pytest.TempPat
     from scorecard_world import make_bundle, make_inputs
 
     from forecasting.scorecards.build import build_scorecards
+    from forecasting.scorecards.publish import publish
 
     _source.inner = LoaderSource(trained.api_settings(cache="cache-schemathesis"))
     app.state.holder.load()
     # the cluster routes serve written scorecards: write a real (small-world) set for them
     out = tmp_path_factory.mktemp("scorecards")
-    build_scorecards(
-        out / "unused.duckdb", make_bundle(), None, out, 11, draws=100, inputs=make_inputs(), report=False
-    )
+    sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=100, inputs=make_inputs())
+    publish(sset, out, report=False)
     app.state.scorecards_dir = out
 
 

@@ -8,9 +8,10 @@ import socket
 import pytest
 from training_helpers import QUICK, synthetic_data
 
-from forecasting.training import pipeline, promotion
+from forecasting.registry import promotion
+from forecasting.registry.target import TrackingUnavailable, use_tracking
+from forecasting.training import pipeline
 from forecasting.training.config import load_config
-from forecasting.training.tracking import TrackingUnavailable, use_tracking
 
 
 def _closed_port() -> int:

@@ -8,11 +8,11 @@ import pytest
 from training_helpers import QUICK
 from typer.testing import CliRunner
 
+from forecasting.registry import promotion
+from forecasting.registry.loader import load_bundle
+from forecasting.registry.target import use_tracking
 from forecasting.settings import Settings
-from forecasting.training import promotion
 from forecasting.training.pipeline import train_experiment
-from forecasting.training.tracking import use_tracking
-from models.bundle.loader import load_bundle
 
 HEADLINE = "fdi_inward_position.MID.all.A"
 
@@ -107,7 +107,7 @@ def test_compare_promote_and_loading_follows_the_alias(two_runs) -> None:
         tracking_uri=settings.mlflow_uri, model_name=name, cache_dir=settings.data_dir / "cache"
     )
     assert (loaded.version, loaded.alias, loaded.run_id) == ("2", "champion", second.run_id)
-    assert loaded.contents.metadata["model_version"] == "2"
+    assert loaded.contents.metadata.model_version == "2"
     api = loaded.forecast([HEADLINE], horizon=5, quantiles=[0.1, 0.9])
     pd.testing.assert_frame_equal(
         api.reset_index(drop=True),

@@ -9,10 +9,10 @@ import pytest
 from pg_harness import INSTALL_HINT, mlflow_server, pg_bin, postgres
 from training_helpers import QUICK
 
-from forecasting.training import promotion
+from forecasting.registry import promotion
+from forecasting.registry.loader import load_bundle
+from forecasting.registry.target import use_tracking
 from forecasting.training.pipeline import train_experiment
-from forecasting.training.tracking import use_tracking
-from models.bundle.loader import load_bundle
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bundle_helpers import tiny_contents
 
-from models.bundle.contents import BundleContents
+from forecasting.registry.contents import BundleContents
 
 
 @pytest.fixture()

@@ -20,15 +20,16 @@ from typing import Literal
 
 import pandas as pd
 
-from models.bundle.contents import BundleContents
-from models.bundle.store import find_bundle_dir, load_contents
+from forecasting.errors import InvestError
+from forecasting.registry.contents import BundleContents
+from forecasting.registry.store import find_bundle_dir, load_contents
 
 log = logging.getLogger(__name__)
 CACHE_CURRENT = "current"
 CACHE_INFO = "cache.json"
 
 
-class BundleUnavailable(RuntimeError):
+class BundleUnavailable(InvestError):
     """No bundle could be loaded from the registry, and no usable cached copy exists."""
 
 
@@ -41,20 +42,20 @@ class LoadedBundle:
     run_id: str | None
     uri: str
     source: Literal["registry", "run", "path", "cache"]
+    # Set when the registry load failed and this is the cached copy: why (held as state, not read from logs).
+    fallback_reason: str | None = None
 
     @property
-    def data_vintage(self) -> str | None:
-        return self.contents.metadata.get("data_vintage")
+    def data_vintage(self) -> str:
+        return self.contents.metadata.data_vintage
 
     def forecast(
         self, series_ids: Sequence[str], horizon: int | None = None, quantiles: Sequence[float] | None = None
     ) -> pd.DataFrame:
         """Same answer as the pyfunc model's ``predict`` (stored steps, then model states)."""
-        from models.bundle.pyfunc import forecast_frame, parse_params
+        from forecasting.registry.pyfunc import forecast_frame, parse_params
 
-        h, qs = parse_params(
-            {"horizon": horizon, "quantiles": quantiles}, int(self.contents.metadata.get("max_horizon") or 1)
-        )
+        h, qs = parse_params({"horizon": horizon, "quantiles": quantiles}, self.contents.metadata.max_horizon)
         return forecast_frame(self.contents, series_ids, h, qs)
 
 
@@ -73,12 +74,13 @@ def _parse_models_uri(uri: str) -> tuple[str, str | None, str | None]:
 def _with_provenance(
     contents: BundleContents, name: str | None, version: str | None, alias: str | None, run_id: str | None
 ) -> BundleContents:
-    contents.metadata.update(
-        {
-            "model_name": name or contents.metadata.get("model_name"),
+    md = contents.metadata
+    contents.metadata = md.model_copy(
+        update={
+            "model_name": name or md.model_name,
             "model_version": version,
             "model_alias": alias,
-            "run_id": run_id or contents.metadata.get("run_id"),
+            "run_id": run_id or md.run_id,
         }
     )
     return contents
@@ -125,7 +127,7 @@ def load_cached(cache_dir: Path | str) -> LoadedBundle:
 def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
     import mlflow.artifacts
 
-    from forecasting.training.tracking import resolve_target, use_tracking
+    from forecasting.registry.target import resolve_target, use_tracking
 
     with use_tracking(resolve_target(tracking_uri).uri):
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
@@ -134,7 +136,7 @@ def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
 def _load_remote(
     uri: str, tracking_uri: str | None, model_name: str | None
 ) -> tuple[LoadedBundle, Path, Path]:
-    from forecasting.training.tracking import check_reachable, resolve_target, use_tracking
+    from forecasting.registry.target import check_reachable, resolve_target, use_tracking
 
     target = resolve_target(tracking_uri)
     check_reachable(target, timeout=3.0)  # a down server fails in seconds, not after MLflow's retries
@@ -198,7 +200,9 @@ def load_bundle(
     except Exception as exc:
         if cache_dir is not None and (Path(cache_dir) / CACHE_CURRENT / CACHE_INFO).is_file():
             log.warning("cannot load %s (%s); serving the cached bundle from %s", uri, exc, cache_dir)
-            return load_cached(cache_dir)
+            cached = load_cached(cache_dir)
+            cached.fallback_reason = f"cannot load {uri}: {type(exc).__name__}: {exc}"
+            return cached
         raise BundleUnavailable(f"cannot load forecast bundle {uri}: {type(exc).__name__}: {exc}") from exc
     finally:
         if tmp is not None:

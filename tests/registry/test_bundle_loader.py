@@ -8,10 +8,11 @@ import mlflow
 import pytest
 from bundle_helpers import IDS
 
-from forecasting.training import promotion
-from forecasting.training.tracking import RunTracker, ensure_experiment, use_tracking
-from models.bundle.loader import BundleUnavailable, load_bundle
-from models.bundle.store import save_contents
+from forecasting.registry import promotion
+from forecasting.registry.loader import BundleUnavailable, load_bundle
+from forecasting.registry.store import save_contents
+from forecasting.registry.target import use_tracking
+from forecasting.training.tracking import RunTracker, ensure_experiment
 
 
 def test_local_folder(contents, tmp_path) -> None:

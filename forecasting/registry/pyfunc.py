@@ -20,19 +20,17 @@ from mlflow.models import ModelSignature, set_model
 from mlflow.pyfunc import PythonModel
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-from models.base import QUANTILE_GRID
-from models.bundle.contents import BundleContents
-from models.bundle.store import find_bundle_dir, load_contents
+from forecasting.errors import InvalidParameter, NotFound
+from forecasting.registry.contents import BundleContents
+from forecasting.registry.store import find_bundle_dir, load_contents
+from forecasting.vocabulary import QUANTILE_GRID, period_label, qcol, shift_periods
 
 ARTIFACT_KEY = "bundle"
+# The bundle model imports this project (forecasting.registry), which must be installed where it is loaded.
+PIP_REQUIREMENTS = ["mlflow>=3.1", "pandas>=2.2", "pyarrow>=15", "numpy>=1.26", "scipy>=1.13"]
 MAX_HORIZON = 120
 BASE_COLUMNS = ("series_id", "step", "period", "period_start", "mean")
 TAIL_COLUMNS = ("method", "fallback", "reconciled")
-
-
-def qcol(q: float) -> str:
-    """0.025 -> 'q0.025' (the stored column name)."""
-    return f"q{float(q):g}"
 
 
 def signature(default_horizon: int) -> ModelSignature:
@@ -59,19 +57,6 @@ def signature(default_horizon: int) -> ModelSignature:
     )
 
 
-def _period_label(ts: pd.Timestamp, frequency: str) -> str:
-    if frequency == "A":
-        return f"{ts.year}"
-    if frequency == "Q":
-        return f"{ts.year}Q{(ts.month - 1) // 3 + 1}"
-    return f"{ts.year}-{ts.month:02d}"
-
-
-def _future_starts(last: pd.Timestamp, frequency: str, steps: Sequence[int]) -> list[pd.Timestamp]:
-    months = {"A": 12, "Q": 3, "M": 1}[frequency]
-    return [pd.Timestamp(last) + pd.DateOffset(months=months * int(s)) for s in steps]
-
-
 def _state_forecast(
     state: dict[str, Any], h: int, quantiles: Sequence[float]
 ) -> tuple[np.ndarray, dict[float, np.ndarray], str]:
@@ -89,14 +74,14 @@ def parse_params(params: dict[str, Any] | None, default_horizon: int) -> tuple[i
     raw_h = params.get("horizon")
     horizon = default_horizon if raw_h is None else int(raw_h)
     if not 1 <= horizon <= MAX_HORIZON:
-        raise ValueError(f"horizon must be between 1 and {MAX_HORIZON}, got {horizon}")
+        raise InvalidParameter(f"horizon must be between 1 and {MAX_HORIZON}, got {horizon}")
     raw_q = params.get("quantiles")
     qs = (
         list(QUANTILE_GRID) if raw_q is None else [float(q) for q in np.ravel(np.asarray(raw_q, dtype=float))]
     )
     bad = [q for q in qs if not 0 < q < 1]
     if bad:
-        raise ValueError(f"quantiles must be in (0, 1), got {bad}")
+        raise InvalidParameter(f"quantiles must be in (0, 1), got {bad}")
     return horizon, sorted(set(qs))
 
 
@@ -108,7 +93,7 @@ def forecast_frame(
     known = set(contents.catalogue["series_id"])
     unknown = [s for s in ids if s not in known]
     if unknown:
-        raise KeyError(f"unknown series_id {unknown[:10]}{' ...' if len(unknown) > 10 else ''}")
+        raise NotFound(f"unknown series_id {unknown[:10]}{' ...' if len(unknown) > 10 else ''}")
     qs = [float(q) for q in quantiles]
     cols = [qcol(q) for q in qs]
     fc = contents.forecasts
@@ -126,14 +111,16 @@ def forecast_frame(
             continue
         state = contents.states.get(sid)
         if not state:
-            raise ValueError(f"{sid}: no fitted state in this bundle to forecast beyond step {first - 1}")
+            raise InvalidParameter(
+                f"{sid}: no fitted state in this bundle to forecast beyond step {first - 1}"
+            )
         mean, qd, method = _state_forecast(state, horizon, qs)
         steps = list(range(first, horizon + 1))
-        starts = _future_starts(last_start[sid], freq[sid], steps)
+        starts = shift_periods(last_start[sid], freq[sid], steps)
         row = {
             "series_id": sid,
             "step": steps,
-            "period": [_period_label(t, freq[sid]) for t in starts],
+            "period": [period_label(t, freq[sid]) for t in starts],
             "period_start": starts,
             "mean": mean[first - 1 :],
             **{qcol(q): qd[q][first - 1 :] for q in qs},
@@ -162,14 +149,14 @@ class ForecastBundleModel(PythonModel):
 
     def load_context(self, context: Any) -> None:
         self.contents = load_contents(find_bundle_dir(context.artifacts[ARTIFACT_KEY]))
-        self.default_horizon = int(self.contents.metadata.get("max_horizon") or 1)
+        self.default_horizon = self.contents.metadata.max_horizon
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame):
             if "series_id" not in model_input.columns:
-                raise ValueError("input needs a 'series_id' column")
+                raise InvalidParameter("input needs a 'series_id' column")
             ids = model_input["series_id"].astype(str).tolist()
         elif isinstance(model_input, dict):
             ids = [str(s) for s in np.ravel(model_input["series_id"])]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting.evaluation.auto import forecast_series
-from forecasting.evaluation.realtime import published_histories
+from forecasting.training.published import published_histories
 from forecasting.warehouse.ingest import ingest, item_for_path
 from forecasting.warehouse.store import Warehouse
 

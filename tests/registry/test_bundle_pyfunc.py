@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from bundle_helpers import IDS
 
-from models.bundle import pyfunc as bundle_pyfunc
-from models.bundle.store import save_contents
+from forecasting.registry import pyfunc as bundle_pyfunc
+from forecasting.registry.store import save_contents
 
 
 @pytest.fixture()

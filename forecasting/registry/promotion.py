@@ -1,4 +1,4 @@
-"""Registry side of training: register a version as challenger, compare versions, promote the champion.
+"""The model registry: register a version as challenger, compare versions, promote the champion.
 
 Why aliases (not stages): ``champion`` is what the API serves (``models:/investment-forecaster@champion``),
 ``challenger`` is the newest candidate. Promotion only moves an alias and records who/when/why in version
@@ -21,6 +21,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from forecasting.errors import InvestError
+
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 SERIES_METRICS_ARTIFACT = "tables/series_metrics.parquet"
@@ -28,7 +30,7 @@ HEADLINE_METRICS = ("mase", "rmsse", "crps", "coverage80", "coverage95")
 LOWER_IS_BETTER = ("mase", "rmsse", "smape", "mape", "pinball", "crps", "winkler95")
 
 
-class PromotionError(ValueError):
+class PromotionError(InvestError):
     """Unknown model/version/alias, or a comparison that cannot be made."""
 
 

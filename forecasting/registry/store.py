@@ -8,7 +8,10 @@ Layout::
     <dir>/manifest.json        format version, row counts and sha256 of every file
     <dir>/tables/<name>.parquet  one per ``contents.TABLES``
     <dir>/states.json          series_id -> JSON-safe model state
-    <dir>/metadata.json        vintage, config, seed, metrics ...
+    <dir>/metadata.json        ``BundleMetadata``: vintage, config, seed, provenance ...
+
+Every table is checked against its schema (``forecasting.registry.schema``) before it is written and
+after it is read, so a corrupted or hand-edited bundle is refused with the table, column and rule.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import json
 import math
 import shutil
 import tempfile
-from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,14 +28,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.bundle.contents import TABLES, BundleContents
+from forecasting.registry.contents import TABLES, BundleContents
+from forecasting.registry.schema import (
+    BundleFormatError,
+    check_forecast_grid,
+    check_references,
+    parse_metadata,
+    validate_table,
+)
 
-FORMAT_VERSION = 1
+# 2: typed contract (pandera tables, pydantic metadata, drivers as {series_id, alias} records).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-
-
-class BundleFormatError(ValueError):
-    """A bundle directory is missing files, has a file whose checksum changed, or is a newer format."""
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -72,9 +78,17 @@ def _write_json(path: Path, data: Any) -> None:
     )
 
 
+def validate_contents(contents: BundleContents) -> None:
+    """The whole contract: every table's schema, the quantile grid, ids that resolve to the catalogue."""
+    tables = {name: validate_table(name, getattr(contents, name)) for name in TABLES}
+    check_forecast_grid(tables["forecasts"])
+    check_references(tables)
+
+
 def save_contents(contents: BundleContents, path: Path | str) -> Path:
     """Write ``contents`` to ``path`` (created; must not already hold a bundle). Atomic per directory."""
     path = Path(path)
+    validate_contents(contents)
     if (path / MANIFEST).exists():
         raise FileExistsError(f"{path} already holds a bundle")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,12 +98,10 @@ def save_contents(contents: BundleContents, path: Path | str) -> Path:
         rows: dict[str, int] = {}
         for name in TABLES:
             df = getattr(contents, name)
-            if not isinstance(df, pd.DataFrame):
-                raise TypeError(f"bundle table {name!r} must be a DataFrame, got {type(df).__name__}")
             df.reset_index(drop=True).to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
             rows[name] = len(df)
         _write_json(tmp / "states.json", contents.states)
-        _write_json(tmp / "metadata.json", contents.metadata)
+        _write_json(tmp / "metadata.json", contents.metadata.model_dump(mode="json"))
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         _write_json(
             tmp / MANIFEST,
@@ -109,29 +121,51 @@ def read_manifest(path: Path | str) -> dict[str, Any]:
     if not (path / MANIFEST).is_file():
         raise BundleFormatError(f"{path} is not a forecast bundle (no {MANIFEST})")
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
+    found = int(manifest.get("format_version", 0))
+    if found > FORMAT_VERSION:
         raise BundleFormatError(
-            f"{path}: bundle format {manifest['format_version']} is newer than this code ({FORMAT_VERSION})"
+            f"{path}: bundle format {found} is newer than this code ({FORMAT_VERSION}); upgrade the service"
+        )
+    if found < FORMAT_VERSION:
+        raise BundleFormatError(
+            f"{path}: bundle format {found} was written before the typed bundle contract (format "
+            f"{FORMAT_VERSION}) and cannot be served; retrain with `invest train --experiment FILE` and "
+            "promote the new version (`invest models promote VERSION --reason ...`)"
         )
     return manifest
 
 
 def load_contents(path: Path | str, verify: bool = True) -> BundleContents:
-    """Read a bundle directory; ``verify`` checks every file against the manifest's sha256."""
+    """Read a bundle directory: schema checks always; ``verify`` also checks every file's sha256.
+
+    Schemas first, so an edited table that breaks a rule is named with that rule; an edit that keeps
+    every rule is still caught by its checksum.
+    """
     path = Path(path)
     manifest = read_manifest(path)
+    for rel in manifest["sha256"]:
+        if not (path / rel).is_file():
+            raise BundleFormatError(f"{path}: missing {rel}")
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        try:
+            df = pd.read_parquet(path / "tables" / f"{name}.parquet")
+        except Exception as exc:  # truncated or not Parquet at all
+            raise BundleFormatError(f"{path}: bundle table {name!r} cannot be read ({exc})") from exc
+        tables[name] = validate_table(name, df)
+    check_forecast_grid(tables["forecasts"])
+    check_references(tables)
     if verify:
         for rel, digest in manifest["sha256"].items():
-            f = path / rel
-            if not f.is_file():
-                raise BundleFormatError(f"{path}: missing {rel}")
-            if _sha256(f) != digest:
+            if _sha256(path / rel) != digest:
                 raise BundleFormatError(f"{path}: {rel} does not match its checksum (corrupted or edited)")
-    tables = {name: pd.read_parquet(path / "tables" / f"{name}.parquet") for name in TABLES}
-    states = json.loads((path / "states.json").read_text(encoding="utf-8"))
-    metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
-    names = {f.name for f in fields(BundleContents)}
-    return BundleContents(**{k: v for k, v in tables.items() if k in names}, states=states, metadata=metadata)
+    try:
+        states = json.loads((path / "states.json").read_text(encoding="utf-8"))
+        raw_meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleFormatError(f"{path}: states.json or metadata.json is not valid JSON ({exc})") from exc
+    metadata = parse_metadata(raw_meta, str(path))
+    return BundleContents(**tables, states=states, metadata=metadata)
 
 
 def find_bundle_dir(root: Path | str) -> Path:

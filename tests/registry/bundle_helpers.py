@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from bundle_parts import make_catalogue, make_metadata, make_metrics
 
-from models.base import QUANTILE_GRID, make
-from models.bundle.contents import BundleContents
+from forecasting.registry.contents import BundleContents
+from forecasting.vocabulary import QUANTILE_GRID
+from models.base import make
 
 IDS = ("m.TLF.all.A", "m.TLG.all.A")
 
@@ -40,28 +42,15 @@ def tiny_contents(h: int = 3) -> BundleContents:
             row.update({f"q{q:g}": float(fc.quantiles[q][k]) for q in QUANTILE_GRID})
             row.update(method="naive", fallback="", reconciled=True)
             rows.append(row)
-    cat = pd.DataFrame(
-        {
-            "series_id": list(IDS),
-            "measure": "m",
-            "geography": ["TLF", "TLG"],
-            "cluster": "all",
-            "frequency": "A",
-            "geography_level": "itl1",
-            "non_negative": False,
-            "data_vintage": "v1",
-        }
-    )
+    cat = make_catalogue(IDS)
     return BundleContents(
         catalogue=cat,
         history=pd.DataFrame(hist),
         forecasts=pd.DataFrame(rows),
-        metrics=pd.DataFrame(
-            {"series_id": list(IDS), "level": "itl1", "method": "naive", "mase": [1.0, 2.0]}
-        ),
+        metrics=make_metrics(IDS, mase=[1.0, 2.0]),
         level_metrics=pd.DataFrame(columns=["level", "n_series", "mase_base", "mase_reconciled", "helped"]),
         hierarchy=pd.DataFrame(columns=["parent_id", "child_id"]),
         transmission=pd.DataFrame(),
         states=states,
-        metadata={"data_vintage": "v1", "max_horizon": h, "seed": 1, "note": np.float64(1.5)},
+        metadata=make_metadata(max_horizon=h, seed=np.int64(1)),
     )

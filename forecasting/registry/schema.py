@@ -1,0 +1,315 @@
+"""The typed bundle contract: one pandera schema per table, a pydantic model for the metadata.
+
+Why checked on both sides: training writes a bundle once, but the API, scenarios and scorecards each read
+it, and a hand-edited or corrupted table would otherwise surface as a ``KeyError`` or a wrong number deep
+inside one of them. Here a bad bundle is refused at the door with the table, the column and the rule it
+broke (``BundleFormatError``), whether it is being written or read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from forecasting.errors import InvestError
+from forecasting.vocabulary import FREQUENCIES, QUANTILE_COLUMNS, quantile_columns
+
+SERIES_ID_PATTERN = r"^[a-z0-9_]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9-]+\.[AQM]$"
+SCORE_COLUMNS: tuple[str, ...] = (
+    "mase",
+    "rmsse",
+    "smape",
+    "mape",
+    "pinball",
+    "crps",
+    "coverage80",
+    "coverage95",
+    "winkler95",
+)
+
+
+class BundleFormatError(InvestError):
+    """A bundle is missing files, breaks its schema, has a file whose checksum changed, or is another format."""
+
+
+# ---- tables -------------------------------------------------------------------------------------------------
+class _Table(pa.DataFrameModel):
+    class Config:
+        strict = False  # later columns may be added; the ones declared here must be there and hold
+        coerce = False
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(s.to_numpy(dtype=float)), index=s.index)
+
+
+class CatalogueTable(_Table):
+    series_id: Series[str] = pa.Field(unique=True, str_matches=SERIES_ID_PATTERN)
+    measure: Series[str]
+    geography: Series[str]
+    geography_name: Series[str] = pa.Field(nullable=True)
+    geography_level: Series[str] = pa.Field(nullable=True)
+    cluster: Series[str]
+    frequency: Series[str] = pa.Field(isin=list(FREQUENCIES))
+    unit: Series[str]
+    aggregation: Series[str] = pa.Field(isin=["sum", "none"])
+    non_negative: Series[bool]
+    start: Series[str]
+    end: Series[str]
+    n: Series[int] = pa.Field(ge=1)
+    source: Series[str]
+    is_synthetic: Series[bool]
+    data_vintage: Series[str]
+
+
+class HistoryTable(_Table):
+    series_id: Series[str]
+    period: Series[str]
+    period_start: Series[pd.Timestamp] = pa.Field(coerce=True)
+    value: Series[float]
+    source: Series[str]
+    vintage: Series[str]
+
+    @pa.check("value", name="finite")
+    def _value_finite(cls, s: pd.Series) -> pd.Series:
+        return _finite(s)
+
+    @pa.dataframe_check(name="one row per series and period")
+    def _unique(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["series_id", "period_start"], keep="first")
+
+
+class ForecastsTable(_Table):
+    series_id: Series[str]
+    step: Series[int] = pa.Field(ge=1)
+    period: Series[str]
+    period_start: Series[pd.Timestamp] = pa.Field(coerce=True)
+    mean: Series[float]
+    method: Series[str]
+    fallback: Series[str]
+    reconciled: Series[bool]
+
+    @pa.check("mean", name="finite")
+    def _mean_finite(cls, s: pd.Series) -> pd.Series:
+        return _finite(s)
+
+    @pa.dataframe_check(name="one row per series and step")
+    def _unique(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["series_id", "step"], keep="first")
+
+    @pa.dataframe_check(name="quantile columns finite and non-decreasing in probability")
+    def _monotone(cls, df: pd.DataFrame) -> pd.Series:
+        cols = quantile_columns(df.columns)
+        if not cols:
+            return pd.Series(True, index=df.index)
+        q = df[cols].to_numpy(dtype=float)
+        ok = np.all(np.isfinite(q), axis=1)
+        if len(cols) > 1:
+            ok &= np.all(np.diff(q, axis=1) >= -1e-9 * np.maximum(1.0, np.abs(q[:, 1:])), axis=1)
+        return pd.Series(ok, index=df.index)
+
+
+class MetricsTable(_Table):
+    series_id: Series[str] = pa.Field(unique=True)
+    level: Series[str]
+    method: Series[str]
+    mase: Series[float] = pa.Field(nullable=True)
+    rmsse: Series[float] = pa.Field(nullable=True)
+    smape: Series[float] = pa.Field(nullable=True)
+    mape: Series[float] = pa.Field(nullable=True)
+    pinball: Series[float] = pa.Field(nullable=True)
+    crps: Series[float] = pa.Field(nullable=True)
+    coverage80: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage95: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    winkler95: Series[float] = pa.Field(nullable=True)
+    mase_reconciled: Series[float] = pa.Field(nullable=True)
+    calibrated: Series[bool]
+    candidates_json: Series[str]
+
+
+class LevelMetricsTable(_Table):
+    level: Series[str]
+    n_series: Series[int] = pa.Field(ge=0)
+    mase_base: Series[float] = pa.Field(nullable=True)
+    mase_reconciled: Series[float] = pa.Field(nullable=True)
+    helped: Series[bool]
+
+
+class HierarchyTable(_Table):
+    parent_id: Series[str]
+    child_id: Series[str]
+
+    @pa.dataframe_check(name="no self edges")
+    def _no_self(cls, df: pd.DataFrame) -> pd.Series:
+        return df["parent_id"] != df["child_id"]
+
+
+class TransmissionTable(_Table):
+    target_id: Series[str]
+    driver_id: Series[str]
+    elasticity: Series[float]
+    se: Series[float] = pa.Field(nullable=True, ge=0)
+    ci_lo: Series[float] = pa.Field(nullable=True)
+    ci_hi: Series[float] = pa.Field(nullable=True)
+    model: Series[str]
+    n_obs: Series[int] = pa.Field(ge=0)
+    used: Series[bool]
+    note: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("elasticity", name="finite")
+    def _elasticity_finite(cls, s: pd.Series) -> pd.Series:
+        return _finite(s)
+
+
+TABLE_SCHEMAS: dict[str, type[_Table]] = {
+    "catalogue": CatalogueTable,
+    "history": HistoryTable,
+    "forecasts": ForecastsTable,
+    "metrics": MetricsTable,
+    "level_metrics": LevelMetricsTable,
+    "hierarchy": HierarchyTable,
+    "transmission": TransmissionTable,
+}
+# Tables that may be empty without their columns (a bundle with no hierarchy or no scenario links).
+MAY_BE_EMPTY = ("level_metrics", "hierarchy", "transmission")
+
+
+def _describe(table: str, exc: pa.errors.SchemaErrors, df: pd.DataFrame) -> str:
+    fc = exc.failure_cases.iloc[0]
+    column = fc.get("column")
+    check = fc.get("check")
+    case = fc.get("failure_case")
+    idx = fc.get("index")
+    where = ""
+    if idx is not None and not (isinstance(idx, float) and math.isnan(idx)) and idx in df.index:
+        sid = df.at[idx, "series_id"] if "series_id" in df.columns else None
+        where = f" at row {idx}" + (f" ({sid})" if sid is not None else "")
+    if check == "column_in_dataframe":
+        return f"bundle table {table!r}: missing column {case!r} (rule: column_in_dataframe)"
+    rows_rule = fc.get("schema_context") == "DataFrameSchema"  # a rule over whole rows, not one column
+    col = "rows" if rows_rule else f"column {column!r}"
+    n = len(exc.failure_cases)
+    more = f" ({n} failures)" if n > 1 else ""
+    return f"bundle table {table!r}, {col}: fails rule {check!s}{where}, got {case!r}{more}"
+
+
+def validate_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Check one table against its schema; raises ``BundleFormatError`` naming table, column and rule."""
+    schema = TABLE_SCHEMAS[name]
+    if not isinstance(df, pd.DataFrame):
+        raise BundleFormatError(f"bundle table {name!r} must be a DataFrame, got {type(df).__name__}")
+    if df.empty and name in MAY_BE_EMPTY:
+        return df
+    try:
+        return schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise BundleFormatError(_describe(name, exc, df)) from None
+
+
+def check_forecast_grid(df: pd.DataFrame) -> None:
+    """The stored forecasts carry at least the shared quantile grid."""
+    missing = [c for c in QUANTILE_COLUMNS if c not in df.columns]
+    if missing:
+        raise BundleFormatError(
+            f"bundle table 'forecasts': missing quantile columns {missing} (rule: the stored grid "
+            f"{list(QUANTILE_COLUMNS)})"
+        )
+
+
+def check_references(tables: dict[str, pd.DataFrame]) -> None:
+    """Every series a table mentions is in the catalogue (a dangling id is a broken bundle)."""
+    known = set(tables["catalogue"]["series_id"])
+    for name, cols in (
+        ("history", ("series_id",)),
+        ("forecasts", ("series_id",)),
+        ("metrics", ("series_id",)),
+        ("hierarchy", ("parent_id", "child_id")),
+        ("transmission", ("target_id", "driver_id")),
+    ):
+        df = tables[name]
+        for col in cols:
+            if col not in df.columns or df.empty:
+                continue
+            bad = sorted(set(df[col].astype(str)) - known)
+            if bad:
+                raise BundleFormatError(
+                    f"bundle table {name!r}, column {col!r}: fails rule 'series in the catalogue', "
+                    f"got {bad[:3]}{' ...' if len(bad) > 3 else ''}"
+                )
+
+
+# ---- metadata ---------------------------------------------------------------------------------------------
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReconciliationInfo(_Meta):
+    method: str
+    non_negative: bool = True
+    warnings: list[str] = Field(default_factory=list)
+
+
+class CalibrationInfo(_Meta):
+    """Pooled interval calibrators (``Calibrator.to_dict``) and, per series, [calibrator index, MASE scale]."""
+
+    calibrators: list[dict[str, Any]] = Field(default_factory=list)
+    series: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class DriverInfo(_Meta):
+    """A series a scenario may set a path for, with the short name analysts use for it."""
+
+    series_id: str
+    alias: str | None = None
+
+
+class BundleMetadata(_Meta):
+    """Provenance and settings of one bundle; ``model_*``/``run_id`` are filled in from the registry."""
+
+    data_vintage: str
+    experiment: str
+    seed: int
+    trained_at: str
+    max_horizon: int = Field(ge=1)
+    as_of: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    horizons: dict[str, int] = Field(default_factory=dict)
+    quantiles: list[float] = Field(default_factory=list)
+    reconciliation: ReconciliationInfo | None = None
+    calibration: CalibrationInfo = Field(default_factory=CalibrationInfo)
+    drivers: list[DriverInfo] = Field(default_factory=list)
+    data_digest: str | None = None
+    config_digest: str | None = None
+    git_commit: str | None = None
+    run_id: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    model_alias: str | None = None
+
+    @field_validator("quantiles")
+    @classmethod
+    def _probabilities(cls, v: list[float]) -> list[float]:
+        bad = [q for q in v if not 0 < q < 1]
+        if bad:
+            raise ValueError(f"quantiles must be in (0, 1), got {bad}")
+        return v
+
+    @property
+    def driver_aliases(self) -> dict[str, str]:
+        """alias -> series id for the bundle's drivers."""
+        return {d.alias: d.series_id for d in self.drivers if d.alias}
+
+
+def parse_metadata(data: dict[str, Any], where: str) -> BundleMetadata:
+    try:
+        return BundleMetadata.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise BundleFormatError(f"{where}: metadata field {loc!r}: {err['msg']}") from None

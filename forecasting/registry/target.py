@@ -1,0 +1,108 @@
+"""Where the MLflow tracking store and model registry are, whether they can be reached, and pointing at them.
+
+Why here (the registry layer): training publishes into the registry and the API, scenarios and scorecards
+read from it, so the one place that resolves the store (the embedded sqlite file in the data directory, or
+a shared ``mlflow server``) and fails fast when it is down belongs to neither of them.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+
+from forecasting.errors import InvestError
+from forecasting.settings import Settings, get_settings
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keeps our progress display readable
+
+
+class TrackingUnavailable(InvestError):
+    """The tracking store or server cannot be reached (raised before any training work)."""
+
+
+@dataclass(frozen=True)
+class TrackingTarget:
+    uri: str
+    artifact_location: str | None  # set for the embedded store; a server decides for itself
+    embedded: bool
+
+
+def resolve_target(tracking_uri: str | None = None, settings: Settings | None = None) -> TrackingTarget:
+    """``--tracking-uri`` beats settings (``MLFLOW_TRACKING_URI``/``INVEST_TRACKING_URI``) beats embedded."""
+    settings = settings or get_settings()
+    uri = tracking_uri or settings.tracking_uri
+    if uri:
+        return TrackingTarget(uri=uri, artifact_location=None, embedded=False)
+    return TrackingTarget(
+        uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True
+    )
+
+
+def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
+    """Fail fast with a clear message; the embedded store just needs a writable data directory."""
+    uri = target.uri
+    scheme = uri.split(":", 1)[0].lower()
+    try:
+        if scheme in ("http", "https"):
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise TrackingUnavailable(
+                        f"tracking server {uri} answered /health with HTTP {resp.status}"
+                    )
+        elif scheme == "sqlite":
+            db = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
+            if db is not None:
+                db.parent.mkdir(parents=True, exist_ok=True)
+                if not os.access(db.parent, os.W_OK):
+                    raise TrackingUnavailable(f"tracking store directory {db.parent} is not writable")
+        elif scheme.startswith(("postgresql", "mysql", "mssql")):
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(uri, connect_args={"connect_timeout": int(timeout)})
+            with engine.connect():
+                pass
+            engine.dispose()
+        if target.artifact_location and target.artifact_location.startswith("file:"):
+            Path(target.artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    except TrackingUnavailable:
+        raise
+    except (urllib.error.URLError, OSError, Exception) as exc:
+        raise TrackingUnavailable(
+            f"cannot reach MLflow tracking at {uri} ({type(exc).__name__}: {exc}). Start the server "
+            "(see docs/TRACKING_SERVER.md), fix --tracking-uri / MLFLOW_TRACKING_URI, or unset it to use "
+            "the embedded sqlite store."
+        ) from exc
+
+
+@contextmanager
+def use_tracking(uri: str) -> Iterator[MlflowClient]:
+    """Point the MLflow fluent API (tracking *and* registry) at ``uri`` for the block, then restore.
+
+    MLflow's setters also write ``MLFLOW_TRACKING_URI``/``MLFLOW_REGISTRY_URI`` into the environment, which
+    our settings read; both the module state and the environment are put back afterwards.
+    """
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+    finally:
+        mlflow.set_tracking_uri(saved[0])
+        registry_utils._registry_uri = saved[1]
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,49 @@
+"""Each series' publication history from the warehouse, for real-time backtests (``[backtest] real_time``).
+
+The engine's ``PublishedHistory`` answers "what was known at this origin" in memory; reading the releases
+out of the warehouse is the training job's side of that, so the engine never touches the warehouse.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.evaluation.realtime import DEFAULT_LAG_MONTHS, PublishedHistory
+from forecasting.warehouse.store import Warehouse
+
+
+def published_histories(
+    wh: Warehouse,
+    series_ids: list[str],
+    *,
+    as_of: str | None = None,
+    lag_months: dict[str, int] | None = None,
+) -> dict[str, PublishedHistory]:
+    """One ``PublishedHistory`` per series with more than one publisher release visible ``as_of``."""
+    lags = {**DEFAULT_LAG_MONTHS, **(lag_months or {})}
+    visible, params = wh.visible_sql(as_of)
+    rows = wh.con.execute(
+        f"""
+        WITH visible AS ({visible})
+        SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
+               frequency, period, value, release, vintage
+        FROM visible
+        WHERE measure || '.' || geography || '.' || cluster || '.' || frequency IN (SELECT unnest(?))
+        ORDER BY series_id, release, vintage, period
+        """,
+        [*params, list(series_ids)],
+    ).df()
+    out: dict[str, PublishedHistory] = {}
+    for sid, g in rows.groupby("series_id", sort=True):
+        if g["release"].nunique() < 2:
+            continue  # a single release: real-time and revised histories are the same
+        freq = str(g["frequency"].iloc[0])
+        g = g.assign(period=pd.to_datetime(g["period"]))
+        periods = tuple(sorted(g["period"].unique()))
+        out[sid] = PublishedHistory(
+            periods=tuple(pd.Timestamp(p) for p in periods),
+            releases=g[["period", "value", "release"]].reset_index(drop=True),
+            frequency=freq,
+            lag_months=int(lags[freq]),
+        )
+    return out
