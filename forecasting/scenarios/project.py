@@ -43,7 +43,7 @@ from forecasting.scenarios.definitions import (
     ShockChange,
 )
 from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection
-from forecasting.vocabulary import quantile_columns
+from forecasting.vocabulary import SeriesId, quantile_columns
 from forecasting.vocabulary import series_id as make_id
 
 TINY = 1e-12
@@ -140,8 +140,7 @@ class ScenarioEngine:
         for a, b in bounds:
             sid = str(ids[a])
             info = cat.loc[sid].to_dict() if sid in cat.index else {}
-            parts = sid.split(".")
-            freq = str(info.get("frequency") or (parts[3] if len(parts) == 4 else "A"))
+            freq = str(info.get("frequency") or SeriesId.parse(sid).frequency)
             h = hist_by.get(sid)
             tail = (
                 [] if h is None else list(zip(h["period"].astype(str), h["value"].astype(float), strict=True))

@@ -21,7 +21,7 @@ import pandas as pd
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.registry.contents import BundleContents
 from forecasting.scorecards.metrics import SYNTHETIC_LABEL, MetricResult, unavailable
-from forecasting.vocabulary import QUANTILE_COLUMNS
+from forecasting.vocabulary import QUANTILE_COLUMNS, SeriesId
 
 QCOLS = list(QUANTILE_COLUMNS)
 PPY = {"A": 1, "Q": 4, "M": 12}
@@ -125,9 +125,14 @@ def summed_path(
     target = min(last + horizon_years, full[-1])
     cat = info.contents.catalogue
     syn = bool(cat.loc[cat["series_id"].isin(ids), "is_synthetic"].any()) if "is_synthetic" in cat else False
-    m, g, c, f = ids[0].split(".")
+    first = SeriesId.parse(ids[0])
     path = LevelPath(
-        f"{m}.MID-LADs.{c}.{f}", base, fan.loc[target].to_numpy(float), target - last + 1.0, str(target), syn
+        str(first.at("MID-LADs")),
+        base,
+        fan.loc[target].to_numpy(float),
+        target - last + 1.0,
+        str(target),
+        syn,
     )
     out = fan.reset_index().rename(columns={"year": "period"})
     out["period"] = out["period"].astype(str)

@@ -15,6 +15,7 @@ from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, summed_path
 from forecasting.scorecards.inputs import Inputs
 from forecasting.scorecards.metrics import MetricResult, provenance
+from forecasting.vocabulary import SeriesId
 
 
 def _points(periods: list[str], values: np.ndarray) -> list[dict[str, Any]]:
@@ -27,8 +28,8 @@ def _fan(fc: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | None:
     """History and fan of the cluster's own series (or the sum of its Midlands LAD series)."""
-    measure, geo, cid, freq = sid.split(".")
-    ids = [sid] if geo == "MID" else [f"{measure}.{lad}.{cid}.{freq}" for lad in lads]
+    ident = SeriesId.parse(sid)
+    ids = [sid] if ident.geography == "MID" else [str(ident.at(lad)) for lad in lads]
     present = set(info.contents.forecasts["series_id"])
     summed = summed_path(info, [i for i in ids if i in present])
     if summed is None:
@@ -37,7 +38,7 @@ def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | N
     h = h[h["series_id"].isin(ids)]
     hist = h.groupby(h["period_start"].dt.year)["value"].sum().sort_index()
     hist = hist.reindex(range(int(hist.index.min()), int(hist.index.max()) + 1), fill_value=0.0)
-    where = "Midlands" if geo == "MID" else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
+    where = "Midlands" if ident.geography == "MID" else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
     return {
         "label": f"FDI projects into the cluster ({where})",
         "unit": "projects",

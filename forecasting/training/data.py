@@ -14,6 +14,7 @@ import pandas as pd
 from forecasting.settings import get_settings
 from forecasting.training.config import ConfigError, ExperimentConfig
 from forecasting.training.tracking import frame_digest
+from forecasting.vocabulary import series_id
 
 
 @dataclass
@@ -109,7 +110,7 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
             )
         sub = panel[panel["geography"].isin(kids)]
         for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
-            sid = f"{m}.{code}.{c}.{f}"
+            sid = series_id(m, code, c, f)
             if sid in have or not measures[m].summable:
                 continue
             if set(g["geography"]) != set(kids):
