@@ -46,9 +46,7 @@ class Measure(BaseModel):
     # true for counts/amounts from a listing of every record (partner exports): an area or year absent
     # from the listing had none, so it is a zero, not a gap
     complete_listing: bool = False
-    # Units as data (no defaults): US$ and £, current prices and chained volumes, different reference
-    # years and million vs unit scales sit side by side in the warehouse; converting or combining them
-    # needs these facts in machine-readable form, not only in the free-text ``unit``.
+    # Units as data, no defaults: £/US$, CP/CVM, reference years and scales coexist; converting needs them
     currency: Literal["GBP", "USD"] | None
     price_basis: Literal["current", "chained_volume", "index", "none"]
     base_year: int | None

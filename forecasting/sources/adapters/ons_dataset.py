@@ -118,6 +118,7 @@ def _parse_cdid_table(path: Path, series: dict[str, CdidSeries]) -> pd.DataFrame
         raise IngestError(
             path,
             "no data rows",
+            line=1,
             column=PERIOD_COLUMN,
             expected="rows labelled like 1946, 1946 Q1 or 1988 JAN",
         )
@@ -175,6 +176,7 @@ def _parse_cdid_table(path: Path, series: dict[str, CdidSeries]) -> pd.DataFrame
             path,
             "none of the mapped series is present",
             line=cdid_line,
+            column="CDID",
             expected=f"a CDID among {sorted(series)}",
         )
 

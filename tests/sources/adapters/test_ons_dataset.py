@@ -212,3 +212,15 @@ def test_cpi_bad_month(shared_data: Path, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="unparseable period") as exc:
         ons_dataset.parse_cpi(path)
     assert_names(exc.value, path, line, "period")
+
+
+def test_metadata_only_and_no_mapped_series(dec_copy: Path, tmp_path: Path) -> None:
+    head = tmp_path / "qna_head.csv"
+    head.write_text("\n".join(dec_copy.read_text(encoding="utf-8").split("\n")[:7]) + "\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="no data rows") as exc:
+        ons_dataset.parse_qna(head)
+    assert_names(exc.value, head, 1, "period")
+    only_optional = {"ZZZZ": ons_dataset.CdidSeries({"Q": "uk_gdp_cvm_sa"}, False, "gbp_million")}
+    with pytest.raises(IngestError, match="none of the mapped series") as exc:
+        ons_dataset._parse_cdid_table(dec_copy, only_optional)
+    assert_names(exc.value, dec_copy, 2, "CDID")
