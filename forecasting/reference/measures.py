@@ -10,6 +10,15 @@ Definitions live in ``measures/*.toml`` (one file per family of sources), each t
     non_negative = false     # true: never forecast or accept below zero
     derive_clusters = false  # true: industry slices (cluster = "sic-...") are summed into cluster series
     complete_listing = false # true: absent from the listing = zero (partner record lists)
+    currency = "GBP"         # GBP | USD | "none" (not a money amount)
+    price_basis = "current"  # current | chained_volume | index | none
+    base_year = "none"       # reference year of chained-volume / index measures (2019), else "none"
+    seasonal_adjustment = "none"  # sa | nsa | none (annual)
+    quantity = "stock"       # stock | flow | count | rate | index | ratio
+    scale = 1e6              # the unit's multiplier: 1e6 for "GBP million", 1 for "USD", counts, rates
+
+The unit fields are required (TOML has no null: write ``"none"``), so a new measure cannot silently
+inherit a guess; ``Measure`` checks they agree with each other and with ``unit``.
 """
 
 from __future__ import annotations
@@ -17,9 +26,9 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from forecasting.errors import NotFound
 
@@ -39,6 +48,47 @@ class Measure(BaseModel):
     # true for counts/amounts from a listing of every record (partner exports): an area or year absent
     # from the listing had none, so it is a zero, not a gap
     complete_listing: bool = False
+    # Units as data, no defaults: £/US$, CP/CVM, reference years and scales coexist; converting needs them
+    currency: Literal["GBP", "USD"] | None
+    price_basis: Literal["current", "chained_volume", "index", "none"]
+    base_year: int | None
+    seasonal_adjustment: Literal["sa", "nsa", "none"]
+    quantity: Literal["stock", "flow", "count", "rate", "index", "ratio"]
+    scale: float
+
+    @field_validator("currency", "base_year", mode="before")
+    @classmethod
+    def _none_word(cls, v: object) -> object:
+        """TOML has no null: the word "none" stands for it."""
+        return None if v == "none" else v
+
+    @model_validator(mode="after")
+    def _units_agree(self) -> Self:
+        """Reject contradictory unit fields (each would mislead a conversion later)."""
+        problems: list[str] = []
+        if not self.scale > 0:
+            problems.append("scale must be > 0")
+        if (self.price_basis in ("chained_volume", "index")) != (self.base_year is not None):
+            problems.append("base_year is required for chained_volume/index measures and only for them")
+        if (self.quantity == "index") != (self.price_basis == "index"):
+            problems.append("quantity 'index' goes with price_basis 'index' (and only with it)")
+        if (self.currency is None) != (self.price_basis in ("index", "none")):
+            problems.append("money amounts (currency set) are current or chained_volume; others are not")
+        if self.currency is not None and not self.unit.startswith(self.currency):
+            problems.append(f"unit {self.unit!r} does not start with the currency {self.currency}")
+        if self.currency is None and self.quantity != "ratio" and any(c in self.unit for c in ("GBP", "USD")):
+            problems.append(f"unit {self.unit!r} names a currency but currency is none")
+        if ("million" in self.unit) != (self.scale == 1e6):
+            problems.append(f"scale {self.scale:g} does not match unit {self.unit!r}")
+        if (self.frequency == "A") != (self.seasonal_adjustment == "none"):
+            problems.append("seasonal_adjustment is 'none' exactly for annual measures")
+        if self.aggregation == "sum" and (
+            self.quantity in ("rate", "index", "ratio") or self.price_basis == "chained_volume"
+        ):
+            problems.append("rates, ratios, indices and chained volumes do not add up: aggregation 'none'")
+        if problems:
+            raise ValueError(f"measure {self.name!r}: " + "; ".join(problems))
+        return self
 
     @property
     def summable(self) -> bool:

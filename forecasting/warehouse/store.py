@@ -149,7 +149,7 @@ class Warehouse:
         geography_level: str | None = None,
         as_of: str | None = None,
     ) -> pd.DataFrame:
-        """One row per series: identity, unit, aggregation, coverage and sources."""
+        """One row per series: identity, unit (and its currency, price basis, base year …), coverage, sources."""
         obs = self.observations(
             measures=measures, geographies=geographies, clusters=clusters, frequency=frequency, as_of=as_of
         )
@@ -169,6 +169,11 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
         "cluster",
         "frequency",
         "unit",
+        "currency",
+        "price_basis",
+        "base_year",
+        "seasonal_adjustment",
+        "quantity",
         "aggregation",
         "non_negative",
         "start",
@@ -201,6 +206,10 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
     cat["geography_level"] = cat["geography"].map(levels)
     cat["geography_name"] = cat["geography"].map(names)
     cat["unit"] = cat["measure"].map(lambda m: measures[m].unit)
+    # units as data travel with each series, so consumers can check before adding or converting
+    for field in ("currency", "price_basis", "seasonal_adjustment", "quantity"):
+        cat[field] = cat["measure"].map(lambda m, f=field: getattr(measures[m], f)).astype(object)
+    cat["base_year"] = pd.array([measures[m].base_year for m in cat["measure"]], dtype="Int64")
     cat["aggregation"] = cat["measure"].map(lambda m: measures[m].aggregation)
     cat["non_negative"] = cat["measure"].map(lambda m: measures[m].non_negative)
     cat["start"] = [period_label(p, f) for p, f in zip(cat["start"], cat["frequency"], strict=True)]

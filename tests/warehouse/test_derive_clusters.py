@@ -16,8 +16,10 @@ COLUMNS = ["measure", "geography", "geo_system", "cluster", "frequency", "period
 
 def _measure(name: str, derive: bool = True) -> Measure:
     return Measure(
-        name=name, description="d", unit="u", frequency="A", aggregation="sum", derive_clusters=derive
-    )
+        name=name, description="d", unit="u", frequency="A", aggregation="sum", derive_clusters=derive,
+        currency=None, price_basis="none", base_year=None, seasonal_adjustment="none", quantity="count",
+        scale=1,
+    )  # fmt: skip
 
 
 MEASURES = {"emp": _measure("emp"), "emp2": _measure("emp2"), "rate": _measure("rate", derive=False)}

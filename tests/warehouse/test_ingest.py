@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from forecasting.sources.errors import IngestError
@@ -15,6 +16,9 @@ from forecasting.warehouse.store import Warehouse, WarehouseError
 FDI = "ons_els/foreign-direct-investment.csv"
 WDI23 = "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv"
 WDI25 = "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv"
+CXNV = "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv"
+QNA_MAR = "ons_qna/ons_qna_dataset_release2023-03-31.csv"
+QNA_DEC = "ons_qna/ons_qna_dataset_release2023-12-22.csv"
 
 
 @pytest.fixture()
@@ -134,6 +138,29 @@ def test_catalogue_describes_series(wh: Warehouse, shared_data: Path) -> None:
     assert cat["series_id"] == "fdi_inward_position.TLF.all.A"
     assert (cat["geography_level"], cat["start"], cat["end"], cat["n"]) == ("itl1", "2015", "2024", 10)
     assert cat["unit"] and cat["source"] == "ons_els_fdi"
+    units = tuple(cat[c] for c in ("currency", "price_basis", "seasonal_adjustment", "quantity"))
+    assert units == ("GBP", "current", "none", "stock") and pd.isna(cat["base_year"])
+
+
+def test_qna_releases_are_vintages_and_newest_release_wins(wh: Warehouse, shared_data: Path) -> None:
+    """Both QNA releases, with the older CXNV file: latest release per period, as_of sees the March one."""
+    ingest(wh, [item_for_path(shared_data / p) for p in (CXNV, QNA_MAR, QNA_DEC)])
+    now = wh.series("business_investment_cvm_sa.UK.all.Q").set_index("label")
+    assert set(now["source"]) == {"ons_qna_2023_12"}  # QNA covers every CXNV quarter (1997 Q1 on)
+    assert (now.loc["2019Q4", "value"], now.loc["2020Q2", "value"], now.loc["2023Q3", "value"]) == (
+        57293,
+        45262,
+        59396,
+    )
+    assert now.loc[[f"2022Q{i}" for i in range(1, 5)], "value"].sum() == 228317
+    june = wh.series("business_investment_cvm_sa.UK.all.Q", as_of="2023-06-30").set_index("label")
+    assert set(june["source"]) == {"ons_qna_2023_03"} and june.index[-1] == "2022Q4"
+    assert june.loc[[f"2022Q{i}" for i in range(1, 5)], "value"].sum() == 221935
+    before = wh.series("business_investment_cvm_sa.UK.all.Q", as_of="2023-01-01")
+    assert set(before["source"]) == {"ons_cxnv"} and before["label"].iloc[-1] == "2020Q3"
+    cat = wh.catalogue(measures=["business_investment_cvm_sa", "gdp_deflator"]).set_index("measure")
+    assert cat.loc["business_investment_cvm_sa", "base_year"] == 2019
+    assert cat.loc["gdp_deflator", "price_basis"] == "index" and cat.loc["gdp_deflator", "end"] == "2023Q3"
 
 
 def test_items_from_manifest_lists_every_public_source(tmp_path: Path) -> None:
@@ -144,4 +171,29 @@ def test_items_from_manifest_lists_every_public_source(tmp_path: Path) -> None:
         "wdi_fdi_2025",
         "ons_cxnv",
         "bres_employment_sic5",
+        "ons_qna_2023_03",
+        "ons_qna_2023_12",
+        "ons_npqt_2024_02",
+        "fred_exusuk",
+        "wdi_fcrf_2025",
+        "ons_multiseries_2025_01",
+        "ons_ihys_2025_09",
+        "dit_inward_investment_supplement",
     }
+
+
+def test_section9_sources_ingest_with_canonical_geographies(wh: Warehouse, shared_data: Path) -> None:
+    """Every newly pinned file passes the warehouse checks (registry, frequency, geography codes)."""
+    new = {
+        "ons_qna_2023_03", "ons_qna_2023_12", "ons_npqt_2024_02", "fred_exusuk", "wdi_fcrf_2025",
+        "ons_multiseries_2025_01", "ons_ihys_2025_09", "dit_inward_investment_supplement",
+    }  # fmt: skip
+    items = [i for i in items_from_manifest(shared_data) if i.source in new]
+    rep = ingest(wh, items)
+    assert {f["source"] for f in rep.files if f["status"] == "ingested"} == new
+    fx = wh.series("exchange_rate_lcu_per_usd.UK.all.A").set_index("label")  # GBR -> UK
+    assert round(fx.loc["2024", "value"], 4) == 0.7824 and fx.loc["2024", "release"] == "2025-07-01"
+    assert len(wh.series("usd_per_gbp.UK.all.M")) == 652
+    assert wh.series("dbt_fdi_projects.TLG.all.A").set_index("label").loc["2017", "value"] == 171
+    assert wh.series("gfcf_total_cvm_sa.UK.all.Q")["source"].unique().tolist() == ["ons_npqt_2024_02"]
+    assert wh.series("cpi_index.UK.all.A").set_index("label").loc["2024", "value"] == 133.9

@@ -26,6 +26,9 @@ cells (most series start in 1997 Q1) are dropped. Quarters must increase down th
 ``parse_ybha`` reads a raw ONS single-series download: metadata rows (``"Title"``, ``"CDID"`` …) then
 ``period,value`` rows, annual ("1948") then quarterly ("1955 Q1"). The CDID must be YBHA. Annual rows ->
 ``uk_gdp_cp_annual`` (A), quarterly rows -> ``uk_gdp_cp_sa`` (Q).
+
+``parse_ihys`` reads the same layout for IHYS (GDP deflator, % change on a year earlier; annual rows
+only) -> ``gdp_deflator_growth`` (A). The pinned copy was rebuilt from a text copy (lower trust).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from forecasting.sources.canonical import (
     parse_year,
     read_csv,
     record_lines,
+    reject_first,
     require_columns,
     to_number,
     with_column,
@@ -63,6 +67,9 @@ CXNV_SERIES: dict[str, str] = {
     "Priv Sect & Pub Corps: Total Manufacturing: Total asset: £m: CP: SA": "gfcf_manufacturing_cp_sa",
 }
 YBHA_CDID = "YBHA"
+YBHA_MEASURES = {"A": "uk_gdp_cp_annual", "Q": "uk_gdp_cp_sa"}
+IHYS_CDID = "IHYS"
+IHYS_MEASURES = {"A": "gdp_deflator_growth"}
 _YEAR = re.compile(r"^\d{4}$")
 _QUARTER = re.compile(r"^\d{4}\s*Q[1-4]$")
 
@@ -108,6 +115,16 @@ def parse_cxnv(path: Path) -> pd.DataFrame:
 
 def parse_ybha(path: Path) -> pd.DataFrame:
     """UK GDP at current market prices (YBHA): annual and quarterly rows of one download."""
+    return _parse_single_series(path, YBHA_CDID, YBHA_MEASURES)
+
+
+def parse_ihys(path: Path) -> pd.DataFrame:
+    """UK GDP deflator growth on a year earlier (IHYS), annual percent."""
+    return _parse_single_series(path, IHYS_CDID, IHYS_MEASURES)
+
+
+def _parse_single_series(path: Path, cdid: str, measures: dict[str, str]) -> pd.DataFrame:
+    """A single-CDID ONS download; rows of a frequency ``measures`` does not map are an error."""
     path = Path(path)
     # record_lines treats line 1 as a header; here line 1 is the first metadata row.
     lines = np.concatenate([[1], record_lines(path)])
@@ -119,13 +136,13 @@ def parse_ybha(path: Path) -> pd.DataFrame:
         raise IngestError(path, "no data rows", expected="rows like '1948',value or '1955 Q1',value")
     first = int(np.flatnonzero(is_data.to_numpy())[0])
     meta = dict(zip(label.iloc[:first], df["value"].iloc[:first].str.strip(), strict=True))
-    if meta.get("CDID") != YBHA_CDID:
+    if meta.get("CDID") != cdid:
         raise IngestError(
             path,
             "unexpected series",
             line=1 + next((i for i, k in enumerate(label.iloc[:first]) if k == "CDID"), 0),
             column="CDID",
-            expected=YBHA_CDID,
+            expected=cdid,
             got=meta.get("CDID"),
         )
     data, data_lines = df.iloc[first:], lines[first:]
@@ -139,8 +156,13 @@ def parse_ybha(path: Path) -> pd.DataFrame:
             periods.append(parse_quarter(text, path, line=int(n), column="period"))
             freqs.append("Q")
     freq = pd.Series(freqs)
+    reject_first(
+        ~freq.isin(list(measures)), path, f"{cdid} is published here as {sorted(measures)} only",
+        lines=data_lines, column="period", expected="a year like 1949" if list(measures) == ["A"] else None,
+        got=data["label"],
+    )  # fmt: skip
     rows = _uk(
-        freq.map({"A": "uk_gdp_cp_annual", "Q": "uk_gdp_cp_sa"}).to_numpy(),
+        freq.map(measures).to_numpy(),
         freq.to_numpy(),
         periods,
         to_number(data["value"], path, "value", lines=data_lines).to_numpy(),

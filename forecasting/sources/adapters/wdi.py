@@ -1,4 +1,4 @@
-"""World Bank WDI wide CSV (``API_BX.KLT.DINV.CD.WD_DS2_*``): FDI net inflows, BoP, current US$.
+"""World Bank WDI wide CSV (``API_<indicator>_DS2_*``): one indicator, every economy and aggregate.
 
 Layout: ``Country Name, Country Code, Indicator Name, Indicator Code, 1960, 1961, …`` and usually a
 trailing empty column (``Unnamed: N`` once read). The full API download has 4 metadata lines
@@ -6,9 +6,15 @@ trailing empty column (``Unnamed: N`` once read). The full API download has 4 me
 it may have none, so the header is found by looking for ``Country Name``. Line numbers are real file
 lines (the header is line 5 in the full download).
 
-Every row must carry indicator ``BX.KLT.DINV.CD.WD`` -> measure ``fdi_net_inflows_usd`` (annual, can be
-negative) for the economy or aggregate in ``Country Code`` (``geo_system`` ``iso3``; World Bank aggregate
-codes such as ``WLD``, ``EUU`` included). Blank cells are "no data" and dropped.
+Every row must carry the parser's indicator; each economy or aggregate in ``Country Code`` becomes a
+series (``geo_system`` ``iso3``; World Bank aggregate codes such as ``WLD``, ``EUU`` included). Blank
+cells are "no data" and dropped.
+
+* ``parse_wdi``: ``BX.KLT.DINV.CD.WD`` -> ``fdi_net_inflows_usd`` (FDI net inflows, BoP, current US$;
+  annual, can be negative).
+* ``parse_exchange_rate``: ``PA.NUS.FCRF`` -> ``exchange_rate_lcu_per_usd`` (official exchange rate,
+  local currency units per US$, period average; annual, never negative). The GBR row is £ per US$.
+  Aggregates publish rates only where they share a currency (e.g. ``EMU`` euro area); others are blank.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from forecasting.sources.errors import IngestError
 
 INDICATOR = "BX.KLT.DINV.CD.WD"
 MEASURE = "fdi_net_inflows_usd"
+FX_INDICATOR = "PA.NUS.FCRF"
+FX_MEASURE = "exchange_rate_lcu_per_usd"
 ID_COLUMNS = ("Country Name", "Country Code", "Indicator Name", "Indicator Code")
 _SCAN_LINES = 20
 
@@ -58,7 +66,17 @@ def _header_index(path: Path) -> int:
 
 
 def parse_wdi(path: Path) -> pd.DataFrame:
-    """Turn the wide year columns into annual observations per economy."""
+    """FDI net inflows (current US$) per economy and year."""
+    return _parse_indicator(path, INDICATOR, MEASURE)
+
+
+def parse_exchange_rate(path: Path) -> pd.DataFrame:
+    """Official exchange rate (local currency per US$, annual average) per economy and year."""
+    return _parse_indicator(path, FX_INDICATOR, FX_MEASURE)
+
+
+def _parse_indicator(path: Path, indicator: str, measure: str) -> pd.DataFrame:
+    """Turn the wide year columns of one indicator into annual observations per economy."""
     path = Path(path)
     skip = _header_index(path)
     lines = record_lines(path, skip=skip)
@@ -81,8 +99,8 @@ def parse_wdi(path: Path) -> pd.DataFrame:
     check_order(years, path, what="year columns", line=header_line)
 
     reject_first(
-        df["Indicator Code"].str.strip() != INDICATOR, path, "unexpected indicator", lines=lines,
-        column="Indicator Code", expected=INDICATOR, got=df["Indicator Code"],
+        df["Indicator Code"].str.strip() != indicator, path, "unexpected indicator", lines=lines,
+        column="Indicator Code", expected=indicator, got=df["Indicator Code"],
     )  # fmt: skip
     geo = df["Country Code"].str.strip()
     reject_first(
@@ -95,7 +113,7 @@ def parse_wdi(path: Path) -> pd.DataFrame:
         parts.append(
             pd.DataFrame(
                 {
-                    "measure": MEASURE,
+                    "measure": measure,
                     "geography": geo.to_numpy(),
                     "geo_system": "iso3",
                     "cluster": "all",

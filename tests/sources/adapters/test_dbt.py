@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bad_input import copy_source, edit_line
 
 from forecasting.reference.measures import load_measures
 from forecasting.sources.adapters import dbt
@@ -228,3 +229,43 @@ def test_regional_negative_count(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as exc:
         dbt.parse_regional_table(bad)
     assert_ingest_error(exc, bad, 6, "2022-23 [note 2]")
+
+
+# --- the DIT supplement (same columns, parsed by the same function) --------------------------------
+
+SUPPLEMENT = "dbt_fdi_projects/dit_inward_investment_results_transcribed_supplement.csv"
+
+
+@pytest.fixture(scope="module")
+def supplement(shared_data: Path) -> pd.DataFrame:
+    return dbt.parse_transcribed_partial(shared_data / SUPPLEMENT)
+
+
+def test_supplement_2017_18_regional_table(supplement: pd.DataFrame) -> None:
+    """SOURCES.md: regions sum to 2,011 projects / 60,939 jobs; + 61 multi-location projects = UK 2,072."""
+    fy17 = supplement[supplement.period == pd.Timestamp(2017, 1, 1)]
+    regions = fy17[fy17.geography != "United Kingdom"]
+    assert regions.geography.nunique() == 12
+    assert regions.loc[regions.measure == "dbt_fdi_projects", "value"].sum() == 2011
+    assert regions.loc[regions.measure == "dbt_new_jobs", "value"].sum() == 60939
+    assert value(supplement, "dbt_fdi_projects", "United Kingdom", 2017) == 2072 == 2011 + 61
+    assert value(supplement, "dbt_new_jobs", "United Kingdom", 2017) == 75968
+    assert value(supplement, "dbt_fdi_projects", "West Midlands", 2017) == 171
+    assert value(supplement, "dbt_fdi_projects", "West Midlands", 2019) == 157
+    assert value(supplement, "dbt_safeguarded_jobs", "United Kingdom", 2021) == 7765
+    assert len(supplement) == 44  # no DERIVED, cumulative or combined-area rows in this file
+
+
+def test_supplement_agrees_with_the_partial_file_where_they_overlap(
+    supplement: pd.DataFrame, partial: pd.DataFrame
+) -> None:
+    """East Midlands 2017-18 is in both (parliamentary answer and the DIT table): same numbers."""
+    both = supplement.merge(partial, on=["measure", "geography", "period"])
+    assert len(both) == 2 and (both.value_x == both.value_y).all()
+
+
+def test_supplement_derived_row_is_excluded(shared_data: Path, tmp_path: Path) -> None:
+    path = copy_source(shared_data / "dbt_fdi_projects", tmp_path, Path(SUPPLEMENT).name)
+    edit_line(path, 10, lambda s: s.replace('"gov.uk', '"DERIVED from gov.uk', 1))
+    df = dbt.parse_transcribed_partial(path)
+    assert len(df) == 43 and 10 not in set(df.line)

@@ -176,3 +176,38 @@ def test_ybha_out_of_order_and_wrong_series(shared_data: Path, tmp_path: Path) -
     with pytest.raises(IngestError) as exc:
         ons_timeseries.parse_ybha(bad)
     assert_ingest_error(exc, bad, 2, "CDID")
+
+
+# --- IHYS (GDP deflator growth): the same single-series layout ----------------------------------
+
+IHYS = "uk_prices/ons_IHYS_gdp_deflator_yoy_annual_release2025-09-30.csv"
+
+
+def test_ihys_published_values(shared_data: Path) -> None:
+    df = ons_timeseries.parse_ihys(shared_data / IHYS)
+    assert set(df.measure) == {"gdp_deflator_growth"} and set(df.frequency) == {"A"}
+    assert len(df) == 76 and df.period.min() == pd.Timestamp(1949, 1, 1)
+    assert value(df, "gdp_deflator_growth", pd.Timestamp(2024, 1, 1)) == 3.6
+    assert value(df, "gdp_deflator_growth", pd.Timestamp(2022, 1, 1)) == 5.7
+    assert df.line.min() == 9  # 8 metadata lines
+    assert load_measures()["gdp_deflator_growth"].frequency == "A"
+
+
+def test_ihys_wrong_series_and_quarterly_row(shared_data: Path, tmp_path: Path) -> None:
+    bad = broken_copy(
+        shared_data / IHYS, tmp_path, lambda ls: [ls[0], ls[1].replace("IHYS", "YBGB"), *ls[2:]]
+    )
+    with pytest.raises(IngestError) as exc:
+        ons_timeseries.parse_ihys(bad)
+    assert_ingest_error(exc, bad, 2, "CDID")
+    bad = broken_copy(shared_data / IHYS, tmp_path, lambda ls: [*ls, '"2025 Q1","3.1"\n'])
+    with pytest.raises(IngestError, match="published here as") as exc:
+        ons_timeseries.parse_ihys(bad)
+    assert_ingest_error(exc, bad, 85, "period")
+
+
+def test_ihys_non_numeric(shared_data: Path, tmp_path: Path) -> None:
+    bad = broken_copy(shared_data / IHYS, tmp_path, lambda ls: [*ls[:-1], ls[-1].replace('"3.6"', '"3.6%"')])
+    with pytest.raises(IngestError, match="non-numeric") as exc:
+        ons_timeseries.parse_ihys(bad)
+    assert_ingest_error(exc, bad, 84, "value")

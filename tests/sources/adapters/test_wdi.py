@@ -144,3 +144,56 @@ def test_no_header(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as exc:
         wdi.parse_wdi(bad)
     assert_ingest_error(exc, bad, 1, "Country Name")
+
+
+# --- PA.NUS.FCRF official exchange rate (same layout) -----------------------------------------
+
+FCRF = "exchange_rates/wdi_PA.NUS.FCRF_official_exchange_rate_LCU_per_USD_2025-07-01.csv"
+
+
+@pytest.fixture(scope="module")
+def fcrf(shared_data: Path) -> pd.DataFrame:
+    return wdi.parse_exchange_rate(shared_data / FCRF)
+
+
+def test_exchange_rate_published_values(fcrf: pd.DataFrame) -> None:
+    assert list(fcrf.columns) == list(OUTPUT_COLUMNS)
+    assert set(fcrf.measure) == {"exchange_rate_lcu_per_usd"} and set(fcrf.frequency) == {"A"}
+    assert round(value(fcrf, "GBR", 2024), 4) == 0.7824  # £ per US$ (SOURCES.md)
+    assert value(fcrf, "GBR", 2022) == pytest.approx(0.811301715827773, rel=1e-12)
+    assert value(fcrf, "ABW", 1990) == 1.79
+    assert fcrf.period.max() == pd.Timestamp(2024, 1, 1)
+    # aggregates: kept where published (euro area shares a currency), blank ones dropped like the FDI file
+    assert "EMU" in set(fcrf.geography) and "WLD" not in set(fcrf.geography)
+    assert fcrf.geography.nunique() == 215 and len(fcrf) == 12308
+    assert fcrf.loc[fcrf.geography == "GBR", "line"].unique().tolist() == [87]
+    assert (fcrf.value > 0).all()
+    assert set(fcrf.measure) <= set(load_measures())
+
+
+def test_each_parser_refuses_the_other_indicator(shared_data: Path) -> None:
+    with pytest.raises(IngestError, match="unexpected indicator") as exc:
+        wdi.parse_wdi(shared_data / FCRF)
+    assert (exc.value.line, exc.value.column, exc.value.expected) == (
+        6,
+        "Indicator Code",
+        "BX.KLT.DINV.CD.WD",
+    )
+    with pytest.raises(IngestError, match="unexpected indicator") as exc:
+        wdi.parse_exchange_rate(shared_data / V2023)
+    assert (exc.value.line, exc.value.column, exc.value.expected) == (6, "Indicator Code", "PA.NUS.FCRF")
+
+
+def test_negative_exchange_rate(shared_data: Path, tmp_path: Path) -> None:
+    def edit(ls: list[str]) -> list[str]:
+        header = next(csv.reader([ls[4]]))
+        row = next(csv.reader([ls[86]]))
+        row[header.index("2024")] = "-0.78"
+        buf = io.StringIO()
+        csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow(row)
+        return [*ls[:86], buf.getvalue(), *ls[87:]]
+
+    bad = broken_copy(shared_data / FCRF, tmp_path, edit)
+    with pytest.raises(IngestError, match="exchange_rate_lcu_per_usd") as exc:
+        wdi.parse_exchange_rate(bad)
+    assert_ingest_error(exc, bad, 87, "2024")
