@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InvestError
 from forecasting.reference.measures import Measure, get_measure
 
 FX_MONTHLY = "usd_per_gbp"  # FRED EXUSUK, US$ per £1, monthly average
@@ -31,7 +32,7 @@ _PER_YEAR = {"A": 1, "Q": 4, "M": 12}
 _PERIOD_NAME = {"A": "year", "Q": "quarter", "M": "month"}
 
 
-class UnitError(ValueError):
+class UnitError(InvestError):
     """A conversion cannot be done: a rate or index is missing for a period, or the inputs disagree."""
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import units
 from forecasting.reference.measures import get_measure
 from forecasting.units import (
     RateTable,
@@ -186,17 +184,3 @@ def test_rate_table_needs_rates_and_one_value_per_period(panel: pd.DataFrame) ->
     rebased.loc[rebased["measure"] == "gdp_deflator_annual", "value"] *= 1.1
     with pytest.raises(UnitError, match="not 2019 = 100"):
         RateTable.from_panel(rebased)
-
-
-def test_units_module_stays_out_of_the_warehouse() -> None:
-    """Pure functions: numpy, pandas and the measure registry only (no warehouse, no other stages)."""
-    tree = ast.parse(Path(units.__file__).read_text(encoding="utf-8"))
-    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    project = {m for m in imported if m.split(".")[0] in {"forecasting", "models", "service"}}
-    assert project == {"forecasting.reference.measures"}
-    assert {m.split(".")[0] for m in imported} - {"__future__", "collections", "dataclasses", "typing"} == {
-        "numpy",
-        "pandas",
-        "forecasting",
-    }
