@@ -22,6 +22,7 @@ def test_local_folder(contents, tmp_path) -> None:
     assert len(loaded.forecast(list(IDS), horizon=2)) == 4
 
 
+@pytest.mark.slow  # a real sqlite MLflow registry, download and cache
 def test_registry_alias_cache_and_degraded_mode(contents, tmp_path, monkeypatch) -> None:
     for var in ("MLFLOW_TRACKING_URI", "INVEST_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
         monkeypatch.delenv(var, raising=False)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from forecasting.scenarios.charts import fan_chart
 from forecasting.scenarios.definitions import load_scenario
 from forecasting.scenarios.project import project
+
+pytestmark = pytest.mark.slow  # trains the quick experiment on the published data
 
 MIDLANDS = ("fdi_inward_position.MID.all.A", "fdi_inward_position.TLF.all.A", "fdi_inward_position.TLG.all.A")
 

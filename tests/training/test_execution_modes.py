@@ -19,6 +19,7 @@ def cluster():
         yield lc
 
 
+@pytest.mark.slow  # a real distributed.LocalCluster
 def test_dask_backend_matches_local_run(cluster, quick_warehouse) -> None:
     base = load_config(QUICK)
     data = load_training_data(base, warehouse_path=quick_warehouse)
@@ -40,6 +41,7 @@ def test_backend_override_is_validated() -> None:
         with_execution(load_config(QUICK), backend="threads")
 
 
+@pytest.mark.slow  # trains on the published WDI releases
 def test_real_time_backtests_in_training(quick_warehouse) -> None:
     """[backtest] real_time: revised WDI series are backtested on their first releases; others unchanged."""
     base = load_config(QUICK)

@@ -13,6 +13,8 @@ from forecasting.registry.target import TrackingUnavailable, use_tracking
 from forecasting.training import pipeline
 from forecasting.training.config import load_config
 
+pytestmark = pytest.mark.slow  # trains the quick experiment several times against a real MLflow store
+
 
 def _closed_port() -> int:
     with socket.socket() as s:

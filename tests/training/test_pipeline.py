@@ -14,6 +14,8 @@ from forecasting.registry.target import use_tracking
 from forecasting.settings import Settings
 from forecasting.training.pipeline import train_experiment
 
+pytestmark = pytest.mark.slow  # two tracked trainings and `invest run` end to end
+
 HEADLINE = "fdi_inward_position.MID.all.A"
 
 
@@ -63,7 +65,9 @@ def test_run_records_params_metrics_dataset_artifacts(two_runs) -> None:
         "level.itl1.mase",
         "level.itl1.mase_reconciled",
     } <= set(m)
-    assert 0 < m["tracking_share"] < 1
+    # the logged share is the logged tracking time over the logged total, and matches the outcome
+    assert m["tracking_share"] == pytest.approx(m["seconds.tracking"] / m["seconds.total"], rel=1e-9)
+    assert m["seconds.total"] <= first.seconds
     ds = run.inputs.dataset_inputs[0]
     assert ds.dataset.digest and ds.dataset.name.startswith("warehouse@") and "series_id" in ds.dataset.schema
     assert run.data.tags["mlflow.source.git.commit"]
