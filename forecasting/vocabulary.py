@@ -29,12 +29,14 @@ class FrequencySpec:
     season_length: int
     pandas: str  # pandas Period frequency ("Y", "Q", "M")
     noun: str  # "year", "quarter", "month"
+    # Months after a period ends before its first estimate is typically published (ONS, World Bank).
+    publication_lag_months: int
 
 
 FREQ: dict[str, FrequencySpec] = {
-    "A": FrequencySpec("A", 12, 1, "Y", "year"),
-    "Q": FrequencySpec("Q", 3, 4, "Q", "quarter"),
-    "M": FrequencySpec("M", 1, 12, "M", "month"),
+    "A": FrequencySpec("A", 12, 1, "Y", "year", 10),
+    "Q": FrequencySpec("Q", 3, 4, "Q", "quarter", 3),
+    "M": FrequencySpec("M", 1, 12, "M", "month", 2),
 }
 
 
@@ -88,6 +90,33 @@ def periods_between(first: pd.Timestamp, last: pd.Timestamp, frequency: str) -> 
     a, b = pd.Timestamp(first), pd.Timestamp(last)
     months = (b.year - a.year) * 12 + (b.month - a.month)
     return months // months_per_period(frequency)
+
+
+def period_containing(when: pd.Timestamp | str, frequency: str) -> pd.Timestamp:
+    """Start of the period of ``frequency`` that contains ``when``."""
+    return pd.Period(pd.Timestamp(when), freq=frequency_spec(frequency).pandas).start_time
+
+
+def nowcast_steps(last_start: pd.Timestamp, frequency: str, present: pd.Timestamp | str) -> int:
+    """Periods after the last observed one that have begun by ``present``: not yet published, so nowcasts.
+
+    A series observed to 2023Q3 with the present in December 2026 has 13 (2023Q4 ... 2026Q4); one whose
+    last period is the present's own has none.
+    """
+    return max(0, periods_between(last_start, period_containing(present, frequency), frequency))
+
+
+def months_behind(last_start: pd.Timestamp, frequency: str, present: pd.Timestamp | str) -> int:
+    """Whole months from the end of the last observed period to ``present``."""
+    end = pd.Timestamp(last_start) + pd.DateOffset(months=months_per_period(frequency))
+    p = pd.Timestamp(present)
+    return max(0, (p.year - end.year) * 12 + (p.month - end.month))
+
+
+def is_stale(last_start: pd.Timestamp, frequency: str, present: pd.Timestamp | str) -> bool:
+    """More than a year behind what publishers usually have out by ``present`` (its publication lag)."""
+    spec = frequency_spec(frequency)
+    return months_behind(last_start, frequency, present) > 12 + spec.publication_lag_months
 
 
 # ---- series identity ------------------------------------------------------------------------------------
@@ -194,8 +223,11 @@ __all__ = [
     "frequency_spec",
     "interval_columns",
     "interval_levels",
+    "is_stale",
     "level_to_quantiles",
+    "months_behind",
     "months_per_period",
+    "nowcast_steps",
     "parse_series_id",
     "period_end",
     "period_label",

@@ -44,6 +44,15 @@ def make_catalogue(ids: Sequence[str], **columns: Any) -> pd.DataFrame:
             "source": "test",
             "is_synthetic": False,
             "data_vintage": "v1",
+            "currency": "GBP",
+            "price_basis": "current",
+            "seasonal_adjustment": "none",
+            "quantity": "stock",
+            "last_observed": "2019",
+            "nowcast_periods": 0,
+            "months_behind": 0,
+            "stale": False,
+            "history_note": "",
         }
     )
     for k, v in columns.items():

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.vocabulary import months_per_period
+from forecasting.vocabulary import FREQ, months_per_period
 
 # Months after a period ends before its first estimate is typically published.
-DEFAULT_LAG_MONTHS = {"A": 10, "Q": 3, "M": 2}
+DEFAULT_LAG_MONTHS = {code: spec.publication_lag_months for code, spec in FREQ.items()}
 
 
 @dataclass(frozen=True)

@@ -143,11 +143,14 @@ def _parents_of(partitions: Mapping[str, Sequence[str]]) -> dict[str, list[str]]
 
 
 def _group_tree(
-    present: set[str], partitions: Mapping[str, Sequence[str]]
+    present: set[str],
+    partitions: Mapping[str, Sequence[str]],
+    remainders: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
-    """Expanded parents (all children present) and the leaf set under every tree node."""
+    """Expanded parents (all children present, plus their remainder child when it is) and leaf sets."""
+    rem = remainders or {}
     expanded = {
-        p: list(kids)
+        p: list(kids) + ([rem[p]] if rem.get(p) in present else [])
         for p, kids in partitions.items()
         if p in present and kids and all(c in present for c in kids) and p not in kids
     }
@@ -248,6 +251,7 @@ def build_hierarchy(
     *,
     level_of: Callable[[str], Level] | None = None,
     sparse_s: bool | None = None,
+    remainders: Mapping[str, str] | None = None,
 ) -> Hierarchy:
     """Summing structure over geography within each (measure, cluster, frequency) of summable measures.
 
@@ -255,6 +259,8 @@ def build_hierarchy(
     ``series_id`` is derived when absent). ``level_of(geography)`` names levels (default: tree depth).
     Series in no complete partition are returned in ``Hierarchy.unstructured``. ``sparse_s``: store ``S``
     as CSR (None: only when it has more than ``DENSE_LIMIT`` entries, e.g. every cluster x measure).
+    ``remainders`` maps a parent to an extra child that completes its partition where that child's series
+    exists (a published total larger than the sum of its published parts keeps the difference as a child).
     """
     df = _series_frame(series)
     is_summable = _summable_fn(summable)
@@ -271,7 +277,7 @@ def build_hierarchy(
         if not is_summable(measure):
             continue
         sid_of = dict(zip(g["geography"], g["series_id"], strict=True))
-        expanded, leaves = _group_tree(set(sid_of), partitions)
+        expanded, leaves = _group_tree(set(sid_of), partitions, remainders)
         if not expanded:
             continue
         key: GroupKey = (measure, cluster, freq)

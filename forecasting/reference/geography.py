@@ -41,6 +41,7 @@ LEVELS: tuple[str, ...] = (
 SYSTEMS: tuple[str, ...] = ("gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical")
 
 UK_ITL1: tuple[str, ...] = tuple(f"TL{c}" for c in "CDEFGHIJKLMN")
+UNALLOCATED_SUFFIX = "-UNALLOC"  # <parent>-UNALLOC: the part of a published parent its parts do not hold
 MIDLANDS_ITL1: tuple[str, ...] = ("TLF", "TLG")
 
 # GSS codes of countries, nations and English regions -> canonical code.
@@ -92,7 +93,30 @@ class Geography:
         try:
             return self.areas[code]
         except KeyError:
+            residual = self._residual(code)
+            if residual is not None:
+                return residual
             raise NotFound(f"unknown canonical geography code {code!r}") from None
+
+    def _residual(self, code: str) -> Area | None:
+        """``<parent>-UNALLOC``: what a published parent holds beyond the sum of its published parts.
+
+        The UK inward FDI position is 0.4-11.8% larger than the sum of the 12 ITL1 regions (investment
+        not allocated to a region); keeping that part as an explicit child preserves the published parent
+        when forecasts are made to add up.
+        """
+        if not code.endswith(UNALLOCATED_SUFFIX):
+            return None
+        parent = code.removesuffix(UNALLOCATED_SUFFIX)
+        kids = self.partitions().get(parent)
+        if not kids:
+            return None
+        p = self.areas[parent]
+        name = f"{p.name}, unallocated (published total minus its parts)"
+        return Area(code, name, self.areas[kids[0]].level, parent, "residual")
+
+    def unallocated_code(self, parent: str) -> str:
+        return parent + UNALLOCATED_SUFFIX
 
     def level(self, code: str) -> str:
         return self.area(code).level

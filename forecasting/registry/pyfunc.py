@@ -29,7 +29,7 @@ ARTIFACT_KEY = "bundle"
 # The bundle model imports this project (forecasting.registry), which must be installed where it is loaded.
 PIP_REQUIREMENTS = ["mlflow>=3.1", "pandas>=2.2", "pyarrow>=15", "numpy>=1.26", "scipy>=1.13"]
 MAX_HORIZON = 120
-BASE_COLUMNS = ("series_id", "step", "period", "period_start", "mean")
+BASE_COLUMNS = ("series_id", "step", "period", "period_start", "kind", "mean")
 TAIL_COLUMNS = ("method", "fallback", "reconciled")
 
 
@@ -40,6 +40,7 @@ def signature(default_horizon: int) -> ModelSignature:
         ColSpec("long", "step"),
         ColSpec("string", "period"),
         ColSpec("datetime", "period_start"),
+        ColSpec("string", "kind"),
         ColSpec("double", "mean"),
         *[ColSpec("double", qcol(q), required=False) for q in QUANTILE_GRID],
         ColSpec("string", "method"),
@@ -122,6 +123,7 @@ def forecast_frame(
             "step": steps,
             "period": [period_label(t, freq[sid]) for t in starts],
             "period_start": starts,
+            "kind": "forecast",  # beyond the stored steps: past the present
             "mean": mean[first - 1 :],
             **{qcol(q): qd[q][first - 1 :] for q in qs},
             "method": method,

@@ -66,6 +66,17 @@ class CatalogueTable(_Table):
     source: Series[str]
     is_synthetic: Series[bool]
     data_vintage: Series[str]
+    # units as data (the measure registry): what the numbers are
+    currency: Series[str] = pa.Field(isin=["GBP", "USD"], nullable=True)  # None: not a money amount
+    price_basis: Series[str] = pa.Field(isin=["current", "chained_volume", "index", "none"])
+    seasonal_adjustment: Series[str] = pa.Field(isin=["sa", "nsa", "none"])
+    quantity: Series[str] = pa.Field(isin=["stock", "flow", "count", "rate", "index", "ratio"])
+    # how current the series is at the bundle's present
+    last_observed: Series[str]
+    nowcast_periods: Series[int] = pa.Field(ge=0)
+    months_behind: Series[int] = pa.Field(ge=0)
+    stale: Series[bool]
+    history_note: Series[str]
 
 
 class HistoryTable(_Table):
@@ -90,10 +101,13 @@ class ForecastsTable(_Table):
     step: Series[int] = pa.Field(ge=1)
     period: Series[str]
     period_start: Series[pd.Timestamp] = pa.Field(coerce=True)
+    kind: Series[str] = pa.Field(isin=["nowcast", "forecast"])
     mean: Series[float]
     method: Series[str]
+    base_method: Series[str]
     fallback: Series[str]
     reconciled: Series[bool]
+    reconciliation_shift: Series[float] = pa.Field(ge=0)
 
     @pa.check("mean", name="finite")
     def _mean_finite(cls, s: pd.Series) -> pd.Series:
@@ -275,6 +289,8 @@ class BundleMetadata(_Meta):
     data_vintage: str
     experiment: str
     seed: int
+    # The date forecasts were made as of (the vintage's date): periods begun by then are nowcasts.
+    present: str | None = None
     trained_at: str
     max_horizon: int = Field(ge=1)
     as_of: str | None = None

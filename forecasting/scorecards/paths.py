@@ -38,7 +38,11 @@ def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | N
     h = h[h["series_id"].isin(ids)]
     hist = h.groupby(h["period_start"].dt.year)["value"].sum().sort_index()
     hist = hist.reindex(range(int(hist.index.min()), int(hist.index.max()) + 1), fill_value=0.0)
-    where = "Midlands" if ident.geography == "MID" else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
+    where = (
+        "Midlands"
+        if ident.geography == "MID"
+        else f"sum of {h['series_id'].nunique()} Midlands Local Authorities"
+    )
     return {
         "label": f"FDI projects into the cluster ({where})",
         "unit": "projects",

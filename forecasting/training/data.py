@@ -9,12 +9,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.settings import get_settings
 from forecasting.training.config import ConfigError, ExperimentConfig
 from forecasting.training.tracking import frame_digest
-from forecasting.vocabulary import series_id
+from forecasting.vocabulary import months_per_period, period_label, series_id
 
 
 @dataclass
@@ -30,6 +31,11 @@ class TrainingData:
     as_of: str | None = None
     # series id -> its publication history, for real-time backtests ([backtest] real_time = true)
     published: dict[str, Any] = field(default_factory=dict)
+    # The present of this vintage (the as-of date, or when the vintage was ingested): periods after a
+    # series' last observation that began by then are nowcasts, later ones forecasts.
+    present: pd.Timestamp | None = None
+    # series id -> what was done to its published history before modelling (e.g. cut at a gap)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def digest(self) -> str:
@@ -145,6 +151,93 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     return panel.sort_values(["series_id", "period"]).reset_index(drop=True)
 
 
+def last_contiguous_run(panel: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Each series cut to its last run of consecutive periods; a note for every series that was cut.
+
+    Why: 28 WDI economies have missing years, and fitting over a gap joins, say, 1995 to 2001 as if they
+    were one year apart. The older stretch before the last gap is left out rather than filled.
+    """
+    notes: dict[str, str] = {}
+    keep = []
+    for sid, g in panel.groupby("series_id", sort=True):
+        freq = str(g["frequency"].iloc[0])
+        starts = pd.DatetimeIndex(g["period"]).sort_values()
+        months = starts.year * 12 + starts.month
+        gaps = np.flatnonzero(np.diff(months) != months_per_period(freq))
+        if gaps.size == 0:
+            keep.append(g)
+            continue
+        cut = int(gaps[-1]) + 1
+        first_kept = starts[cut]
+        kept = g[pd.DatetimeIndex(g["period"]) >= first_kept]
+        missing = period_label(starts[cut - 1], freq), period_label(first_kept, freq)
+        notes[sid] = (
+            f"gap in the published series between {missing[0]} and {missing[1]}: modelled from "
+            f"{missing[1]} ({len(g) - len(kept)} earlier observations left out)"
+        )
+        keep.append(kept)
+    if not keep:
+        return panel, notes
+    return pd.concat(keep, ignore_index=True), notes
+
+
+def add_unallocated(panel: pd.DataFrame) -> pd.DataFrame:
+    """For a published parent whose published parts do not add up to it, an explicit residual child.
+
+    ``measure.<parent>-UNALLOC.cluster.freq`` holds parent minus the sum of its parts in every period all
+    of them observe, so reconciliation keeps the published parent instead of forcing it down to the sum
+    of its parts (the UK inward FDI position exceeds its 12 regions by 0.4-11.8%). Parents within 0.1% of
+    their parts in every period (rounding) get no residual.
+    """
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+
+    geo, measures = load_geography(), load_measures()
+    have = set(panel["series_id"])
+    new = []
+    for parent, kids in geo.partitions().items():
+        sub = panel[panel["geography"].isin([parent, *kids])]
+        for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
+            spec = measures[m]
+            if not spec.summable or spec.complete_listing or set(g["geography"]) != {parent, *kids}:
+                continue
+            if str(g.loc[g["geography"] == parent, "source"].iloc[0]).startswith("derived("):
+                continue  # a derived parent is the sum of its parts by construction
+            wide = g.pivot_table(
+                index="period", columns="geography", values="value", aggfunc="first"
+            ).dropna()
+            if wide.empty:
+                continue
+            resid = wide[parent] - wide[kids].sum(axis=1)
+            if float((resid.abs() / wide[parent].abs().clip(lower=1e-12)).max()) <= 1e-3:
+                continue
+            code = geo.unallocated_code(parent)
+            sid = series_id(m, code, c, f)
+            if sid in have:
+                continue
+            rows = pd.DataFrame({"period": wide.index, "value": resid.to_numpy()}).assign(
+                series_id=sid,
+                measure=m,
+                geography=code,
+                cluster=c,
+                frequency=f,
+                source=f"derived({parent}-({'+'.join(kids)}))",
+                vintage=g["vintage"].max(),
+                is_synthetic=bool(g["is_synthetic"].any()),
+            )
+            if "release" in g:
+                rows["release"] = g["release"].max()
+            new.append(rows)
+            have.add(sid)
+    if not new:
+        return panel
+    return (
+        pd.concat([panel, *new], ignore_index=True)
+        .sort_values(["series_id", "period"])
+        .reset_index(drop=True)
+    )
+
+
 def load_training_data(
     cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
 ) -> TrainingData:
@@ -162,6 +255,11 @@ def load_training_data(
         panel = wh.panel(
             measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None, as_of=as_of
         )
+        present = (
+            pd.Timestamp(as_of)
+            if as_of and is_date(as_of)
+            else wh.vintage_created(as_of or latest).normalize()
+        )
         published = {}
         if cfg.backtest.real_time:
             from forecasting.training.published import published_histories
@@ -170,6 +268,8 @@ def load_training_data(
     if d.frequencies:
         panel = panel[panel["frequency"].isin(d.frequencies)]
     panel = derive_aggregates(panel, d.derive_aggregates)
+    panel, notes = last_contiguous_run(panel)
+    panel = add_unallocated(panel)
     sizes = panel.groupby("series_id")["value"].size()
     keep = sorted(sizes.index[sizes >= d.min_observations])
     if d.max_series is not None:
@@ -181,5 +281,7 @@ def load_training_data(
             + (f" as of {as_of}" if as_of else "")
         )
     vintage = as_of if as_of and not is_date(as_of) else (f"{latest}@release<={as_of}" if as_of else latest)
-    published = {s: h for s, h in published.items() if s in set(keep)}
-    return TrainingData(panel, catalogue_from_observations(panel), str(vintage), str(path), as_of, published)
+    # a cut series' release history is indexed by its uncut periods: no real-time backtest for it
+    published = {s: h for s, h in published.items() if s in set(keep) and s not in notes}
+    cat = catalogue_from_observations(panel)
+    return TrainingData(panel, cat, str(vintage), str(path), as_of, published, present, notes)

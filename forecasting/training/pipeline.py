@@ -43,7 +43,13 @@ from forecasting.training.transmission import (
     estimate_transmission,
     transmission_metrics,
 )
-from forecasting.vocabulary import period_label, season_length
+from forecasting.vocabulary import (
+    is_stale,
+    months_behind,
+    nowcast_steps,
+    period_label,
+    season_length,
+)
 
 
 @dataclass
@@ -90,6 +96,7 @@ def _fit_all(
     nonneg: dict[str, bool],
     progress: ProgressHook,
     published: dict[str, Any] | None = None,
+    steps: dict[str, int] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]]]:
     """``forecast_many`` over the panel; returns results, calibrators and per-series calibration.
 
@@ -101,7 +108,7 @@ def _fit_all(
     m_of = {s: season_length(freq[s]) for s in arrays}
     results = forecast_many(
         arrays,
-        {s: cfg.horizon_for(freq[s]) for s in arrays},
+        steps or {s: cfg.horizon_for(freq[s]) for s in arrays},
         season_length=m_of,
         methods=None if auto else cfg.models.families,
         selection=None if auto else cfg.selection.engine_selection,
@@ -125,6 +132,27 @@ def _fit_all(
     return results, calibrators, cal_of
 
 
+def with_freshness(
+    cat: pd.DataFrame,
+    periods: dict[str, list[pd.Timestamp]],
+    freq: dict[str, str],
+    nowcasts: dict[str, int],
+    present: pd.Timestamp,
+    notes: dict[str, str],
+) -> pd.DataFrame:
+    """Catalogue columns saying how current each series is: its last observed period, how many periods
+    up to the present are nowcasts, and ``stale`` when it is over a year behind what publishers usually
+    have out by now (so a forecast from a series that stopped years ago is never served as if fresh)."""
+    ids = cat["series_id"]
+    out = cat.copy()
+    out["last_observed"] = [period_label(periods[s][-1], freq[s]) for s in ids]
+    out["nowcast_periods"] = [int(nowcasts[s]) for s in ids]
+    out["months_behind"] = [months_behind(periods[s][-1], freq[s], present) for s in ids]
+    out["stale"] = [is_stale(periods[s][-1], freq[s], present) for s in ids]
+    out["history_note"] = [notes.get(s, "") for s in ids]
+    return out
+
+
 def build_contents(
     cfg: ExperimentConfig,
     data: TrainingData,
@@ -142,10 +170,14 @@ def build_contents(
     periods = {s: list(pd.to_datetime(g["period"])) for s, g in groups.items()}
     freq = cat.set_index("series_id")["frequency"].to_dict()
     nonneg = cat.set_index("series_id")["non_negative"].astype(bool).to_dict()
+    present = data.present if data.present is not None else max(max(p) for p in periods.values())
+    nowcasts = {s: nowcast_steps(periods[s][-1], freq[s], present) for s in arrays}
+    steps = {s: nowcasts[s] + cfg.horizon_for(freq[s]) for s in arrays}
+    cat = with_freshness(cat, periods, freq, nowcasts, present, data.notes)
 
     t = time.perf_counter()
     progress.stage("backtest & fit", len(arrays))
-    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress, data.published)
+    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress, data.published, steps)
     timings["fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -155,7 +187,7 @@ def build_contents(
 
     t = time.perf_counter()
     progress.stage("assemble", None)
-    forecasts = forecast_table(cfg, results, rec, freq, periods)
+    forecasts = forecast_table(cfg, results, rec, freq, periods, nowcasts)
     metrics = metrics_table(results, cat, rec)
     level_metrics = level_metrics_table(metrics, rec)
     cat["data_vintage"] = data.vintage
@@ -173,6 +205,7 @@ def build_contents(
     metadata = BundleMetadata(
         data_vintage=data.vintage,
         as_of=data.as_of,
+        present=present.date().isoformat(),
         experiment=cfg.experiment.name,
         config=cfg.as_dict(),
         seed=cfg.seed,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from forecasting.hierarchy.structure import Hierarchy, build_hierarchy
 from forecasting.training.config import ExperimentConfig
+from forecasting.vocabulary import periods_between, shift_periods
 
 
 def _residuals(ids: list[str], results: dict[str, Any], periods: dict[str, list[pd.Timestamp]]) -> np.ndarray:
@@ -96,7 +97,25 @@ def hierarchy_from_reference(series: pd.DataFrame) -> Hierarchy:
     def summable(m: str) -> bool:
         return m in measures and measures[m].summable
 
-    return build_hierarchy(series, geo.partitions(), summable, level_of=geo.level)
+    parts = geo.partitions()
+    remainders = {p: geo.unallocated_code(p) for p in parts}
+    return build_hierarchy(series, parts, summable, level_of=geo.level, remainders=remainders)
+
+
+def common_window(
+    rows: list[str], results: dict[str, Any], periods: dict[str, list[pd.Timestamp]], frequency: str
+) -> tuple[dict[str, int], int]:
+    """Offsets into each series' forecast steps of the periods *every* series in the tree forecasts.
+
+    Why: series of one tree end in different periods (two outward-FDI children of TLE stop in 2023, the
+    rest in 2024), so their step k falls in different years; adding step k across them would add 2024 to
+    2025. Trees are reconciled on the periods they share, matched by date.
+    """
+    first = {s: shift_periods(periods[s][-1], frequency, 1)[0] for s in rows}
+    start = max(first.values())
+    end = min(shift_periods(periods[s][-1], frequency, len(results[s].forecast.mean))[0] for s in rows)
+    offsets = {s: periods_between(first[s], start, frequency) for s in rows}
+    return offsets, periods_between(start, end, frequency) + 1
 
 
 def reconcile_forecasts(
@@ -106,7 +125,12 @@ def reconcile_forecasts(
     results: dict[str, Any],
     periods: dict[str, list[pd.Timestamp]],
 ) -> dict[str, Any]:
-    """Coherent means and quantiles per (measure, cluster, frequency) tree, plus the backtest check."""
+    """Coherent means and quantiles per (measure, cluster, frequency) tree, plus the backtest check.
+
+    Each tree is reconciled on the periods all its series forecast (``common_window``); a series' earlier
+    steps (nowcasts of periods a sibling has already observed) keep their base forecast.
+    ``out["window"][sid] = (offset, length)`` says which of its steps were reconciled.
+    """
     from forecasting.hierarchy.coherent_quantiles import reconcile_quantiles
     from forecasting.hierarchy.reconcile import projection
 
@@ -116,6 +140,7 @@ def reconcile_forecasts(
         "edges": pd.DataFrame(columns=["parent_id", "child_id"]),
         "mase_base": {},
         "mase_reconciled": {},
+        "window": {},
         "warnings": [],
     }
     method = cfg.reconciliation.method
@@ -123,20 +148,26 @@ def reconcile_forecasts(
         return out
     nonneg = cat.set_index("series_id")["non_negative"].astype(bool).to_dict()
     qs = list(cfg.forecast.quantiles)
+    skipped: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hier = hierarchy_from_reference(cat[["series_id", "measure", "geography", "cluster", "frequency"]])
         out["edges"] = hier.edges
-        for _, ids in sorted(hier.groups.items()):
+        for (_, _, freq), ids in sorted(hier.groups.items()):
             sub = hier.subset(ids)
             rows = sub.all_ids
+            offsets, length = common_window(rows, results, periods, freq)
+            if length < 1:
+                skipped.append(f"tree of {rows[0]}: its series share no forecast period; not reconciled")
+                continue
             nn = cfg.reconciliation.non_negative and all(nonneg[s] for s in rows)
             resid = _residuals(rows, results, periods)
             hist = _history_matrix(rows, panel) if method == "top_down" else None
             proj = projection(sub, method, resid if method == "mint_shrink" else None, history=hist)
-            base = np.vstack([results[s].forecast.mean for s in rows])
+            cut = {s: slice(offsets[s], offsets[s] + length) for s in rows}
+            base = np.vstack([results[s].forecast.mean[cut[s]] for s in rows])
             mean = proj.apply(base, non_negative=nn)
-            bq = {q: np.vstack([results[s].forecast.quantiles[q] for s in rows]) for q in qs}
+            bq = {q: np.vstack([results[s].forecast.quantiles[q][cut[s]] for s in rows]) for q in qs}
             rq = reconcile_quantiles(
                 bq,
                 mean,
@@ -150,10 +181,17 @@ def reconcile_forecasts(
                 history=hist,
             )
             for i, s in enumerate(rows):
-                out["mean"][s] = mean[i]
-                out["quantiles"][s] = {q: rq[q][i] for q in qs}
+                a, b = offsets[s], offsets[s] + length
+                full = results[s].forecast.mean.copy()
+                full[a:b] = mean[i]
+                out["mean"][s] = full
+                fq = {q: results[s].forecast.quantiles[q].copy() for q in qs}
+                for q in qs:
+                    fq[q][a:b] = rq[q][i]
+                out["quantiles"][s] = fq
+                out["window"][s] = (a, length)
             b, a = _backtest_check(rows, results, periods, proj, nn)
             out["mase_base"].update(b)
             out["mase_reconciled"].update(a)
-    out["warnings"] = sorted({str(w.message) for w in caught})
+    out["warnings"] = sorted({str(w.message) for w in caught} | set(skipped))
     return out

@@ -13,6 +13,23 @@ from forecasting.registry.schema import SCORE_COLUMNS
 from forecasting.training.config import ExperimentConfig
 from forecasting.vocabulary import period_label, qcol, shift_periods
 
+RECONCILIATION_LABELS = {
+    "bottom_up": "bottom-up",
+    "top_down": "top-down",
+    "ols": "OLS",
+    "wls_struct": "WLS-structural",
+    "mint_shrink": "MinT-shrink",
+}
+# Reconciliation that moves a forecast by more than this share of its level (at any reconciled step)
+# changes what the forecast says, so the served method names it ("reconciled (MinT-shrink) from naive").
+MATERIAL_SHIFT = 0.01
+
+
+def served_method(base_method: str, shift: float, reconciliation: str) -> str:
+    if shift <= MATERIAL_SHIFT:
+        return base_method
+    return f"reconciled ({RECONCILIATION_LABELS.get(reconciliation, reconciliation)}) from {base_method}"
+
 
 def forecast_table(
     cfg: ExperimentConfig,
@@ -20,28 +37,45 @@ def forecast_table(
     rec: dict[str, Any],
     freq: dict[str, str],
     periods: dict[str, list[pd.Timestamp]],
+    nowcasts: dict[str, int],
 ) -> pd.DataFrame:
-    rows = []
+    """One row per series and step: the period, mean, quantiles, ``kind`` (nowcast | forecast) and method.
+
+    ``base_method`` is what the engine chose; ``method`` says "reconciled (...) from <base>" when
+    reconciliation moved the forecast materially (``reconciliation_shift`` = the largest move relative to
+    the base forecast's level), so a flat naive forecast turned into a trend is not served as "naive".
+    """
+    frames = []
     for s in sorted(results):
         r = results[s]
-        mean = rec["mean"].get(s, r.forecast.mean)
+        base = np.asarray(r.forecast.mean, dtype=float)
+        mean = np.asarray(rec["mean"].get(s, base), dtype=float)
         qd = rec["quantiles"].get(s, r.forecast.quantiles)
-        last = periods[s][-1]
-        for k in range(len(mean)):
-            start = shift_periods(last, freq[s], k + 1)[0]
-            row = {
+        h = len(mean)
+        starts = shift_periods(periods[s][-1], freq[s], range(1, h + 1))
+        a, n = rec["window"].get(s, (0, 0))
+        reconciled = np.zeros(h, dtype=bool)
+        reconciled[a : a + n] = True
+        level = np.maximum(np.abs(base), 1e-12)
+        shift = float(np.max(np.abs(mean - base) / level)) if n else 0.0
+        df = pd.DataFrame(
+            {
                 "series_id": s,
-                "step": k + 1,
-                "period": period_label(start, freq[s]),
-                "period_start": start,
-                "mean": float(mean[k]),
+                "step": np.arange(1, h + 1, dtype="int64"),
+                "period": [period_label(t, freq[s]) for t in starts],
+                "period_start": starts,
+                "kind": np.where(np.arange(1, h + 1) <= nowcasts.get(s, 0), "nowcast", "forecast"),
+                "mean": mean,
+                **{qcol(q): np.asarray(qd[q], dtype=float) for q in cfg.forecast.quantiles},
+                "method": served_method(r.method, shift, cfg.reconciliation.method),
+                "base_method": r.method,
+                "fallback": r.forecast.fallback or "",
+                "reconciled": reconciled,
+                "reconciliation_shift": shift,
             }
-            row.update({qcol(q): float(qd[q][k]) for q in cfg.forecast.quantiles})
-            row.update(method=r.method, fallback=r.forecast.fallback or "", reconciled=s in rec["mean"])
-            rows.append(row)
-    df = pd.DataFrame(rows)
-    df["step"] = df["step"].astype("int64")
-    return df
+        )
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _clean(v: Any) -> Any:

@@ -67,6 +67,13 @@ class Warehouse:
         row = self.con.execute("SELECT max(vintage) FROM vintages").fetchone()
         return row[0] if row else None
 
+    def vintage_created(self, vintage: str) -> pd.Timestamp:
+        """When a vintage was ingested: the 'present' of forecasts trained on it."""
+        row = self.con.execute("SELECT created_at FROM vintages WHERE vintage = ?", [vintage]).fetchone()
+        if row is None:
+            raise WarehouseError(f"unknown vintage {vintage!r}: see `invest data vintages`")
+        return pd.Timestamp(row[0])
+
     def files(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM files ORDER BY vintage, source").df()
 

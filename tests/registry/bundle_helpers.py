@@ -40,7 +40,8 @@ def tiny_contents(h: int = 3) -> BundleContents:
                 "mean": float(fc.mean[k]),
             }
             row.update({f"q{q:g}": float(fc.quantiles[q][k]) for q in QUANTILE_GRID})
-            row.update(method="naive", fallback="", reconciled=True)
+            row.update(method="naive", fallback="", reconciled=True, kind="forecast")
+            row.update(base_method="naive", reconciliation_shift=0.0)
             rows.append(row)
     cat = make_catalogue(IDS)
     return BundleContents(

@@ -74,7 +74,7 @@ def _forecasts(panel: pd.DataFrame) -> pd.DataFrame:
             t = pd.Timestamp(2025 + k, 1, 1)
             row = {"series_id": sid, "step": k + 1, "period": str(2025 + k), "period_start": t, "mean": m[k]}
             row |= {f"q{q:g}": max(m[k] + stats.norm.ppf(q) * sd[k], 0.0) for q in QUANTILE_GRID}
-            row |= {"method": "drift", "fallback": "", "reconciled": True}
+            row |= {"method": "drift", "fallback": "", "reconciled": True, "kind": "forecast"}
             rows.append(row)
     return pd.DataFrame(rows)
 

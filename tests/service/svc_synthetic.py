@@ -69,7 +69,12 @@ def make_contents(shift: float = 0.0, vintage: str = "v20251124T101500") -> Bund
                 row = dict(series_id=sid, step=step, period=label(t), period_start=t, mean=mean)
                 row |= {f"q{q:g}": mean + stats.norm.ppf(q) * 3 * np.sqrt(step) for q in QUANTILE_GRID}
                 row |= dict(
-                    method="ets" if geo != "TLG3" else "combo(ets,theta)", fallback="", reconciled=True
+                    method="ets" if geo != "TLG3" else "combo(ets,theta)",
+                    fallback="",
+                    reconciled=True,
+                    kind="forecast",
+                    base_method="ets",
+                    reconciliation_shift=0.0,
                 )
                 fc.append(row)
             met.append(

@@ -57,3 +57,47 @@ def test_published_statistics_are_not_zero_filled() -> None:
     panel = _panel("gva_cp", present, dict.fromkeys(present, 1.0), cluster="all")
     out = derive_aggregates(panel, [itl3])
     assert len(out) == len(panel)  # a missing area of a published table is a gap, not a zero
+
+
+def _series(sid_geo: str, years: list[int], values: list[float], measure: str = "fdi_inward_position"):
+    return pd.DataFrame(
+        {
+            "series_id": f"{measure}.{sid_geo}.all.A",
+            "measure": measure,
+            "geography": sid_geo,
+            "cluster": "all",
+            "frequency": "A",
+            "period": [pd.Timestamp(y, 1, 1) for y in years],
+            "value": values,
+            "source": "test",
+            "vintage": "v1",
+            "is_synthetic": False,
+        }
+    )
+
+
+def test_a_gapped_series_is_not_joined_across_the_gap() -> None:
+    from forecasting.training.data import last_contiguous_run
+
+    years = [1995, 1996, 1997, 2001, 2002, 2003, 2004]
+    panel = _series("GBR", years, [1.0, 2, 3, 4, 5, 6, 7], "fdi_net_inflows_usd")
+    cut, notes = last_contiguous_run(panel)
+    assert list(pd.DatetimeIndex(cut["period"]).year) == [2001, 2002, 2003, 2004]
+    assert "between 1997 and 2001" in notes["fdi_net_inflows_usd.GBR.all.A"]
+
+
+def test_a_published_parent_keeps_its_unallocated_remainder() -> None:
+    from forecasting.reference.geography import UK_ITL1
+    from forecasting.training.data import add_unallocated
+
+    years = [2020, 2021, 2022]
+    parts = [_series(g, years, [100.0, 110.0, 120.0]) for g in UK_ITL1]
+    uk = _series("UK", years, [1260.0, 1400.0, 1500.0])  # 12 regions sum to 1200, 1320, 1440
+    out = add_unallocated(pd.concat([*parts, uk], ignore_index=True))
+    rem = out[out["geography"] == "UK-UNALLOC"].sort_values("period")
+    assert rem["value"].tolist() == [60.0, 80.0, 60.0]
+    by_year = out[out["geography"] != "UK"].groupby("period")["value"].sum()
+    assert by_year.tolist() == uk["value"].tolist()  # regions + remainder = the published UK
+    # a parent equal to its parts (to rounding) gets no remainder series
+    exact = _series("UK", years, [1200.0, 1320.0, 1440.0])
+    assert "UK-UNALLOC" not in set(add_unallocated(pd.concat([*parts, exact]))["geography"])

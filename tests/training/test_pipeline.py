@@ -45,6 +45,30 @@ def test_two_runs_two_versions_identical_forecasts(two_runs) -> None:
     assert ((mid - tlf - tlg).abs() < 1e-6 * mid.abs()).loc[1:5].all()
 
 
+def test_stale_series_are_nowcast_to_the_present_then_forecast(two_runs) -> None:
+    """UK business investment ends 2023Q3 (QNA Dec-2023): quarters up to the present are nowcasts."""
+    settings, first, _ = two_runs
+    loaded = load_bundle(tracking_uri=settings.mlflow_uri, model_name=settings.model_name, alias="challenger")
+    present = pd.Timestamp(loaded.contents.metadata.present)
+    bi = "business_investment_cvm_sa.UK.all.Q"
+    cat = loaded.contents.catalogue.set_index("series_id").loc[bi]
+    assert cat["last_observed"] == "2023Q3" and bool(cat["stale"])
+    fc = loaded.contents.forecasts[loaded.contents.forecasts["series_id"] == bi]
+    assert fc["period"].iloc[0] == "2023Q4"
+    begun = pd.to_datetime(fc["period_start"]) <= present
+    assert (fc.loc[begun, "kind"] == "nowcast").all() and (fc.loc[~begun, "kind"] == "forecast").all()
+    assert int(cat["nowcast_periods"]) == int(begun.sum()) and (~begun).sum() == 8  # [backtest] Q = 8
+    # the Midlands tree: every member forecast on the same periods, and they add up there
+    mid = loaded.contents.forecasts[
+        loaded.contents.forecasts["series_id"].str.startswith("fdi_inward_position.")
+    ]
+    wide = mid.pivot(index="period", columns="series_id", values="mean")
+    ok = (
+        wide[HEADLINE] - wide["fdi_inward_position.TLF.all.A"] - wide["fdi_inward_position.TLG.all.A"]
+    ).abs()
+    assert (ok < 1e-6 * wide[HEADLINE].abs()).all()
+
+
 def test_run_records_params_metrics_dataset_artifacts(two_runs) -> None:
     settings, first, _ = two_runs
     with use_tracking(settings.mlflow_uri) as client:
@@ -102,11 +126,14 @@ def test_compare_promote_and_loading_follows_the_alias(two_runs) -> None:
         with pytest.raises(promotion.PromotionError, match="no version or alias '9'"):
             promotion.promote(client, name, "9")
         model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+        stored = int(second.forecasts.loc[second.forecasts["series_id"] == HEADLINE, "step"].max())
         pred = model.predict(
-            pd.DataFrame({"series_id": [HEADLINE]}), params={"horizon": 7, "quantiles": [0.1, 0.9]}
+            pd.DataFrame({"series_id": [HEADLINE]}),
+            params={"horizon": stored + 2, "quantiles": [0.1, 0.9]},
         )
-    assert list(pred["step"]) == list(range(1, 8)) and {"q0.1", "q0.9"} <= set(pred.columns)
-    assert pred["reconciled"].tolist() == [True] * 5 + [False] * 2
+    assert list(pred["step"]) == list(range(1, stored + 3)) and {"q0.1", "q0.9"} <= set(pred.columns)
+    assert pred["reconciled"].tolist() == [True] * stored + [False] * 2  # beyond: from the model state
+    assert pred["kind"].iloc[-1] == "forecast"
     loaded = load_bundle(
         tracking_uri=settings.mlflow_uri, model_name=name, cache_dir=settings.data_dir / "cache"
     )

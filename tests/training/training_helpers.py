@@ -14,6 +14,7 @@ FILES = (
     "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv",
     "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv",
     "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv",
+    "ons_qna/ons_qna_dataset_release2023-12-22.csv",
 )
 
 
