@@ -19,7 +19,7 @@ import pandas as pd
 from forecasting.errors import InvalidParameter
 from forecasting.evaluation.auto import forecast_many
 from forecasting.sources.errors import IngestError
-from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, level_to_quantiles
+from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, SeriesId, level_to_quantiles
 from models.base import registry
 
 REQUIRED = ("series_id", "period", "value")
@@ -233,11 +233,15 @@ def forecast_frame(
     seed: int = 0,
     n_jobs: int = -1,
     progress=None,
+    non_negative: bool = False,
 ) -> pd.DataFrame:
     """Forecast every series ``horizon`` periods ahead; see the module docstring for the table shapes.
 
     ``method="auto"`` backtests the default candidates and combines them; any registered model name is
     fitted alone. Either way intervals are calibrated from pooled backtest errors where there are any.
+    Forecasts are floored at zero only when asked (``non_negative``) or when a series id names a measure
+    the registry declares non-negative, never because the history happens to be positive: net flows can
+    turn negative (the EU's 2023 net FDI inflow was -260bn US$).
     """
     if int(horizon) < 1:
         raise InvalidParameter(f"horizon must be >= 1, got {horizon}")
@@ -245,12 +249,13 @@ def forecast_frame(
         raise InvalidParameter(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
     data = validate_frame(df, frequency=frequency)
     quantiles = _quantiles_for(levels)
+    non_negative_default = non_negative
     panel, m_of, last, non_negative = {}, {}, {}, {}
     for sid, g in data.groupby("series_id", sort=False):
         panel[sid] = g["value"].to_numpy(float)
         m_of[sid] = FREQS[g["frequency"].iloc[0]].season_length
         last[sid] = g["period"].iloc[-1]
-        non_negative[sid] = bool(np.min(panel[sid]) >= 0)  # all-positive history: never forecast below 0
+        non_negative[sid] = non_negative_default or declared_non_negative(str(sid))
     mapper = _mapper(len(panel), n_jobs, progress)
     kwargs = {} if method == "auto" else {"methods": [method], "selection": "best"}
     results = forecast_many(
@@ -278,6 +283,18 @@ def forecast_frame(
         row["method"] = res.method
         rows.append(pd.DataFrame(row))
     return pd.concat(rows, ignore_index=True)
+
+
+def declared_non_negative(sid: str) -> bool:
+    """True when ``sid`` is a project series id whose measure the registry declares non-negative."""
+    from forecasting.reference.measures import load_measures
+
+    try:
+        measure = SeriesId.parse(sid).measure
+    except ValueError:
+        return False
+    spec = load_measures().get(measure)
+    return bool(spec is not None and spec.non_negative)
 
 
 def _q(qs: dict[float, np.ndarray], p: float) -> np.ndarray:

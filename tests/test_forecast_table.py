@@ -124,3 +124,24 @@ def test_cli_writes_csv_and_reports_bad_input_in_exit_code_2(tmp_path: Path) -> 
         app, ["forecast-csv", str(good), "--horizon", "2", "--levels", "80,x", "-o", str(out)]
     )
     assert res.exit_code == 2 and "--levels" in res.output
+
+
+def test_zero_floor_only_when_declared_or_asked() -> None:
+    """A positive history that falls steeply may be forecast below zero unless the measure cannot be."""
+    years = range(2010, 2020)
+    values = [100.0 - 11.0 * i for i in range(10)]  # 100 ... 1: drift goes below zero
+    rows = [
+        {"series_id": sid, "period": str(y), "value": v}
+        for sid in ("net_flow", "x")
+        for y, v in zip(years, values, strict=True)
+    ]
+    rows += [
+        {"series_id": "fdi_projects.TLF.all.A", "period": str(y), "value": v}
+        for y, v in zip(years, values, strict=True)
+    ]
+    out = forecast_frame(pd.DataFrame(rows), 3, method="drift", n_jobs=1)
+    by = out.groupby("series_id")["mean"].min()
+    assert by["net_flow"] < 0  # not inferred from the history being positive
+    assert by["fdi_projects.TLF.all.A"] >= 0  # the registry declares project counts non-negative
+    floored = forecast_frame(pd.DataFrame(rows), 3, method="drift", n_jobs=1, non_negative=True)
+    assert (floored[["mean", "lo80", "lo95"]] >= 0).all().all()

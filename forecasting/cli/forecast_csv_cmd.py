@@ -40,6 +40,12 @@ def forecast_csv(
     levels: str = typer.Option("80,95", "--levels", help="Interval levels, comma-separated."),
     output: Path = typer.Option(Path("forecast.csv"), "-o", "--output", help="Where to write the forecasts."),
     seed: int = typer.Option(0, "--seed", help="Seed for stochastic models."),
+    non_negative: bool = typer.Option(
+        False,
+        "--non-negative",
+        help="Never forecast below zero (counts, stocks). Without it only series whose id names a measure "
+        "declared non-negative are floored; net flows can be negative.",
+    ),
 ) -> None:
     """Forecast each series in INPUT and write series_id, period, step, mean, lo/hi per level, method."""
     from forecasting.forecast_table import forecast_frame, read_forecast_input
@@ -66,6 +72,7 @@ def forecast_csv(
                 levels=lv,
                 seed=seed,
                 progress=lambda done: bar.update(task, completed=done),
+                non_negative=non_negative,
             )
             bar.update(task, completed=n)
     except InvestError as exc:
