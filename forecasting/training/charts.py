@@ -10,12 +10,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from forecasting.vocabulary import months_per_period, qcol
+
 BANDS = ((0.025, 0.975, 0.15), (0.1, 0.9, 0.25), (0.25, 0.75, 0.35))  # (lo, hi, alpha): 95/80/50%
 COLOUR = "#1f4e79"
+NOWCAST_COLOUR = "#d9a21b"
 
 
-def _q(q: float) -> str:
-    return f"q{q:g}"
+def shade_nowcasts(ax: plt.Axes, forecast: pd.DataFrame, frequency: str | None) -> None:
+    """Shade the periods that have begun but are not yet published (``kind == "nowcast"``)."""
+    if "kind" not in forecast or not (forecast["kind"] == "nowcast").any():
+        return
+    now = forecast[forecast["kind"] == "nowcast"].sort_values("step")
+    start = pd.Timestamp(now["period_start"].iloc[0])
+    end = pd.Timestamp(now["period_start"].iloc[-1])
+    if frequency:
+        end = end + pd.DateOffset(months=months_per_period(frequency))
+    ax.axvspan(start, end, color=NOWCAST_COLOUR, alpha=0.12, lw=0, label="nowcast (begun, not yet published)")
 
 
 def fan_chart(
@@ -27,8 +38,9 @@ def fan_chart(
     unit: str = "",
     note: str = "",
     last_n: int = 24,
+    frequency: str | None = None,
 ) -> Path:
-    """History (period_start, value) then the forecast mean with 50/80/95% bands; saved as PNG."""
+    """History (period_start, value) then the forecast mean with 50/80/95% bands; nowcasts shaded."""
     hist = history.sort_values("period_start").tail(last_n)
     fc = forecast.sort_values("step")
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
@@ -36,10 +48,11 @@ def fan_chart(
     # bands start at the last observation so the fan joins the history line
     x = pd.concat([hist["period_start"].tail(1), fc["period_start"]], ignore_index=True)
     last = float(hist["value"].iloc[-1]) if len(hist) else float("nan")
+    shade_nowcasts(ax, fc, frequency)
     for lo, hi, alpha in BANDS:
-        if _q(lo) in fc and _q(hi) in fc:
-            ylo = pd.concat([pd.Series([last]), fc[_q(lo)]], ignore_index=True)
-            yhi = pd.concat([pd.Series([last]), fc[_q(hi)]], ignore_index=True)
+        if qcol(lo) in fc and qcol(hi) in fc:
+            ylo = pd.concat([pd.Series([last]), fc[qcol(lo)]], ignore_index=True)
+            yhi = pd.concat([pd.Series([last]), fc[qcol(hi)]], ignore_index=True)
             ax.fill_between(
                 x, ylo, yhi, color=COLOUR, alpha=alpha, lw=0, label=f"{round((hi - lo) * 100)}% interval"
             )
@@ -82,6 +95,12 @@ def headline_charts(
         )
         unit = str(row["unit"]) if row is not None and "unit" in row else ""
         method = str(fc["method"].iloc[0]) if "method" in fc else ""
+        freq = str(row["frequency"]) if row is not None and "frequency" in row else None
+        fresh = ""
+        if row is not None and "last_observed" in row:
+            fresh = f" · last observed {row['last_observed']}" + (
+                " (stale)" if bool(row.get("stale")) else ""
+            )
         paths.append(
             fan_chart(
                 history[history["series_id"] == sid],
@@ -89,7 +108,8 @@ def headline_charts(
                 f"{name} ({sid})",
                 out_dir / f"{sid}.png",
                 unit=unit,
-                note=f"{note} · method {method}".strip(" ·"),
+                note=f"{note} · method {method}{fresh}".strip(" ·"),
+                frequency=freq,
             )
         )
     return paths
