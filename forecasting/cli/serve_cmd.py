@@ -2,14 +2,41 @@
 
 Cheap to import (typer only): uvicorn and the app load inside the command. Options that belong to the
 app are passed as ``INVEST_API_*`` environment variables so every worker process sees the same settings.
+Prometheus metrics run in prometheus-client's multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` names a
+folder (a fresh temporary one unless set) emptied at start, where every worker writes its counters, so
+``/metrics`` counts the requests of all workers, not of the one that answers the scrape.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def metrics_dir() -> Iterator[Path]:
+    """The multiprocess metrics folder for this server's lifetime: the one in ``PROMETHEUS_MULTIPROC_DIR``
+    (its old ``*.db`` files removed: counts restart with the server) or a temporary one removed at exit.
+    Set before uvicorn imports the app, since prometheus-client picks its mode when first imported."""
+    given = os.environ.get(METRICS_ENV)
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="invest-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    os.environ[METRICS_ENV] = str(path)
+    try:
+        yield path
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def serve(
@@ -41,17 +68,18 @@ def serve(
         os.environ["INVEST_API_MODEL_ALIAS"] = alias
     if bundle is not None:
         os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=access_log,
-        proxy_headers=False,
-        server_header=False,
-    )
+    with metrics_dir():
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=access_log,
+            proxy_headers=False,
+            server_header=False,
+        )
 
 
 if __name__ == "__main__":  # `python -m forecasting.cli.serve_cmd` until the lead registers `invest serve`

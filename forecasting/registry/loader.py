@@ -219,6 +219,8 @@ def _load_remote(
     tmp = Path(tempfile.mkdtemp(prefix="bundle-download-"))
     try:
         local = _download(uri, tracking_uri, tmp)
+        if not any(p.is_file() for p in Path(local).rglob("*")):  # MLflow copies a missing folder as empty
+            raise FileNotFoundError(f"nothing to download at {uri}: the artifact is missing")
     except Exception as exc:
         kind: FailureKind = "registry_unreachable" if _is_connection_error(exc) else "artifact_missing"
         shutil.rmtree(tmp, ignore_errors=True)
