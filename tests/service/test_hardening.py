@@ -234,3 +234,22 @@ def test_openapi_documents_413_for_bodies_and_a_model_for_every_json_route(kclie
             if path != "/metrics":
                 assert "$ref" in ok["application/json"]["schema"], (method, path)
     assert "/v1/admin/health" in spec["paths"] and "/docs" not in spec["paths"]
+
+
+def test_documented_examples_match_their_models() -> None:
+    """Every example shown in the docs validates against the model it illustrates."""
+    from pydantic import BaseModel
+
+    from service import examples, schemas
+
+    models = [m for m in vars(schemas).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    checked = 0
+    for model in models:
+        extra = model.model_config.get("json_schema_extra")
+        for ex in extra.get("examples", []) if isinstance(extra, dict) else []:
+            model.model_validate(ex)
+            checked += 1
+    assert checked >= 10
+    schemas.ClusterList.model_validate(examples.CLUSTERS_EXAMPLE)
+    schemas.ClusterScorecard.model_validate(examples.SCORECARD_EXAMPLE)
+    schemas.ScorecardsDocument.model_validate(examples.SCORECARDS_EXAMPLE)
