@@ -124,12 +124,11 @@ def test_health_reports_a_moved_champion_until_reload(trained: TrainedRegistry) 
             assert (h["model_version"], h["registered_version"]) == (champion, target)
             assert c.get(f"/v1/forecasts/{SID}").json()["provenance"]["model_version"] == champion
             assert c.get("/v1/admin/health", headers=admin).json()["problem"] == "champion_moved"
-            assert 'invest_api_champion_moved{pid="' in c.get("/metrics").text.replace(
-                "invest_api_champion_moved ", 'invest_api_champion_moved{pid="'
-            )
+            assert "\ninvest_api_champion_moved 1.0\n" in c.get("/metrics").text
             assert c.post("/v1/models/reload", headers=admin).status_code == 200
             h = c.get("/health").json()
             assert (h["status"], h["model_version"], h["champion_moved"]) == ("ok", target, False)
+            assert "\ninvest_api_champion_moved 0.0\n" in c.get("/metrics").text
         finally:
             trained.promote(champion)
 
