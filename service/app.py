@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ServiceState, require_reader
-from service.docs import install_docs
+from service.docs import PAGES, install_docs
 from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
@@ -118,6 +118,6 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             expose_headers=["ETag"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -21,6 +21,8 @@ from fastapi.staticfiles import StaticFiles
 from service.security import docs_csp
 
 ASSETS = "/docs-assets"
+DOCS_URL, REDOC_URL = "/docs", "/redoc"
+PAGES = frozenset({DOCS_URL, REDOC_URL})  # the paths whose responses carry their own CSP
 ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
@@ -66,10 +68,10 @@ def install_docs(app: FastAPI) -> None:
         )
     )
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         return HTMLResponse(swagger, headers=swagger_headers)
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.get(REDOC_URL, include_in_schema=False)
     async def redoc_page() -> HTMLResponse:
         return HTMLResponse(redoc, headers=redoc_headers)
