@@ -224,7 +224,7 @@ def main() -> int:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="api-bench-"))
-    env = {"INVEST_API_CACHE_DIR": str(work / "cache")}
+    env = {"INVEST_API_CACHE_DIR": str(work / "cache"), "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")}
     if args.bundle:
         env["INVEST_API_BUNDLE_PATH"] = str(args.bundle.resolve())
     elif args.tracking_uri:

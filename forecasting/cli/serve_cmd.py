@@ -3,17 +3,13 @@
 Cheap to import (typer only): uvicorn and the app load inside the command. Options that belong to the
 app are passed as ``INVEST_API_*`` environment variables so every worker process sees the same settings.
 Prometheus metrics run in prometheus-client's multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` names a
-folder (a fresh temporary one unless set) emptied at start, where every worker writes its counters, so
-``/metrics`` counts the requests of all workers, not of the one that answers the scrape.
+folder (``<data_dir>/metrics/port-<port>`` unless set) emptied at start, where every worker writes its
+counters, so ``/metrics`` counts the requests of all workers, not of the one that answers the scrape.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -21,22 +17,25 @@ import typer
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-@contextmanager
-def metrics_dir() -> Iterator[Path]:
-    """The multiprocess metrics folder for this server's lifetime: the one in ``PROMETHEUS_MULTIPROC_DIR``
-    (its old ``*.db`` files removed: counts restart with the server) or a temporary one removed at exit.
-    Set before uvicorn imports the app, since prometheus-client picks its mode when first imported."""
+def metrics_dir(port: int) -> Path:
+    """The multiprocess metrics folder, emptied of old ``*.db`` files (counts restart with the server):
+    ``PROMETHEUS_MULTIPROC_DIR`` when set, else ``<data_dir>/metrics/port-<port>``.
+
+    A fixed folder per port rather than a temporary one removed at exit: uvicorn re-raises SIGTERM/SIGINT
+    after its shutdown, so no exit hook runs; the next start on the port cleans up instead. Set before
+    uvicorn imports the app, since prometheus-client picks its mode when first imported."""
     given = os.environ.get(METRICS_ENV)
-    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="invest-metrics-"))
+    if given:
+        path = Path(given)
+    else:
+        from forecasting.settings import get_settings
+
+        path = get_settings().data_dir / "metrics" / f"port-{port}"
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("*.db"):
         old.unlink()
     os.environ[METRICS_ENV] = str(path)
-    try:
-        yield path
-    finally:
-        if not given:
-            shutil.rmtree(path, ignore_errors=True)
+    return path
 
 
 def serve(
@@ -68,18 +67,18 @@ def serve(
         os.environ["INVEST_API_MODEL_ALIAS"] = alias
     if bundle is not None:
         os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
-    with metrics_dir():
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-            access_log=access_log,
-            proxy_headers=False,
-            server_header=False,
-        )
+    metrics_dir(port)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":  # `python -m forecasting.cli.serve_cmd` until the lead registers `invest serve`

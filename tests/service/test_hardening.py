@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -253,3 +255,25 @@ def test_documented_examples_match_their_models() -> None:
     schemas.ClusterList.model_validate(examples.CLUSTERS_EXAMPLE)
     schemas.ClusterScorecard.model_validate(examples.SCORECARD_EXAMPLE)
     schemas.ScorecardsDocument.model_validate(examples.SCORECARDS_EXAMPLE)
+
+
+def test_invest_serve_prepares_an_empty_metrics_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    from forecasting.cli.serve_cmd import METRICS_ENV, metrics_dir
+    from forecasting.settings import get_settings
+
+    monkeypatch.delenv(METRICS_ENV, raising=False)
+    monkeypatch.setenv("INVEST_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)  # later tests read the real settings again
+    stale = tmp_path / "data" / "metrics" / "port-8123" / "counter_99.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old counts")
+    (stale.parent / "keep.txt").write_text("not ours")
+    folder = metrics_dir(8123)
+    assert folder == stale.parent and not stale.exists() and (folder / "keep.txt").exists()
+    assert os.environ[METRICS_ENV] == str(folder)
+    given = tmp_path / "given"
+    monkeypatch.setenv(METRICS_ENV, str(given))
+    assert metrics_dir(8123) == given and given.is_dir()
