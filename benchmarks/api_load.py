@@ -9,7 +9,10 @@ the same run, and prints requests/s, p50, p99, non-2xx and the ratio to the bare
     python benchmarks/api_load.py --bundle path/to/bundle --duration 15 --connections 50
 
 Needs ``wrk`` (``apt-get install wrk``). Targets (issue 5): single GET >= 0.7x bare, p99 < 20 ms at 50
-connections, zero non-2xx.
+connections, zero non-2xx. The server is measured as deployed: security headers, typed dependencies and
+prometheus-client metrics in multiprocess mode (``invest serve`` sets ``PROMETHEUS_MULTIPROC_DIR``). The two
+routes measured answer with bytes precomputed at model load; letting FastAPI validate and serialise them
+through their response models instead measured 0.44x bare (single GET) and ~30 req/s (batch) on 2 cores.
 """
 
 from __future__ import annotations
@@ -221,7 +224,7 @@ def main() -> int:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="api-bench-"))
-    env = {"INVEST_API_CACHE_DIR": str(work / "cache")}
+    env = {"INVEST_API_CACHE_DIR": str(work / "cache"), "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")}
     if args.bundle:
         env["INVEST_API_BUNDLE_PATH"] = str(args.bundle.resolve())
     elif args.tracking_uri:

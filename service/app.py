@@ -11,37 +11,48 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request, Security
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.http import cache_control, require_reader
+from service.deps import ServiceState, require_reader
+from service.docs import PAGES, install_docs
+from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
-from service.metrics import BodyLimitMiddleware, MetricsMiddleware, Registry
+from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
 from service.routers import clusters, forecasts, health, models, scenarios, series
+from service.security import SecurityHeadersMiddleware
 from service.settings import ApiSettings
+from service.strict_json import finite_or_text
 
 log = logging.getLogger("service")
 
 DESCRIPTION = """Forecasts for Midlands investment series from the champion model bundle.
 
 Every forecast carries provenance: model name, version and alias, run id, data vintage, the series'
-sources and the method chosen. Responses carry an `ETag` tied to the model version (send it back in
-`If-None-Match` for a 304) and `Cache-Control`. Admin routes need an `X-API-Key` admin key.
+sources, whether its data are synthetic, and the method chosen. Responses carry an `ETag` tied to the
+model version (send it back in `If-None-Match` for a 304) and `Cache-Control`. Admin routes need an
+`X-API-Key` admin key. Bodies must be standard JSON (no `NaN`/`Infinity`) and at most `max_body_bytes`.
 """
 TAGS = [
     {"name": "forecasts", "description": "Point forecasts, quantiles and intervals with provenance."},
     {"name": "series", "description": "The series catalogue and observed history."},
     {"name": "models", "description": "The model served; admin reload."},
-    {"name": "operations", "description": "Health and Prometheus metrics."},
+    {"name": "scenarios", "description": "Scenario projections against the baseline."},
+    {"name": "clusters", "description": "The 25 Midlands cluster scorecards."},
+    {"name": "operations", "description": "Health (public and admin) and Prometheus metrics."},
 ]
 
 
 def create_app(settings: ApiSettings | None = None, source: BundleSource | None = None) -> FastAPI:
     """Build the app; the model loads in the lifespan (never failing start-up: /health explains)."""
     settings = settings or ApiSettings()
-    holder = ModelHolder(source or LoaderSource(settings))
+    holder = ModelHolder(source or LoaderSource(settings), auto_reload=settings.auto_reload)
+    metrics = ServiceMetrics()
+    holder.listeners.append(metrics.update_model)
 
     async def poll() -> None:
         while True:
@@ -62,6 +73,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+        metrics.close()
 
     app = FastAPI(
         title="Midlands investment forecasts API",
@@ -69,19 +81,28 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # self-hosted below: the default pages load their assets from a CDN
+        redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.holder = holder
-    app.state.metrics = Registry()
-    app.state.cache_control = cache_control(settings.cache_max_age)
+    app.state.service = ServiceState(
+        settings=settings, holder=holder, metrics=metrics, cache_control=cache_control(settings.cache_max_age)
+    )
+    app.state.scorecards_dir = None  # an override of where the scorecards are read (see service.deps)
 
-    reader = [Depends(require_reader)] if settings.api_keys else []
+    reader = [Security(require_reader)] if settings.api_keys else []
     app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest
     app.include_router(series.router, dependencies=reader)
     app.include_router(models.router, dependencies=reader)
     app.include_router(scenarios.router, dependencies=reader)
     app.include_router(clusters.router, dependencies=reader)
     app.include_router(health.router)
+    install_docs(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422 body, made safe to serialise whatever the input was (a 422 must never be a 500)."""
+        errors = [{**e, "input": finite_or_text(e.get("input"))} for e in exc.errors()]
+        return JSONResponse({"detail": finite_or_text(jsonable_encoder(errors))}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -97,5 +118,6 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             expose_headers=["ETag"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, registry=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -1,7 +1,8 @@
-"""Example response bodies for routes that return pre-serialised documents (scenarios, scorecards).
+"""Example bodies for the cluster scorecard routes (documents written by `invest scorecards`).
 
-Those routes stream JSON built elsewhere, so their OpenAPI examples are declared here rather than
-through pydantic response models.
+Their response models (``service.schemas.ClusterList`` ...) describe the shape; these examples are the
+realistic bodies shown in the docs, and ``tests/service/test_hardening.py`` validates them against the
+models so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -63,70 +64,37 @@ SCORECARD_PROVENANCE: dict[str, Any] = {
 
 CLUSTERS_EXAMPLE: dict[str, Any] = {
     "provenance": SCORECARD_PROVENANCE,
-    "areas": [
-        "business_population",
-        "support_environment",
-        "innovation",
-        "investment_stocks",
-        "investment_trends",
-    ],
+    "areas": {
+        "business_population": "Business population",
+        "support_environment": "Cluster support environment",
+        "innovation": "Innovation and R&D",
+        "investment_stocks": "Investment stocks",
+        "investment_trends": "Investment trends",
+    },
     "count": 25,
     "items": [CLUSTER_ROW],
 }
 
 SCORECARD_EXAMPLE: dict[str, Any] = {
     "provenance": SCORECARD_PROVENANCE,
+    "areas": CLUSTERS_EXAMPLE["areas"],
     **CLUSTER_ROW,
     "description": "Motor vehicles, bodies, parts and accessories",
-    "indistinguishable_from": ["digital-tech", "financial-services"],
+    "sic": ["29", "30300"],
+    "indistinguishable_from": [
+        {"id": "digital-tech", "name": "Digital technologies"},
+        {"id": "financial-services", "name": "Financial services"},
+    ],
     "metrics": [METRIC_ROW],
 }
 
 SCORECARDS_EXAMPLE: dict[str, Any] = {
     "schema_version": 1,
     "provenance": SCORECARD_PROVENANCE,
+    "areas": CLUSTERS_EXAMPLE["areas"],
     "ranking": [CLUSTER_ROW],
     "clusters": [SCORECARD_EXAMPLE],
     "notes": ["Partner metrics use synthetic (demo data) partner files."],
-}
-
-SCENARIOS_EXAMPLE: dict[str, Any] = {
-    "count": 1,
-    "scenarios": [
-        {
-            "name": "global-downturn",
-            "description": "Global FDI falls 20% next year and recovers over three years.",
-            "definition": {
-                "name": "global-downturn",
-                "changes": [{"driver": "world_fdi", "mode": "deviation", "values": [-20, -15, -10, -5]}],
-            },
-        }
-    ],
-}
-
-PROJECTION_EXAMPLE: dict[str, Any] = {
-    "scenario": "global-downturn",
-    "provenance": MODEL_PROVENANCE,
-    "drivers": [
-        {
-            "driver_id": "fdi_net_inflows_usd.WLD.all.A",
-            "periods": ["2025", "2026"],
-            "baseline": [1.56e12, 1.58e12],
-            "scenario": [1.25e12, 1.34e12],
-        }
-    ],
-    "series": [
-        {
-            "series_id": "fdi_net_inflows_usd.UK.all.A",
-            "affected": True,
-            "periods": ["2025", "2026"],
-            "baseline_mean": [4.1e10, 4.3e10],
-            "scenario_mean": [3.3e10, 3.6e10],
-            "diff_abs": [-8.2e9, -6.5e9],
-            "diff_pct": [-20.0, -15.0],
-            "cumulative_diff_abs": [-8.2e9, -14.7e9],
-        }
-    ],
 }
 
 

@@ -1,37 +1,22 @@
-"""Request helpers shared by routers: the current model, conditional responses, errors, API keys.
+"""Response helpers shared by routers: conditional responses (ETag/304), field errors, parameter checks.
 
-Why plain functions and not FastAPI dependencies on the hot path: a dependency costs a solve per request;
-these are called inline and keep the single-forecast GET close to a bare endpoint.
+State and auth come from ``service.deps``; these are plain functions called inline, so the precomputed
+hot-path answers stay close to a bare endpoint.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 
-from fastapi import HTTPException, Request, Security
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
-from fastapi.security import APIKeyHeader
 
+from service.deps import service_state
 from service.served import ServedModel
 
 JSON = "application/json"
-api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="API key (admin routes need an admin key)."
-)
-
-
-def current_model(request: Request) -> ServedModel:
-    """The model for this whole request (one reference: a concurrent reload cannot change it mid-way)."""
-    model = request.app.state.holder.model
-    if model is None:
-        holder = request.app.state.holder
-        raise HTTPException(
-            503, detail=f"no forecast model loaded: {holder.reason}", headers={"Retry-After": "30"}
-        )
-    return model
 
 
 def etag_for(model: ServedModel, request: Request, extra: bytes = b"") -> str:
@@ -81,16 +66,34 @@ def conditional(
     """304 when If-None-Match matches (GET only), else the body; both with ETag, Cache-Control and the
     model version. ``etag`` may be precomputed (content digest of a precomputed body)."""
     etag = etag or etag_for(model, request, extra)
-    headers = [
-        (b"etag", etag.encode()),
-        (b"cache-control", request.app.state.cache_control.encode()),
-        (b"x-model-version", f"{model.name}/{model.version or 'local'}".encode()),
-    ]
+    headers = _cache_headers(request, model, etag)
     if check and _matches(_if_none_match(request), etag):
         return RawResponse(b"", 304, headers)
     content = body()
     headers += [(b"content-type", media_type.encode()), (b"content-length", str(len(content)).encode())]
     return RawResponse(content, 200, headers)
+
+
+def _cache_headers(request: Request, model: ServedModel, etag: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"etag", etag.encode()),
+        (b"cache-control", service_state(request).cache_control.encode()),
+        (b"x-model-version", f"{model.name}/{model.version or 'local'}".encode()),
+    ]
+
+
+def revalidate(
+    request: Request, response: Response, model: ServedModel, extra: bytes = b""
+) -> Response | None:
+    """For routes that return a validated model: a 304 when If-None-Match matches, else None after
+    putting ETag, Cache-Control and the model version on ``response`` (FastAPI merges them)."""
+    etag = etag_for(model, request, extra)
+    headers = _cache_headers(request, model, etag)
+    if _matches(_if_none_match(request), etag):
+        return RawResponse(b"", 304, headers)
+    for k, v in headers:
+        response.headers[k.decode()] = v.decode()
+    return None
 
 
 def suggestions(series_id: str, model: ServedModel, n: int = 5) -> list[str]:
@@ -148,28 +151,3 @@ def check_horizon(horizon: int | None, max_horizon: int, loc: Sequence[str], wha
     if horizon > max_horizon:
         raise field_error(loc, f"horizon {horizon} is beyond the maximum {max_horizon} stored for {what}")
     return horizon
-
-
-def _key_ok(key: str, keys: Sequence[str]) -> bool:
-    return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
-
-
-def require_admin(request: Request, key: str | None = Security(api_key_header)) -> None:
-    """401 without a key, 403 with a key that is not an admin key (or when none is configured)."""
-    if not key:
-        raise HTTPException(
-            401, detail="admin API key required (X-API-Key header)", headers={"WWW-Authenticate": "ApiKey"}
-        )
-    if not _key_ok(key, request.app.state.settings.admin_api_keys):
-        raise HTTPException(403, detail="this API key is not allowed to use admin routes")
-
-
-def require_reader(request: Request, key: str | None = Security(api_key_header)) -> None:
-    """Only mounted when read keys are configured."""
-    s = request.app.state.settings
-    if not key:
-        raise HTTPException(
-            401, detail="API key required (X-API-Key header)", headers={"WWW-Authenticate": "ApiKey"}
-        )
-    if not _key_ok(key, [*s.api_keys, *s.admin_api_keys]):
-        raise HTTPException(403, detail="unknown API key")

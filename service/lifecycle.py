@@ -13,12 +13,14 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from forecasting.registry.contents import BundleContents
+from forecasting.registry.loader import BundleUnavailable
 from service.served import ServedModel, build_served
 from service.settings import ApiSettings
 
@@ -55,7 +57,6 @@ class LoaderSource:
     """The registry alias (default) or a local bundle folder, via ``forecasting.registry.loader.load_bundle``."""
 
     settings: ApiSettings
-    last_reason: str | None = None
 
     def load(self) -> ServedModel:
         from forecasting.registry import loader
@@ -63,7 +64,6 @@ class LoaderSource:
         s = self.settings
         with _cache_lock(s.resolved_cache_dir()):
             lb = self._load(loader)
-        self.last_reason = lb.fallback_reason
         return build_served(
             lb.contents,
             name=lb.model_name,
@@ -73,6 +73,8 @@ class LoaderSource:
             uri=lb.uri,
             origin=lb.source,
             warehouse_vintage=_warehouse_vintage(s.resolved_warehouse()),
+            fallback_reason=lb.fallback_reason,
+            fallback_kind=lb.fallback_kind,
         )
 
     def current_version(self) -> str | None:
@@ -125,7 +127,6 @@ class StaticSource:
     name: str = "investment-forecaster"
     version: str | None = "1"
     alias: str | None = "champion"
-    last_reason: str | None = None
 
     def current_version(self) -> str | None:
         return self.version
@@ -142,17 +143,87 @@ class StaticSource:
         )
 
 
-class ModelHolder:
-    """The current model plus health; ``reload`` is serialised, reads are lock-free."""
+# Why the service is degraded or has no model, in words fit for anyone (no paths, SQL or exception text).
+PROBLEMS: dict[str, str] = {
+    "registry_unreachable": "the model registry cannot be reached",
+    "not_registered": "the model registry has no model version under the configured alias",
+    "artifact_missing": "the registry answered, but the model version's files are missing",
+    "artifact_corrupt": "the registry answered, but the model version's files are not a readable bundle",
+    "load_failed": "the model could not be loaded",
+    "not_loaded": "the model has not been loaded yet",
+    "champion_moved": "a newer model version is registered under the alias; this server still serves the "
+    "previous one",
+}
 
-    def __init__(self, source: BundleSource) -> None:
+
+class ModelHolder:
+    """The current model plus health; ``load`` is serialised, reads are lock-free.
+
+    Health is derived from state held here (the model's own fallback reason, the last failure's kind, the
+    version the alias pointed at when last checked), never from log text.
+    """
+
+    def __init__(self, source: BundleSource, auto_reload: bool = True) -> None:
         self.source = source
+        self.auto_reload = auto_reload
         self.model: ServedModel | None = None
-        self.status: Status = "unavailable"
-        self.reason: str | None = "not loaded yet"
-        self.last_error: str | None = None
+        self.problem: str | None = "not_loaded"  # a PROBLEMS key while no model is loaded
+        self.last_error: str | None = None  # full text (admin health only)
+        self.registered_version: str | None = None  # the alias's version at the last check
+        self.checked_at: float | None = None
         self.started = time.time()
+        self.listeners: list[Callable[[ModelHolder], None]] = []
         self._lock = threading.Lock()
+
+    # ---- derived health -------------------------------------------------------------------------------
+    @property
+    def champion_moved(self) -> bool:
+        """The alias points at another version than the one served (noticed by the poller or a reload)."""
+        m = self.model
+        return m is not None and self.registered_version is not None and self.registered_version != m.version
+
+    @property
+    def status(self) -> Status:
+        m = self.model
+        if m is None:
+            return "unavailable"
+        if m.origin == "cache" or self.champion_moved:
+            return "degraded"
+        return "ok"
+
+    @property
+    def problem_kind(self) -> str | None:
+        """Why the status is not ``ok`` (a PROBLEMS key), None when it is."""
+        m = self.model
+        if m is None:
+            return self.problem or "load_failed"
+        if m.origin == "cache":
+            return m.fallback_kind or "load_failed"
+        return "champion_moved" if self.champion_moved else None
+
+    def problem_text(self) -> str:
+        kind = self.problem_kind
+        return PROBLEMS.get(kind, PROBLEMS["load_failed"]) if kind else "none"
+
+    @property
+    def reason(self) -> str | None:
+        """Plain-words reason for a non-``ok`` status (safe to show anyone)."""
+        kind = self.problem_kind
+        if kind is None:
+            return None
+        text = PROBLEMS.get(kind, PROBLEMS["load_failed"])
+        m = self.model
+        if m is not None and m.origin == "cache":
+            return f"serving the locally cached bundle (version {m.version}): {text}"
+        if kind == "champion_moved" and m is not None:
+            return f"{text} (serving version {m.version}, registered version {self.registered_version})"
+        return f"no model loaded: {text}"
+
+    # ---- loading --------------------------------------------------------------------------------------
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            with contextlib.suppress(Exception):  # metrics must never break loading
+                listener(self)
 
     def load(self) -> ServedModel:
         """Load from the source and swap it in; on failure keep serving what we have and re-raise."""
@@ -161,34 +232,43 @@ class ModelHolder:
                 new = self.source.load()
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                if self.model is None:
-                    self.status, self.reason = "unavailable", f"no model loaded: {self.last_error}"
+                kind = exc.kind if isinstance(exc, BundleUnavailable) else None
+                self.problem = kind or "load_failed"
                 log.warning("model load failed: %s", self.last_error)
+                self._notify()
                 raise
             self.model = new  # the atomic swap
             # The model is many long-lived small objects: move them out of the cyclic GC's reach so full
             # collections (latency spikes at p99) do not rescan them. Refcounting still frees an old model.
             gc.collect()
             gc.freeze()
-            cached_reason = getattr(self.source, "last_reason", None)
             if new.origin == "cache":
-                self.status = "degraded"
-                self.reason = (
-                    f"registry unreachable, serving the cached bundle: {cached_reason or 'see logs'}"
-                )
+                self.last_error = new.fallback_reason
             else:
-                self.status, self.reason, self.last_error = "ok", None, None
+                self.problem, self.last_error = None, None
+                if new.origin == "registry":
+                    self.registered_version, self.checked_at = new.version, time.time()
+            self._notify()
             return new
 
     def refresh(self) -> bool:
-        """Reload when the source's current version differs from the one served (the alias moved)."""
+        """Check the alias; reload when it moved (or when serving the cache and the registry is back).
+
+        With ``auto_reload`` off only the check is made: /health then says ``champion_moved`` until an
+        admin reload."""
         try:
             wanted = current_version(self.source)
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             return False
-        served = self.model.version if self.model is not None else None
-        if wanted is None or (wanted == served and self.status == "ok"):
+        self.checked_at = time.time()
+        if wanted is not None:
+            self.registered_version = wanted
+        self._notify()
+        m = self.model
+        if wanted is None or (m is not None and wanted == m.version and m.origin != "cache"):
+            return False
+        if not self.auto_reload:
             return False
         with contextlib.suppress(Exception):
             self.load()
@@ -200,16 +280,44 @@ class ModelHolder:
         with contextlib.suppress(Exception):
             self.load()
 
+    # ---- health bodies --------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
+        """Public: status and versions only."""
         m = self.model
         return {
             "status": self.status,
+            "model_name": m.name if m else None,
+            "model_alias": m.alias if m else None,
+            "model_version": m.version if m else None,
+            "registered_version": self.registered_version,
+            "champion_moved": self.champion_moved,
+            "data_vintage": m.data_vintage if m else None,
+        }
+
+    def health_detail(self, settings: ApiSettings) -> dict[str, Any]:
+        """Admin: the public fields plus reasons, errors, where the model came from and the cache."""
+        m = self.model
+        return {
+            **self.health(),
+            "problem": self.problem_kind,
             "reason": self.reason,
             "last_error": self.last_error,
+            "fallback_reason": m.fallback_reason if m else None,
             "model_loaded": m is not None,
-            "model_name": m.name if m else None,
-            "model_version": m.version if m else None,
-            "data_vintage": m.data_vintage if m else None,
+            "served_from": m.origin if m else None,
+            "uri": m.uri if m else None,
+            "run_id": m.run_id if m else None,
+            "loaded_at": m.loaded_at if m else None,
             "series": len(m.series) if m else 0,
+            "checked_at": _iso(self.checked_at),
+            "poll_seconds": settings.poll_seconds,
+            "auto_reload": self.auto_reload,
+            "tracking_uri": None if settings.bundle_path else settings.resolved_tracking_uri(),
+            "bundle_path": str(settings.bundle_path) if settings.bundle_path else None,
+            "cache_dir": str(settings.resolved_cache_dir()),
             "uptime_seconds": round(time.time() - self.started, 1),
         }
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")

@@ -1,69 +1,148 @@
-"""Request counts and latencies in Prometheus text format, plus the request-body limit.
+"""Prometheus metrics (prometheus-client) and the request-body limit.
 
-Why pure ASGI middleware (not ``BaseHTTPMiddleware``): it adds microseconds, not a task per request.
-Counters live per process (one uvicorn worker = one series of counters); labels use the route template,
-so unknown paths cannot blow up cardinality.
+Why prometheus-client in multiprocess mode: with ``invest serve --workers N`` every worker is a process
+with its own counters, and a scrape reaches one of them, so hand-kept per-process counters undercounted by
+about N times. ``invest serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before the workers
+start; each worker then writes its values to memory-mapped files there and ``/metrics`` adds them all up
+with ``MultiProcessCollector``. Without that variable (tests, embedding the app) the values stay in
+memory, in a registry per app.
+
+Why pure ASGI middleware (not ``BaseHTTPMiddleware``): it adds microseconds, not a task per request. Labels
+use the route template, so unknown paths cannot blow up cardinality.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
+import os
 import time
-from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from service.lifecycle import ModelHolder
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-class Registry:
+def multiprocess_dir() -> str | None:
+    """The shared metrics folder when prometheus-client runs in multiprocess mode, else None."""
+    path = os.environ.get(MULTIPROC_ENV)
+    # The value class is fixed when prometheus_client is first imported: the folder only counts if the
+    # variable was set by then (``invest serve`` sets it before the app is imported).
+    if path and values.ValueClass is not values.MutexValue:
+        return path
+    return None
+
+
+class ServiceMetrics:
+    """The service's metrics: request counts and latencies, and what model each worker serves."""
+
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.hist: dict[tuple[str, str], list[float]] = {}  # bucket counts..., sum, count
+        self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir()
+        r = self.registry
+        self.requests = Counter(
+            "invest_api_requests",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "invest_api_request_duration_seconds",
+            "Request latency.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        # Gauges say what each worker holds; in multiprocess mode they are combined across live workers.
+        self.model_loaded = Gauge(
+            "invest_api_model_loaded",
+            "1 when a forecast model is loaded (the minimum over workers).",
+            registry=r,
+            multiprocess_mode="livemin",
+        )
+        self.degraded = Gauge(
+            "invest_api_degraded",
+            "1 when serving a cached bundle or an outdated champion (the maximum over workers).",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.champion_moved = Gauge(
+            "invest_api_champion_moved",
+            "1 when the alias points at another version than the one served (the maximum over workers).",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self.model_info = Gauge(
+            "invest_api_model_info",
+            "The model served (1) by each worker; earlier models read 0.",
+            ["name", "version", "data_vintage"],
+            registry=r,
+            multiprocess_mode="liveall",
+        )
+        self.series = Gauge(
+            "invest_api_series",
+            "Series in the model served (the maximum over workers).",
+            registry=r,
+            multiprocess_mode="livemax",
+        )
+        self._info_labels: tuple[str, str, str] | None = None
+        # label lookups cost a lock and a tuple build: keep the children the hot path needs
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+        self.model_loaded.set(0)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.counts[(method, route, str(status))] += 1
-        h = self.hist.get((method, route))
-        if h is None:
-            h = self.hist[(method, route)] = [0.0] * (len(BUCKETS) + 2)
-        h[bisect.bisect_left(BUCKETS, seconds)] += 1  # non-cumulative here, cumulated on render
-        h[-2] += seconds
-        h[-1] += 1
+        key = (method, route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(method, route, str(status))
+        counter.inc()
+        hkey = (method, route)
+        hist = self._histograms.get(hkey)
+        if hist is None:
+            hist = self._histograms[hkey] = self.duration.labels(method, route)
+        hist.observe(seconds)
 
-    def render(self, extra: str = "") -> str:
-        out = [
-            "# HELP invest_api_requests_total HTTP requests by method, route template and status.",
-            "# TYPE invest_api_requests_total counter",
-        ]
-        for (m, r, s), n in sorted(self.counts.items()):
-            out.append(f'invest_api_requests_total{{method="{m}",route="{_esc(r)}",status="{s}"}} {n}')
-        out += [
-            "# HELP invest_api_request_duration_seconds Request latency.",
-            "# TYPE invest_api_request_duration_seconds histogram",
-        ]
-        for (m, r), h in sorted(self.hist.items()):
-            labels = f'method="{m}",route="{_esc(r)}"'
-            cum = 0.0
-            for b, n in zip(BUCKETS, h, strict=False):
-                cum += n
-                out.append(f'invest_api_request_duration_seconds_bucket{{{labels},le="{b}"}} {cum:g}')
-            out.append(f'invest_api_request_duration_seconds_bucket{{{labels},le="+Inf"}} {h[-1]:g}')
-            out.append(f"invest_api_request_duration_seconds_sum{{{labels}}} {h[-2]:.6f}")
-            out.append(f"invest_api_request_duration_seconds_count{{{labels}}} {h[-1]:g}")
-        return "\n".join(out) + "\n" + extra
+    def update_model(self, holder: ModelHolder) -> None:
+        """Set the model gauges from the holder (called after every load and alias check)."""
+        m = holder.model
+        self.model_loaded.set(int(m is not None))
+        self.degraded.set(int(holder.status == "degraded"))
+        self.champion_moved.set(int(holder.champion_moved))
+        self.series.set(len(m.series) if m is not None else 0)
+        labels = (m.name, m.version or "", m.data_vintage or "") if m is not None else None
+        if labels != self._info_labels:
+            if self._info_labels is not None:  # multiprocess files cannot drop a label set: zero it
+                self.model_info.labels(*self._info_labels).set(0)
+            if labels is not None:
+                self.model_info.labels(*labels).set(1)
+            self._info_labels = labels
 
+    def render(self) -> bytes:
+        """Prometheus text: every worker's values added up in multiprocess mode, else this process's."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=self.multiprocess_dir)
+        return generate_latest(combined)
 
-def _esc(v: str) -> str:
-    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def close(self) -> None:
+        """At worker exit: drop this process's live gauges (its counters stay counted)."""
+        if self.multiprocess_dir is not None:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)
 
 
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, registry: Registry) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
-        self.registry = registry
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,7 +161,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.registry.observe(scope["method"], route, status, time.perf_counter() - t0)
+            self.metrics.observe(scope["method"], route, status, time.perf_counter() - t0)
 
 
 class BodyLimitMiddleware:

@@ -1,7 +1,9 @@
 """Typed request/response schemas; they document the OpenAPI (with examples) and bound every input.
 
-Endpoints return pre-serialised bytes for speed, so these models describe the wire format rather than
-validate it at run time; ``tests/service`` checks that real responses conform (schemathesis).
+Every route declares its ``response_model``. Most routes return data that FastAPI validates against it.
+The two hot paths (the single forecast GET and the batch POST) answer with bytes precomputed at model
+load (``benchmarks/api_load.py`` shows why); for them the model documents the wire format and
+``tests/service/test_contracts.py`` validates real responses against it, as schemathesis does for all.
 """
 
 from __future__ import annotations
@@ -9,8 +11,17 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from forecasting.scenarios.definitions import Scenario, ScenarioError, parse_scenario
 from forecasting.vocabulary import QUANTILE_GRID
 
 SID = "fdi_inward_position.TLG.all.A"
@@ -168,6 +179,9 @@ class Interval(BaseModel):
 
 
 class ForecastPoint(BaseModel):
+    """One step; extra forecast-table columns of the bundle (e.g. ``kind``: nowcast/forecast) follow."""
+
+    model_config = ConfigDict(extra="allow")
     step: int
     period: str | int
     period_start: str | None
@@ -296,9 +310,16 @@ class ForecastRow(BaseModel):
                     "lo80": 39020.1,
                     "hi80": 45080.9,
                     "method": "ets",
+                    "fallback": "",
+                    "reconciled": True,
+                    "is_synthetic": False,
                     "model_name": "investment-forecaster",
                     "model_version": "3",
+                    "model_alias": "champion",
+                    "run_id": "4f1c0e9a2b7d4c1e9f0a",
                     "data_vintage": "v20251124T101500",
+                    "trained_at": "2025-11-24T10:20:00+00:00",
+                    "served_from": "registry",
                     "sources": "ons_fdi",
                 }
             ]
@@ -307,12 +328,20 @@ class ForecastRow(BaseModel):
     series_id: str
     step: int
     period: str | int
+    period_start: str | None = None
     mean: float | None
     method: str
+    fallback: str = Field(default="", description="Why a fallback model was used; empty when none was.")
+    reconciled: bool = False
+    is_synthetic: bool = Field(description="The series' data are synthetic (demo partner files).")
     model_name: str
     model_version: str | None
+    model_alias: str | None = None
+    run_id: str | None
     data_vintage: str | None
-    sources: str
+    trained_at: str | None = None
+    served_from: str | None = None
+    sources: str = Field(description="Comma-separated sources of the series' data.")
 
 
 class ForecastTable(BaseModel):
@@ -392,28 +421,78 @@ class ReloadResponse(BaseModel):
     model: ModelInfo
 
 
+HEALTH_EXAMPLE = {
+    "status": "ok",
+    "model_name": "investment-forecaster",
+    "model_alias": "champion",
+    "model_version": "3",
+    "registered_version": "3",
+    "champion_moved": False,
+    "data_vintage": "v20251124T101500",
+}
+
+
 class Health(BaseModel):
+    """Public health: status and versions only (details need the admin key: /v1/admin/health)."""
+
+    model_config = _ex(HEALTH_EXAMPLE)
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok; degraded (serving a cached bundle, or an outdated champion); unavailable (503)."
+    )
+    model_name: str | None
+    model_alias: str | None
+    model_version: str | None = Field(description="Version served.")
+    registered_version: str | None = Field(
+        description="Version the alias points at in the registry, as of the last check (null: not checked)."
+    )
+    champion_moved: bool = Field(description="The alias points at another version than the one served.")
+    data_vintage: str | None
+
+
+class HealthDetail(Health):
+    """Admin health: the public fields plus why, the full error text and where the model came from."""
+
     model_config = _ex(
         {
-            "status": "ok",
+            **HEALTH_EXAMPLE,
+            "problem": None,
             "reason": None,
             "last_error": None,
+            "fallback_reason": None,
             "model_loaded": True,
-            "model_name": "investment-forecaster",
-            "model_version": "3",
-            "data_vintage": "v20251124T101500",
+            "served_from": "registry",
+            "uri": "models:/investment-forecaster/3",
+            "run_id": "4f1c0e9a2b7d4c1e9f0a",
+            "loaded_at": "2025-11-24T11:00:00+00:00",
             "series": 120,
+            "checked_at": "2025-11-24T11:00:30+00:00",
+            "poll_seconds": 30,
+            "auto_reload": True,
+            "tracking_uri": "sqlite:////srv/invest/data/mlflow.db",
+            "bundle_path": None,
+            "cache_dir": "/srv/invest/data/api_cache",
             "uptime_seconds": 12.5,
         }
     )
-    status: Literal["ok", "degraded", "unavailable"]
-    reason: str | None
-    last_error: str | None
+    problem: str | None = Field(
+        description="registry_unreachable | not_registered | artifact_missing | artifact_corrupt | "
+        "load_failed | not_loaded | champion_moved; null when ok."
+    )
+    reason: str | None = Field(description="The problem in plain words.")
+    last_error: str | None = Field(description="The last load or check error, in full.")
+    fallback_reason: str | None = Field(description="Why the cached bundle is served (full text).")
     model_loaded: bool
-    model_name: str | None
-    model_version: str | None
-    data_vintage: str | None
+    served_from: str | None
+    uri: str | None
+    run_id: str | None
+    loaded_at: str | None
     series: int
+    checked_at: str | None = Field(description="When the alias was last checked.")
+    poll_seconds: float
+    auto_reload: bool
+    tracking_uri: str | None
+    bundle_path: str | None
+    cache_dir: str
     uptime_seconds: float
 
 
@@ -442,3 +521,284 @@ class NotFound(BaseModel):
 
 class Message(BaseModel):
     detail: str | dict[str, Any]
+
+
+# ---- scenarios ------------------------------------------------------------------------------------------
+def _at(value: Any, loc: list[str | int]) -> Any:
+    """The input at ``loc`` inside ``value`` (None when the path does not exist)."""
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+class ProjectRequest(BaseModel):
+    """An inline scenario (the same shape as the TOML files) and the series to project."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "scenario": {
+                        "name": "downturn",
+                        "changes": [
+                            {
+                                "type": "driver",
+                                "driver": "world_fdi",
+                                "kind": "deviation",
+                                "values": [-20, -10],
+                            }
+                        ],
+                    },
+                    "series": [SID],
+                }
+            ]
+        },
+    )
+    scenario: Scenario = Field(description="A scenario definition (same shape as the TOML files).")
+    series: list[str] | None = Field(default=None, max_length=20000, description="Series ids; default all.")
+
+    @field_validator("scenario", mode="wrap")
+    @classmethod
+    def _scenario(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Scenario:
+        """Validate through ``parse_scenario`` so each error names the change index and field (e.g.
+        ``scenario.changes.0.values``) with the project's own wording, as for files and the CLI."""
+        if not isinstance(value, dict):
+            return handler(value)
+        try:
+            return parse_scenario(value)
+        except ScenarioError as exc:
+            raise ValidationError.from_exception_data(
+                "Scenario",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(e.get("type", "value_error"), e["msg"]),
+                        loc=tuple(e["loc"]),
+                        input=_at(value, e["loc"]),
+                    )
+                    for e in exc.errors
+                ],
+            ) from None
+
+
+class ScenarioSummary(BaseModel):
+    name: str
+    description: str | None = None
+    definition: Scenario | None = Field(default=None, description="The full definition.")
+    error: str | None = Field(default=None, description="Why the file could not be read, if it could not.")
+
+
+class ScenarioList(BaseModel):
+    model_config = _ex(
+        {
+            "count": 1,
+            "scenarios": [
+                {
+                    "name": "global-downturn",
+                    "description": "Global FDI falls 20% next year and recovers over three years.",
+                    "definition": {
+                        "name": "global-downturn",
+                        "description": "Global FDI falls 20% next year and recovers over three years.",
+                        "changes": [
+                            {
+                                "type": "driver",
+                                "driver": "world_fdi",
+                                "kind": "deviation",
+                                "values": [-20, -13.3, -6.7, 0],
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+    count: int
+    scenarios: list[ScenarioSummary]
+
+
+class DriverPathOut(BaseModel):
+    driver_id: str
+    alias: str | None
+    source: str = Field(description="scenario path changes[i] | transmitted | baseline")
+    periods: list[str]
+    baseline: list[float | None]
+    scenario: list[float | None]
+    deviation_pct: list[float | None]
+
+
+class ProjectionPoint(BaseModel):
+    """One period: baseline and scenario means with 80/95% intervals, and the differences."""
+
+    model_config = ConfigDict(extra="allow")
+    step: int
+    period: str
+    baseline_mean: float | None
+    scenario_mean: float | None
+    baseline_lo80: float | None = None
+    baseline_hi80: float | None = None
+    baseline_lo95: float | None = None
+    baseline_hi95: float | None = None
+    scenario_lo80: float | None = None
+    scenario_hi80: float | None = None
+    scenario_lo95: float | None = None
+    scenario_hi95: float | None = None
+    diff: float | None
+    diff_pct: float | None
+    cum_diff: float | None
+    cum_diff_pct: float | None
+
+
+class Cumulative(BaseModel):
+    diff: float | None
+    diff_pct: float | None
+
+
+class SeriesProjectionOut(BaseModel):
+    series_id: str
+    measure: str | None = None
+    geography: str | None = None
+    geography_name: str | None = None
+    geography_level: str | None = None
+    cluster: str | None = None
+    frequency: str | None = None
+    unit: str | None = None
+    affected: bool
+    reason: str | None = Field(description="How the series was reached (or why not).")
+    channels: list[str]
+    links: list[dict[str, Any]]
+    cumulative: Cumulative
+    points: list[ProjectionPoint]
+
+
+class ProjectionResponse(BaseModel):
+    model_config = _ex(
+        {
+            "scenario": {"name": "global-downturn", "description": "", "changes": []},
+            "model": MODEL_REF,
+            "drivers": [
+                {
+                    "driver_id": "fdi_net_inflows_usd.WLD.all.A",
+                    "alias": "world_fdi",
+                    "source": "scenario path changes[0]",
+                    "periods": ["2025", "2026"],
+                    "baseline": [1.56e12, 1.58e12],
+                    "scenario": [1.25e12, 1.37e12],
+                    "deviation_pct": [-20.0, -13.3],
+                }
+            ],
+            "count": 1,
+            "affected": 1,
+            "unaffected": [],
+            "notes": [],
+            "series": [
+                {
+                    "series_id": "fdi_inward_position.MID.all.A",
+                    "measure": "fdi_inward_position",
+                    "geography": "MID",
+                    "affected": True,
+                    "reason": None,
+                    "channels": ["world_fdi"],
+                    "links": [],
+                    "cumulative": {"diff": -8.2e3, "diff_pct": -4.1},
+                    "points": [
+                        {
+                            "step": 1,
+                            "period": "2025",
+                            "baseline_mean": 1.0e5,
+                            "scenario_mean": 9.2e4,
+                            "diff": -8.2e3,
+                            "diff_pct": -8.2,
+                            "cum_diff": -8.2e3,
+                            "cum_diff_pct": -8.2,
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    scenario: Scenario
+    model: ModelRef
+    drivers: list[DriverPathOut]
+    count: int
+    affected: int
+    unaffected: list[str]
+    notes: list[str]
+    series: list[SeriesProjectionOut]
+
+
+# ---- cluster scorecards (documents written by `invest scorecards`) --------------------------------------
+class ScorecardProvenance(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    data_vintage: str | None = None
+    model: dict[str, Any] | None = None
+    served_model_version: str | None = Field(default=None, description="Model the API serves now.")
+    stale: bool = Field(default=False, description="The scorecards used another model than the one served.")
+
+
+class RankInterval(BaseModel):
+    median: int
+    p05: int
+    p95: int
+    p_top5: float | None
+
+
+class ClusterSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    score: float | None
+    rank: int
+    rank_interval: RankInterval
+    tier: int
+    band: int
+    band_label: str
+    stars: dict[str, bool | int | None]
+    area_scores: dict[str, float | None]
+
+
+class ScorecardMetric(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    area: str
+    unit: str | None = None
+    value: float | None = None
+    benchmark: float | None = None
+    period: str | int | None = None
+    source: str | None = None
+    vintage: str | None = None
+    is_synthetic: bool | None = None
+    scored: bool | None = None
+
+
+class ClusterDetail(ClusterSummary):
+    description: str | None = None
+    sic: list[str] = Field(default_factory=list)
+    indistinguishable_from: list[dict[str, str]] = Field(default_factory=list)
+    metrics: list[ScorecardMetric]
+    investment_path: dict[str, Any] | None = None
+
+
+class ClusterList(BaseModel):
+    provenance: ScorecardProvenance
+    areas: dict[str, str] = Field(description="Evidence area id -> label.")
+    count: int
+    items: list[ClusterSummary]
+
+
+class ClusterScorecard(ClusterDetail):
+    provenance: ScorecardProvenance
+    areas: dict[str, str]
+
+
+class ScorecardsDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    schema_version: int
+    provenance: ScorecardProvenance
+    areas: dict[str, str]
+    notes: list[str] = Field(default_factory=list)
+    ranking: list[ClusterSummary]
+    clusters: list[ClusterDetail]

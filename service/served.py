@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
-from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol
+from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol, qcol_prob
 
 HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
@@ -40,6 +40,11 @@ CATALOGUE_FIELDS = (
     "source",
     "is_synthetic",
     "data_vintage",
+)
+# Forecast-table columns the server lays out itself; any other column of a bundle's forecasts table (e.g. a
+# per-point ``kind`` nowcast/forecast, or ``last_observed``) flows through to every export as it is.
+FORECAST_CORE = frozenset(
+    {"series_id", "step", "period", "period_start", "mean", "method", "fallback", "reconciled"}
 )
 
 
@@ -109,6 +114,12 @@ class ServedModel:
     key: str  # changes with every model version/content: the ETag base
     metadata: Mapping[str, Any] = field(default_factory=dict)
     warehouse_vintage: str | None = None
+    # Extra forecast-table columns carried per point (see FORECAST_CORE), in table order.
+    forecast_extras: tuple[str, ...] = ()
+    # Set when this is the cached copy served because the registry load failed: why, and which kind of
+    # failure (``forecasting.registry.loader.FailureKind``). Held with the model, not read back from logs.
+    fallback_reason: str | None = None
+    fallback_kind: str | None = None
     # The tables themselves, for routers that compute on demand (scenarios); swapped with everything else.
     contents: BundleContents | None = field(default=None, repr=False, compare=False)
 
@@ -138,17 +149,19 @@ class ServedModel:
             (lv, qcol(round((1 - lv / 100) / 2, 6)), qcol(round(1 - (1 - lv / 100) / 2, 6))) for lv in levels
         ]
         points = []
+        extras = self.forecast_extras
         for s in entry.steps[:horizon]:
-            points.append(
-                {
-                    "step": s["step"],
-                    "period": s["period"],
-                    "period_start": s["period_start"],
-                    "mean": s["mean"],
-                    "quantiles": {k: s[k] for k in keys},
-                    "intervals": [{"level": lv, "lower": s[lo], "upper": s[hi]} for lv, lo, hi in pairs],
-                }
-            )
+            point = {
+                "step": s["step"],
+                "period": s["period"],
+                "period_start": s["period_start"],
+                "mean": s["mean"],
+                "quantiles": {k: s[k] for k in keys},
+                "intervals": [{"level": lv, "lower": s[lo], "upper": s[hi]} for lv, lo, hi in pairs],
+            }
+            for k in extras:
+                point[k] = s.get(k)
+            points.append(point)
         info = entry.info
         return {
             "series_id": entry.series_id,
@@ -200,6 +213,8 @@ def build_served(
     uri: str,
     origin: str,
     warehouse_vintage: str | None = None,
+    fallback_reason: str | None = None,
+    fallback_kind: str | None = None,
 ) -> ServedModel:
     """Precompute everything the endpoints need from a bundle's tables."""
     md = contents.metadata
@@ -207,7 +222,16 @@ def build_served(
     fc = contents.forecasts
     quantiles = tuple(q for q in QUANTILE_GRID if qcol(q) in fc.columns)
     catalogue = [r for r in _records(contents.catalogue, CATALOGUE_FIELDS)]
-    step_cols = ["series_id", "step", "period", "period_start", "mean", *[qcol(q) for q in quantiles]]
+    extras = tuple(str(c) for c in fc.columns if c not in FORECAST_CORE and qcol_prob(str(c)) is None)
+    step_cols = [
+        "series_id",
+        "step",
+        "period",
+        "period_start",
+        "mean",
+        *[qcol(q) for q in quantiles],
+        *extras,
+    ]
     fc_sorted = fc.sort_values(["series_id", "step"], kind="stable")
     steps_by: dict[str, list[dict[str, Any]]] = {}
     for r in _records(fc_sorted, step_cols):
@@ -249,6 +273,9 @@ def build_served(
             md.model_dump(mode="json", include={"max_horizon", "reconciliation", "seed", "git_commit"})
         ),
         warehouse_vintage=warehouse_vintage,
+        forecast_extras=extras,
+        fallback_reason=fallback_reason,
+        fallback_kind=fallback_kind,
         contents=contents,
     )
     series: dict[str, SeriesEntry] = {}

@@ -52,10 +52,16 @@ class ApiSettings(BaseSettings):
         description="Scorecards written by `invest scorecards`; default <data_dir>/reports/scorecards.",
     )
     poll_seconds: float = Field(
-        default=0,
+        default=30,
         ge=0,
-        description="Check the alias every N seconds and reload when it moved (0 = off). With several "
-        "workers this is how all of them pick up a promotion; POST /v1/models/reload reaches one worker.",
+        description="Check the alias every N seconds (0 = off), so a promotion is noticed within a minute "
+        "by default. With several workers this is how all of them pick up a promotion; POST "
+        "/v1/models/reload reaches one worker.",
+    )
+    auto_reload: bool = Field(
+        default=True,
+        description="Reload when the poll finds the alias moved. Off: only report it (/health says "
+        "champion_moved: true and degraded) until an admin reload.",
     )
 
     @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")

@@ -2,6 +2,9 @@
 
 Cheap to import (typer only): uvicorn and the app load inside the command. Options that belong to the
 app are passed as ``INVEST_API_*`` environment variables so every worker process sees the same settings.
+Prometheus metrics run in prometheus-client's multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` names a
+folder (``<data_dir>/metrics/port-<port>`` unless set) emptied at start, where every worker writes its
+counters, so ``/metrics`` counts the requests of all workers, not of the one that answers the scrape.
 """
 
 from __future__ import annotations
@@ -10,6 +13,29 @@ import os
 from pathlib import Path
 
 import typer
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir(port: int) -> Path:
+    """The multiprocess metrics folder, emptied of old ``*.db`` files (counts restart with the server):
+    ``PROMETHEUS_MULTIPROC_DIR`` when set, else ``<data_dir>/metrics/port-<port>``.
+
+    A fixed folder per port rather than a temporary one removed at exit: uvicorn re-raises SIGTERM/SIGINT
+    after its shutdown, so no exit hook runs; the next start on the port cleans up instead. Set before
+    uvicorn imports the app, since prometheus-client picks its mode when first imported."""
+    given = os.environ.get(METRICS_ENV)
+    if given:
+        path = Path(given)
+    else:
+        from forecasting.settings import get_settings
+
+        path = get_settings().data_dir / "metrics" / f"port-{port}"
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):
+        old.unlink()
+    os.environ[METRICS_ENV] = str(path)
+    return path
 
 
 def serve(
@@ -41,6 +67,7 @@ def serve(
         os.environ["INVEST_API_MODEL_ALIAS"] = alias
     if bundle is not None:
         os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
+    metrics_dir(port)
     uvicorn.run(
         "service.app:create_app",
         factory=True,

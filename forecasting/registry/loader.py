@@ -29,8 +29,29 @@ CACHE_CURRENT = "current"
 CACHE_INFO = "cache.json"
 
 
+# Why a registry load failed, so the API can say it in plain words (and never say "unreachable" when
+# the registry answered but the artifact was missing):
+#   registry_unreachable  the tracking server / database did not answer
+#   not_registered        it answered, but has no such model, version or alias
+#   artifact_missing      the version exists but its artifact could not be downloaded
+#   artifact_corrupt      the artifact downloaded but is not a readable forecast bundle
+FailureKind = Literal["registry_unreachable", "not_registered", "artifact_missing", "artifact_corrupt"]
+
+
 class BundleUnavailable(InvestError):
     """No bundle could be loaded from the registry, and no usable cached copy exists."""
+
+    def __init__(self, message: str, kind: FailureKind | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _StageError(Exception):
+    """A registry load failed at a known stage; ``kind`` says which (see ``FailureKind``)."""
+
+    def __init__(self, kind: FailureKind, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.kind = kind
 
 
 @dataclass
@@ -44,6 +65,7 @@ class LoadedBundle:
     source: Literal["registry", "run", "path", "cache"]
     # Set when the registry load failed and this is the cached copy: why (held as state, not read from logs).
     fallback_reason: str | None = None
+    fallback_kind: FailureKind | None = None
 
     @property
     def data_vintage(self) -> str:
@@ -133,29 +155,82 @@ def _download(uri: str, tracking_uri: str | None, dst: Path) -> Path:
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
 
 
+def _is_connection_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or anything it was raised from) is a network or database connection failure."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ConnectionError | TimeoutError):
+            return True
+        name = type(e).__name__
+        if name in (
+            "OperationalError",
+            "MaxRetryError",
+            "NewConnectionError",
+            "ConnectTimeout",
+            "ReadTimeout",
+        ):
+            return True
+        if type(e).__module__.startswith("requests") and name in ("ConnectionError", "Timeout"):
+            return True
+        text = str(e)
+        if "Max retries exceeded" in text or "Connection refused" in text:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _lookup_kind(exc: BaseException) -> FailureKind:
+    """A failed version lookup: the registry answered "no such thing", or it did not answer at all."""
+    if _is_connection_error(exc):
+        return "registry_unreachable"
+    code = getattr(exc, "error_code", None)
+    if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+        return "not_registered"
+    return "registry_unreachable"
+
+
 def _load_remote(
     uri: str, tracking_uri: str | None, model_name: str | None
 ) -> tuple[LoadedBundle, Path, Path]:
     from forecasting.registry.target import check_reachable, resolve_target, use_tracking
 
     target = resolve_target(tracking_uri)
-    check_reachable(target, timeout=3.0)  # a down server fails in seconds, not after MLflow's retries
+    try:
+        check_reachable(target, timeout=3.0)  # a down server fails in seconds, not after MLflow's retries
+    except Exception as exc:
+        raise _StageError("registry_unreachable", exc) from exc
     name = version = alias = run_id = None
     source: Literal["registry", "run"] = "run"
     if uri.startswith("models:/"):
         name, version, alias = _parse_models_uri(uri)
-        with use_tracking(resolve_target(tracking_uri).uri) as client:
-            mv = (
-                client.get_model_version_by_alias(name, alias)
-                if alias
-                else client.get_model_version(name, version)
-            )
+        try:
+            with use_tracking(resolve_target(tracking_uri).uri) as client:
+                mv = (
+                    client.get_model_version_by_alias(name, alias)
+                    if alias
+                    else client.get_model_version(name, version)
+                )
+        except Exception as exc:
+            raise _StageError(_lookup_kind(exc), exc) from exc
         version, run_id, source = str(mv.version), mv.run_id, "registry"
         uri = f"models:/{name}/{version}"  # pin: the alias may move while we download
     tmp = Path(tempfile.mkdtemp(prefix="bundle-download-"))
-    local = _download(uri, tracking_uri, tmp)
-    bundle_dir = find_bundle_dir(local)
-    contents = _with_provenance(load_contents(bundle_dir), name or model_name, version, alias, run_id)
+    try:
+        local = _download(uri, tracking_uri, tmp)
+        if not any(p.is_file() for p in Path(local).rglob("*")):  # MLflow copies a missing folder as empty
+            raise FileNotFoundError(f"nothing to download at {uri}: the artifact is missing")
+    except Exception as exc:
+        kind: FailureKind = "registry_unreachable" if _is_connection_error(exc) else "artifact_missing"
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _StageError(kind, exc) from exc
+    try:
+        bundle_dir = find_bundle_dir(local)
+        contents = _with_provenance(load_contents(bundle_dir), name or model_name, version, alias, run_id)
+    except Exception as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _StageError("artifact_corrupt", exc) from exc
     return LoadedBundle(contents, name or model_name, version, alias, run_id, uri, source), bundle_dir, tmp
 
 
@@ -181,7 +256,7 @@ def load_bundle(
     local = Path(uri) if not str(uri).startswith(("models:/", "runs:/")) and "://" not in str(uri) else None
     if local is not None:
         if not local.exists():
-            raise BundleUnavailable(f"bundle path {local} does not exist")
+            raise BundleUnavailable(f"bundle path {local} does not exist", "artifact_missing")
         contents = _with_provenance(load_contents(find_bundle_dir(local)), model_name, None, alias, None)
         return LoadedBundle(contents, model_name, None, alias, None, str(local), "path")
     tmp: Path | None = None
@@ -198,12 +273,15 @@ def load_bundle(
             _write_cache(Path(cache_dir), bundle_dir, info)
         return loaded
     except Exception as exc:
+        kind = exc.kind if isinstance(exc, _StageError) else None
+        what = str(exc) if isinstance(exc, _StageError) else f"{type(exc).__name__}: {exc}"
         if cache_dir is not None and (Path(cache_dir) / CACHE_CURRENT / CACHE_INFO).is_file():
-            log.warning("cannot load %s (%s); serving the cached bundle from %s", uri, exc, cache_dir)
+            log.warning("cannot load %s (%s); serving the cached bundle from %s", uri, what, cache_dir)
             cached = load_cached(cache_dir)
-            cached.fallback_reason = f"cannot load {uri}: {type(exc).__name__}: {exc}"
+            cached.fallback_reason = f"cannot load {uri} ({kind or 'load failed'}): {what}"
+            cached.fallback_kind = kind
             return cached
-        raise BundleUnavailable(f"cannot load forecast bundle {uri}: {type(exc).__name__}: {exc}") from exc
+        raise BundleUnavailable(f"cannot load forecast bundle {uri} ({kind}): {what}", kind) from exc
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -2,9 +2,10 @@
 
 Why serve the written files rather than recompute: the scorecards combine the warehouse with a Monte Carlo
 over the champion's forecasts; serving the one document the report was rendered from guarantees the API
-and the report agree. The document is re-read when its file changes. Where it lives: ``app.state``'s
-``scorecards_dir`` if set, else ``settings.scorecards_dir`` if the settings have one, else
-``<data_dir>/reports/scorecards``.
+and the report agree. The document is re-read when its file changes. Where it lives: ``service.deps.get_scorecards_dir``
+(``app.state.scorecards_dir`` if set, else ``settings.scorecards_dir``, else
+``<data_dir>/reports/scorecards``). Responses are the written document's bytes; their shapes are
+declared as response models and checked against real documents by the contract tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
+from service.deps import HolderDep, ScorecardsDirDep
 from service.examples import CLUSTERS_EXAMPLE, SCORECARD_EXAMPLE, SCORECARDS_EXAMPLE, ok
+from service.lifecycle import ModelHolder
+from service.schemas import ClusterList, ClusterScorecard, ScorecardsDocument
 
 router = APIRouter(tags=["clusters"])
 _lock = threading.Lock()
@@ -31,18 +35,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 ClusterId = Annotated[
     str, PathParam(max_length=100, pattern=r"^[a-z0-9-]+$", description="Cluster id, e.g. automotive")
 ]
-
-
-def scorecards_dir(request: Request) -> Path:
-    explicit = getattr(request.app.state, "scorecards_dir", None)
-    if explicit is not None:
-        return Path(explicit)
-    configured = getattr(request.app.state.settings, "scorecards_dir", None)
-    if configured is not None:
-        return Path(configured)
-    from forecasting.settings import get_settings
-
-    return get_settings().reports_dir / "scorecards"
 
 
 def load_document(path: Path) -> tuple[dict[str, Any], str]:
@@ -76,31 +68,31 @@ def _respond(request: Request, body: Any, etag: str) -> Response:
     return Response(content=data, media_type="application/json", headers=headers)
 
 
-def _provenance(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+def _provenance(holder: ModelHolder, doc: dict[str, Any]) -> dict[str, Any]:
     """The scorecards' provenance plus whether the API now serves a different model than they used."""
     prov = dict(doc.get("provenance", {}))
-    holder = getattr(request.app.state, "holder", None)
-    served = getattr(holder, "model", None) if holder is not None else None
+    served = holder.model
     used = (prov.get("model") or {}).get("model_version")
     prov["served_model_version"] = getattr(served, "version", None)
     prov["stale"] = bool(served is not None and used is not None and str(served.version) != str(used))
     return prov
 
 
-def _doc(request: Request) -> tuple[dict[str, Any], str]:
-    return load_document(scorecards_dir(request) / "scorecards.json")
+def _doc(directory: Path) -> tuple[dict[str, Any], str]:
+    return load_document(directory / "scorecards.json")
 
 
 @router.get(
     "/v1/clusters",
+    response_model=ClusterList,
     summary="The 25 clusters with rank interval, tier, stars and score",
     responses={**ok(CLUSTERS_EXAMPLE, "Clusters in report order."), **ERRORS},
 )
-def list_clusters(request: Request) -> Response:
+def list_clusters(request: Request, directory: ScorecardsDirDep, holder: HolderDep) -> Response:
     """Clusters in report order (tier, median rank): score, 5-95% rank interval, tier, stars, area scores."""
-    doc, etag = _doc(request)
+    doc, etag = _doc(directory)
     body = {
-        "provenance": _provenance(request, doc),
+        "provenance": _provenance(holder, doc),
         "areas": doc["areas"],
         "count": len(doc["ranking"]),
         "items": doc["ranking"],
@@ -110,6 +102,7 @@ def list_clusters(request: Request) -> Response:
 
 @router.get(
     "/v1/clusters/{cluster_id}/scorecard",
+    response_model=ClusterScorecard,
     summary="One cluster's scorecard",
     responses={
         **ok(SCORECARD_EXAMPLE, "The cluster's scorecard."),
@@ -117,13 +110,15 @@ def list_clusters(request: Request) -> Response:
         **ERRORS,
     },
 )
-def cluster_scorecard(request: Request, cluster_id: ClusterId) -> Response:
+def cluster_scorecard(
+    request: Request, cluster_id: ClusterId, directory: ScorecardsDirDep, holder: HolderDep
+) -> Response:
     """Every metric with value, UK/GB comparator, interval (forecasts), source, vintage and provenance."""
-    doc, etag = _doc(request)
+    doc, etag = _doc(directory)
     for c in doc["clusters"]:
         if c["id"] == cluster_id:
             return _respond(
-                request, {"provenance": _provenance(request, doc), "areas": doc["areas"], **c}, etag
+                request, {"provenance": _provenance(holder, doc), "areas": doc["areas"], **c}, etag
             )
     known = [c["id"] for c in doc["clusters"]]
     raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
@@ -131,10 +126,11 @@ def cluster_scorecard(request: Request, cluster_id: ClusterId) -> Response:
 
 @router.get(
     "/v1/scorecards",
+    response_model=ScorecardsDocument,
     summary="All 25 scorecards with the catalogue and the audit",
     responses={**ok(SCORECARDS_EXAMPLE, "The whole scorecard document."), **ERRORS},
 )
-def all_scorecards(request: Request) -> Response:
+def all_scorecards(request: Request, directory: ScorecardsDirDep, holder: HolderDep) -> Response:
     """The whole document the HTML report was rendered from."""
-    doc, etag = _doc(request)
-    return _respond(request, {**doc, "provenance": _provenance(request, doc)}, etag)
+    doc, etag = _doc(directory)
+    return _respond(request, {**doc, "provenance": _provenance(holder, doc)}, etag)

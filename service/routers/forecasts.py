@@ -13,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from forecasting.registry.contents import IDENTITY_FIELDS
 from forecasting.vocabulary import interval_levels, qcol
+from service.deps import ModelDep, SettingsDep
 from service.http import (
     check_horizon,
     conditional,
-    current_model,
     field_error,
     not_found,
     parse_quantiles,
+    revalidate,
     suggestions,
 )
 from service.routers.series import (
@@ -46,8 +47,9 @@ from service.schemas import (
     SeriesForecast,
 )
 from service.served import SeriesEntry, ServedModel, dumps
+from service.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1", tags=["forecasts"])
+router = APIRouter(prefix="/v1", tags=["forecasts"], route_class=StrictJSONRoute)
 
 Horizon = Annotated[
     int | None,
@@ -68,6 +70,9 @@ Quantiles = Annotated[
     ),
 ]
 NOT_FOUND = {404: {"model": NotFound, "description": "Unknown series; close matches suggested."}}
+TOO_LARGE = {
+    413: {"model": Message, "description": "More ids than max_batch, or a body over max_body_bytes."}
+}
 
 
 def model_ref(m: ServedModel) -> dict[str, Any]:
@@ -135,10 +140,10 @@ def int_param(raw: str | None, loc: list[str], lo: int, hi: int) -> int | None:
     responses={**NOT_FOUND, **ERRORS},
     openapi_extra={"parameters": SINGLE_PARAMS},
 )
-async def forecast(request: Request) -> Response:
+async def forecast(request: Request, m: ModelDep) -> Response:
     """Periods, mean, quantiles and central intervals, the method chosen, with provenance (model name and
-    version, data vintage, sources). Without parameters this is a precomputed body."""
-    m = current_model(request)
+    version, run id, data vintage, sources, synthetic or not). Without parameters this is a precomputed
+    body."""
     series_id: str = request.path_params["series_id"]
     entry = m.series.get(series_id)
     if entry is None:
@@ -163,20 +168,19 @@ async def forecast(request: Request) -> Response:
     summary="Forecasts for many series (scorecard pipeline)",
     responses={
         400: {"model": Message, "description": "The body cannot be decoded (not UTF-8)."},
-        413: {"model": Message, "description": "More ids than max_batch, or body too large."},
+        **TOO_LARGE,
         **NOT_FOUND,
         **ERRORS,
     },
 )
-async def batch(request: Request, body: BatchRequest) -> Response:
+async def batch(request: Request, body: BatchRequest, settings: SettingsDep, m: ModelDep) -> Response:
     """Up to `max_batch` (1,000) series per call, answered in the order given (duplicates once). Unknown ids
-    give 404 with suggestions unless `ignore_unknown` is set."""
-    cap = request.app.state.settings.max_batch
+    give 404 with suggestions unless `ignore_unknown` is set. The default bodies are precomputed."""
+    cap = settings.max_batch
     if len(body.series_ids) > cap:
         raise HTTPException(
             413, detail=f"{len(body.series_ids)} series ids in one call; the maximum is {cap}"
         )
-    m = current_model(request)
     ids = list(dict.fromkeys(body.series_ids))
     entries = [m.series.get(s) for s in ids]
     unknown = [s for s, e in zip(ids, entries, strict=True) if e is None]
@@ -208,11 +212,53 @@ def _bodies(
     return [dumps(m.forecast_dict(e, horizon or e.max_horizon, qs)) for e in entries]
 
 
+def provenance_columns(m: ServedModel, e: SeriesEntry) -> dict[str, Any]:
+    """The single forecast's ``provenance`` block as flat columns (sources comma-joined), so the JSON and
+    CSV tables carry exactly what the per-series JSON does."""
+    p = m.provenance(e)
+    return {**p, "sources": ",".join(p["sources"])}
+
+
+PROVENANCE_COLUMNS = (
+    "method",
+    "fallback",
+    "reconciled",
+    "is_synthetic",
+    "model_name",
+    "model_version",
+    "model_alias",
+    "run_id",
+    "data_vintage",
+    "trained_at",
+    "served_from",
+    "sources",
+)
+
+
+def table_columns(m: ServedModel, qs: Sequence[float]) -> list[str]:
+    """Column order of the forecast table (also the CSV header when no row matches): identity, step,
+    values, any extra forecast columns of the bundle (e.g. ``kind``), then provenance."""
+    bounds = [c for lv in interval_levels(qs) for c in (f"lo{lv}", f"hi{lv}")]
+    return [
+        "series_id",
+        *IDENTITY_FIELDS,
+        "step",
+        "period",
+        "period_start",
+        "mean",
+        *(qcol(q) for q in qs),
+        *bounds,
+        *m.forecast_extras,
+        *PROVENANCE_COLUMNS,
+    ]
+
+
 def table_rows(
     m: ServedModel, entries: Sequence[SeriesEntry], horizon: int | None, qs: Sequence[float]
 ) -> list[dict[str, Any]]:
-    """Flat series x step rows with q<p> and lo<L>/hi<L> columns and provenance."""
+    """Flat series x step rows with q<p> and lo<L>/hi<L> columns, extra forecast columns and provenance."""
     levels = interval_levels(qs)
+    extras = m.forecast_extras
     rows = []
     for e in entries:
         if horizon is not None and horizon > e.max_horizon:
@@ -221,8 +267,10 @@ def table_rows(
                 f"horizon {horizon} is beyond the maximum {e.max_horizon} stored for {e.series_id}",
             )
         info = e.info
+        ident: dict[str, Any] = {k: info.get(k) for k in ("series_id", *IDENTITY_FIELDS)}
+        prov = provenance_columns(m, e) | {"fallback": e.fallback or "", "reconciled": e.reconciled}
         for s in e.steps[: horizon or e.max_horizon]:
-            row: dict[str, Any] = {k: info.get(k) for k in ("series_id", *IDENTITY_FIELDS)}
+            row = dict(ident)
             row |= {
                 "step": s["step"],
                 "period": s["period"],
@@ -233,16 +281,9 @@ def table_rows(
             for lv in levels:
                 a = round((1 - lv / 100) / 2, 6)
                 row[f"lo{lv}"], row[f"hi{lv}"] = s[qcol(a)], s[qcol(round(1 - a, 6))]
-            row |= {
-                "method": e.method,
-                "fallback": e.fallback or "",
-                "reconciled": e.reconciled,
-                "model_name": m.name,
-                "model_version": m.version,
-                "model_alias": m.alias,
-                "data_vintage": m.data_vintage,
-                "sources": ",".join(e.sources),
-            }
+            for k in extras:
+                row[k] = s.get(k)
+            row |= prov
             rows.append(row)
     return rows
 
@@ -255,25 +296,32 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     return buf.getvalue().encode()
 
 
+CSV_EXAMPLE = (
+    "series_id,measure,geography,geography_name,geography_level,cluster,frequency,unit,step,period,"
+    "period_start,mean,q0.1,q0.9,lo80,hi80,method,fallback,reconciled,is_synthetic,model_name,model_version,"
+    "model_alias,run_id,data_vintage,trained_at,served_from,sources\n"
+)
+
+
 @router.get(
     "/forecasts",
     response_model=ForecastTable,
     summary="Forecast table (filtered; JSON or CSV)",
     responses={
         200: {
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "series_id,measure,geography,step,period,mean,q0.1,q0.9,lo80,hi80,method,model_name,model_version,data_vintage,sources\n",
-                }
-            },
-            "description": "JSON, or CSV with `Accept: text/csv` (or `format=csv`).",
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}},
+            "description": "JSON, or CSV with `Accept: text/csv` (or `format=csv`). Both carry the same "
+            "columns: provenance (model version, run id, data vintage, synthetic or not, sources) on "
+            "every row.",
         },
         **ERRORS,
     },
 )
 def table(
     request: Request,
+    response: Response,
+    m: ModelDep,
+    settings: SettingsDep,
     measure: Measure = None,
     geography: Geography = None,
     level: Level = None,
@@ -286,53 +334,31 @@ def table(
     format: Annotated[
         Literal["json", "csv"] | None, Query(description="Overrides the Accept header.")
     ] = None,
-) -> Response:
+) -> Any:
     """One row per series and step for the series matching the filters (`level` = geography level);
     pages are of series (`limit`, `offset`)."""
-    m = current_model(request)
-    limit = check_limit(request, limit)
+    limit = check_limit(settings, limit)
     qs = parse_quantiles(quantiles, m, ["query", "quantiles"])
     want_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     selected = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))
     page = [m.series[r["series_id"]] for r in selected[offset : offset + limit]]
     rows = table_rows(m, page, horizon, qs)
-
-    def body() -> bytes:
-        if want_csv:
-            cols = (
-                list(rows[0])
-                if rows
-                else [
-                    "series_id",
-                    "step",
-                    "period",
-                    "mean",
-                    "method",
-                    "model_name",
-                    "model_version",
-                    "data_vintage",
-                    "sources",
-                ]
-            )
-            return to_csv(rows, cols)
-        nxt = offset + limit if offset + limit < len(selected) else None
-        return dumps(
-            {
-                "model": model_ref(m),
-                "total_series": len(selected),
-                "limit": limit,
-                "offset": offset,
-                "next_offset": nxt,
-                "rows": rows,
-            }
+    if want_csv:
+        resp = conditional(
+            request, m, lambda: to_csv(rows, table_columns(m, qs)), media_type="text/csv", extra=b"csv"
         )
-
-    resp = conditional(
-        request,
-        m,
-        body,
-        media_type="text/csv" if want_csv else "application/json",
-        extra=b"csv" if want_csv else b"json",
-    )
-    resp.headers["Vary"] = "Accept"
-    return resp
+        resp.headers["Vary"] = "Accept"
+        return resp
+    response.headers["Vary"] = "Accept"
+    if (not_modified := revalidate(request, response, m, extra=b"json")) is not None:
+        not_modified.headers["Vary"] = "Accept"
+        return not_modified
+    nxt = offset + limit if offset + limit < len(selected) else None
+    return {
+        "model": model_ref(m),
+        "total_series": len(selected),
+        "limit": limit,
+        "offset": offset,
+        "next_offset": nxt,
+        "rows": rows,
+    }

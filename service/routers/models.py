@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from forecasting.vocabulary import interval_levels
-from service.http import conditional, current_model, require_admin
+from service.deps import AdminDep, HolderDep, ModelDep
+from service.http import revalidate
 from service.schemas import Message, ModelInfo, ReloadResponse
-from service.served import ServedModel, dumps
+from service.served import ServedModel
+from service.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=StrictJSONRoute)
 
 
 def model_info(m: ServedModel) -> dict[str, Any]:
@@ -46,35 +51,40 @@ def model_info(m: ServedModel) -> dict[str, Any]:
     summary="The model being served",
     responses={503: {"model": Message, "description": "No model loaded."}},
 )
-async def current(request: Request) -> Response:
+async def current(request: Request, response: Response, m: ModelDep) -> Any:
     """Registry version and alias, data vintage, training time, headline backtest metrics."""
-    m = current_model(request)
-    return conditional(request, m, lambda: dumps(model_info(m)))
+    if (not_modified := revalidate(request, response, m)) is not None:
+        return not_modified
+    return model_info(m)
 
 
 @router.post(
     "/reload",
     response_model=ReloadResponse,
     summary="Load the current champion and swap it in (admin)",
-    dependencies=[Depends(require_admin)],
     responses={
         401: {"model": Message, "description": "No API key."},
         403: {"model": Message, "description": "Not an admin key."},
-        503: {"model": Message, "description": "Registry unreachable; the previous model keeps serving."},
+        413: {"model": Message, "description": "A request body over max_body_bytes (none is needed)."},
+        503: {"model": Message, "description": "The load failed; the previous model keeps serving."},
     },
 )
-def reload(request: Request) -> Response:
+async def reload(caller: AdminDep, holder: HolderDep) -> Any:
     """Loads `<model>@<alias>` off to the side, then replaces the served model in one assignment: requests
     in flight finish on the old model, new ones see the new one, none sees a mix."""
-    holder = request.app.state.holder
     before = holder.model
+    log.info("reload requested (admin key %s)", caller.key_id)
     try:
-        new = holder.load()
-    except Exception as exc:
-        raise HTTPException(503, detail=f"reload failed, still serving the previous model: {exc}") from None
-    body = {
+        new = await run_in_threadpool(holder.load)
+    except Exception:
+        # plain words only: the full error is on the admin health route
+        raise HTTPException(
+            503,
+            detail=f"reload failed, still serving the previous model: {holder.problem_text()}",
+            headers={"Retry-After": "30"},
+        ) from None
+    return {
         "changed": before is None or before.key != new.key,
         "previous_version": before.version if before else None,
         "model": model_info(new),
     }
-    return Response(dumps(body), media_type="application/json")

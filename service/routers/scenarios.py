@@ -4,8 +4,9 @@ Why plain ``def`` for projections: they are CPU-bound (numpy on the bundle's arr
 threadpool. The projection engine is built once per loaded bundle (``engine_for`` caches it by object),
 so a request costs the projection itself. Bad input is a 422 whose ``loc`` names the change and field.
 
-Needs the loaded ``BundleContents``: read from ``ServedModel.contents`` when the serving code keeps it,
-else from the bundle source (``StaticSource.contents``); without either the routes answer 503.
+Needs the loaded ``BundleContents`` (``ServedModel.contents``); without them the routes answer 503. The
+inline body is typed (``ProjectRequest`` wraps ``forecasting.scenarios.definitions.Scenario``), and every
+response is validated against ``ProjectionResponse``.
 """
 
 from __future__ import annotations
@@ -13,24 +14,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, Query
 
 from forecasting.registry.contents import BundleContents
 from forecasting.scenarios.definitions import (
     SCENARIO_DIR,
+    Scenario,
     ScenarioError,
     list_scenarios,
-    parse_scenario,
     read_scenario_file,
 )
 from forecasting.scenarios.project import engine_for
-from service.examples import PROJECTION_EXAMPLE, SCENARIOS_EXAMPLE, ok
-from service.http import current_model
-from service.served import ServedModel, dumps
+from service.deps import ModelDep, SettingsDep
+from service.schemas import Message, ProjectionResponse, ProjectRequest, ScenarioList
+from service.served import ServedModel
+from service.settings import ApiSettings
+from service.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1", tags=["scenarios"])
+router = APIRouter(prefix="/v1", tags=["scenarios"], route_class=StrictJSONRoute)
 
 SeriesQuery = Annotated[
     str | None,
@@ -42,28 +43,21 @@ SeriesQuery = Annotated[
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Bad scenario or series: `loc` names the change index and field."},
-    503: {"description": "No model loaded yet."},
+    503: {"model": Message, "description": "No model loaded yet."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown scenario name; the known names are listed."}
+    404: {"model": Message, "description": "Unknown scenario name; the known names are listed."}
 }
 
 
-class ProjectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    scenario: dict[str, Any] = Field(description="A scenario definition (same shape as the TOML files).")
-    series: list[str] | None = Field(default=None, max_length=20000, description="Series ids; default all.")
+def _dir(settings: ApiSettings) -> Path:
+    return Path(settings.scenarios_dir or SCENARIO_DIR)
 
 
-def _dir(request: Request) -> Path:
-    return Path(getattr(request.app.state.settings, "scenarios_dir", None) or SCENARIO_DIR)
-
-
-def _contents(request: Request, m: ServedModel) -> BundleContents:
-    contents = getattr(m, "contents", None) or getattr(request.app.state.holder.source, "contents", None)
-    if contents is None:
+def _contents(m: ServedModel) -> BundleContents:
+    if m.contents is None:
         raise HTTPException(503, detail="the served model does not carry the bundle tables scenarios need")
-    return contents
+    return m.contents
 
 
 def _unprocessable(
@@ -95,41 +89,41 @@ def _provenance(m: ServedModel) -> dict[str, Any]:
 
 
 def _run(
-    request: Request, scenario: Any, series: list[str] | None, prefix: list[str], series_prefix: list[str]
-) -> Response:
-    m = current_model(request)
-    engine = engine_for(_contents(request, m))
+    m: ServedModel, scenario: Scenario, series: list[str] | None, prefix: list[str], series_prefix: list[str]
+) -> dict[str, Any]:
+    engine = engine_for(_contents(m))
     try:
         result = engine.project(scenario, series)
     except ScenarioError as exc:
         raise _unprocessable(exc, prefix, series_prefix) from None
     result.provenance = _provenance(m)
-    return Response(content=dumps(result.to_dict()), media_type="application/json")
+    return result.to_dict()
 
 
-@router.get("/scenarios", summary="Named scenarios", responses=ok(SCENARIOS_EXAMPLE, "Named scenarios."))
-async def scenarios(request: Request) -> dict[str, Any]:
+@router.get("/scenarios", response_model=ScenarioList, summary="Named scenarios")
+async def scenarios(settings: SettingsDep) -> Any:
     """The worked and saved scenarios (experiments/scenarios), each with its full definition."""
-    out = []
-    for name, path in list_scenarios(_dir(request)).items():
+    out: list[dict[str, Any]] = []
+    for name, path in list_scenarios(_dir(settings)).items():
         try:
             sc = read_scenario_file(path)
         except (ScenarioError, ValueError) as exc:
             out.append({"name": name, "error": str(exc)})
             continue
-        out.append({"name": name, "description": sc.description, "definition": sc.model_dump(mode="json")})
+        out.append({"name": name, "description": sc.description, "definition": sc})
     return {"count": len(out), "scenarios": out}
 
 
 @router.get(
     "/scenarios/{name}/projections",
+    response_model=ProjectionResponse,
     summary="Project a named scenario",
-    responses={**ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."), **NOT_FOUND, **ERRORS},
+    responses={**NOT_FOUND, **ERRORS},
 )
-def projections(request: Request, name: str, series: SeriesQuery = None) -> Response:
+def projections(name: str, m: ModelDep, settings: SettingsDep, series: SeriesQuery = None) -> Any:
     """Baseline and scenario paths with 80/95% intervals, differences (absolute, %, cumulative), the
     driver paths used, how each series was reached, and provenance (model version, data vintage)."""
-    named = list_scenarios(_dir(request))
+    named = list_scenarios(_dir(settings))
     if name not in named:
         raise HTTPException(
             404, detail={"message": f"unknown scenario {name[:100]!r}", "scenarios": sorted(named)}
@@ -139,22 +133,20 @@ def projections(request: Request, name: str, series: SeriesQuery = None) -> Resp
     except ScenarioError as exc:
         raise _unprocessable(exc, ["scenario", name]) from None
     ids = [s.strip() for s in series.split(",") if s.strip()] if series else None
-    return _run(request, sc, ids, ["scenario", name], ["query"])
+    return _run(m, sc, ids, ["scenario", name], ["query"])
 
 
 @router.post(
     "/scenarios:project",
+    response_model=ProjectionResponse,
     summary="Project an inline scenario",
     responses={
-        **ok(PROJECTION_EXAMPLE, "Scenario vs baseline per series."),
-        400: {"description": "The body is not decodable JSON."},
+        400: {"model": Message, "description": "The body is not decodable JSON."},
+        413: {"model": Message, "description": "A body over max_body_bytes."},
         **ERRORS,
     },
 )
-def project_inline(request: Request, body: ProjectRequest) -> Response:
-    """The same as the named projections for a definition sent in the body (`scenario`) and `series`."""
-    try:
-        sc = parse_scenario(body.scenario)
-    except ScenarioError as exc:
-        raise _unprocessable(exc, ["body", "scenario"]) from None
-    return _run(request, sc, body.series, ["body", "scenario"], ["body"])
+def project_inline(body: ProjectRequest, m: ModelDep) -> Any:
+    """The same as the named projections for a definition sent in the body (`scenario`, validated as a
+    `Scenario`: a bad field is a 422 naming the change index and field) and `series`."""
+    return _run(m, body.scenario, body.series, ["body", "scenario"], ["body"])

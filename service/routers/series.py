@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from service.http import conditional, current_model, not_found
+from service.deps import ModelDep, SettingsDep
+from service.http import conditional, not_found, revalidate
 from service.schemas import SID, Message, NotFound, SeriesHistory, SeriesPage, ValidationError422
-from service.served import dumps
+from service.settings import ApiSettings
+from service.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/series", tags=["series"])
+router = APIRouter(prefix="/v1/series", tags=["series"], route_class=StrictJSONRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ValidationError422, "description": "A bad parameter (the field is named in `loc`)."},
@@ -88,14 +90,17 @@ Limit = Annotated[int, Query(ge=1, le=100_000, description="Page size (at most t
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-def check_limit(request: Request, limit: int) -> int:
+def check_limit(settings: ApiSettings, limit: int) -> int:
     """A limit above the server's page size is reduced to it (the response says which limit applied)."""
-    return min(limit, request.app.state.settings.max_page_size)
+    return min(limit, settings.max_page_size)
 
 
 @router.get("", response_model=SeriesPage, summary="Series catalogue (filtered, paginated)", responses=ERRORS)
 async def list_series(
     request: Request,
+    response: Response,
+    m: ModelDep,
+    settings: SettingsDep,
     measure: Measure = None,
     geography: Geography = None,
     level: Level = None,
@@ -103,21 +108,16 @@ async def list_series(
     frequency: Frequency = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Response:
+) -> Any:
     """Every series the model forecasts, with its measure, geography (code, name, level), cluster,
-    frequency, unit, coverage and sources."""
-    m = current_model(request)
-    limit = check_limit(request, limit)
-
-    def body() -> bytes:
-        rows = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))
-        nxt = offset + limit if offset + limit < len(rows) else None
-        page = [dict(r) for r in rows[offset : offset + limit]]
-        return dumps(
-            {"total": len(rows), "limit": limit, "offset": offset, "next_offset": nxt, "items": page}
-        )
-
-    return conditional(request, m, body)
+    frequency, unit, coverage, sources and whether its data are synthetic."""
+    limit = check_limit(settings, limit)
+    if (not_modified := revalidate(request, response, m)) is not None:
+        return not_modified
+    rows = filter_catalogue(m.catalogue, filter_params(measure, geography, level, cluster, frequency))
+    nxt = offset + limit if offset + limit < len(rows) else None
+    page = [dict(r) for r in rows[offset : offset + limit]]
+    return {"total": len(rows), "limit": limit, "offset": offset, "next_offset": nxt, "items": page}
 
 
 @router.get(
@@ -126,9 +126,9 @@ async def list_series(
     summary="Observed history of one series",
     responses={404: {"model": NotFound, "description": "Unknown series; close matches suggested."}, **ERRORS},
 )
-async def history(request: Request, series_id: SeriesId) -> Response:
-    """Observations used for training, each with its source and warehouse vintage."""
-    m = current_model(request)
+async def history(request: Request, series_id: SeriesId, m: ModelDep) -> Response:
+    """Observations used for training, each with its source and warehouse vintage (a body precomputed at
+    model load, validated against the model by the contract tests)."""
     entry = m.series.get(series_id)
     if entry is None:
         raise not_found(series_id, m)

@@ -176,12 +176,14 @@ class _Broken:
 def test_no_model_starts_and_answers_503() -> None:
     with TestClient(create_app(ApiSettings(admin_api_keys=[ADMIN_KEY]), _Broken())) as c:
         h = c.get("/health")
-        assert (
-            h.status_code == 503
-            and h.json()["status"] == "unavailable"
-            and "registry down" in h.json()["reason"]
-        )
-        assert c.get(f"/v1/forecasts/{SID}").status_code == 503
+        assert h.status_code == 503 and h.json()["status"] == "unavailable"
+        assert "registry down" not in h.text  # the error text is for admins only
+        detail = c.get("/v1/admin/health", headers={"X-API-Key": ADMIN_KEY}).json()
+        assert detail["status"] == "unavailable" and "registry down" in detail["last_error"]
+        assert detail["problem"] == "load_failed" and detail["reason"].startswith("no model loaded")
+        r = c.get(f"/v1/forecasts/{SID}")
+        assert r.status_code == 503 and "no forecast model is loaded" in r.json()["detail"]
+        assert "registry down" not in r.text
         assert c.post("/v1/forecasts:batch", json={"series_ids": [SID]}).status_code == 503
         assert c.get("/v1/series").status_code == 503
         assert c.post("/v1/models/reload", headers={"X-API-Key": ADMIN_KEY}).status_code == 503
@@ -191,11 +193,14 @@ def test_metrics_prometheus_text(client: TestClient) -> None:
     client.get(f"/v1/forecasts/{SID}")
     client.get("/v1/forecasts/missing")
     text = client.get("/metrics").text
-    assert 'invest_api_requests_total{method="GET",route="/v1/forecasts/{series_id}",status="200"} 1' in text
-    assert 'route="/v1/forecasts/{series_id}",status="404"} 1' in text
+    assert (
+        'invest_api_requests_total{method="GET",route="/v1/forecasts/{series_id}",status="200"} 1.0' in text
+    )
+    assert 'route="/v1/forecasts/{series_id}",status="404"} 1.0' in text
     assert (
         "invest_api_request_duration_seconds_bucket" in text
-        and 'invest_api_model_info{name="investment-forecaster"' in text
+        and 'invest_api_model_info{data_vintage="v20251124T101500",name="investment-forecaster",version="1"} 1.0'
+        in text
     )
 
 

@@ -8,6 +8,8 @@ import io
 from fastapi.testclient import TestClient
 from svc_registry import TrainedRegistry
 
+from service.schemas import BatchResponse
+
 
 def _ids(c: TestClient) -> list[str]:
     return [s["series_id"] for s in c.get("/v1/series", params={"limit": 1000}).json()["items"]]
@@ -30,6 +32,7 @@ def test_every_forecast_carries_provenance(real_client: TestClient) -> None:
     assert "fdi_inward_position.MID.all.A" in ids  # derived Midlands aggregate
     batch = real_client.post("/v1/forecasts:batch", json={"series_ids": ids})
     assert batch.status_code == 200
+    BatchResponse.model_validate_json(batch.content)  # the precomputed bytes match the declared model
     for f in batch.json()["forecasts"]:
         p = f["provenance"]
         assert p["model_name"] == "investment-forecaster" and p["model_version"] and p["data_vintage"]
@@ -53,5 +56,6 @@ def test_history_table_and_horizon_limits(real_client: TestClient) -> None:
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert {row["geography"] for row in rows} == {"TLF", "TLG"}
     assert all(row["model_version"] and row["data_vintage"] and row["sources"] for row in rows)
+    assert all(row["run_id"] and row["is_synthetic"] in ("True", "False") for row in rows)
     miss = real_client.get("/v1/forecasts/fdi_inward_position.TLG.all.Q").json()
     assert sid in miss["detail"]["suggestions"]

@@ -7,6 +7,7 @@ import threading
 import time
 
 import httpx
+import pytest
 from svc_registry import ADMIN_KEY, TrainedRegistry
 from svc_server import free_port, serve
 
@@ -15,6 +16,7 @@ from service.lifecycle import LoaderSource
 SID = "fdi_inward_position.TLG.all.A"
 
 
+@pytest.mark.slow
 def test_invest_serve_answers_with_provenance_and_caching(trained: TrainedRegistry) -> None:
     with serve(trained.env("cache-e2e")) as base, httpx.Client(base_url=base, timeout=10) as c:
         assert c.get("/health").json()["status"] == "ok"
@@ -62,6 +64,7 @@ def _hammer(base: str, stop: threading.Event, seen: list[str], failures: list[st
                 failures.append(repr(exc))
 
 
+@pytest.mark.slow
 def test_promotion_and_reload_under_concurrent_requests(trained: TrainedRegistry) -> None:
     with serve(trained.env("cache-reload")) as base:
         old = httpx.get(f"{base}/v1/models/current").json()["model_version"]
@@ -97,6 +100,7 @@ def test_promotion_and_reload_under_concurrent_requests(trained: TrainedRegistry
         assert httpx.get(f"{base}/v1/models/current").json()["model_version"] == new
 
 
+@pytest.mark.slow
 def test_unreachable_registry_serves_cache_then_nothing(trained: TrainedRegistry) -> None:
     LoaderSource(
         trained.api_settings(cache="cache-degraded")
@@ -110,17 +114,25 @@ def test_unreachable_registry_serves_cache_then_nothing(trained: TrainedRegistry
     with serve(env) as base, httpx.Client(base_url=base, timeout=10) as c:
         h = c.get("/health")
         assert h.status_code == 200 and h.json()["status"] == "degraded"
-        assert "cached bundle" in h.json()["reason"] and dead in h.json()["reason"]
+        assert dead not in h.text and "reason" not in h.json()  # public: status and versions only
+        d = c.get("/v1/admin/health", headers={"X-API-Key": ADMIN_KEY}).json()
+        assert d["problem"] == "registry_unreachable" and "cached bundle" in d["reason"]
+        assert "cannot be reached" in d["reason"] and dead in d["fallback_reason"]
         r = c.get(f"/v1/forecasts/{SID}")
         assert r.status_code == 200 and r.json()["provenance"]["served_from"] == "cache"
     env["INVEST_API_CACHE_DIR"] = str(trained.root / "cache-empty")
     with serve(env) as base, httpx.Client(base_url=base, timeout=10) as c:
         h = c.get("/health")
-        assert h.status_code == 503 and h.json()["status"] == "unavailable" and not h.json()["model_loaded"]
-        assert c.get(f"/v1/forecasts/{SID}").status_code == 503
+        assert h.status_code == 503 and h.json()["status"] == "unavailable" and not h.json()["model_version"]
+        r = c.get(f"/v1/forecasts/{SID}")
+        assert r.status_code == 503 and r.json()["detail"] == (
+            "no forecast model is loaded: the model registry cannot be reached"
+        )
+        assert str(trained.root) not in r.text and dead not in r.text
         assert c.post("/v1/forecasts:batch", json={"series_ids": [SID]}).status_code == 503
 
 
+@pytest.mark.slow
 def test_several_workers_follow_a_promotion_by_polling(trained: TrainedRegistry) -> None:
     """With --workers 2 a reload call reaches one worker; polling the alias moves them all (here a rollback)."""
     from mlflow import MlflowClient
