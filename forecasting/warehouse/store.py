@@ -222,7 +222,10 @@ class Warehouse:
     def series(self, series_id: str, as_of: str | None = None) -> pd.DataFrame:
         from forecasting.vocabulary import parse_series_id
 
-        measure, geography, cluster, frequency = parse_series_id(series_id)
+        try:
+            measure, geography, cluster, frequency = parse_series_id(series_id)
+        except ValueError as exc:
+            raise WarehouseError(f"{exc} (see `invest data list`)") from None
         df = self.observations(
             measures=[measure], geographies=[geography], clusters=[cluster], frequency=frequency, as_of=as_of
         )
