@@ -212,10 +212,10 @@ def doctor_cmd(
         console.print(f"tracking store {target.uri}: [green]readable[/]")
         ledger = VersionLedger.beside(s.data_dir, target.uri, target.embedded)
         shown, issued = promotion.highest_version(client, name), ledger.highest(name)
-        if shown < issued and shown == 0:
+        if issued and not promotion.model_exists(client, name):
             problems += 1
             console.print(
-                f"[red]version numbering:[/] the store has no versions of {name!r} but v{issued} was issued "
+                f"[red]version numbering:[/] the store has no model {name!r} but v{issued} was issued "
                 f"(ledger {ledger.path}); the store was reset or replaced: registering is refused until it "
                 "is restored"
             )

@@ -151,12 +151,17 @@ def highest_version(client: MlflowClient, name: str) -> int:
 
 
 def check_ledger(client: MlflowClient, name: str, ledger: VersionLedger, where: str) -> None:
-    """Before any training work: a store showing fewer versions than were ever issued was reset or
-    replaced (``VersionReuse``); a store ahead of the ledger (first use, other machines) updates it."""
-    shown = highest_version(client, name)
-    if shown == 0:
+    """Before any training work: a store without the model although versions were issued was reset or
+    replaced (``VersionReuse``); a store ahead of the ledger (first use, other machines) updates it.
+
+    A model whose newest versions were deleted shows fewer versions than were issued, but MLflow still
+    counts the deleted ones, so only ``register_version`` (after MLflow picks the number) can tell there.
+    """
+    if not model_exists(client, name):
         ledger.refuse_reuse(name, 1, where)
-    else:
+        return
+    shown = highest_version(client, name)
+    if shown:
         ledger.record(name, shown)
 
 

@@ -251,3 +251,25 @@ def test_scorecards_built_from_an_old_champion_are_marked_stale(registry, env: P
     assert json.loads((out / "scorecards.json").read_text())["stale"] == (
         "stale: built from v1, champion is now v2"
     )
+
+
+@pytest.mark.slow
+def test_a_deleted_newest_version_is_not_mistaken_for_a_reset_store(
+    registry, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed alias removes the new version; the number stays issued, and the next one is simply next."""
+    from mlflow import MlflowClient
+
+    client, exp, uri = registry
+    ledger = VersionLedger.beside(env, uri, embedded=True)
+
+    def hiccup(self, name, alias, version):
+        raise RuntimeError("registry hiccup")
+
+    with monkeypatch.context() as m:
+        m.setattr(MlflowClient, "set_registered_model_alias", hiccup)
+        with pytest.raises(RuntimeError, match="hiccup"):
+            _version(client, exp, SERIES, ledger=ledger, tmp=tmp_path)
+    assert promotion.list_versions(client, NAME) == [] and ledger.highest(NAME) == 1
+    promotion.check_ledger(client, NAME, ledger, uri)  # no false "reset store"
+    assert _version(client, exp, SERIES, ledger=ledger, tmp=tmp_path / "next") == "2"
