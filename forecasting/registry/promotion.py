@@ -2,7 +2,8 @@
 
 Why aliases (not stages): ``champion`` is what the API serves (``models:/investment-forecaster@champion``),
 ``challenger`` is the newest candidate. Promotion only moves an alias and records who/when/why in version
-tags, so a rollback is one ``invest models promote <old version> --reason ...``.
+tags, so a rollback is one ``invest models promote <old version> --reason ...`` (with ``--force`` when the
+old version is on an older vintage: the guard says so, and the override is recorded).
 
 Why guarded: the champion is what every consumer serves, so a promotion must not silently lose what it
 serves. ``promote`` refuses (unless ``force``) a version that drops series or hierarchy levels the champion
@@ -242,8 +243,11 @@ def rule_of(client: MlflowClient, mv: ModelVersion) -> Rule:
     """The ``[promotion]`` rule of the experiment that trained ``mv`` (defaults when not recorded)."""
     params: dict[str, str] = {}
     if mv.run_id:
-        with contextlib.suppress(MlflowException):
+        try:
             params = client.get_run(mv.run_id).data.params
+        except MlflowException as exc:
+            if exc.error_code not in _NOT_FOUND:
+                raise
     default = Rule()
     try:
         return Rule(
