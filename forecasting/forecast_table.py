@@ -5,6 +5,11 @@ Input is long: ``series_id, period, value`` with periods written ``2019`` (year)
 spacing of the series' dates). Every bad input raises ``IngestError`` naming the file, the line and the
 series, because these files are hand-made exports and the user needs to know exactly what to fix.
 Output is one row per series and step with the mean and one ``lo<L>/hi<L>`` pair per interval level.
+
+Guards: the horizon is capped at ``MAX_HORIZON_YEARS`` of the series' frequency (intervals from these
+models say nothing decades ahead, and an uncapped ``-h 1000000`` wrote 134 MB); a forecast that is not
+finite (inputs near 1e300 overflow double precision) is an error, never ``inf`` or a blank in the file;
+``csv_safe`` escapes text cells a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import InvalidParameter
+from forecasting.errors import InvalidParameter, InvestError
 from forecasting.evaluation.auto import forecast_many
 from forecasting.sources.errors import IngestError
 from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, SeriesId, level_to_quantiles
@@ -32,6 +37,31 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
 MIN_POINTS = 3
+# Longest horizon forecast_frame accepts, in years of the series' own frequency (30 A, 120 Q, 360 M steps).
+MAX_HORIZON_YEARS = 30
+# Cells a spreadsheet reads as a formula (OWASP CSV injection): escaped with a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ForecastOverflow(InvestError):
+    """A forecast came out non-finite (the input is too large for double precision); says which series."""
+
+
+def max_horizon(kind: str) -> int:
+    """The cap on steps ahead for a series of frequency ``kind`` (year, quarter, month)."""
+    return MAX_HORIZON_YEARS * 12 // FREQS[kind].months
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting with = + - @ (or tab/CR) get a leading ``'`` so a spreadsheet shows them as
+    text instead of running them (a series id ``=HYPERLINK(...)`` is data, not a formula)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [
+                "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out[col]
+            ]
+    return out
 
 
 def read_forecast_input(path: str | Path, *, frequency: str | None = None) -> pd.DataFrame:
@@ -59,7 +89,10 @@ def validate_frame(
         raise InvalidParameter(f"frequency must be one of {sorted(FREQS)} or None, got {frequency!r}")
     for col in REQUIRED:
         if col not in df.columns:
-            raise IngestError(source, f"missing column {col!r} (have {list(df.columns)})", line=1, column=col)
+            have = [
+                c for c in df.columns if c != "line"
+            ]  # "line" is ours (file line numbers), not the file's
+            raise IngestError(source, f"missing column {col!r} (have {have})", line=1, column=col)
     df = df.copy()
     if "line" not in df.columns:
         df["line"] = np.arange(len(df)) + 2
@@ -248,6 +281,15 @@ def forecast_frame(
     if method != "auto" and method not in registry():
         raise InvalidParameter(f"unknown method {method!r}; use 'auto' or one of {sorted(registry())}")
     data = validate_frame(df, frequency=frequency)
+    kinds = data.groupby("series_id", sort=False)["frequency"].first()
+    over = kinds[[int(horizon) > max_horizon(k) for k in kinds]]
+    if not over.empty:
+        sid, kind = str(over.index[0]), str(over.iloc[0])
+        raise InvalidParameter(
+            f"horizon {horizon} is beyond the cap of {MAX_HORIZON_YEARS} years ({max_horizon(kind)} "
+            f"{kind}s for {kind}ly series such as {sid!r}): these models' intervals say nothing that far "
+            "ahead"
+        )
     quantiles = _quantiles_for(levels)
     non_negative_default = non_negative
     panel, m_of, last, non_negative = {}, {}, {}, {}
@@ -282,7 +324,16 @@ def forecast_frame(
             row[f"lo{level:g}"], row[f"hi{level:g}"] = _q(fc.quantiles, lo), _q(fc.quantiles, hi)
         row["method"] = res.method
         rows.append(pd.DataFrame(row))
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    numbers = out.select_dtypes("number").drop(columns=["step"])
+    bad = ~np.isfinite(numbers.to_numpy(dtype=float)).all(axis=1)
+    if bad.any():
+        ids = list(dict.fromkeys(out.loc[bad, "series_id"]))
+        raise ForecastOverflow(
+            f"forecasts for {len(ids)} series are not finite (e.g. {ids[0]!r}): its values are too large for "
+            "double precision (near 1e300); rescale the input (e.g. to millions) and forecast again"
+        )
+    return out
 
 
 def declared_non_negative(sid: str) -> bool:

@@ -145,3 +145,23 @@ def test_zero_floor_only_when_declared_or_asked() -> None:
     assert by["fdi_projects.TLF.all.A"] >= 0  # the registry declares project counts non-negative
     floored = forecast_frame(pd.DataFrame(rows), 3, method="drift", n_jobs=1, non_negative=True)
     assert (floored[["mean", "lo80", "lo95"]] >= 0).all().all()
+
+
+def test_csv_safe_escapes_formula_text_but_not_numbers() -> None:
+    from forecasting.forecast_table import csv_safe
+
+    df = pd.DataFrame({"series_id": ["-z", "=SUM(A1)", "ok", "\tx"], "mean": [-5.0, 1.0, 2.0, 3.0]})
+    out = csv_safe(df)
+    assert out["series_id"].tolist() == ["'-z", "'=SUM(A1)", "ok", "'\tx"]
+    assert out["mean"].tolist() == [-5.0, 1.0, 2.0, 3.0] and df["series_id"].iloc[0] == "-z"
+
+
+def test_horizon_cap_depends_on_frequency() -> None:
+    from forecasting.errors import InvalidParameter
+    from forecasting.forecast_table import max_horizon
+
+    assert (max_horizon("year"), max_horizon("quarter"), max_horizon("month")) == (30, 120, 360)
+    rows = [{"series_id": "q", "period": p, "value": float(i)} for i, p in enumerate(QUARTERS)]
+    with pytest.raises(InvalidParameter, match="cap of 30 years \\(120 quarters"):
+        forecast_frame(pd.DataFrame(rows), 121, method="naive", n_jobs=1)
+    assert forecast_frame(pd.DataFrame(rows), 120, method="naive", n_jobs=1)["step"].max() == 120

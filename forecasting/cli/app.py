@@ -19,6 +19,11 @@ app = typer.Typer(
     help="Midlands investment trend forecasting: data, training, models, API, scenarios, scorecards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # -h is help everywhere (no command may use it for anything else)
+    context_settings={"help_option_names": ["-h", "--help"]},
+    # Help texts are plain text: with rich markup, "[areas]" or "[execution]" in a help string would be
+    # read as a style tag and vanish ("TOML weights file ( and )"). This applies to every sub-command.
+    rich_markup_mode=None,
 )
 app.command("run")(run_cmd.run)
 app.add_typer(data_cmd.app, name="data")

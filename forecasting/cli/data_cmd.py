@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from forecasting.cli.common import console, err_console, fail, print_json, progress, user_errors
+from forecasting.errors import InvalidParameter
 from forecasting.settings import get_settings
 
 app = typer.Typer(
@@ -96,18 +98,35 @@ def ingest_cmd(
     run_ingest(list(paths or []), source, release, note)
 
 
+def format_value(v: float) -> str:
+    """A number for people: thousands separators, about six significant digits, never scientific notation
+    (WDI world totals are 1.5e12 US$; exchange rates of some currencies are 1e-13)."""
+    if v is None or not math.isfinite(v):
+        return "–"
+    if v == 0:
+        return "0"
+    digits = min(max(0, 5 - math.floor(math.log10(abs(v)))), 20)
+    text = f"{v:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @app.command("list")
 def list_cmd(
-    measure: list[str] = typer.Option([], "--measure"),
-    geography: list[str] = typer.Option([], "--geography"),
-    cluster: list[str] = typer.Option([], "--cluster"),
+    measure: list[str] = typer.Option([], "--measure", help="Only these measures (repeatable)."),
+    geography: list[str] = typer.Option([], "--geography", help="Only these geography codes (repeatable)."),
+    cluster: list[str] = typer.Option([], "--cluster", help="Only these clusters, e.g. automotive, all."),
     level: str | None = typer.Option(None, "--level", help="Geography level, e.g. itl1, lad."),
     frequency: str | None = typer.Option(None, "--frequency", help="A, Q or M."),
-    as_of: str | None = typer.Option(None, "--as-of"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Vintage id (see `invest data vintages`) or release date YYYY-MM-DD."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Every matching series as JSON (all columns)."),
+    wide: bool = typer.Option(
+        False, "--wide", help="Also show measure, geography, cluster and frequency columns."
+    ),
     limit: int = typer.Option(50, "--limit", help="Rows shown in the table view (JSON lists all)."),
 ) -> None:
-    """One row per series: id, measure, geography, cluster, frequency, unit, coverage, source."""
+    """One row per series: its full id (what `invest data show` takes), level, unit, coverage, source."""
     from forecasting.warehouse.store import Warehouse
 
     s = get_settings()
@@ -136,43 +155,113 @@ def list_cmd(
     if as_json:
         print_json(cat[cols + ["vintage", "is_synthetic"]].to_dict(orient="records"))
         return
+    shown = cols if wide else [c for c in cols if c not in ("measure", "geography", "cluster", "frequency")]
+    rows = cat[shown].head(limit)
     t = Table(title=f"{len(cat):,} series")
-    for c in cols:
-        t.add_column(c)
-    for row in cat[cols].head(limit).itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
+    for c in shown:
+        if c == "series_id":  # never cut: it is what `data show` needs; other columns wrap instead
+            width = max([len("series_id"), *(len(str(v)) for v in rows["series_id"])])
+            t.add_column(c, no_wrap=True, min_width=width)
+        else:
+            t.add_column(
+                "level" if c == "geography_level" else c,
+                overflow="fold",
+                justify="right" if c == "n" else "left",
+            )
+    for row in rows.itertuples(index=False):
+        t.add_row(*[f"{v:,}" if c == "n" else str(v) for c, v in zip(shown, row, strict=True)])
     console.print(t)
     if len(cat) > limit:
         err_console.print(f"({len(cat) - limit:,} more: use filters, --limit or --json)")
+
+
+def derived_series(wh, series_id: str, as_of: str | None):  # noqa: ANN001, ANN201 - Warehouse, DataFrame
+    """A series the warehouse does not hold but training derives (e.g. MID = East + West Midlands),
+    summed from its children exactly as training does (``training.data.derive_aggregates``); None when
+    it is not derivable."""
+    from forecasting.reference.geography import load_geography
+    from forecasting.reference.measures import load_measures
+    from forecasting.training.data import derive_aggregates
+    from forecasting.vocabulary import SeriesId, period_label
+
+    try:
+        sid = SeriesId.parse(series_id)
+    except ValueError:
+        return None
+    geo, measures = load_geography(), load_measures()
+    measure = measures.get(sid.measure)
+    if measure is None or not measure.summable or sid.geography not in geo.partitions():
+        return None
+    below = sorted(set(geo.descendants(sid.geography)) - {sid.geography})
+    obs = wh.observations(
+        measures=[sid.measure],
+        geographies=below,
+        clusters=[sid.cluster],
+        frequency=sid.frequency,
+        as_of=as_of,
+    )
+    if obs.empty:
+        return None
+    panel = derive_aggregates(obs, [f"{sid.geography}/*"])
+    df = panel[panel["series_id"] == series_id].copy()
+    if df.empty:
+        return None
+    df["label"] = [period_label(p, sid.frequency) for p in df["period"]]
+    return df.reset_index(drop=True)
 
 
 @app.command("show")
 def show(
     series_id: str = typer.Argument(..., help="measure.geography.cluster.frequency"),
     as_of: str | None = typer.Option(None, "--as-of", help="Vintage id or release date."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Observations as JSON records."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG chart of the series."),
 ) -> None:
-    """Observations of one series with source and vintage."""
-    from forecasting.warehouse.store import Warehouse
+    """Observations of one series with source and vintage; aggregates training derives (e.g. MID = East +
+    West Midlands) are summed from their children and labelled derived."""
+    from forecasting.reference.measures import load_measures
+    from forecasting.vocabulary import SeriesId
+    from forecasting.warehouse.store import Warehouse, WarehouseError
 
     s = get_settings()
+    derived = False
     with user_errors(), Warehouse(s.warehouse, read_only=True) as wh:
-        df = wh.series(series_id, as_of=as_of)
+        try:
+            df = wh.series(series_id, as_of=as_of)
+        except WarehouseError:
+            df = derived_series(wh, series_id, as_of)
+            if df is None:
+                raise
+            derived = True
     out = df[["label", "value", "source", "release", "vintage"]].rename(columns={"label": "period"})
+    measure = load_measures().get(SeriesId.parse(series_id).measure)
+    unit = measure.unit if measure is not None else ""
     if as_json:
-        print_json(out.to_dict(orient="records"))
+        print_json(out.assign(unit=unit, derived=derived).to_dict(orient="records"))
     else:
-        t = Table(title=series_id)
+        note = (
+            f" · derived: summed from its children as training does, {df['source'].iloc[0]}"
+            if derived
+            else ""
+        )
+        t = Table(title=f"{series_id}{note}")
         for c in out.columns:
-            t.add_column(c)
+            t.add_column(
+                f"value ({unit})" if c == "value" and unit else c, justify="right" if c == "value" else "left"
+            )
         for row in out.itertuples(index=False):
-            t.add_row(row.period, f"{row.value:,.6g}", row.source, row.release, row.vintage)
+            t.add_row(row.period, format_value(row.value), row.source, str(row.release), row.vintage)
         console.print(t)
     if plot:
         from forecasting.charts import history_chart
 
-        history_chart(series_id, out, plot)
+        with user_errors():
+            try:
+                history_chart(series_id, out, plot)
+            except OSError as exc:
+                raise InvalidParameter(
+                    f"--plot {plot}: cannot write the chart ({exc.strerror or exc})"
+                ) from None
         err_console.print(f"chart written to {plot}")
 
 

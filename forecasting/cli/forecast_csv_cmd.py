@@ -6,16 +6,14 @@ Bad input is the user's to fix, so it is reported as one red line and exit code 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from forecasting.cli.common import err_console, fail
 from forecasting.errors import InvalidParameter, InvestError
-
-err_console = Console(stderr=True)
 
 
 def _parse_levels(levels: str) -> tuple[float, ...]:
@@ -32,7 +30,11 @@ def _parse_levels(levels: str) -> tuple[float, ...]:
 
 def forecast_csv(
     input: Path = typer.Argument(..., help="CSV with columns series_id, period, value."),
-    horizon: int = typer.Option(..., "--horizon", "-h", help="Periods ahead to forecast."),
+    horizon: int = typer.Option(
+        ...,
+        "--horizon",
+        help="Periods ahead to forecast (at most 30 years: 30 annual, 120 quarterly or 360 monthly steps).",
+    ),
     frequency: str | None = typer.Option(
         None, "--frequency", help="year, quarter or month (default: infer)."
     ),
@@ -48,12 +50,13 @@ def forecast_csv(
     ),
 ) -> None:
     """Forecast each series in INPUT and write series_id, period, step, mean, lo/hi per level, method."""
-    from forecasting.forecast_table import forecast_frame, read_forecast_input
+    from forecasting.forecast_table import csv_safe, forecast_frame, read_forecast_input
 
     try:
         lv = _parse_levels(levels)
         if horizon < 1:
             raise InvalidParameter(f"--horizon must be >= 1, got {horizon}")
+        _check_output(output)  # before minutes of forecasting, not after
         df = read_forecast_input(input, frequency=frequency)
         n = df["series_id"].nunique()
         with Progress(
@@ -79,12 +82,28 @@ def forecast_csv(
         _fail(str(exc))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        out.to_csv(output, index=False)
+        csv_safe(out).to_csv(output, index=False)
     except OSError as exc:
-        _fail(f"cannot write the output {output}: {exc.strerror or exc}")
+        _fail(f"-o {output}: cannot write the output file ({exc.strerror or exc})")
     err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")
 
 
+def _check_output(output: Path) -> None:
+    """-o must name a file whose folder exists or can be created (an existing folder is not a file)."""
+    if output.is_dir():
+        raise InvalidParameter(
+            f"-o {output}: is a directory; expected a file name, e.g. {output / 'forecast.csv'}"
+        )
+    parent = output.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidParameter(
+            f"-o {output}: cannot create its folder {parent} ({exc.strerror or exc})"
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise InvalidParameter(f"-o {output}: the folder {parent} is not writable")
+
+
 def _fail(message: str) -> None:
-    err_console.print(f"[red]error: {escape(message)}[/red]", highlight=False)
-    raise typer.Exit(code=2)
+    fail(message)  # one red line, exit 2 (the same as every command)

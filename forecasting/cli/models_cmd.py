@@ -1,17 +1,23 @@
-"""`invest models list|compare|promote`: the registered forecast bundles and the champion alias."""
+"""`invest models list|compare|promote|doctor`: the registered forecast bundles and the champion alias."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
+from mlflow import MlflowClient
+from rich.markup import escape
 from rich.table import Table
 
-from forecasting.cli.common import console, user_errors
+from forecasting.cli.common import console, err_console, user_errors
 from forecasting.settings import get_settings
 
 app = typer.Typer(
-    help="Registered forecast bundles: list versions, compare them, promote the champion.",
+    help="Registered forecast bundles: list versions, compare them, promote the champion, check health.",
     no_args_is_help=True,
 )
 
@@ -21,18 +27,32 @@ TrackingOpt = typer.Option(
 ModelOpt = typer.Option(None, "--model", help="Registered model name (default: settings.model_name).")
 
 
-def _client(tracking_uri: str | None):
-    from forecasting.registry.target import check_reachable, resolve_target, use_tracking
+@contextmanager
+def _client(tracking_uri: str | None) -> Iterator[MlflowClient]:
+    """The registry client, after checking the store is reachable and sound (a corrupt store is an
+    error, never an empty registry); database failures inside MLflow become one-line errors."""
+    from forecasting.registry.target import check_reachable, resolve_target, store_errors, use_tracking
 
     target = resolve_target(tracking_uri)
     check_reachable(target)
-    return use_tracking(target.uri)
+    with use_tracking(target.uri) as client, store_errors(target.uri):
+        yield client
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{v:+.1%}" if pct else f"{v:.3f}"
+
+
+def _scorecards_note(client: MlflowClient, name: str) -> str | None:
+    """Mark the published scorecards stale if the champion moved on; the message, or None."""
+    from forecasting.registry.staleness import check_scorecards
+
+    # where `invest scorecards` writes by default (scorecards_cmd.default_out_dir; not imported: that
+    # module calls report_scorecard_staleness, and the layer check forbids import cycles)
+    verdict = check_scorecards(get_settings().reports_dir / "scorecards", client, name)
+    return verdict.message if verdict is not None else None
 
 
 @app.command("list")
@@ -66,7 +86,11 @@ def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOp
 @app.command("compare")
 def compare_cmd(
     a: str = typer.Argument("champion", help="Version number or alias."),
-    b: str = typer.Argument("challenger", help="Version number or alias."),
+    b: str = typer.Argument(
+        "challenger",
+        help="Version number or alias. With the defaults and no challenger (e.g. after a promotion), "
+        "the champion is compared with the champion it replaced.",
+    ),
     metric: list[str] = typer.Option(
         ["mase", "crps", "coverage80"], "--metric", "-m", help="Backtest metrics to show (repeatable)."
     ),
@@ -79,6 +103,9 @@ def compare_cmd(
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
         cmp = compare(client, name, a, b, metrics=list(metric))
+    if cmp.note:
+        console.print(f"[yellow]{escape(cmp.note)}[/]")
+        a, b = "previous champion", "champion"
     console.print(
         f"[bold]{name}[/]: A = v{cmp.a.version} ({a}, vintage {cmp.a.data_vintage}, {cmp.a.experiment}) vs "
         f"B = v{cmp.b.version} ({b}, vintage {cmp.b.data_vintage}, {cmp.b.experiment}); "
@@ -102,18 +129,135 @@ def compare_cmd(
 @app.command("promote")
 def promote_cmd(
     version: str = typer.Argument(..., help="Version number (or alias, e.g. challenger) to make champion."),
-    reason: str = typer.Option("", "--reason", "-r", help="Why (recorded in the version's tags)."),
+    reason: str = typer.Option(
+        ..., "--reason", "-r", help="Why (required; recorded in the version's tags with who and when)."
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Promote even when the guard finds that VERSION drops series or hierarchy levels the champion "
+        "serves, backtests worse beyond the experiment's [promotion] margin, or is on an older data "
+        "vintage (what was overridden is recorded). Never overrides an unfinished training run.",
+    ),
     tracking_uri: str | None = TrackingOpt,
     model: str | None = ModelOpt,
 ) -> None:
-    """Move the champion alias to VERSION; records who, when and why."""
+    """Move the champion alias to VERSION after the promotion guard; records who, when and why."""
     from forecasting.registry.promotion import promote
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
-        summary = promote(client, name, version, reason=reason)
+        summary = promote(client, name, version, reason=reason, force=force)
+        stale = _scorecards_note(client, name)
     prev = summary.tags.get("previous_champion") or "none"
     console.print(
         f"[green]{name} v{summary.version} is now champion[/] (was: {prev}); "
         f"by {summary.tags.get('promoted_by')} at {summary.tags.get('promoted_at')}"
     )
+    if summary.tags.get("promotion_forced_over"):
+        err_console.print(f"[yellow]forced over: {escape(summary.tags['promotion_forced_over'])}[/]")
+    if stale:
+        err_console.print(f"[yellow]scorecards {stale}: run `invest scorecards` to rebuild them[/]")
+    console.print("a running API serves the new champion after `POST /v1/models/reload` or a restart")
+
+
+def report_scorecard_staleness(out_dir: Path, tracking_uri: str | None = None) -> None:
+    """After `invest scorecards`: say (and record in scorecards.json) whether the set is built from the
+    current champion. Never fails the command: without a reachable registry it says it cannot tell."""
+    from forecasting.errors import InvestError
+    from forecasting.registry.staleness import check_scorecards
+
+    try:
+        with _client(tracking_uri) as client:
+            verdict = check_scorecards(out_dir, client, get_settings().model_name)
+    except InvestError as exc:
+        err_console.print(f"[yellow]cannot check the scorecards against the champion: {escape(str(exc))}[/]")
+        return
+    if verdict is None:
+        return
+    if verdict.stale:
+        err_console.print(f"[yellow]scorecards {verdict.message}[/] (recorded in scorecards.json)")
+    elif verdict.champion is not None:
+        console.print(f"scorecards built from the current champion v{verdict.champion}")
+
+
+def _age(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("doctor")
+def doctor_cmd(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list problems; change nothing."),
+    older_than: float = typer.Option(
+        24.0,
+        "--older-than",
+        min=0.0,
+        help="Hours after which a RUNNING run that cannot be checked from here (another host, or no "
+        "process tags) counts as interrupted. Runs of this host are checked directly.",
+    ),
+    tracking_uri: str | None = TrackingOpt,
+    model: str | None = ModelOpt,
+) -> None:
+    """Check the registry: the store, version numbering, interrupted runs (marked FAILED), versions
+    whose run did not finish (never promotable) and stale scorecards."""
+    from forecasting.registry import health, promotion
+    from forecasting.registry.ledger import VersionLedger
+    from forecasting.registry.target import resolve_target
+
+    s = get_settings()
+    name = model or s.model_name
+    target = resolve_target(tracking_uri)
+    problems = 0
+    with user_errors(), _client(tracking_uri) as client:
+        console.print(f"tracking store {target.uri}: [green]readable[/]")
+        ledger = VersionLedger.beside(s.data_dir, target.uri, target.embedded)
+        shown, issued = promotion.highest_version(client, name), ledger.highest(name)
+        if issued and not promotion.model_exists(client, name):
+            problems += 1
+            console.print(
+                f"[red]version numbering:[/] the store has no model {name!r} but v{issued} was issued "
+                f"(ledger {ledger.path}); the store was reset or replaced: registering is refused until it "
+                "is restored"
+            )
+        else:
+            if shown > issued and not dry_run:
+                ledger.record(name, shown)
+            console.print(f"version numbering: highest v{max(shown, issued)} (ledger {ledger.path})")
+        checks = health.check_runs(client, health.experiment_ids(client), older_than)
+        interrupted = [c for c in checks if c.verdict == "interrupted"]
+        for c in checks:
+            colour = {"interrupted": "red", "running": "green", "unknown": "yellow"}[c.verdict]
+            action = " -> marked FAILED" if c.verdict == "interrupted" and not dry_run else ""
+            console.print(
+                f"run {c.run_id} ({escape(c.name)}, started {_age(c.started)}): [{colour}]{c.verdict}[/] "
+                f"({escape(c.why)}){action}"
+            )
+            if not dry_run and c.verdict == "interrupted":
+                health.mark_failed(client, c, "invest models doctor")
+        if not checks:
+            console.print("runs: none left RUNNING")
+        if dry_run:
+            problems += len(interrupted)
+        unfinished = health.unfinished_versions(client, name)
+        for v in unfinished:
+            serious = "champion" in v.aliases
+            problems += int(serious)
+            console.print(
+                f"version {v.version}: training run {v.run_id or '(none)'} is {v.run_status}; it cannot be "
+                "promoted"
+                + (
+                    f" [red](it is the {', '.join(v.aliases)}: promote a finished version)[/]"
+                    if serious
+                    else ""
+                )
+            )
+        if not unfinished:
+            console.print("versions: every registered version's run finished")
+        stale = _scorecards_note(client, name)
+        if stale:
+            problems += 1
+            console.print(f"[yellow]scorecards {stale}[/]: run `invest scorecards`")
+    if problems:
+        err_console.print(f"[red]{problems} problem(s) need attention[/]")
+        raise typer.Exit(2)
+    console.print("[green]registry healthy[/]")

@@ -68,6 +68,9 @@ def write_scorecards(
         )
     index = out / "index.html"
     console.print(f"report: {index}")
+    from forecasting.cli.models_cmd import report_scorecard_staleness
+
+    report_scorecard_staleness(out, tracking_uri)
     return index
 
 

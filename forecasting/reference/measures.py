@@ -16,13 +16,22 @@ Definitions live in ``measures/*.toml`` (one file per family of sources), each t
     seasonal_adjustment = "none"  # sa | nsa | none (annual)
     quantity = "stock"       # stock | flow | count | rate | index | ratio
     scale = 1e6              # the unit's multiplier: 1e6 for "GBP million", 1 for "USD", counts, rates
+    bounds = [0, 100]        # optional plausibility bounds in the measure's unit (default: see below)
 
 The unit fields are required (TOML has no null: write ``"none"``), so a new measure cannot silently
 inherit a guess; ``Measure`` checks they agree with each other and with ``unit``.
+
+Plausibility bounds: ingest refuses a value outside ``Measure.plausible`` (a typo, a unit slip or a
+corrupt export would otherwise train a model on 1e308). Without ``bounds`` the default rule is by quantity,
+in base units (value x scale): money amounts and other stocks/flows within +-1e15 (ten times world GDP in
+£ or US$), counts within 1e10 (above world population), rates and indices within +-1e6 (room for
+hyperinflation), ratios within +-1e12 (local currency per US$ reaches 1e10); the lower end is 0 for
+non-negative measures. A measure bounded by construction (a percentage share) declares ``bounds``.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +42,15 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from forecasting.errors import NotFound
 
 MEASURE_DIR = Path(__file__).parent / "measures"
+# Default plausibility limit on |value x scale| by quantity (see the module docstring for why these).
+DEFAULT_LIMITS: dict[str, float] = {
+    "stock": 1e15,
+    "flow": 1e15,
+    "count": 1e10,
+    "rate": 1e6,
+    "index": 1e6,
+    "ratio": 1e12,
+}
 
 
 class Measure(BaseModel):
@@ -55,6 +73,8 @@ class Measure(BaseModel):
     seasonal_adjustment: Literal["sa", "nsa", "none"]
     quantity: Literal["stock", "flow", "count", "rate", "index", "ratio"]
     scale: float
+    # Plausibility bounds [lo, hi] in the measure's unit; None: the default rule by quantity (DEFAULT_LIMITS)
+    bounds: tuple[float, float] | None = None
 
     @field_validator("currency", "base_year", mode="before")
     @classmethod
@@ -86,9 +106,23 @@ class Measure(BaseModel):
             self.quantity in ("rate", "index", "ratio") or self.price_basis == "chained_volume"
         ):
             problems.append("rates, ratios, indices and chained volumes do not add up: aggregation 'none'")
+        if self.bounds is not None:
+            lo, hi = self.bounds
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                problems.append(f"bounds {list(self.bounds)} must be finite with lo < hi")
+            elif self.non_negative and lo < 0:
+                problems.append(f"bounds {list(self.bounds)} go below 0 but the measure is non_negative")
         if problems:
             raise ValueError(f"measure {self.name!r}: " + "; ".join(problems))
         return self
+
+    @property
+    def plausible(self) -> tuple[float, float]:
+        """[lo, hi] a value of this measure must lie in (its ``bounds``, else the default rule)."""
+        if self.bounds is not None:
+            return self.bounds
+        hi = DEFAULT_LIMITS[self.quantity] / self.scale
+        return (0.0 if self.non_negative else -hi, hi)
 
     @property
     def summable(self) -> bool:

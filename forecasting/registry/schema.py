@@ -146,6 +146,11 @@ class MetricsTable(_Table):
     calibrated: Series[bool]
     candidates_json: Series[str]
 
+    @pa.dataframe_check(name="backtest scores finite or empty")
+    def _scores_finite(cls, df: pd.DataFrame) -> pd.Series:
+        cols = [c for c in (*SCORE_COLUMNS, "mase_reconciled") if c in df.columns]
+        return pd.Series(~np.isinf(df[cols].to_numpy(dtype=float)).any(axis=1), index=df.index)
+
 
 class LevelMetricsTable(_Table):
     level: Series[str]
@@ -224,6 +229,41 @@ def validate_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
         return schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
         raise BundleFormatError(_describe(name, exc, df)) from None
+
+
+def check_registrable(forecasts: pd.DataFrame, metrics: pd.DataFrame, run_metrics: dict[str, float]) -> None:
+    """Before a training run logs or registers anything: every forecast number and every metric is finite.
+
+    Why separately from the table schemas: this names the series, column and value in the words of a
+    training job (and the run metrics, which are no table), so the user can go and look at that series.
+    """
+    cols = ["mean", *quantile_columns(forecasts.columns)]
+    values = forecasts[cols].to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = (int(k[0]) for k in np.nonzero(bad))
+        n = int(bad.any(axis=1).sum())
+        raise BundleFormatError(
+            f"training produced non-finite forecasts for {forecasts['series_id'].iloc[bad.any(axis=1)].nunique()} "
+            f"series ({n} rows), e.g. {forecasts['series_id'].iloc[i]} step {int(forecasts['step'].iloc[i])}: "
+            f"{cols[j]} = {values[i, j]}; refusing to log or register the bundle (check that series' data: "
+            "`invest data show ID`)"
+        )
+    scores = [c for c in (*SCORE_COLUMNS, "mase_reconciled") if c in metrics.columns]
+    inf = np.isinf(metrics[scores].to_numpy(dtype=float))
+    if inf.any():
+        i, j = (int(k[0]) for k in np.nonzero(inf))
+        raise BundleFormatError(
+            f"training produced non-finite backtest metrics, e.g. {metrics['series_id'].iloc[i]}: "
+            f"{scores[j]} = {metrics[scores[j]].iloc[i]}; refusing to log or register the bundle"
+        )
+    odd = {k: v for k, v in run_metrics.items() if v is not None and math.isinf(float(v))}
+    if odd:
+        k = sorted(odd)[0]
+        raise BundleFormatError(
+            f"training produced non-finite run metrics ({len(odd)}), e.g. {k} = {odd[k]}; refusing to log "
+            "or register the bundle"
+        )
 
 
 def check_forecast_grid(df: pd.DataFrame) -> None:

@@ -8,6 +8,7 @@ a shared ``mlflow server``) and fails fast when it is down belongs to neither of
 from __future__ import annotations
 
 import os
+import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from forecasting.errors import InvestError
 from forecasting.settings import Settings, get_settings
@@ -26,6 +28,59 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keeps 
 
 class TrackingUnavailable(InvestError):
     """The tracking store or server cannot be reached (raised before any training work)."""
+
+
+class CorruptStore(TrackingUnavailable):
+    """The sqlite tracking store exists but is not a usable MLflow store (empty, garbage, damaged, partial).
+
+    Why refuse rather than let MLflow proceed: MLflow would treat such a file as a new store (creating
+    its tables in a 0-byte file), so the registry would read as empty and hand out v1 again.
+    """
+
+
+# Tables every MLflow sqlite store has (since MLflow 1.x; the model registry since 1.4).
+MLFLOW_TABLES = ("alembic_version", "experiments", "runs", "registered_models", "model_versions")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_store(db: Path) -> None:
+    """A missing file is a new store (fine); an existing one must be a sound sqlite file with MLflow's tables.
+
+    ``PRAGMA quick_check`` reads every page, which takes milliseconds on a registry-sized file and catches
+    damage that a header check would miss.
+    """
+    if not db.exists():
+        return
+    fix = (
+        "restore it from a backup, or move it aside deliberately to start a new registry (and the "
+        "version ledger registry_versions.json beside it)"
+    )
+    if not db.is_file():
+        raise CorruptStore(f"tracking store {db} is not a file; {fix}")
+    try:
+        size = db.stat().st_size
+        with db.open("rb") as fh:
+            header = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise CorruptStore(f"tracking store {db} cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise CorruptStore(f"tracking store {db} is empty (0 bytes), not an MLflow store; {fix}")
+    if header != _SQLITE_HEADER:
+        raise CorruptStore(f"tracking store {db} is not an SQLite database (corrupted?); {fix}")
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            check = con.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise CorruptStore(f"tracking store {db} cannot be read as SQLite ({exc}); {fix}") from None
+    if check != "ok":
+        raise CorruptStore(f"tracking store {db} is damaged (sqlite quick_check: {check}); {fix}")
+    missing = [t for t in MLFLOW_TABLES if t not in tables]
+    if missing:
+        raise CorruptStore(f"tracking store {db} is not a complete MLflow store (no tables {missing}); {fix}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +115,7 @@ def check_reachable(target: TrackingTarget, timeout: float = 5.0) -> None:
         elif scheme == "sqlite":
             db = Path(uri.split(":///", 1)[1]) if ":///" in uri else None
             if db is not None:
+                check_sqlite_store(db)
                 db.parent.mkdir(parents=True, exist_ok=True)
                 if not os.access(db.parent, os.W_OK):
                     raise TrackingUnavailable(f"tracking store directory {db.parent} is not writable")
@@ -106,3 +162,30 @@ def use_tracking(uri: str) -> Iterator[MlflowClient]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _database_failure(exc: BaseException) -> BaseException | None:
+    """The database error behind ``exc`` (MLflow wraps SQLAlchemy's), or None for anything else."""
+    import sqlalchemy.exc
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlalchemy.exc.SQLAlchemyError | sqlite3.Error):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@contextmanager
+def store_errors(uri: str) -> Iterator[None]:
+    """A database failure inside an MLflow call (a store damaged or locked after it was checked, a
+    vanished database) becomes ``TrackingUnavailable`` naming the store, not a traceback; anything else
+    (a bug, a missing model) passes through unchanged."""
+    try:
+        yield
+    except MlflowException as exc:
+        cause = _database_failure(exc)
+        if cause is None:
+            raise
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise TrackingUnavailable(f"tracking store {uri} failed: {first}") from exc

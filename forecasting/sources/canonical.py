@@ -177,6 +177,39 @@ def check_non_negative(
         )
 
 
+def check_bounds(
+    df: pd.DataFrame, path: Path, *, column_name: str = "value", columns: Sequence[str] | None = None
+) -> None:
+    """Values outside their measure's plausibility bounds (``Measure.plausible``) are refused.
+
+    Why at ingest: a finite but absurd value (1e308 from a corrupt export or a unit slip) passes every
+    type check and then poisons training (infinite quantiles, a MASE of 1e304). ``columns`` gives the
+    source column per row (wide files), else ``column_name`` is reported.
+    """
+    registry = load_measures()
+    known = [m for m in df["measure"].unique() if m in registry]
+    if not known:
+        return
+    lo = df["measure"].map(lambda m: registry[m].plausible[0] if m in registry else -np.inf)
+    hi = df["measure"].map(lambda m: registry[m].plausible[1] if m in registry else np.inf)
+    value = df["value"].to_numpy(dtype=float)
+    bad = (value < lo.to_numpy(float)) | (value > hi.to_numpy(float))
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    row = df.iloc[i]
+    m = registry[row["measure"]]
+    low, high = m.plausible
+    raise IngestError(
+        path,
+        f"implausible value for {row['measure']}",
+        line=int(row["line"]),
+        column=str(np.asarray(columns, dtype=object)[i]) if columns is not None else column_name,
+        expected=f"a value within [{low:,.6g}, {high:,.6g}] {m.unit} (the measure's plausibility bounds)",
+        got=float(row["value"]),
+    )
+
+
 def check_period_order(
     labels: Sequence[str], path: Path, *, what: str = "period columns", line: int = 1
 ) -> None:
@@ -249,7 +282,18 @@ def parse_iso_period(text: str, path: Path, *, line: int, column: str) -> tuple[
             got=text,
         )
     freq = {"1Y": "A", "3M": "Q", "1M": "M"}[m.group(4)]
-    return pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3))), freq
+    try:
+        start = pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:  # 2022-13-01: the shape matched but it is no calendar date
+        raise IngestError(
+            path,
+            f"period start is not a calendar date ({exc})",
+            line=line,
+            column=column,
+            expected="an ISO 8601 period YYYY-MM-DD/P1Y|P3M|P1M with a real date, like 2015-01-01/P1Y",
+            got=text,
+        ) from exc
+    return start, freq
 
 
 def with_column(exc: IngestError, column: str) -> IngestError:
@@ -292,6 +336,10 @@ def finish_frame(
     if negative.any():
         column = value_column or str(rows["value_column"].to_numpy()[np.flatnonzero(negative)[0]])
         check_non_negative(out, path, non_negative, column_name=column)
+    if value_column or "value_column" not in rows.columns:
+        check_bounds(out, path, column_name=value_column or "value")
+    else:
+        check_bounds(out, path, columns=rows["value_column"].to_numpy())
     return out.dropna(subset=["value"]).reset_index(drop=True)
 
 

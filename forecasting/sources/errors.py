@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from forecasting.errors import InvestError
+
+
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages read ``got -500.0``, not
+    ``got np.float64(-500.0)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class IngestError(InvestError):
@@ -38,5 +46,5 @@ class IngestError(InvestError):
         if expected is not None:
             msg += f"; expected {expected}"
         if got is not None:
-            msg += f", got {got!r}"
+            msg += f", got {plain(got)!r}"
         super().__init__(msg)

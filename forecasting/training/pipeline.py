@@ -1,8 +1,11 @@
 """``train_experiment``: warehouse panel -> backtest/select/fit -> reconcile -> bundle -> MLflow run + registry.
 
 Order matters for failure handling: the config is validated and the tracking store probed *before* any
-data is read; the run is opened before the heavy work so a crash or Ctrl-C marks it FAILED; the registry is
-touched last (register, then alias), so a failed job never leaves a version or moves an alias.
+data is read; runs an earlier job left RUNNING when it was killed are marked FAILED, and a registry that
+would reuse a version number is refused, before any work; the run is opened before the heavy work so a
+crash or Ctrl-C marks it FAILED; non-finite forecasts or metrics are refused before anything is logged; the
+registry is touched last (register, then alias), so a failed job never leaves a version or moves an alias;
+promotion (auto or first champion) happens only once the run is FINISHED.
 """
 
 from __future__ import annotations
@@ -22,14 +25,22 @@ import numpy as np
 import pandas as pd
 
 from forecasting.registry.contents import BundleContents
-from forecasting.registry.schema import BundleMetadata, CalibrationInfo, DriverInfo, ReconciliationInfo
+from forecasting.registry.health import fail_interrupted
+from forecasting.registry.ledger import VersionLedger
+from forecasting.registry.schema import (
+    BundleMetadata,
+    CalibrationInfo,
+    DriverInfo,
+    ReconciliationInfo,
+    check_registrable,
+)
 from forecasting.registry.store import save_contents
 from forecasting.registry.target import check_reachable, resolve_target, use_tracking
 from forecasting.settings import Settings, get_settings
 from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.training.data import TrainingData, load_training_data
 from forecasting.training.drivers import DEFAULT_DRIVERS, alias_of
-from forecasting.training.progress import NullProgress, ProgressHook, RichProgress
+from forecasting.training.progress import NullProgress, ProgressHook, default_progress
 from forecasting.training.reconciliation import reconcile_forecasts
 from forecasting.training.tables import (
     aggregate_metrics,
@@ -352,11 +363,16 @@ def run_training(
     check_reachable(target)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    ledger = VersionLedger.beside(settings.data_dir, target.uri, target.embedded)
     with use_tracking(target.uri) as client:
         t_setup = time.perf_counter()
         experiment_id = ensure_experiment(
             client, cfg.experiment.tracking_experiment, target.artifact_location
         )
+        # only runs provably dead (their process on this host is gone); others may be running elsewhere
+        fail_interrupted(client, [experiment_id], "the next training start", older_than_hours=float("inf"))
+        if register:
+            promotion.check_ledger(client, settings.model_name, ledger, target.uri)
         setup_seconds = time.perf_counter() - t_setup
         run_name = f"{cfg.experiment.name}@{data.vintage}"
         with tracked_run(experiment_id, run_name, tags={"job": "train"}) as tracker:
@@ -370,6 +386,7 @@ def run_training(
                 "model_name": settings.model_name,
             }
             contents, metrics, timings = build_contents(cfg, data, progress=progress, extra_metadata=extra)
+            check_registrable(contents.forecasts, contents.metrics, metrics)
             progress.stage("log to MLflow", None)
             tracker.log_metrics(metrics)
             tracker.log_metrics({f"seconds.{k}": v for k, v in timings.items()})
@@ -391,27 +408,10 @@ def run_training(
                         model_uri,
                         tracker.run_id,
                         _version_tags(contents, tracker.run_id, metrics),
+                        ledger=ledger,
                     )
                 version = str(mv.version)
                 tracker.set_tags({"registered_model": settings.model_name, "registered_version": version})
-                rule = cfg.promotion
-                if rule.auto if auto_promote is None else auto_promote:
-                    with tracker.timed():
-                        decision = promotion.auto_promote(
-                            client,
-                            settings.model_name,
-                            version,
-                            rule.metric,
-                            rule.level,
-                            rule.margin,
-                            rule.same_vintage,
-                        )
-                    promoted, note = decision.promoted, decision.reason
-                    tracker.set_tags({"auto_promotion": ("promoted: " if promoted else "kept: ") + note})
-                if promote_if_no_champion and not promoted:
-                    with tracker.timed():
-                        promoted = promotion.ensure_champion(client, settings.model_name, version)
-                    note = "first champion" if promoted else note
             seconds = time.perf_counter() - t0
             tracker.log_metrics(
                 {
@@ -420,6 +420,28 @@ def run_training(
                     "tracking_share": tracker.seconds / seconds,
                 }
             )
+        # The run is FINISHED now; a version whose run did not finish is never promoted.
+        if version is not None:
+            rule = cfg.promotion
+            if rule.auto if auto_promote is None else auto_promote:
+                with tracker.timed():
+                    decision = promotion.auto_promote(
+                        client,
+                        settings.model_name,
+                        version,
+                        rule.metric,
+                        rule.level,
+                        rule.margin,
+                        rule.same_vintage,
+                    )
+                    promoted, note = decision.promoted, decision.reason
+                    client.set_tag(
+                        tracker.run_id, "auto_promotion", ("promoted: " if promoted else "kept: ") + note
+                    )
+            if promote_if_no_champion and not promoted:
+                with tracker.timed():
+                    promoted = promotion.ensure_champion(client, settings.model_name, version)
+                note = "first champion" if promoted else note
     progress.done()
     return TrainOutcome(
         run_id=tracker.run_id,
@@ -481,7 +503,7 @@ def train_experiment(
     cfg = with_execution(load_config(config_path), backend=backend, scheduler=scheduler)
     settings = settings or get_settings()
     check_reachable(resolve_target(tracking_uri, settings))  # before the warehouse read, too
-    hook = progress or (RichProgress() if show_progress else NullProgress())
+    hook = progress or (default_progress() if show_progress else NullProgress())
     try:
         hook.stage("load data", None)
         data = load_training_data(cfg, as_of, warehouse_path or settings.warehouse)

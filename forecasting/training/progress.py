@@ -1,9 +1,15 @@
-"""Progress of a training job: a rich display for people, a null hook for tests and scripts."""
+"""Progress of a training job: a live display on a terminal, plain lines otherwise, a null hook for tests.
+
+Why plain lines: a rich live display draws nothing until it stops when its stream is not a terminal
+(``invest run > log 2>&1``, CI, cron), so a job looked dead for minutes. ``default_progress`` picks the
+display by whether stderr, where progress goes, is a terminal.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 
 class ProgressHook(Protocol):
@@ -76,3 +82,54 @@ class RichProgress:
             self.done()
             self._p.stop()
             self._started = False
+
+
+class PlainProgress:
+    """One line per stage start and end, and a line at every ``step`` of a stage's series (10%, 20% ...) or
+    after ``every`` seconds without one: readable in a log file, no control characters."""
+
+    def __init__(self, stream: TextIO | None = None, step: float = 0.1, every: float = 60.0) -> None:
+        self._out = stream or sys.stderr
+        self._step, self._every = step, every
+        self._name: str | None = None
+        self._total: int | None = None
+        self._t0 = self._last = 0.0
+        self._next = step
+
+    def _say(self, text: str) -> None:
+        self._out.write(f"[train] {text}\n")
+        self._out.flush()
+
+    def stage(self, name: str, total: int | None) -> None:
+        self.done()
+        self._name, self._total = name, total
+        self._t0 = self._last = time.perf_counter()
+        self._next = self._step
+        self._say(f"{name}: started" + (f" ({total:,} series)" if total else ""))
+
+    def update(self, done: int) -> None:
+        if self._name is None or not self._total:
+            return
+        now = time.perf_counter()
+        share = done / self._total
+        if share < self._next and now - self._last < self._every:
+            return
+        while self._next <= share:
+            self._next += self._step
+        self._last = now
+        elapsed = now - self._t0
+        left = f", ~{elapsed / done * (self._total - done):.0f}s left" if 0 < done < self._total else ""
+        self._say(f"{self._name}: {done:,}/{self._total:,} series ({share:.0%}), {elapsed:.0f}s{left}")
+
+    def done(self) -> None:
+        if self._name is not None:
+            self._say(f"{self._name}: done in {time.perf_counter() - self._t0:.1f}s")
+            self._name = None
+
+    def close(self) -> None:
+        self.done()
+
+
+def default_progress() -> ProgressHook:
+    """The live display on a terminal, plain lines when stderr is redirected."""
+    return RichProgress() if sys.stderr.isatty() else PlainProgress()

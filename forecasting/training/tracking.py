@@ -27,14 +27,28 @@ MAX_PARAMS_TAGS = 100
 MAX_PARAM_LEN = 6000
 
 
+# MLflow 3's UI opens an experiment in its GenAI view unless the experiment says it is classic machine
+# learning; this tag (the UI's "Machine learning" experiment type) makes it list the training runs.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSIC_ML = "custom_model_development"
+
+
 def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None = None) -> str:
-    """Experiment id, creating it (with the embedded artifact root) on first use; restores a deleted one."""
+    """Experiment id, creating it (with the embedded artifact root) on first use; restores a deleted one.
+
+    Marks it a classic machine-learning experiment for the MLflow UI (``EXPERIMENT_KIND_TAG``).
+    """
     exp = client.get_experiment_by_name(name)
     if exp is None:
         location = f"{artifact_location.rstrip('/')}/{_slug(name)}" if artifact_location else None
-        return client.create_experiment(name, artifact_location=location)
+        exp_id = client.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: CLASSIC_ML}
+        )
+        return exp_id
     if exp.lifecycle_stage == "deleted":
         client.restore_experiment(exp.experiment_id)
+    if (exp.tags or {}).get(EXPERIMENT_KIND_TAG) != CLASSIC_ML:
+        client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML)
     return exp.experiment_id
 
 
@@ -167,8 +181,16 @@ class RunTracker:
 def tracked_run(
     experiment_id: str, run_name: str, tags: Mapping[str, Any] | None = None
 ) -> Iterator[RunTracker]:
-    """One parent run; FINISHED on success, FAILED (with the reason in a tag) on any error or Ctrl-C."""
-    run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {}))
+    """One parent run; FINISHED on success, FAILED (with the reason in a tag) on any error or Ctrl-C.
+
+    A SIGKILL skips both; the run carries its process's identity (``health.process_tags``) so the next
+    training start or ``invest models doctor`` can tell it was interrupted and mark it FAILED.
+    """
+    from forecasting.registry.health import process_tags
+
+    run = mlflow.start_run(
+        experiment_id=experiment_id, run_name=run_name, tags={**process_tags(), **dict(tags or {})}
+    )
     client = MlflowClient(tracking_uri=mlflow.get_tracking_uri(), registry_uri=mlflow.get_registry_uri())
     tracker = RunTracker(client, run.info.run_id)
     try:

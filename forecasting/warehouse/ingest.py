@@ -2,23 +2,28 @@
 
 All files of one call land together or not at all. A file whose (sha256, source) was ingested before is
 skipped, so re-ingesting identical content adds nothing; a changed file adds only the rows whose value
-differs from that source's latest (a revision), under a new vintage.
+differs from that source's latest (a revision), under a new vintage. The tables themselves are created
+inside that same transaction, so an ingest killed at any moment leaves either nothing or a whole vintage.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from forecasting.errors import InvalidParameter
 from forecasting.reference.geography import canonical_code
 from forecasting.reference.measures import load_measures
 from forecasting.sources.errors import IngestError
 from forecasting.sources.manifest import Source, get_source, load_manifest
 from forecasting.sources.pull import sha256_file
+from forecasting.warehouse.schema import SCHEMA_SQL
 from forecasting.warehouse.store import Warehouse
 from forecasting.warehouse.validate import validate_canonical
 
@@ -46,6 +51,30 @@ class IngestReport:
         return self.vintage is not None
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_release(release: str, what: str = "--release") -> str:
+    """A publisher release is an ISO date (YYYY-MM-DD) not after today.
+
+    Why strict: releases are compared as text to pick the latest value and for ``--as-of`` dates, so
+    ``notadate`` would sort after every real date and stay "latest" forever.
+    """
+    text = str(release).strip()
+    try:
+        day = dt.date.fromisoformat(text) if _ISO_DATE.match(text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidParameter(f"{what} must be an ISO date YYYY-MM-DD (e.g. 2025-06-01), got {release!r}")
+    if day > dt.date.today():
+        raise InvalidParameter(
+            f"{what} {text} is in the future: a publisher release date is on or before today "
+            f"({dt.date.today().isoformat()})"
+        )
+    return text
+
+
 def new_vintage_id(now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.UTC)
     return now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -68,7 +97,18 @@ def item_for_path(path: Path, source_id: str | None = None, release: str | None 
     path = Path(path)
     if not path.exists():
         raise IngestError(path, "file not found")
-    digest = sha256_file(path)
+    if not path.is_file():
+        raise IngestError(
+            path,
+            "is a directory, not a file" if path.is_dir() else "is not a regular file",
+            expected="a data file (to ingest a folder, list its files: DIR/*.csv)",
+        )
+    if release is not None:
+        release = check_release(release)
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise IngestError(path, f"cannot read the file ({exc.strerror or exc})") from exc
     today = dt.date.today().isoformat()
     if source_id:
         s = get_source(source_id)
@@ -130,6 +170,26 @@ def normalise_geography(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out
 
 
+def check_not_after_release(df: pd.DataFrame, item: IngestItem) -> None:
+    """No period may start after the file's release date (or today): nobody publishes the future, and a
+    stray 2099 in a complete listing would otherwise be zero-filled back to the last real year."""
+    limit = min(dt.date.fromisoformat(check_release(item.release, "release")), dt.date.today())
+    late = df["period"] > pd.Timestamp(limit)
+    if not late.any():
+        return
+    rows = df.loc[late]
+    real = rows[rows["line"] > 1]  # completed listings mark filled-in zeros with the header line
+    row = (real if not real.empty else rows).iloc[0]
+    raise IngestError(
+        item.path,
+        f"period starting {row['period'].date().isoformat()} ({row['measure']}) is after the release "
+        f"date {item.release}",
+        line=int(row["line"]),
+        column="period",
+        expected=f"periods starting on or before {limit.isoformat()} (release date or today)",
+    )
+
+
 def prepare(item: IngestItem) -> pd.DataFrame:
     """Parse, normalise, validate and derive cluster series for one file (no warehouse access)."""
     from forecasting.reference.clusters import load_clusters
@@ -141,6 +201,7 @@ def prepare(item: IngestItem) -> pd.DataFrame:
     synthetic = bool(raw["is_synthetic"].any()) if "is_synthetic" in raw.columns else item.synthetic
     df = normalise_geography(raw, item.path)
     df = validate_canonical(df, item.path)
+    check_not_after_release(df, item)
     measures = load_measures()
     if item.derive_clusters and any(measures[m].derive_clusters for m in df["measure"].unique()):
         derived = derive_cluster_rows(df, measures, load_clusters())
@@ -162,16 +223,20 @@ def ingest(
     on_file: Callable[[IngestItem, str], None] | None = None,
     vintage: str | None = None,
 ) -> IngestReport:
-    """Write every new row of ``items`` as one vintage, atomically."""
+    """Write every new row of ``items`` as one vintage, atomically (tables created in the same transaction)."""
     vintage = vintage or new_vintage_id()
     report = IngestReport(vintage=None)
     staged: list[tuple[IngestItem, str, pd.DataFrame]] = []
     for item in items:
+        check_release(item.release, f"release of {item.path}")
         digest = sha256_file(item.path)
         src = "synthetic" if item.synthetic else item.source
-        seen = wh.con.execute(
-            "SELECT count(*) FROM files WHERE sha256 = ? AND source IN (?, ?)", [digest, item.source, src]
-        ).fetchone()[0]
+        seen = (
+            wh.has_schema
+            and wh.con.execute(
+                "SELECT count(*) FROM files WHERE sha256 = ? AND source IN (?, ?)", [digest, item.source, src]
+            ).fetchone()[0]
+        )
         if seen:
             report.files.append(
                 {
@@ -195,43 +260,10 @@ def ingest(
     con = wh.con
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute(SCHEMA_SQL)  # inside the transaction: a kill here leaves no half-made schema
         total = 0
         for item, digest, df in staged:
-            df = df.assign(vintage=vintage, file_sha256=digest)
-            con.register("staged_df", df)
-            new = con.execute(
-                """
-                WITH latest AS (
-                    SELECT measure, geography, cluster, frequency, period, source, value FROM observations
-                    WHERE source = (SELECT any_value(source) FROM staged_df)
-                    QUALIFY row_number() OVER (
-                        PARTITION BY measure, geography, cluster, frequency, period, source
-                        ORDER BY vintage DESC) = 1)
-                SELECT s.* FROM staged_df s
-                LEFT JOIN latest l USING (measure, geography, cluster, frequency, period, source)
-                WHERE l.value IS NULL OR l.value <> s.value
-                """
-            ).df()
-            con.unregister("staged_df")
-            if not new.empty:
-                con.register("new_df", new)
-                con.execute(
-                    "INSERT INTO observations SELECT measure, geography, cluster, frequency, period, value, "
-                    "source, release, vintage, file_sha256, is_synthetic FROM new_df"
-                )
-                con.unregister("new_df")
-            con.execute(
-                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    digest,
-                    df["source"].iloc[0],
-                    str(item.path),
-                    item.release,
-                    vintage,
-                    len(new),
-                    bool(df["is_synthetic"].iloc[0]),
-                ],
-            )
+            new = write_file(con, item, df.assign(vintage=vintage, file_sha256=digest))
             total += len(new)
             report.files.append(
                 {
@@ -250,6 +282,47 @@ def ingest(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    wh.has_schema = True
     report.vintage = vintage
     report.new_rows = total
     return report
+
+
+def write_file(con: duckdb.DuckDBPyConnection, item: IngestItem, df: pd.DataFrame) -> pd.DataFrame:
+    """Inside the ingest transaction: insert one file's new or revised rows and its file record; returns
+    the rows inserted."""
+    con.register("staged_df", df)
+    new = con.execute(
+        """
+        WITH latest AS (
+            SELECT measure, geography, cluster, frequency, period, source, value FROM observations
+            WHERE source = (SELECT any_value(source) FROM staged_df)
+            QUALIFY row_number() OVER (
+                PARTITION BY measure, geography, cluster, frequency, period, source
+                ORDER BY vintage DESC) = 1)
+        SELECT s.* FROM staged_df s
+        LEFT JOIN latest l USING (measure, geography, cluster, frequency, period, source)
+        WHERE l.value IS NULL OR l.value <> s.value
+        """
+    ).df()
+    con.unregister("staged_df")
+    if not new.empty:
+        con.register("new_df", new)
+        con.execute(
+            "INSERT INTO observations SELECT measure, geography, cluster, frequency, period, value, "
+            "source, release, vintage, file_sha256, is_synthetic FROM new_df"
+        )
+        con.unregister("new_df")
+    con.execute(
+        "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            df["file_sha256"].iloc[0],
+            df["source"].iloc[0],
+            str(item.path),
+            item.release,
+            df["vintage"].iloc[0],
+            len(new),
+            bool(df["is_synthetic"].iloc[0]),
+        ],
+    )
+    return new

@@ -46,3 +46,10 @@ OBSERVATION_COLUMNS = (
     "file_sha256",
     "is_synthetic",
 )
+
+# Every table and its columns, as ``Warehouse`` checks them when it opens a file.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "vintages": ("vintage", "created_at", "n_rows", "n_files", "note"),
+    "files": ("sha256", "source", "path", "release", "vintage", "n_rows", "is_synthetic"),
+    "observations": OBSERVATION_COLUMNS,
+}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecasting.errors import InvestError
 from forecasting.vocabulary import period_label
-from forecasting.warehouse.schema import SCHEMA_SQL
+from forecasting.warehouse.schema import TABLE_COLUMNS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -27,17 +27,90 @@ class WarehouseError(InvestError):
     """The warehouse cannot answer (missing file, unknown vintage)."""
 
 
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file; the usual reasons it cannot be opened become one-line ``WarehouseError``s."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Could not set lock" in text:
+            pid = re.search(r"PID (\d+)", text)
+            holder = f" (process {pid.group(1)})" if pid else ""
+            raise WarehouseError(
+                f"warehouse {path} is in use by another process{holder} that holds its write lock: wait "
+                "for that ingest or training to finish, or stop it, then retry"
+            ) from None
+        if "not a valid DuckDB database" in text:
+            raise WarehouseError(
+                f"warehouse {path} is not a DuckDB database (corrupted, or another kind of file): move it "
+                "aside and rebuild it with `invest data ingest`"
+            ) from None
+        if "Permission denied" in text or "Read-only file system" in text:
+            mode = "reading" if read_only else "writing"
+            raise WarehouseError(
+                f"warehouse {path} cannot be opened for {mode} ({text}): check the file's and its folder's "
+                "permissions, or point INVEST_WAREHOUSE_PATH at a writable copy"
+            ) from None
+        raise WarehouseError(f"cannot open warehouse {path}: {text}") from None
+
+
+def _schema_state(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """True when every table exists with its columns, False when none does (a new or emptied file).
+
+    Anything in between (an older file killed while its tables were being created, or a foreign schema)
+    is a ``WarehouseError`` naming what is missing, never a query failing later with a traceback.
+    """
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(table, set()).add(column)
+    ours = {t: have[t] for t in TABLE_COLUMNS if t in have}
+    if not ours:
+        return False
+    missing = [t for t in TABLE_COLUMNS if t not in have]
+    lacking = {t: sorted(set(cols) - ours[t]) for t, cols in TABLE_COLUMNS.items() if t in ours}
+    lacking = {t: c for t, c in lacking.items() if c}
+    if missing or lacking:
+        what = (f"missing tables {missing}" if missing else "") + (
+            f"{'; ' if missing else ''}tables lacking columns {lacking}" if lacking else ""
+        )
+        raise WarehouseError(
+            f"warehouse {path} has an incomplete schema ({what}): it was interrupted while being created or "
+            "is not this project's warehouse; move it aside and rebuild it with `invest data ingest`"
+        )
+    return True
+
+
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise WarehouseError(f"warehouse path {self.path} is a directory; expected a DuckDB file")
         if read_only and not self.path.exists():
             raise WarehouseError(
                 f"warehouse {self.path} does not exist yet: run `invest data ingest` (or `invest run`)"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
         if not read_only:
-            self.con.execute(SCHEMA_SQL)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WarehouseError(
+                    f"cannot create the warehouse folder {self.path.parent} ({exc.strerror or exc})"
+                ) from None
+        self.con = _connect(self.path, read_only)
+        try:
+            # tables are created by the first ingest, inside its transaction (never half a schema)
+            self.has_schema = _schema_state(self.con, self.path)
+        except BaseException:
+            self.con.close()
+            raise
+        if read_only and not self.has_schema:
+            self.con.close()
+            raise WarehouseError(
+                f"warehouse {self.path} holds no data yet: run `invest data ingest` (or `invest run`)"
+            )
 
     def close(self) -> None:
         self.con.close()
@@ -52,11 +125,20 @@ class Warehouse:
 
     # ---- counts and vintages ------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
+        if not self.has_schema:
+            return {"observations": 0, "files": 0, "vintages": 0}
         q = "SELECT (SELECT count(*) FROM observations), (SELECT count(*) FROM files), (SELECT count(*) FROM vintages)"
         obs, files, vint = self.con.execute(q).fetchone()
         return {"observations": obs, "files": files, "vintages": vint}
 
+    def _require_data(self) -> None:
+        if not self.has_schema:
+            raise WarehouseError(
+                f"warehouse {self.path} holds no data yet: run `invest data ingest` (or `invest run`)"
+            )
+
     def vintages(self) -> pd.DataFrame:
+        self._require_data()
         return self.con.execute(
             "SELECT v.vintage, v.created_at, v.n_rows, v.n_files, v.note, "
             "string_agg(f.source, ',' ORDER BY f.source) AS sources "
@@ -64,22 +146,27 @@ class Warehouse:
         ).df()
 
     def latest_vintage(self) -> str | None:
+        if not self.has_schema:
+            return None
         row = self.con.execute("SELECT max(vintage) FROM vintages").fetchone()
         return row[0] if row else None
 
     def vintage_created(self, vintage: str) -> pd.Timestamp:
         """When a vintage was ingested: the 'present' of forecasts trained on it."""
+        self._require_data()
         row = self.con.execute("SELECT created_at FROM vintages WHERE vintage = ?", [vintage]).fetchone()
         if row is None:
             raise WarehouseError(f"unknown vintage {vintage!r}: see `invest data vintages`")
         return pd.Timestamp(row[0])
 
     def files(self) -> pd.DataFrame:
+        self._require_data()
         return self.con.execute("SELECT * FROM files ORDER BY vintage, source").df()
 
     # ---- the visible view ---------------------------------------------------------------------------
     def visible_sql(self, as_of: str | None) -> tuple[str, list]:
         """SQL (and parameters) selecting every observation row visible ``as_of``."""
+        self._require_data()
         if as_of is None:
             return "SELECT * FROM observations", []
         if _DATE.match(as_of):
@@ -135,7 +222,10 @@ class Warehouse:
     def series(self, series_id: str, as_of: str | None = None) -> pd.DataFrame:
         from forecasting.vocabulary import parse_series_id
 
-        measure, geography, cluster, frequency = parse_series_id(series_id)
+        try:
+            measure, geography, cluster, frequency = parse_series_id(series_id)
+        except ValueError as exc:
+            raise WarehouseError(f"{exc} (see `invest data list`)") from None
         df = self.observations(
             measures=[measure], geographies=[geography], clusters=[cluster], frequency=frequency, as_of=as_of
         )

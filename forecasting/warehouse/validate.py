@@ -1,7 +1,8 @@
 """Validation of adapter output before anything touches the warehouse.
 
 pandera checks the frame's structure; the domain checks (registered measure, its frequency, known
-geography, non-negative counts, unique keys) report the file line so the user can find the bad row.
+geography, non-negative counts, plausibility bounds, unique keys) report the file line so the user can find
+the bad row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from forecasting.reference.measures import load_measures
-from forecasting.sources.canonical import KEY_COLUMNS, check_non_negative, check_unique
+from forecasting.sources.canonical import KEY_COLUMNS, check_bounds, check_non_negative, check_unique
 from forecasting.sources.errors import IngestError
 
 ADAPTER_SCHEMA = pa.DataFrameSchema(
@@ -77,6 +78,7 @@ def check_measures(df: pd.DataFrame, path: Path) -> None:
         )
     non_neg = [m for m in df["measure"].unique() if measures[m].non_negative]
     check_non_negative(df, path, non_neg)
+    check_bounds(df, path)  # backstop for adapters that do not check bounds on their own columns
 
 
 def validate_canonical(df: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -33,7 +33,7 @@ def test_registry_alias_cache_and_degraded_mode(contents, tmp_path, monkeypatch)
         with mlflow.start_run(experiment_id=exp) as run:
             model_uri = RunTracker(client, run.info.run_id).log_bundle(bundle, 3)
         mv = promotion.register_version(client, "fc", model_uri, run.info.run_id, {"data_vintage": "v1"})
-        promotion.promote(client, "fc", mv.version)
+        promotion.promote(client, "fc", mv.version, reason="loader test")
     cache = tmp_path / "cache"
     loaded = load_bundle(model_name="fc", tracking_uri=uri, cache_dir=cache)
     assert (loaded.source, loaded.version, loaded.alias) == ("registry", "1", "champion")

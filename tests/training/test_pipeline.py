@@ -122,9 +122,11 @@ def test_compare_promote_and_loading_follows_the_alias(two_runs) -> None:
         assert promoted.tags["promotion_reason"] == "same data, newer code"
         assert client.get_model_version(name, "1").tags["superseded_by"] == "2"
         with pytest.raises(promotion.PromotionError, match="already the champion"):
-            promotion.promote(client, name, "2")
+            promotion.promote(client, name, "2", reason="again")
         with pytest.raises(promotion.PromotionError, match="no version or alias '9'"):
-            promotion.promote(client, name, "9")
+            promotion.promote(client, name, "9", reason="unknown")
+        with pytest.raises(promotion.PromotionError, match="a reason is required"):
+            promotion.promote(client, name, "1", reason=" ")
         model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
         stored = int(second.forecasts.loc[second.forecasts["series_id"] == HEADLINE, "step"].max())
         pred = model.predict(
@@ -156,17 +158,24 @@ def test_cli_list_compare_promote(two_runs) -> None:
     settings, *_ = two_runs
     uri = ["--tracking-uri", settings.mlflow_uri]
     runner = CliRunner()
-    res = runner.invoke(app, ["models", "promote", "1", "--reason", "first", *uri])
+    # whether or not test_compare_promote ran first in this worker: v2 champion, then roll back to v1
+    res = runner.invoke(app, ["models", "promote", "2", "--reason", "second", *uri])
+    assert res.exit_code == 0 or "already the champion" in res.output, res.output
+    res = runner.invoke(app, ["models", "promote", "1", "--reason", "roll back", *uri])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["models", "list", *uri])
     assert res.exit_code == 0 and "champion" in res.output and "vintage" in res.output
-    res = runner.invoke(app, ["models", "compare", *uri])  # no challenger left: both were promoted
-    assert res.exit_code == 2 and "no version or alias 'challenger'" in res.output
+    # no challenger left: the champion is compared with the one it replaced
+    res = runner.invoke(app, ["models", "compare", *uri])
+    assert res.exit_code == 0, res.output
+    assert "no challenger: comparing champion v1 with the champion it replaced, v2" in res.output
     res = runner.invoke(app, ["models", "compare", "champion", "2", *uri])
     assert res.exit_code == 0, res.output
     assert "v1" in res.output and "v2" in res.output and "itl1" in res.output
-    res = runner.invoke(app, ["models", "promote", "7", *uri])
+    res = runner.invoke(app, ["models", "promote", "7", "--reason", "x", *uri])
     assert res.exit_code == 2 and "no version or alias '7'" in res.output
+    res = runner.invoke(app, ["models", "promote", "2", *uri])
+    assert res.exit_code == 2 and "Missing option '--reason'" in res.output
 
 
 def test_auto_promotion_rule(settings, tmp_path) -> None:

@@ -7,6 +7,7 @@ Everything that can be wrong in a row raises ``IngestError`` with file, line, co
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -17,7 +18,7 @@ import pandas as pd
 
 from forecasting.reference.geography import load_geography
 from forecasting.reference.measures import load_measures
-from forecasting.sources.canonical import KEY_COLUMNS, check_non_negative, check_unique
+from forecasting.sources.canonical import KEY_COLUMNS, check_bounds, check_non_negative, check_unique
 from forecasting.sources.errors import IngestError
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -102,8 +103,14 @@ def is_synthetic(df: pd.DataFrame, path: Path) -> bool:
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%b %Y", "%B %Y", "%Y-%m")
 
 
-def parse_dates(values: pd.Series, lines: pd.Series, path: Path, column: str) -> pd.Series:
-    """Dates as exports write them: 2019-03-14, 14/03/2019, Mar 2019, 2019-03. Blank or anything else fails."""
+def parse_dates(
+    values: pd.Series, lines: pd.Series, path: Path, column: str, *, not_after: dt.date | None = None
+) -> pd.Series:
+    """Dates as exports write them: 2019-03-14, 14/03/2019, Mar 2019, 2019-03. Blank or anything else fails.
+
+    A date after ``not_after`` (default today) is refused: an export lists what has happened, and because
+    a listing is complete (absent years are zeros), one mistyped 2099 would fabricate decades of zeros.
+    """
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     for fmt in _DATE_FORMATS:
         todo = out.isna()
@@ -117,13 +124,31 @@ def parse_dates(values: pd.Series, lines: pd.Series, path: Path, column: str) ->
             path, "unparseable date", line=int(lines[i]), column=column,
             expected="a date like 2019-03-14, 14/03/2019 or Mar 2019", got=values[i],
         )  # fmt: skip
+    limit = not_after or dt.date.today()
+    future = out > pd.Timestamp(limit)
+    if future.any():
+        i = future.idxmax()
+        raise IngestError(
+            path, "date in the future", line=int(lines[i]), column=column,
+            expected=f"a date on or before {limit.isoformat()} (the export lists what has happened)", got=values[i],
+        )  # fmt: skip
     return out
 
 
 def parse_numbers(
-    values: pd.Series, lines: pd.Series, path: Path, column: str, *, allow_blank: bool = False
+    values: pd.Series,
+    lines: pd.Series,
+    path: Path,
+    column: str,
+    *,
+    allow_blank: bool = False,
+    measure: str | None = None,
 ) -> pd.Series:
-    """Strict numbers (thousands separators allowed), never negative; blanks only where allowed."""
+    """Strict numbers (thousands separators allowed), never negative; blanks only where allowed.
+
+    With ``measure``, each record must also lie within that measure's plausibility bounds, checked here
+    (not only on the yearly sums) so the message names the record's own line.
+    """
     s = values.str.replace(",", "", regex=False).str.replace("£", "", regex=False).str.strip()
     blank = s.isin(["", "-", "n/a", "N/A", "Undisclosed", "undisclosed"])
     num = pd.to_numeric(s.where(~blank), errors="coerce")
@@ -148,6 +173,16 @@ def parse_numbers(
         raise IngestError(
             path, "infinite value", line=int(lines[i]), column=column, expected="a finite number"
         )
+    if measure is not None:
+        lo, hi = load_measures()[measure].plausible
+        out_of = (num < lo) | (num > hi)
+        if out_of.any():
+            i = out_of.idxmax()
+            raise IngestError(
+                path, f"implausible value for {measure}", line=int(lines[i]), column=column,
+                expected=f"a value within [{lo:,.6g}, {hi:,.6g}] {load_measures()[measure].unit} "
+                "(the measure's plausibility bounds)", got=values[i],
+            )  # fmt: skip
     return num.astype(float)
 
 
@@ -270,6 +305,7 @@ def finish(rows: pd.DataFrame, path: Path, synthetic: bool) -> pd.DataFrame:
     check_non_negative(
         out, path, [m for m in out["measure"].unique() if m in registry and registry[m].non_negative]
     )
+    check_bounds(out, path)  # the yearly sums too (many plausible records can add up to an absurd total)
     return out.sort_values(["measure", "geography", "cluster", "period"]).reset_index(drop=True)
 
 

@@ -56,7 +56,9 @@ def _records(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     rec = pd.DataFrame({"company_number": df[c["no"]].str.upper(), "line": lines})
     rec["period"] = year_start(parse_dates(df[c["as_at"]], lines, path, c["as_at"]))
     rec["geography"] = check_lads(df[c["la"]], lines, path, c["la"])
-    rec["employees"] = parse_numbers(df[c["emp"]], lines, path, c["emp"], allow_blank=True)
+    rec["employees"] = parse_numbers(
+        df[c["emp"]], lines, path, c["emp"], allow_blank=True, measure="cluster_employment"
+    )
     tags = df[c["tags"]].str.split(";").explode().str.strip()
     tags = tags[tags != ""]
     clusters = map_labels(tags, lines.loc[tags.index], path, c["tags"], "datacity")

@@ -51,7 +51,9 @@ def parse_equity_deals(path: Path, company_list: Path | None = None) -> pd.DataF
     rec = pd.DataFrame({"id": df.index, "line": lines, "company_number": df[c["no"]].str.upper()})
     rec["period"] = year_start(parse_dates(df[c["date"]], lines, path, c["date"]))
     rec["geography"] = check_lads(df[c["la"]], lines, path, c["la"])
-    rec["amount"] = parse_numbers(df[c["amt"]], lines, path, c["amt"], allow_blank=True)
+    rec["amount"] = parse_numbers(
+        df[c["amt"]], lines, path, c["amt"], allow_blank=True, measure="equity_amount_gbp"
+    )
     if company_list is not None:
         tags = load_company_clusters(company_list)
         rec = rec.merge(tags, on="company_number", how="left")

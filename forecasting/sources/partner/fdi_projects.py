@@ -62,8 +62,10 @@ def parse_fdi_projects(path: Path) -> pd.DataFrame:
     rec["geography"] = check_lads(df[cols["la"]], lines, path, cols["la"])
     rec["cluster"] = map_labels(df[cols["sector"]], lines, path, cols["sector"], "fdi_markets",
                                 df[sub] if sub else None)  # fmt: skip
-    rec["jobs"] = parse_numbers(df[cols["jobs"]], lines, path, cols["jobs"])
-    rec["capex"] = parse_numbers(df[cols["capex"]], lines, path, cols["capex"])
+    rec["jobs"] = parse_numbers(df[cols["jobs"]], lines, path, cols["jobs"], measure="fdi_project_jobs")
+    rec["capex"] = parse_numbers(
+        df[cols["capex"]], lines, path, cols["capex"], measure="fdi_project_capex_usd_m"
+    )
     rec = with_all_cluster(rec, "id")
     obs = aggregate(
         rec,
