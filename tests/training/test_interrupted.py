@@ -125,8 +125,9 @@ def test_doctor_marks_interrupted_runs_failed(settings: Settings, monkeypatch: p
     finally:
         get_settings.cache_clear()
     assert res.exit_code == 0, res.output
-    assert f"run {dead}" in res.output and "marked FAILED" in res.output
-    assert f"run {alive}" in res.output and "still running" in res.output
+    out = " ".join(res.output.split())  # the console wraps long lines at its width
+    assert f"run {dead}" in out and "marked FAILED" in out
+    assert f"run {alive}" in out and "still running" in out
     with use_tracking(settings.mlflow_uri) as client:
         assert client.get_run(dead).info.status == "FAILED"
         assert "invest models doctor" in client.get_run(dead).data.tags["failure_reason"]
