@@ -94,11 +94,12 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
         assert np.all(lo <= fc.mean) and np.all(fc.mean <= hi)
 
 
-def test_defaults_annual_best_of_naive_drift_theta(tourism) -> None:
-    r = forecast_series(tourism["Y7"], 4, season_length=1, non_negative=True)
-    assert {"naive", "drift", "theta"} <= set(r.scores)
-    assert r.method in {"naive", "drift", "theta"}
-    assert r.backtest["origin"].nunique() == min(3, len(tourism["Y7"]) - 4 - 2)
+def test_defaults_annual_shrunk_combination(tourism) -> None:
+    y = tourism["Y7"]
+    r = forecast_series(y, 4, season_length=1, non_negative=True)
+    assert set(r.scores) == {"shrunk_combo"} and r.method == "shrunk_combo"
+    assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
+    assert r.backtest["origin"].nunique() == min(4, len(y) - 4 - 5 + 1)  # min_train 5
 
 
 def test_calibrator_argument_replaces_intervals(tourism) -> None:
