@@ -55,7 +55,7 @@ def test_plan_ten_annual_points_never_trains_below_min_train() -> None:
     for n in range(1, 16):  # no window ever trains on fewer than min_train points or runs past the data
         for h in (1, 2, 5):
             q = plan(n, h, 4, min_train=5)
-            assert all(5 <= o and o + q.h <= n for o in q.origins)
+            assert all(o >= 5 and o + q.h <= n for o in q.origins)
 
 
 def test_window_scale_is_the_whole_history_known_at_its_origin() -> None:
@@ -67,7 +67,9 @@ def test_window_scale_is_the_whole_history_known_at_its_origin() -> None:
         assert w.origin - 1 >= 4
     full = backtest(y, "naive", 2, n_windows=2, scale_from="series")
     assert all(w.scale == pytest.approx(np.mean(np.abs(np.diff(y)))) for w in full.windows)
-    quarterly = backtest(np.arange(40.0) + np.tile([0, 5, 0, -5], 10), "naive", 4, season_length=1, scale_season=4)
+    quarterly = backtest(
+        np.arange(40.0) + np.tile([0, 5, 0, -5], 10), "naive", 4, season_length=1, scale_season=4
+    )
     w = quarterly.windows[-1]
     assert w.scale == pytest.approx(4.0)  # lag-4 scale of the trend, not lag 1, with a non-seasonal model
 
