@@ -47,8 +47,11 @@ class Defaults:
 # ... and otherwise enough windows for ~this many pooled errors per horizon step in each calibration group.
 ERRORS_PER_STEP = 400
 MAX_WINDOWS = 8
-SHRINKAGE_K = 100.0  # a calibration group with n errors at a step gets weight n / (n + k) on its own
-LITTLE_EVIDENCE = 100  # fewer errors than this in a series' own group: its interval is mostly borrowed
+# A calibration group with n errors at a step gets weight n / (n + k) on its own table, the rest on its
+# season length's pool: 50 errors put ~1 in each 2.5% tail, the least for a tail of one's own. A series
+# whose group has fewer than k errors at step 1 is flagged ``little_evidence`` (its interval is mostly
+# borrowed from other groups, or not calibrated at all).
+SHRINKAGE_K = 50.0
 
 
 # Non-seasonal (annual, and seasonally adjusted quarterly): ``shrunk_combo`` = the mean of drift,
@@ -197,7 +200,7 @@ def forecast_series(
     )
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
-        result.little_evidence = result.calibration_errors < LITTLE_EVIDENCE
+        result.little_evidence = little_evidence(calibrator)
     return calibrate(result, calibrator, non_negative=non_negative) if calibrator is not None else result
 
 
@@ -363,8 +366,13 @@ def forecast_many(
             for s in members:
                 out[s] = calibrate(out[s], cal, non_negative=nn_of[s])
                 out[s].calibration_errors = int(cal.n_errors)
-                out[s].little_evidence = int(cal.n_errors) < LITTLE_EVIDENCE
+                out[s].little_evidence = little_evidence(cal, shrinkage)
     return out
+
+
+def little_evidence(cal: Calibrator, k: float = SHRINKAGE_K) -> bool:
+    """True when the calibrator's own group had fewer than ``k`` errors at step 1 (weight below 1/2)."""
+    return cal.counts.size == 0 or int(cal.counts[0]) < k
 
 
 def fit_calibrators(
@@ -421,7 +429,6 @@ def fit_calibrators(
 
 __all__ = [
     "DEFAULTS",
-    "LITTLE_EVIDENCE",
     "SHRINKAGE_K",
     "Defaults",
     "SeriesResult",
@@ -429,6 +436,7 @@ __all__ = [
     "default_mapper",
     "defaults_for",
     "fit_calibrators",
+    "little_evidence",
     "forecast_many",
     "forecast_series",
     "panel_windows",
