@@ -46,7 +46,8 @@ class Defaults:
 
 # ... and otherwise enough windows for ~this many pooled errors per horizon step in each calibration group.
 ERRORS_PER_STEP = 400
-MAX_WINDOWS = 8
+MAX_WINDOWS = 8  # annual; seasonal frequencies may go back MAX_YEARS years of origins
+MAX_YEARS = 6
 # A calibration group with n errors at a step gets weight n / (n + k) on its own table, the rest on its
 # season length's pool: 50 errors put ~1 in each 2.5% tail, the least for a tail of one's own. A series
 # whose group has fewer than k errors at step 1 is flagged ``little_evidence`` (its interval is mostly
@@ -88,7 +89,14 @@ def panel_windows(
     strategy, k = parse_selection(selection or d.selection)
     choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
     need = -(-ERRORS_PER_STEP // max(n_series, 1))
-    return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(MAX_WINDOWS, need))
+    return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(max_windows(season_length), need))
+
+
+def max_windows(season_length: int) -> int:
+    """Cap on backtest windows: a span of history (``MAX_YEARS`` years of origins for seasonal
+    frequencies), not a count, so a small quarterly group (UK investment: 2 series) calibrates from as
+    many years of errors as a small annual one."""
+    return max(MAX_WINDOWS, MAX_YEARS * season_length)
 
 
 def defaults_for(season_length: int, seasonal: bool = True) -> Defaults:

@@ -120,7 +120,8 @@ def test_panel_windows_selection_needs_and_calibration_target() -> None:
     from forecasting.evaluation.auto import panel_windows
 
     assert panel_windows(4, 427) == 1  # fixed combination, big panel: one recent window is enough
-    assert panel_windows(4, 30) == 8  # small panel: more windows for the pooled calibrator (capped)
+    assert panel_windows(4, 30) == 14  # small panel: more windows for the pooled calibrator
+    assert panel_windows(4, 2) == 24 and panel_windows(1, 2) == 8  # capped at six years of origins
     assert panel_windows(1, 518) == 3  # annual picks per series: needs a few windows
     assert panel_windows(4, 427, "best", 4) == 3
     assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
