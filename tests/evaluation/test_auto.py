@@ -99,7 +99,7 @@ def test_defaults_annual_shrunk_combination(tourism) -> None:
     r = forecast_series(y, 4, season_length=1, non_negative=True)
     assert set(r.scores) == {"shrunk_combo"} and r.method == "shrunk_combo"
     assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
-    assert r.backtest["origin"].nunique() == min(4, len(y) - 4 - 5 + 1)  # min_train 5
+    assert r.backtest["origin"].nunique() == min(3, len(y) - 4 - 5 + 1)  # min_train 5
 
 
 def test_calibrator_argument_replaces_intervals(tourism) -> None:
@@ -123,6 +123,7 @@ def test_panel_windows_selection_needs_and_calibration_target() -> None:
     assert panel_windows(4, 30) == 14  # small panel: more windows for the pooled calibrator
     assert panel_windows(4, 2) == 24 and panel_windows(1, 2) == 8  # capped at six years of origins
     assert panel_windows(1, 518) == 3  # annual picks per series: needs a few windows
+    assert panel_windows(1, 518, n_methods=1) == 2  # the default shrunk_combo: two recent windows calibrate
     assert panel_windows(4, 427, "best", 4) == 3
     assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
 
