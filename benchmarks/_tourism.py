@@ -40,9 +40,13 @@ def data_dir(path: str | Path | None = None) -> Path:
 
 
 def load_tourism(
-    frequency: str, *, limit: int | None = None, path: str | Path | None = None
+    frequency: str, *, limit: int | None = None, path: str | Path | None = None, half: str | None = None
 ) -> list[TourismSeries]:
-    """Series of one frequency in file order (``limit`` takes an evenly spaced subset, for quick runs)."""
+    """Series of one frequency in file order (``limit`` takes an evenly spaced subset, for quick runs).
+
+    ``half="even"``/``"odd"``: every other series (0-based position in that order), so a default can be
+    chosen on one half and confirmed on the other (the engine's defaults were chosen on "even").
+    """
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be one of {sorted(FREQUENCIES)}, got {frequency!r}")
     label, m, h = FREQUENCIES[frequency]
@@ -50,6 +54,10 @@ def load_tourism(
     meta = pd.read_csv(root / "tourism_series_meta.csv")
     ids = meta.loc[meta["period"] == label, "series_id"].tolist()
     ids.sort(key=lambda s: (s[0], int(s[1:])) if s[1:].isdigit() else (s, 0))
+    if half is not None:
+        if half not in ("even", "odd"):
+            raise ValueError(f"half must be 'even' or 'odd', got {half!r}")
+        ids = ids[0 if half == "even" else 1 :: 2]
     if limit is not None and limit < len(ids):
         idx = np.linspace(0, len(ids) - 1, limit).round().astype(int)
         ids = [ids[i] for i in sorted(set(idx))]

@@ -1,11 +1,16 @@
 """Tourism competition accuracy: ``auto`` and each family vs statsforecast, beside the published Tcomp rows.
 
     python -m benchmarks.tourism_accuracy [--frequency yearly|quarterly|both] [--limit N] [--methods ...]
+                                          [--half even|odd]
 
 Scores follow BENCHMARKS.md: MAPE, sMAPE (0-200) and MASE (scale: naive for yearly, seasonal naive lag 4
 for quarterly), each averaged over the horizon per series, then over series; interval coverage at 80/95%
 and MSIS (95%). The published rows are Tcomp's "1-4" (yearly) and "1-8" (quarterly) averages, i.e. the
-same horizon-then-series averaging. Targets are checked for ``auto`` and printed as PASS/FAIL.
+same horizon-then-series averaging. Targets (issue 11 §6) are checked for ``auto`` and printed as
+PASS/FAIL: sMAPE and MASE below statsforecast's AutoETS+AutoTheta+AutoARIMA mean run in the same
+process, 95% coverage in [0.93, 0.97] and 80% in [0.75, 0.85]; the published Theta row is shown beside.
+Tourism is the held-out proxy, not the goal: ``--half even`` is the half the non-seasonal default was
+chosen on, ``--half odd`` the half that confirms it (benchmarks/real_series.py is the other check).
 """
 
 from __future__ import annotations
@@ -34,11 +39,11 @@ FAMILIES = {
     "quarterly": ("seasonal_naive", "ets", "theta", "arima"),
 }
 ALL_METHODS = ("auto", "naive", "seasonal_naive", "drift", "ets", "theta", "arima", "sf")
-TARGETS = {  # from BENCHMARKS.md / the brief: MASE ceiling and the published Theta row to beat
-    "yearly": {"mase": 2.60, "theta_mape": 23.33, "theta_mase": 2.73},
-    "quarterly": {"mase": 1.51, "theta_mape": 15.93, "theta_mase": 1.66},
+TARGETS = {  # the published Tcomp Theta row (BENCHMARKS.md), shown beside the sf-mean3 targets
+    "yearly": {"theta_mape": 23.33, "theta_mase": 2.73},
+    "quarterly": {"theta_mape": 15.93, "theta_mase": 1.66},
 }
-COVERAGE = {80: (0.77, 0.83), 95: (0.93, 0.97)}
+COVERAGE = {80: (0.75, 0.85), 95: (0.93, 0.97)}
 
 
 @dataclass
@@ -95,9 +100,9 @@ def mapper_for(n_jobs: int):
 
 
 def run_frequency(
-    frequency: str, methods: list[str], limit: int | None, n_jobs: int, data=None
+    frequency: str, methods: list[str], limit: int | None, n_jobs: int, data=None, half: str | None = None
 ) -> pd.DataFrame:
-    series = load_tourism(frequency, limit=limit, path=data)
+    series = load_tourism(frequency, limit=limit, path=data, half=half)
     mapper = mapper_for(n_jobs)
     rows: list[Scores] = []
     auto_methods: list[str] | None = None
@@ -126,7 +131,6 @@ def checks(frequency: str, df: pd.DataFrame, full: bool) -> list[tuple[str, bool
         return []
     a = rows.loc["auto"]
     out = [
-        (f"auto MASE {a.mase:.3f} <= {t['mase']}", a.mase <= t["mase"]),
         (f"auto MAPE {a.mape:.2f} < Theta {t['theta_mape']}", a.mape < t["theta_mape"]),
         (f"auto MASE {a.mase:.3f} < Theta {t['theta_mase']}", a.mase < t["theta_mase"]),
         (f"coverage80 {a.cov80:.3f} in {COVERAGE[80]}", COVERAGE[80][0] <= a.cov80 <= COVERAGE[80][1]),
@@ -152,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--data", default=None, help="data root (default $INVEST_MIRROR or /work/shared/data)")
     p.add_argument("--output", default=None, help="also write the table as CSV")
+    p.add_argument("--half", choices=["even", "odd"], default=None, help="every other series only")
     args = p.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(methods) - set(ALL_METHODS)
@@ -162,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     tables, failed = [], False
     t0 = time.perf_counter()
     for freq in freqs:
-        df = run_frequency(freq, methods, args.limit, args.n_jobs, args.data)
-        full = args.limit is None
+        df = run_frequency(freq, methods, args.limit, args.n_jobs, args.data, args.half)
+        full = args.limit is None and args.half is None
         pub = published(freq, args.data)
         shown = pd.concat([df, pub], ignore_index=True)
         print(f"\n== tourism {freq} (h={4 if freq == 'yearly' else 8}, {df.attrs['n_series']} series) ==")

@@ -11,6 +11,7 @@ FAMILY_MODULES = (
     "models.theta",
     "models.prophet_model",
     "models.regression_arima",
+    "models.statsforecast_models",
     "models.combination",
 )
 

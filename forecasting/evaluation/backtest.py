@@ -1,11 +1,23 @@
-"""Rolling-origin, expanding-window backtests of one model spec on one series.
+"""Rolling-origin, expanding-window backtests of one model spec on one series, fitted to its length.
 
 An *origin* is the number of observations the model is trained on: with ``n`` points, horizon ``h``,
 ``n_windows`` and ``step``, origins are ``n - h - k * step`` for ``k = n_windows - 1 .. 0``, so the last
-window's horizon ends on the last observation and every window has all ``h`` actuals. Origins below
-``min_train`` are dropped (a short series gets fewer windows, possibly none) rather than fitting on
-too little data. Each window's errors are also divided by the MASE scale of *its own* training data, the
-scale the calibrator later multiplies back at forecast time.
+window's horizon ends on the last observation and every window has all ``h`` actuals.
+
+Short series (issue 11 §4). Ten annual points with ``h = 5`` and 3 windows used to train on 3, 4 and 5
+points, score each window against the naive MAE of its own 2-4 differences and report "MASE 20". Now
+:func:`plan` adapts to the length: no window trains on fewer than ``min_train`` points (5 for annual
+data, two seasons + 1 for seasonal data); when that leaves fewer than ``min_windows`` windows at the
+requested horizon, the backtest horizon is shortened (down to 1 step) to keep them, and then only as
+many windows as fit are used. What was asked, what was used and why are recorded on the result
+(:attr:`BacktestResult.diagnostics`). The calibrator extrapolates steps beyond a shortened horizon.
+
+Scale. Each window's errors are divided by the MASE scale of the whole history known at *its* origin
+(``y[:origin]``, at least ``min_train - 1`` differences; ``scale_from="origin"``, the default), the
+same way the forecast made at the end of the series is scaled by its whole history when the calibrator
+multiplies the scale back. Scaling every window by the full series (``scale_from="series"``) lets each
+window's own test period into its scale; on tourism yearly that shrank the calibrated 95% intervals
+to 88-90% coverage (96% with the origin's scale), so it is only an option.
 
 Vintage-aware mode: ``history_at(origin)`` returns the series as it was published at that origin (revised
 values, and possibly fewer points when the latest ones were not yet out). The model is fitted on that
@@ -16,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +38,8 @@ from forecasting.vocabulary import QUANTILE_GRID
 from models.base import Forecast, make
 
 HistoryAt = Callable[[int], np.ndarray]
+ScaleFrom = Literal["origin", "series"]
+MIN_WINDOWS = 2  # shorten the backtest horizon (down to 1) rather than keep fewer windows than this
 
 
 @dataclass(frozen=True)
@@ -69,11 +83,84 @@ class Window:
         return self.errors / self.scale
 
 
+@dataclass(frozen=True)
+class BacktestPlan:
+    """Which windows a series of ``n`` points supports: requested vs used horizon and windows, and why."""
+
+    origins: tuple[int, ...]
+    h: int  # horizon used (<= requested)
+    h_requested: int
+    windows_requested: int
+    min_train: int
+    note: str | None = None  # why less than requested was used; None when the request fitted
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.origins)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "h_requested": self.h_requested,
+            "h_used": self.h,
+            "windows_requested": self.windows_requested,
+            "windows_used": self.n_windows,
+            "min_train": self.min_train,
+            "note": self.note,
+        }
+
+
+def plan(
+    n: int,
+    h: int,
+    n_windows: int,
+    step: int = 1,
+    min_train: int = 5,
+    min_windows: int = MIN_WINDOWS,
+) -> BacktestPlan:
+    """Backtest windows for ``n`` points: never train on fewer than ``min_train``; see the module doc.
+
+    The horizon is cut (never below 1) only as far as needed to keep ``min(n_windows, min_windows)``
+    windows; with the horizon fixed, as many of the requested windows as fit are used.
+    """
+    if h < 1 or n_windows < 1 or step < 1:
+        raise ValueError("h, n_windows and step must be >= 1")
+    mt = max(int(min_train), 1)
+    available = n - mt  # forecast targets after the shortest allowed training set
+    if available < 1:
+        note = f"{n} points: a window needs at least {mt} to train on plus 1 to score, so no backtest"
+        return BacktestPlan((), 0, h, n_windows, mt, note)
+    want = min(n_windows, max(1, min_windows))
+    h_used = min(h, available)
+    while h_used > 1 and (available - h_used) // step + 1 < want:
+        h_used -= 1
+    fits = (available - h_used) // step + 1
+    used = min(n_windows, fits)
+    last = n - h_used
+    origins_ = tuple(last - k * step for k in range(used - 1, -1, -1))
+    reasons = []
+    if h_used < h:
+        reasons.append(f"horizon {h_used} instead of {h}")
+    if used < n_windows:
+        reasons.append(f"{used} window{'s' if used != 1 else ''} instead of {n_windows}")
+    note = None
+    if reasons:
+        note = f"{n} points, at least {mt} to train on: " + " and ".join(reasons)
+    return BacktestPlan(origins_, h_used, h, n_windows, mt, note)
+
+
 @dataclass
 class BacktestResult:
     method: str
-    h: int
+    h: int  # horizon used (see ``diagnostics`` for what was requested)
     windows: list[Window]
+    backtest_plan: BacktestPlan | None = None
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """Requested vs used horizon and windows, the minimum training length and why they differ."""
+        if self.backtest_plan is None:
+            return {"h_requested": self.h, "h_used": self.h, "windows_used": self.n_windows, "note": None}
+        return self.backtest_plan.as_dict()
 
     @property
     def n_windows(self) -> int:
@@ -115,16 +202,18 @@ class BacktestResult:
 
 
 def origins(n: int, h: int, n_windows: int, step: int = 1, min_train: int = 3) -> list[int]:
-    """Training lengths of the backtest windows, oldest first; fewer than asked when the series is short."""
+    """Training lengths of the backtest windows at a fixed horizon, oldest first; fewer when the series is
+    short (see :func:`plan` for the length-adaptive choice the backtests use)."""
     if h < 1 or n_windows < 1 or step < 1:
         raise ValueError("h, n_windows and step must be >= 1")
     last = n - h
     return [o for o in (last - k * step for k in range(n_windows - 1, -1, -1)) if o >= max(min_train, 1)]
 
 
-def default_min_train(season_length: int, h: int) -> int:
-    """Enough points to fit something sensible: 3 for annual, two seasons + 1 for seasonal data."""
-    return max(3, 2 * season_length + 1) if season_length > 1 else 3
+def default_min_train(season_length: int, h: int = 1) -> int:
+    """The shortest training set a window may have: 5 for annual data (the MASE scale then rests on 4
+    differences and every family's own minimum is met), two seasons + 1 for seasonal data."""
+    return max(5, 2 * season_length + 1) if season_length > 1 else 5
 
 
 def backtest(
@@ -135,32 +224,46 @@ def backtest(
     n_windows: int = 3,
     step: int = 1,
     min_train: int | None = None,
+    min_windows: int = MIN_WINDOWS,
     season_length: int = 1,
+    scale_season: int | None = None,
+    scale_from: ScaleFrom = "origin",
     seed: int = 0,
     non_negative: bool = False,
     quantiles: Sequence[float] = QUANTILE_GRID,
     history_at: HistoryAt | None = None,
 ) -> BacktestResult:
-    """Fit ``spec`` at each rolling origin and forecast ``h`` steps; see the module docstring."""
+    """Fit ``spec`` at each rolling origin and forecast; windows adapt to the length (module docstring).
+
+    ``season_length`` goes to the model (1 = no seasonal model); ``scale_season`` is the lag of the MASE
+    scale (default ``season_length``): a seasonally adjusted quarterly series is modelled with 1 and
+    scaled with 4, like the benchmarks.
+    """
     y = np.asarray(y, dtype=float).ravel()
     spec = ModelSpec.of(spec)
+    lag_m = season_length if scale_season is None else int(scale_season)
     mt = default_min_train(season_length, h) if min_train is None else int(min_train)
+    bp = plan(y.size, h, n_windows, step, mt, min_windows)
+    if scale_from not in ("origin", "series"):
+        raise ValueError(f"scale_from must be 'origin' or 'series', got {scale_from!r}")
+    full = (naive_scale(y, lag_m), naive_scale(y, lag_m, power=2)) if scale_from == "series" else None
     windows: list[Window] = []
-    for o in origins(y.size, h, n_windows, step, mt):
+    for o in bp.origins:
         train = y[:o] if history_at is None else np.asarray(history_at(o), dtype=float).ravel()
-        fc, lag = _forecast(train, o, spec, h, season_length, seed, non_negative, quantiles)
+        fc, lag = _forecast(train, o, spec, bp.h, season_length, seed, non_negative, quantiles)
+        scale, scale_sq = full or (naive_scale(train, lag_m), naive_scale(train, lag_m, power=2))
         windows.append(
             Window(
                 origin=o,
                 mean=fc.mean[lag:],
                 quantiles={q: v[lag:] for q, v in fc.quantiles.items()},
-                actual=y[o : o + h].copy(),
-                scale=naive_scale(train, season_length),
-                scale_sq=naive_scale(train, season_length, power=2),
+                actual=y[o : o + bp.h].copy(),
+                scale=scale,
+                scale_sq=scale_sq,
                 fallback=fc.fallback,
             )
         )
-    return BacktestResult(method=spec.label, h=h, windows=windows)
+    return BacktestResult(method=spec.label, h=bp.h if windows else h, windows=windows, backtest_plan=bp)
 
 
 def _forecast(

@@ -10,13 +10,19 @@ Steps with fewer than ``min_per_step`` errors borrow from all steps: errors are 
 (random-walk growth), pooled, and multiplied back. Steps beyond the fitted horizon extrapolate the last
 fitted step by the same growth. Quantiles use the conformal order statistic (``ceil((n+1)p)`` for upper
 tails, ``floor((n+1)p)`` for lower), which guarantees at least nominal coverage for exchangeable errors.
+
+Per group (issue 11 §5). One pooled calibrator can be right on average and wrong for every group in it
+(smooth GVA series under-covered while volatile FDI over-covered). :func:`shrink` blends a group's own
+calibrator with its pool, step by step, with weight ``n / (n + k)`` on the group (``n`` = the group's
+errors at that step): a big group keeps its own tails, a small one moves toward the pool, and a group
+with no errors is the pool. The blended table records the group, its error count and weights.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +55,10 @@ class Calibrator:
     table: np.ndarray
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     inflation: float = 1.0  # extra multiplier on spreads (applied around the median)
+    group: str | None = None  # the calibration group (None: a pooled calibrator)
+    n_errors: int = 0  # errors of the group itself behind the table (all steps)
+    pool_errors: int = 0  # errors of the pool it was shrunk toward (0: not shrunk)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per step: weight on the group
 
     @property
     def steps(self) -> int:
@@ -94,15 +104,24 @@ class Calibrator:
             "table": self.table.tolist(),
             "counts": self.counts.tolist(),
             "inflation": self.inflation,
+            "group": self.group,
+            "n_errors": int(self.n_errors),
+            "pool_errors": int(self.pool_errors),
+            "weights": np.asarray(self.weights, dtype=float).tolist(),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibrator:
+        """Inverse of ``to_dict``; dicts written before grouping (no group fields) load as pooled."""
         return cls(
             tuple(float(q) for q in d["quantiles"]),
             np.asarray(d["table"], dtype=float),
             np.asarray(d.get("counts", []), dtype=int),
             float(d.get("inflation", 1.0)),
+            d.get("group"),
+            int(d.get("n_errors", 0)),
+            int(d.get("pool_errors", 0)),
+            np.asarray(d.get("weights", []), dtype=float),
         )
 
 
@@ -146,3 +165,36 @@ def fit_calibrator(
             table[s - 1] = [conformal_quantile(pooled, q) * _growth(s) for q in qs]
     table = np.maximum.accumulate(table, axis=1)  # monotone in probability
     return Calibrator(qs, table, counts, inflation)
+
+
+def shrink(group: Calibrator | None, pool: Calibrator, k: float, *, label: str | None = None) -> Calibrator:
+    """``group``'s table blended toward ``pool``'s, per step, with weight ``n_s / (n_s + k)`` on the group.
+
+    ``n_s`` is the group's number of errors at step ``s`` (steps the group never saw have weight 0, so
+    the pool decides there). ``group=None`` (no errors) returns the pool relabelled. Tables are blended
+    quantile by quantile (a Vincentised mixture), which keeps them monotone in probability.
+    """
+    if k < 0:
+        raise ValueError(f"shrinkage k must be >= 0, got {k}")
+    if tuple(pool.quantiles) != tuple(group.quantiles if group is not None else pool.quantiles):
+        raise ValueError("group and pool calibrators must share their quantiles")
+    if group is None:
+        return replace(
+            pool, group=label, n_errors=0, pool_errors=int(pool.counts.sum()), weights=np.zeros(pool.steps)
+        )
+    steps = max(group.steps, pool.steps)
+    n = np.zeros(steps)
+    n[: group.counts.size] = group.counts[:steps]
+    w = n / (n + k) if k > 0 else (n > 0).astype(float)
+    table = w[:, None] * group.offsets(steps) + (1 - w[:, None]) * pool.offsets(steps)
+    table = np.maximum.accumulate(table, axis=1)
+    return Calibrator(
+        tuple(pool.quantiles),
+        table,
+        n.astype(int),
+        1.0,  # offsets() already applied each side's inflation
+        label if label is not None else group.group,
+        int(group.counts.sum()),
+        int(pool.counts.sum()),
+        w,
+    )

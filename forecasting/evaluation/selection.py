@@ -99,7 +99,7 @@ def combine(backtests: Sequence[BacktestResult], how: How = "mean") -> BacktestR
         mean = agg(np.vstack([m.mean for m in members]), axis=0)
         windows.append(Window(w.origin, mean, qs, w.actual, w.scale, w.scale_sq))
     label = combo_label([bt.method for bt in backtests], how)
-    return BacktestResult(method=label, h=first.h, windows=windows)
+    return BacktestResult(method=label, h=first.h, windows=windows, backtest_plan=first.backtest_plan)
 
 
 def select(

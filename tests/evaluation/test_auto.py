@@ -94,11 +94,12 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
         assert np.all(lo <= fc.mean) and np.all(fc.mean <= hi)
 
 
-def test_defaults_annual_best_of_naive_drift_theta(tourism) -> None:
-    r = forecast_series(tourism["Y7"], 4, season_length=1, non_negative=True)
-    assert {"naive", "drift", "theta"} <= set(r.scores)
-    assert r.method in {"naive", "drift", "theta"}
-    assert r.backtest["origin"].nunique() == min(3, len(tourism["Y7"]) - 4 - 2)
+def test_defaults_annual_shrunk_combination(tourism) -> None:
+    y = tourism["Y7"]
+    r = forecast_series(y, 4, season_length=1, non_negative=True)
+    assert set(r.scores) == {"shrunk_combo"} and r.method == "shrunk_combo"
+    assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
+    assert r.backtest["origin"].nunique() == min(3, len(y) - 4 - 5 + 1)  # min_train 5
 
 
 def test_calibrator_argument_replaces_intervals(tourism) -> None:
@@ -119,7 +120,74 @@ def test_panel_windows_selection_needs_and_calibration_target() -> None:
     from forecasting.evaluation.auto import panel_windows
 
     assert panel_windows(4, 427) == 1  # fixed combination, big panel: one recent window is enough
-    assert panel_windows(4, 30) == 8  # small panel: more windows for the pooled calibrator (capped)
+    assert panel_windows(4, 30) == 14  # small panel: more windows for the pooled calibrator
+    assert panel_windows(4, 2) == 24 and panel_windows(1, 2) == 8  # capped at six years of origins
     assert panel_windows(1, 518) == 3  # annual picks per series: needs a few windows
+    assert panel_windows(1, 518, n_methods=1) == 2  # the default shrunk_combo: two recent windows calibrate
     assert panel_windows(4, 427, "best", 4) == 3
     assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
+
+
+def _sa_quarterly_with_trough(n: int = 40, seed: int = 0) -> np.ndarray:
+    """A seasonally adjusted quarterly series with one COVID-like trough three quarters from the end."""
+    rng = np.random.default_rng(seed)
+    y = 1000 + 5 * np.arange(n) + rng.normal(0, 4, n)
+    y[n - 3] -= 200  # the 2020 Q2 drop; SA data has no season to repeat it
+    return y
+
+
+def test_seasonally_adjusted_series_never_gets_a_seasonal_model() -> None:
+    y = _sa_quarterly_with_trough()
+    seasonal = forecast_series(y, 4, season_length=4, methods=("seasonal_naive",), n_windows=2)
+    sa = forecast_series(y, 4, season_length=4, seasonal=False, methods=("seasonal_naive",), n_windows=2)
+    assert seasonal.forecast.mean[0] == pytest.approx(y[-4])  # repeats last year's same quarter ...
+    assert seasonal.forecast.mean[1] == pytest.approx(y[-3])  # ... including the trough
+    assert np.allclose(sa.forecast.mean, y[-1]) and sa.state["season_length"] == 1 and not sa.seasonal
+    # the default candidates for SA data are the non-seasonal ones, every member fitted without season
+    auto = forecast_series(y, 4, season_length=4, seasonal=False)
+    assert auto.method == "shrunk_combo"
+    states = [auto.state, auto.state["anchor"], *auto.state["members"]]
+    assert all(s["season_length"] == 1 for s in states)
+    assert auto.scale == pytest.approx(np.mean(np.abs(y[4:] - y[:-4])))  # the scale keeps the frequency's lag
+    many = forecast_many(
+        {"sa": y, "nsa": y}, 4, season_length=4, seasonal={"sa": False, "nsa": True}, mapper=_serial
+    )
+    assert many["sa"].method == "shrunk_combo" and many["nsa"].method.startswith("combo(seasonal_naive")
+
+
+def _serial(fn, items):
+    return [fn(x) for x in items]
+
+
+def test_ten_point_series_backtest_adapts_and_reports_it() -> None:
+    y = 100 + np.cumsum(np.random.default_rng(3).normal(1, 3, 10))
+    r = forecast_series(y, 5, methods=("naive", "drift"), n_windows=3)
+    info = r.backtest_info
+    assert info["h_requested"] == 5 and info["windows_requested"] == 3
+    assert (info["h_used"], info["windows_used"], info["min_train"]) == (4, 2, 5)
+    assert "horizon 4 instead of 5" in info["note"]
+    assert r.backtest["origin"].min() >= 5 and r.backtest["step"].max() == 4
+    assert r.forecast.mean.shape == (5,)  # the forecast keeps the requested horizon
+
+
+def test_forecast_many_groups_flags_little_evidence_and_pickles() -> None:
+    import pickle
+
+    rng = np.random.default_rng(8)
+    panel = {f"big{i}": 100 + np.cumsum(rng.normal(0, 2, 24)) for i in range(30)}
+    panel.update({f"small{i}": 50 + np.cumsum(rng.normal(0, 6, 12)) for i in range(2)})
+    group_of = {s: s.rstrip("0123456789") for s in panel}
+    kw = {"methods": ("naive", "drift"), "selection": "mean", "mapper": _serial, "seed": 1}
+    a = forecast_many(panel, 3, group_of=group_of, **kw)
+    b = forecast_many(panel, 3, group_of=group_of, **kw)
+    for s in panel:
+        _same(a[s], b[s])
+        assert a[s].calibrated and a[s].group == group_of[s]
+    assert not a["big0"].little_evidence and a["big0"].calibration_errors >= 50
+    assert a["small0"].little_evidence and 0 < a["small0"].calibration_errors < 50
+    pooled = forecast_many(panel, 3, **kw)
+    assert pooled["small0"].group is None
+    lo, hi = a["small0"].forecast.interval(80)
+    plo, phi = pooled["small0"].forecast.interval(80)
+    assert not np.allclose(hi - lo, phi - plo)  # its own (shrunk) table, not the pool's
+    pickle.loads(pickle.dumps(a["small0"]))

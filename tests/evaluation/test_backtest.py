@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecasting.evaluation.backtest import ModelSpec, backtest, origins
+from forecasting.evaluation.backtest import ModelSpec, backtest, origins, plan
 
 
 def test_origins_expanding_and_short_series() -> None:
@@ -34,9 +34,44 @@ def test_backtest_naive_windows_and_errors() -> None:
 
 
 def test_backtest_short_series_gives_fewer_windows() -> None:
-    bt = backtest(np.array([1.0, 2, 3, 4, 5, 6]), "drift", 2, n_windows=5)
-    assert [w.origin for w in bt.windows] == [3, 4]
-    assert backtest(np.array([1.0, 2, 3, 4]), "naive", 4, n_windows=3).n_windows == 0
+    y = np.array([1.0, 2, 3, 4, 5, 6])
+    bt = backtest(y, "drift", 2, n_windows=5, min_train=3)
+    assert [w.origin for w in bt.windows] == [3, 4] and bt.h == 2
+    short = backtest(y, "drift", 2, n_windows=5)  # default min_train 5: one 1-step window
+    assert [w.origin for w in short.windows] == [5] and short.h == 1
+    assert short.diagnostics["h_requested"] == 2 and short.diagnostics["windows_used"] == 1
+    none = backtest(np.array([1.0, 2, 3, 4]), "naive", 4, n_windows=3)
+    assert none.n_windows == 0 and "no backtest" in none.diagnostics["note"]
+
+
+def test_plan_ten_annual_points_never_trains_below_min_train() -> None:
+    """The issue's case: 10 annual points, horizon 5, 3 windows used to train on 3, 4 and 5 points."""
+    p = plan(10, 5, 3)
+    assert min(p.origins) >= 5 and p.min_train == 5
+    assert p.n_windows == 2 and p.h == 4  # horizon cut by one to keep two windows
+    assert p.origins == (5, 6)
+    assert "horizon 4 instead of 5" in p.note and "2 windows instead of 3" in p.note
+    assert plan(30, 4, 3).note is None and plan(30, 4, 3).origins == (24, 25, 26)
+    for n in range(1, 16):  # no window ever trains on fewer than min_train points or runs past the data
+        for h in (1, 2, 5):
+            q = plan(n, h, 4, min_train=5)
+            assert all(o >= 5 and o + q.h <= n for o in q.origins)
+
+
+def test_window_scale_is_the_whole_history_known_at_its_origin() -> None:
+    rng = np.random.default_rng(4)
+    y = 100 + np.cumsum(rng.normal(0, 5, 10))
+    bt = backtest(y, "naive", 2, n_windows=2)
+    for w in bt.windows:
+        assert w.scale == pytest.approx(np.mean(np.abs(np.diff(y[: w.origin]))))  # all origin - 1 differences
+        assert w.origin - 1 >= 4
+    full = backtest(y, "naive", 2, n_windows=2, scale_from="series")
+    assert all(w.scale == pytest.approx(np.mean(np.abs(np.diff(y)))) for w in full.windows)
+    quarterly = backtest(
+        np.arange(40.0) + np.tile([0, 5, 0, -5], 10), "naive", 4, season_length=1, scale_season=4
+    )
+    w = quarterly.windows[-1]
+    assert w.scale == pytest.approx(4.0)  # lag-4 scale of the trend, not lag 1, with a non-seasonal model
 
 
 def test_seasonal_min_train_and_label() -> None:

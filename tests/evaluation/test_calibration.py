@@ -68,3 +68,74 @@ def test_errors_table_from_windows() -> None:
     t = errors_table("s1", bt.windows)
     assert list(t.columns) == ["series_id", "origin", "step", "scaled_error"]
     assert t["scaled_error"].tolist() == pytest.approx([1, 2, 1, 2])
+
+
+# ---- grouped calibration (issue 11 §5) -----------------------------------------------------------------
+def _table(sd: float, n: int, h: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    steps = np.tile(np.arange(1, h + 1), n)
+    return pd.DataFrame({"step": steps, "scaled_error": rng.normal(0, sd, steps.size) * np.sqrt(steps)})
+
+
+def test_shrink_moves_a_small_group_toward_the_pool_and_keeps_a_big_one() -> None:
+    from forecasting.evaluation.calibration import shrink
+
+    pool = fit_calibrator(_table(1.0, 2000, 2, 1))
+    small = fit_calibrator(_table(3.0, 20, 2, 2), min_per_step=10)
+    big = fit_calibrator(_table(3.0, 2000, 2, 3))
+    k = 100.0  # any k: the test checks the n / (n + k) rule
+    s_small, s_big = shrink(small, pool, k, label="small"), shrink(big, pool, k, label="big")
+    hi = cal_index = pool.quantiles.index(0.975)
+    assert s_small.weights == pytest.approx([20 / 120, 20 / 120])
+    for s in range(2):
+        expected = (20 * small.table[s, hi] + k * pool.table[s, hi]) / 120
+        assert s_small.table[s, cal_index] == pytest.approx(expected)
+        assert pool.table[s, hi] < s_small.table[s, hi] < small.table[s, hi]
+        assert abs(s_small.table[s, hi] - pool.table[s, hi]) < abs(s_small.table[s, hi] - small.table[s, hi])
+        assert abs(s_big.table[s, hi] - big.table[s, hi]) < abs(s_big.table[s, hi] - pool.table[s, hi])
+    assert s_small.group == "small" and s_small.n_errors == 40 and s_small.pool_errors == 4000
+    assert np.all(np.diff(s_small.table, axis=1) >= 0)
+    assert shrink(None, pool, k, label="empty").table.tolist() == pool.table.tolist()
+    back = Calibrator.from_dict(s_small.to_dict())
+    assert back.group == "small" and back.n_errors == 40 and np.array_equal(back.weights, s_small.weights)
+    legacy = {
+        k2: v for k2, v in pool.to_dict().items() if k2 in ("quantiles", "table", "counts", "inflation")
+    }
+    assert Calibrator.from_dict(legacy).group is None  # bundles written before grouping still load
+
+
+def _result(errors: pd.DataFrame, group: str):
+    from forecasting.evaluation.auto import SeriesResult
+    from models.base import Forecast
+
+    return SeriesResult(Forecast(np.zeros(2)), "naive", {}, pd.DataFrame(), {}, errors=errors, group=group)
+
+
+def test_grouped_calibration_covers_nominal_in_each_group_where_pooling_does_not() -> None:
+    from forecasting.evaluation.auto import fit_calibrators
+
+    rng = np.random.default_rng(11)
+    noise = {"calm": 0.8, "wild": 1.6}  # scaled-error sd per group: one pooled table fits neither
+    results, m_of = {}, {}
+    for g, sd in noise.items():
+        for i in range(300):
+            sid = f"{g}{i}"
+            t = _table(sd, 4, 2, int(rng.integers(1 << 30))).assign(series_id=sid)
+            results[sid], m_of[sid] = _result(t, g), 1
+    grouped = {
+        tuple(sorted({results[s].group for s in members})): cal
+        for cal, members in fit_calibrators(results, m_of)
+    }
+    pooled = fit_calibrators(results, m_of, group_of={})[0][0]
+    assert set(grouped) == {("calm",), ("wild",)}
+    for g, sd in noise.items():
+        test = _table(sd, 4000, 2, 99)
+        e, steps = test["scaled_error"].to_numpy(), test["step"].to_numpy()
+        for level, (lo, hi) in {80: (0.1, 0.9), 95: (0.025, 0.975)}.items():
+            for cal, ok in ((grouped[(g,)], True), (pooled, False)):
+                off = cal.offsets(2)
+                inside = (e >= off[steps - 1, cal.quantiles.index(lo)]) & (
+                    e <= off[steps - 1, cal.quantiles.index(hi)]
+                )
+                near = bool(abs(inside.mean() - level / 100) < 0.03)
+                assert near == ok, (g, level, cal.group, inside.mean())

@@ -1,0 +1,59 @@
+"""statsforecast-backed families and the shrunk combination: what the generic family tests do not pin."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from model_series import annual, quarterly
+
+from models.base import Forecaster, make
+from models.combination import trend_weight
+
+
+@pytest.mark.parametrize("name", ["ets_sf", "theta_sf", "arima_sf"])
+def test_statsforecast_families_match_statsforecast_means(name: str) -> None:
+    import statsforecast.models as sfm
+
+    y = quarterly(40)
+    ours = make(name, season_length=4).fit(y).predict(8)
+    cls = {"ets_sf": sfm.AutoETS, "theta_sf": sfm.AutoTheta, "arima_sf": sfm.AutoARIMA}[name]
+    theirs = cls(season_length=4).forecast(y=y, h=8, level=[80])
+    assert np.allclose(ours.mean, theirs["mean"])
+    lo, hi = ours.interval(80)  # same width; centred on the mean (AutoTheta's own is sampled, asymmetric)
+    width = np.asarray(theirs["hi-80"], float) - np.asarray(theirs["lo-80"], float)
+    assert np.allclose(hi - lo, width, rtol=1e-4) and np.allclose((hi + lo) / 2, ours.mean)
+    assert ours.fallback is None and ours.method.startswith(name)
+
+
+def test_ets_sf_short_series_falls_back_and_says_so() -> None:
+    fc = make("ets_sf").fit(annual(6)).predict(2)
+    assert fc.fallback and "at least 7" in fc.fallback and fc.method == "naive"
+
+
+def test_trend_weight_keeps_a_steady_trend_and_drops_noise() -> None:
+    t = np.arange(25.0)
+    steady = 100 + 3 * t + np.random.default_rng(1).normal(0, 0.5, 25)
+    walk = 100 + np.cumsum(np.random.default_rng(2).normal(0, 5, 25))
+    assert trend_weight(steady) > 0.99
+    assert trend_weight(walk) < 0.5
+    assert trend_weight(100 + 2 * t) == 1.0 and trend_weight(np.full(9, 4.0)) == 0.0
+    d = np.diff(walk)
+    t2 = d.mean() ** 2 / (d.var(ddof=1) / d.size)
+    assert trend_weight(walk, c=2.0) == pytest.approx(t2 / (t2 + 2.0))
+
+
+def test_shrunk_combo_lies_between_naive_and_the_combination() -> None:
+    y = annual(12)
+    model = make("shrunk_combo").fit(y)
+    fc = model.predict(4)
+    naive = make("naive").fit(y).predict(4)
+    comb = make("combo", members=["drift", "theta_sf", "ets_sf"]).fit(y).predict(4)
+    w = model.weight_
+    assert 0 < w < 1 and w == pytest.approx(trend_weight(y))
+    assert np.allclose(fc.mean, naive.mean + w * (comb.mean - naive.mean))
+    restored = Forecaster.from_state(json.loads(json.dumps(model.get_state())))
+    assert np.array_equal(restored.predict(4).mean, fc.mean)
+    with pytest.raises(Exception, match="anchor"):
+        make("shrunk_combo", anchor="drift")
