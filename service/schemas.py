@@ -47,6 +47,13 @@ class Provenance(BaseModel):
             "sources": ["ons_fdi"],
             "method": "combo(ets,theta)",
             "is_synthetic": False,
+            "last_observed": "2024",
+            "present": "2026-12-01",
+            "nowcast_periods": 2,
+            "stale": True,
+            "history_note": "",
+            "little_evidence": False,
+            "calibration_errors": 412,
         }
     )
     model_name: str
@@ -59,6 +66,24 @@ class Provenance(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Publishers/sources of the series' data.")
     method: str | None = Field(default=None, description="Method or combination chosen for the series.")
     is_synthetic: bool = False
+    last_observed: str | None = Field(default=None, description="The series' last published period.")
+    present: str | None = Field(
+        default=None, description="Date the model's forecasts were made as of: periods begun by then are nowcasts."
+    )
+    nowcast_periods: int | None = Field(
+        default=None, description="Periods after last_observed that had begun by the present (points kind=nowcast)."
+    )
+    stale: bool | None = Field(
+        default=None, description="More than a year behind what publishers usually have out by the present."
+    )
+    history_note: str | None = Field(default=None, description="What was done to the history before modelling.")
+    little_evidence: bool | None = Field(
+        default=None,
+        description="True when the interval rests mostly on other series' backtest errors, not its own group's.",
+    )
+    calibration_errors: int | None = Field(
+        default=None, description="Backtest errors of the series' calibration group behind its interval."
+    )
 
 
 MODEL_REF = {
@@ -188,6 +213,9 @@ class ForecastPoint(BaseModel):
     mean: float | None
     quantiles: dict[str, float | None] = Field(description="q<p> -> value, e.g. q0.1, q0.9.")
     intervals: list[Interval]
+    kind: str | None = Field(
+        default=None, description="nowcast (period begun by the present, not yet published) or forecast."
+    )
 
 
 POINT_EXAMPLE = {

@@ -23,6 +23,10 @@ from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol, qcol_pr
 
 HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
+# How much evidence a series' interval rests on (metrics table), carried in its provenance.
+EVIDENCE = ("little_evidence", "calibration_errors")
+# How current the series is (catalogue), carried in its provenance.
+FRESHNESS = ("last_observed", "nowcast_periods", "stale", "history_note")
 CATALOGUE_FIELDS = (
     "series_id",
     "measure",
@@ -40,11 +44,27 @@ CATALOGUE_FIELDS = (
     "source",
     "is_synthetic",
     "data_vintage",
+    "currency",
+    "price_basis",
+    "seasonal_adjustment",
+    "quantity",
+    *FRESHNESS,
 )
 # Forecast-table columns the server lays out itself; any other column of a bundle's forecasts table (e.g. a
 # per-point ``kind`` nowcast/forecast, or ``last_observed``) flows through to every export as it is.
 FORECAST_CORE = frozenset(
-    {"series_id", "step", "period", "period_start", "mean", "method", "fallback", "reconciled"}
+    {
+        "series_id",
+        "step",
+        "period",
+        "period_start",
+        "mean",
+        "method",
+        "fallback",
+        "reconciled",
+        "base_method",  # per series: the served ``method`` already names it when reconciliation moved it
+        "reconciliation_shift",
+    }
 )
 
 
@@ -85,6 +105,7 @@ class SeriesEntry:
     reconciled: bool
     accuracy: Mapping[str, Any]
     forecast_json: bytes
+    evidence: Mapping[str, Any]
     history_json: bytes
     forecast_etag: str = ""  # model key + content digest of the precomputed bodies
     history_etag: str = ""
@@ -138,6 +159,9 @@ class ServedModel:
                 "sources": list(entry.sources),
                 "method": entry.method,
                 "is_synthetic": bool(entry.info.get("is_synthetic") or False),
+                **{k: entry.info.get(k) for k in FRESHNESS},
+                "present": self.metadata.get("present"),
+                **{k: entry.evidence.get(k) for k in EVIDENCE},
             }
         return out
 
@@ -243,6 +267,10 @@ def build_served(
     for r in _records(hist, hist_cols):
         hist_by.setdefault(r.pop("series_id"), []).append(r)
     acc_cols = [c for c in ("series_id", *ACCURACY) if c in contents.metrics.columns]
+    ev_cols = [c for c in ("series_id", *EVIDENCE) if c in contents.metrics.columns]
+    ev_by = (
+        {r.pop("series_id"): r for r in _records(contents.metrics, ev_cols)} if "series_id" in ev_cols else {}
+    )
     acc_by = (
         {r.pop("series_id"): r for r in _records(contents.metrics, acc_cols)}
         if "series_id" in acc_cols
@@ -270,7 +298,9 @@ def build_served(
         loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         key=key,
         metadata=MappingProxyType(
-            md.model_dump(mode="json", include={"max_horizon", "reconciliation", "seed", "git_commit"})
+            md.model_dump(
+                mode="json", include={"max_horizon", "reconciliation", "seed", "git_commit", "present"}
+            )
         ),
         warehouse_vintage=warehouse_vintage,
         forecast_extras=extras,
@@ -293,6 +323,7 @@ def build_served(
             fallback=fallback,
             reconciled=bool(row is not None and jsonable(row.get("reconciled"))),
             accuracy=MappingProxyType(acc_by.get(sid, {})),
+            evidence=MappingProxyType(ev_by.get(sid, {})),
             forecast_json=b"",
             history_json=b"",
         )

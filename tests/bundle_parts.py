@@ -67,6 +67,12 @@ def make_metrics(ids: Sequence[str], **columns: Any) -> pd.DataFrame:
     m["mase_reconciled"] = np.nan
     m["calibrated"] = False
     m["candidates_json"] = "{}"
+    m["calibration_group"] = "m:itl1"
+    m["calibration_errors"] = 0
+    m["little_evidence"] = True
+    m["backtest_horizon"] = 0
+    m["backtest_windows"] = 0
+    m["backtest_note"] = ""
     for k, v in columns.items():
         m[k] = v
     return m

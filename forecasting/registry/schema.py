@@ -145,6 +145,14 @@ class MetricsTable(_Table):
     mase_reconciled: Series[float] = pa.Field(nullable=True)
     calibrated: Series[bool]
     candidates_json: Series[str]
+    # the evidence behind the interval: its calibration group, that group's own errors, and a flag when
+    # the interval rests mostly on other groups' errors (or on none)
+    calibration_group: Series[str]
+    calibration_errors: Series[int] = pa.Field(ge=0)
+    little_evidence: Series[bool]
+    backtest_horizon: Series[int] = pa.Field(ge=0)
+    backtest_windows: Series[int] = pa.Field(ge=0)
+    backtest_note: Series[str]
 
     @pa.dataframe_check(name="backtest scores finite or empty")
     def _scores_finite(cls, df: pd.DataFrame) -> pd.Series:

@@ -108,15 +108,29 @@ def _fit_all(
     progress: ProgressHook,
     published: dict[str, Any] | None = None,
     steps: dict[str, int] | None = None,
+    cat: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[Any]]]:
     """``forecast_many`` over the panel; returns results, calibrators and per-series calibration.
 
-    One call, so each frequency's calibrator pools the backtest errors of all its series.
+    One call, so calibration can pool the backtest errors of all series: each group (measure x hierarchy
+    level) gets its own calibrator, shrunk toward its frequency's pool when it has few errors. Seasonally
+    adjusted series (the measure registry says so) never get a seasonal model.
     """
     from forecasting.evaluation.auto import fit_calibrators, forecast_many
 
     auto = cfg.models.auto
     m_of = {s: season_length(freq[s]) for s in arrays}
+    info = cat.set_index("series_id") if cat is not None else None
+    seasonal = (
+        {s: info.at[s, "seasonal_adjustment"] != "sa" for s in arrays}
+        if info is not None and "seasonal_adjustment" in info
+        else True
+    )
+    group_of = (
+        {s: f"{info.at[s, 'measure']}:{info.at[s, 'geography_level']}" for s in arrays}
+        if info is not None
+        else None
+    )
     results = forecast_many(
         arrays,
         steps or {s: cfg.horizon_for(freq[s]) for s in arrays},
@@ -132,6 +146,8 @@ def _fit_all(
         calibrate_intervals=cfg.forecast.calibrate_intervals,
         mapper=_mapper(cfg, progress.update),
         history_at=published or None,
+        seasonal=seasonal,
+        group_of=group_of,
     )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
@@ -188,7 +204,7 @@ def build_contents(
 
     t = time.perf_counter()
     progress.stage("backtest & fit", len(arrays))
-    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress, data.published, steps)
+    results, calibrators, cal_of = _fit_all(cfg, arrays, freq, nonneg, progress, data.published, steps, cat)
     timings["fit"] = time.perf_counter() - t
 
     t = time.perf_counter()

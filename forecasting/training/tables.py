@@ -92,6 +92,14 @@ def metrics_table(results: dict[str, Any], cat: pd.DataFrame, rec: dict[str, Any
         row.update({m: float(chosen.get(m, np.nan)) for m in SCORE_COLUMNS})
         row["mase_reconciled"] = float(rec["mase_reconciled"].get(s, np.nan))
         row["calibrated"] = bool(r.calibrated)
+        # how much evidence the interval rests on (shown beside every forecast)
+        row["calibration_group"] = r.group or ""
+        row["calibration_errors"] = int(r.calibration_errors)
+        row["little_evidence"] = bool(r.little_evidence)
+        info = r.backtest_info or {}
+        row["backtest_horizon"] = int(info.get("h_used") or 0)
+        row["backtest_windows"] = int(info.get("windows_used") or 0)
+        row["backtest_note"] = str(info.get("note") or "")
         row["candidates_json"] = json.dumps(
             {k: {m: _clean(v) for m, v in sc.items()} for k, sc in r.scores.items()}, sort_keys=True
         )

@@ -232,6 +232,13 @@ PROVENANCE_COLUMNS = (
     "trained_at",
     "served_from",
     "sources",
+    "last_observed",
+    "present",
+    "nowcast_periods",
+    "stale",
+    "history_note",
+    "little_evidence",
+    "calibration_errors",
 )
 
 
