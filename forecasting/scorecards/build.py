@@ -173,6 +173,15 @@ def _partner_data(metrics: dict[str, MetricResult], cat: Catalogue) -> str:
     return "synthetic" if any(r.is_synthetic for r in partner) else "licensed"
 
 
+def flat_areas(
+    area_scores: np.ndarray, areas: list[str], min_spread: float = AREA_MIN_SPREAD
+) -> dict[str, float]:
+    """Areas whose scores (0-1, clusters x areas) span less than ``min_spread``: they cannot separate
+    clusters (e.g. regional metrics that cancel out) and would only add a constant to every composite."""
+    spreads = np.nanmax(area_scores, axis=0) - np.nanmin(area_scores, axis=0)
+    return {a: float(s) for a, s in zip(areas, spreads, strict=True) if not s >= min_spread}
+
+
 def score_matrix(
     values: pd.DataFrame,
     signs: np.ndarray,
@@ -250,12 +259,10 @@ def build_scorecards(
         membership = np.array([[1.0 if cat.get(m).area == a else 0.0 for a in areas] for m in scored])
         area_w = np.array([weights.area(a) for a in areas])
         norm, a_scores, score = score_matrix(values, signs, membership, metric_w, area_w, normalisation)
-        spreads = np.nanmax(a_scores, axis=0) - np.nanmin(a_scores, axis=0)
-        flat = [a for a, s in zip(areas, spreads, strict=True) if not s >= AREA_MIN_SPREAD]
+        flat = flat_areas(a_scores, areas)
         if not flat or len(areas) == 1:
             break
-        for a in flat:
-            dropped[a] = {"spread": float(spreads[areas.index(a)] * 100)}
+        dropped |= {a: {"spread": spread * 100} for a, spread in flat.items()}
         areas = [a for a in areas if a not in flat]
         keep = [m for m in scored if cat.get(m).area in areas]
         for m in scored:

@@ -17,7 +17,7 @@ from forecasting.scorecards.catalogue import Catalogue, InputSpec, ScorecardErro
 from forecasting.scorecards.employment import EmploymentBase, employment_base
 from forecasting.scorecards.inputs import Inputs
 from forecasting.scorecards.registry import Registry
-from forecasting.scorecards.result import MetricResult
+from forecasting.scorecards.result import MetricResult, unavailable
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,11 @@ def to_calendar(df: pd.DataFrame, spec: InputSpec, year: int) -> pd.DataFrame:
 
 
 def reference_years(inp: Inputs, cat: Catalogue) -> dict[str, ReferenceYear]:
-    """The reference year of every family (see catalogue.toml for the rules)."""
+    """The reference year of every family (see catalogue.toml for the rules).
+
+    ``latest_common``: the latest year every *held* measure of the family can supply; a measure the
+    warehouse does not hold at all does not block the others (its metrics are unavailable instead).
+    """
     out = {}
     for fam_id, fam in cat.families.items():
         held: dict[str, list[int]] = {}
@@ -89,8 +93,9 @@ def reference_years(inp: Inputs, cat: Catalogue) -> dict[str, ReferenceYear]:
             elif spec.year_basis == "cohort":
                 conv.append(f"{m}: birth cohort dated by the year observed ({spec.observed_lag} years later)")
         year: int | None = None
-        if fam.reference_year == "latest_common" and fam.measures:
-            common = set.intersection(*(set(v) for v in held.values())) if held else set()
+        present = [set(v) for v in held.values() if v]  # a measure not held leaves its metrics unavailable
+        if fam.reference_year == "latest_common" and present:
+            common = set.intersection(*present)
             year = max(common) if common else None
         elif fam.reference_year == "list":
             years = [max(v) for v in held.values() if v]
@@ -163,7 +168,17 @@ class MetricContext:
             self._computing.add(metric_id)
             try:
                 spec = self.catalogue.get(metric_id)
-                r = self.registry[metric_id](self, spec)
+                ry = self.years.get(spec.family)
+                if ry is not None and ry.rule != "horizon" and ry.year is None:
+                    held = [m for m, years in ry.held.items() if years]
+                    why = (
+                        f"the warehouse holds no {ry.label.lower()} data"
+                        if not held
+                        else (f"the {ry.label.lower()} measures share no year")
+                    )
+                    r = unavailable(metric_id, self.clusters, why)
+                else:
+                    r = self.registry[metric_id](self, spec)
                 r.metric = metric_id
                 self._results[metric_id] = r.conform(self.clusters)
             finally:

@@ -163,6 +163,7 @@ def cluster_dict(
         "name": c.name,
         "description": c.description,
         "sic": list(c.sic),
+        "sic_divisions": sorted({code[:2] for code in c.sic}),
         "score": json_number(sset.score[cid] * 100),
         "rank": int(sset.rank[cid]),
         "rank_interval": {

@@ -12,15 +12,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from forecasting.scorecards.catalogue import Catalogue, MetricSpec, ScorecardError, load_catalogue
+from forecasting.scorecards.result import MetricResult
 
-if TYPE_CHECKING:
-    from forecasting.scorecards.context import MetricContext
-    from forecasting.scorecards.result import MetricResult
-
-ComputeFn = Callable[["MetricContext", MetricSpec], "MetricResult"]
+# (context.MetricContext, spec) -> result; the context is typed loosely here because it imports this module.
+ComputeFn = Callable[[Any, MetricSpec], MetricResult]
 # Modules whose import registers the packaged metric functions.
 METRIC_MODULES = (
     "forecasting.scorecards.metrics",

@@ -116,23 +116,29 @@ def page_context(doc: dict[str, Any]) -> dict[str, Any]:
         "notes": doc["notes"],
         "areas": doc["areas"],
         "scored_areas": doc["scored_areas"],
-        "sources_text": "; ".join(source_names(doc)),
+        "sources_text": "; ".join(short_sources(source_names(doc))),
         "reference_text": reference_text(doc),
         "preview_title": "Licensed data preview",
     }
 
 
-def short_source(name: str) -> str | None:
-    """'ONS BRES (open, rounded) via Nomis' -> 'ONS BRES'; apportionment keys are left to the page."""
-    if "for the apportionment" in name or name.startswith("Champion forecast"):
-        return None
-    return re.sub(r"\s*\(.*?\)|\s+via Nomis", "", name).strip()
+def short_sources(names: list[str], *, forecasts: bool = True) -> list[str]:
+    """'ONS BRES (open, rounded) via Nomis' -> 'ONS BRES'; 'ONS BRES and ONS FDI by industry for the
+    apportionment' -> 'ONS BRES', 'ONS FDI by industry'; duplicates dropped, order kept."""
+    out: list[str] = []
+    for name in names:
+        name = re.sub(r"\s*\(.*?\)|\s+via Nomis|\s+for the apportionment", "", name).strip()
+        for part in re.split(r"\s+and\s+(?=ONS)", name):
+            part = part.strip()
+            if part and part not in out and (forecasts or not part.startswith("Champion")):
+                out.append(part)
+    return out
 
 
 def chart_footer(doc: dict[str, Any], metric_ids: list[str] | None = None, extra: str = "") -> str:
     """A chart's own footer (charts travel alone into board papers): the sources actually drawn."""
     prov = doc["provenance"]
-    names = list(dict.fromkeys(n for n in map(short_source, source_names(doc, metric_ids)) if n))
+    names = short_sources(source_names(doc, metric_ids), forecasts=False)
     model = f"; forecasts {prov['model']['label']}" if prov["model"] else ""
     return f"Sources: {'; '.join(names)}{model}. Data vintage {prov['data_vintage']}.{extra}"
 

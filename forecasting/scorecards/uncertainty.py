@@ -9,7 +9,7 @@ recomputed; forecast metrics draw from the bundle's quantiles instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -18,9 +18,6 @@ from forecasting.scorecards.composite import composite, ranks
 from forecasting.scorecards.context import MetricContext
 from forecasting.scorecards.input_error import InputErrorModel
 from forecasting.scorecards.normalise import normalise, orient
-
-if TYPE_CHECKING:
-    from forecasting.scorecards.build import ScorecardSet
 
 NOT_RECOMPUTED = ("forecast", "scenario")
 
@@ -48,10 +45,11 @@ def input_replicates(
     return np.stack(reps)
 
 
-def redrawn_headline_ranks(sset: ScorecardSet, n: int, seed: int) -> np.ndarray:
+def redrawn_headline_ranks(sset: Any, n: int, seed: int) -> np.ndarray:
     """(n, C) headline ranks (nominal weights, headline normalisation) under independently re-drawn inputs.
 
-    Every draw re-draws the published inputs (rounding, revisions) with a seed the Monte Carlo never used,
+    ``sset`` is a built ``ScorecardSet`` (not imported: the build imports this module). Every draw re-draws
+    the published inputs (rounding, revisions) with a seed the Monte Carlo never used,
     recomputes the affected metrics, and draws each forecast metric once from its quantile curve.
     """
     reps = input_replicates(
@@ -68,7 +66,7 @@ def redrawn_headline_ranks(sset: ScorecardSet, n: int, seed: int) -> np.ndarray:
     return out
 
 
-def interval_coverage(sset: ScorecardSet, n: int = 100, seed: int = 7_654_321) -> dict[str, object]:
+def interval_coverage(sset: Any, n: int = 100, seed: int = 7_654_321) -> dict[str, object]:
     """Share of re-drawn headline ranks inside each cluster's published 5-95% rank interval."""
     r = redrawn_headline_ranks(sset, n, seed)
     lo, hi = sset.mc.rank_p05[None, :], sset.mc.rank_p95[None, :]

@@ -91,6 +91,62 @@ def _doc(request: Request) -> tuple[dict[str, Any], str]:
     return load_document(scorecards_dir(request) / "scorecards.json")
 
 
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The PDF as printed by `invest scorecards` (A4, same numbers as the JSON and the report).",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    304: {"description": "Not modified (If-None-Match matched the ETag)."},
+    404: {"description": "Unknown cluster."},
+    503: {"description": "No scorecard PDFs written yet (run `invest scorecards` or `invest run`)."},
+}
+
+
+def _pdf(request: Request, path: Path) -> Response:
+    """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise HTTPException(
+            503,
+            detail=f"no scorecard PDF at {path}: run `invest scorecards` or `invest run`",
+            headers={"Retry-After": "60"},
+        ) from None
+    etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{path.name}"'
+    return Response(content=path.read_bytes(), media_type="application/pdf", headers=headers)
+
+
+@router.get(
+    "/v1/clusters/scorecards.pdf",
+    summary="All 25 scorecards as one PDF (summary, methodology, one page per cluster)",
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+def scorecards_pdf(request: Request) -> Response:
+    """The board-pack PDF written by `invest scorecards` beside the JSON the other cluster routes serve."""
+    return _pdf(request, scorecards_dir(request) / "scorecards.pdf")
+
+
+@router.get(
+    "/v1/clusters/{cluster_id}.pdf",
+    summary="One cluster's scorecard as a one-page PDF",
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+def cluster_pdf(request: Request, cluster_id: ClusterId) -> Response:
+    """The cluster's page printed by `invest scorecards` (``pdf/<id>.pdf``)."""
+    doc, _ = _doc(request)
+    known = [c["id"] for c in doc["clusters"]]
+    if cluster_id not in known:
+        raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
+    return _pdf(request, scorecards_dir(request) / "pdf" / f"{cluster_id}.pdf")
+
+
 @router.get(
     "/v1/clusters",
     summary="The 25 clusters with rank interval, tier, stars and score",
