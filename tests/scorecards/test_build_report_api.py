@@ -73,7 +73,7 @@ def test_report_opens_in_headless_chromium_without_console_errors(built, tmp_pat
         )
     _, out = built
     results = check_report(out, max_cluster_pages=2)
-    assert len(results) == 3
+    assert len(results) == 5  # index, methodology, print document, two cluster pages
     assert all(not r.errors for r in results), [r.errors for r in results]
     assert all(r.screenshot.stat().st_size > 10_000 for r in results)
     broken = tmp_path / "broken"
