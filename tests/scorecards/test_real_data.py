@@ -56,7 +56,9 @@ def _with_partner(public: Path, folder: Path, licensed: bool) -> Path:
     for key, p in files.items():
         if licensed:  # the same rows as a licensed export: no synthetic mark anywhere
             target = folder / f"export_{key}.csv"
-            pd.read_csv(p, dtype=str, keep_default_na=False).drop(columns="record_source").to_csv(target, index=False)
+            pd.read_csv(p, dtype=str, keep_default_na=False).drop(columns="record_source").to_csv(
+                target, index=False
+            )
             paths.append(target)
         else:
             paths.append(Path(p))
