@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
-MARGIN = {"top": "10mm", "bottom": "13mm", "left": "10mm", "right": "10mm"}
+MARGIN = {"top": "10mm", "bottom": "15mm", "left": "10mm", "right": "10mm"}
 
 
 def find_chromium() -> str:
@@ -41,16 +41,24 @@ def find_chromium() -> str:
 
 
 def footer_template(doc: dict[str, Any]) -> str:
+    """Every printed page: data vintage, model, reference years, sources, units and the page number."""
+    from forecasting.scorecards.report import page_context
+
+    ctx = page_context(doc)
     prov = doc["provenance"]
-    model = prov["model"]["label"] if prov["model"] else "no forecast model"
-    left = html.escape(
+    line1 = html.escape(
         f"Midlands cluster investment-potential scorecards · data vintage {prov['data_vintage']} · "
-        f"forecasts {model} · generated {prov['generated_at']}"
+        f"forecasts {ctx['model_label']} · generated {prov['generated_at']}"
+    )
+    line2 = html.escape(
+        f"Reference years: {ctx['reference_text']}. Sources: {ctx['sources_text']}. "
+        f"Units as stated per metric; scores 0-100; ranks of {len(doc['clusters'])} (1 = highest)."
     )
     return (
-        '<div style="font-size:6.5px;width:100%;margin:0 10mm;color:#5b6472;font-family:sans-serif;'
-        'display:flex;justify-content:space-between">'
-        f'<span>{left}</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>'
+        '<div style="font-size:6px;width:100%;margin:0 10mm;color:#5b6472;font-family:sans-serif">'
+        '<div style="display:flex;justify-content:space-between">'
+        f'<span>{line1}</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span>'
+        f"</div><div>{line2}</div></div>"
     )
 
 
