@@ -276,7 +276,7 @@ def scorecard_document(sset: ScorecardSet) -> dict[str, Any]:
         "uncertainty": {
             "draws": sset.mc.draws,
             "replicates": sset.replicates,
-            "weight_spread": 0.5,
+            "weight_spread": mc.WEIGHT_SPREAD,
             "normalisations": list(mc.METHODS),
             "coverage": sset.coverage,
         },

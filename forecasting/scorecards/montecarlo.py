@@ -18,6 +18,8 @@ import numpy as np
 from forecasting.scorecards.composite import composite, ranks
 from forecasting.scorecards.normalise import METHODS, Method, normalise, orient
 
+WEIGHT_SPREAD = 0.5  # each weight drawn uniformly within +-50% of its nominal value
+
 
 @dataclass(frozen=True)
 class ForecastDraws:
@@ -76,7 +78,7 @@ def run(
     *,
     draws: int = 1000,
     seed: int = 0,
-    weight_spread: float = 0.5,
+    weight_spread: float = WEIGHT_SPREAD,
     methods: tuple[Method, ...] = METHODS,
 ) -> MonteCarloResult:
     """values (C, M) or (R, C, M) replicates, raw; signs (M,); membership (M, K); nominal weights (M,), (K,)."""

@@ -91,26 +91,31 @@ def _doc(request: Request) -> tuple[dict[str, Any], str]:
     return load_document(scorecards_dir(request) / "scorecards.json")
 
 
+PDF_EXAMPLE = "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)"
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The PDF as printed by `invest scorecards` (A4, same numbers as the JSON and the report).",
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}, "example": PDF_EXAMPLE}
+        },
     },
     304: {"description": "Not modified (If-None-Match matched the ETag)."},
-    404: {"description": "Unknown cluster."},
-    503: {"description": "No scorecard PDFs written yet (run `invest scorecards` or `invest run`)."},
+    404: {
+        "description": "Unknown cluster, or the scorecards were written without PDFs (`--no-pdf`, no Chromium)."
+    },
+    **ERRORS,
 }
 
 
 def _pdf(request: Request, path: Path) -> Response:
     """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
+    _doc(request)  # 503 when no scorecards are written at all, as on every cluster route
     try:
         st = path.stat()
     except FileNotFoundError:
         raise HTTPException(
-            503,
-            detail=f"no scorecard PDF at {path}: run `invest scorecards` or `invest run`",
-            headers={"Retry-After": "60"},
+            404,
+            detail=f"no scorecard PDF at {path}: the scorecards were written without PDFs; run `invest scorecards`",
         ) from None
     etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}

@@ -120,10 +120,10 @@ def test_pdf_routes_serve_the_written_files(built, tmp_path) -> None:
     shutil.copytree(out, served)
     app = _client(served)
     with TestClient(app) as client:
-        # nothing printed yet: the JSON exists but no PDF
+        # written without PDFs: the JSON exists, the PDFs do not
         r = client.get("/v1/clusters/scorecards.pdf")
-        assert r.status_code == 503 and "invest scorecards" in r.json()["detail"]
-        assert client.get("/v1/clusters/automotive.pdf").status_code == 503
+        assert r.status_code == 404 and "invest scorecards" in r.json()["detail"]
+        assert client.get("/v1/clusters/automotive.pdf").status_code == 404
         (served / "pdf").mkdir(exist_ok=True)
         (served / "scorecards.pdf").write_bytes(b"%PDF-1.7 all")
         (served / "pdf" / "automotive.pdf").write_bytes(b"%PDF-1.7 automotive")
@@ -139,6 +139,8 @@ def test_pdf_routes_serve_the_written_files(built, tmp_path) -> None:
             == 304
         )
         assert client.get("/v1/clusters/not-a-cluster.pdf").status_code == 404
+        app.state.scorecards_dir = tmp_path / "nothing-written"
+        assert client.get("/v1/clusters/scorecards.pdf").status_code == 503
         spec = client.get("/openapi.json").json()["paths"]
         for path in ("/v1/clusters/scorecards.pdf", "/v1/clusters/{cluster_id}.pdf"):
             assert "application/pdf" in spec[path]["get"]["responses"]["200"]["content"]
