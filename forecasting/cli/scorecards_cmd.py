@@ -1,7 +1,7 @@
-"""`invest scorecards`: the 25 cluster scorecards (JSON, CSV) and the static HTML report.
+"""`invest scorecards`: the 25 cluster scorecards (JSON, CSV), the HTML report and the print PDFs.
 
-Register with ``app.command("scorecards")(scorecards_cmd.scorecards)``; ``invest run`` can call
-``write_scorecards()`` as its last step.
+Register with ``app.command("scorecards")(scorecards_cmd.scorecards)``; ``invest run`` calls
+``write_scorecards()`` as its last step (there a missing browser only skips the PDFs, with a warning).
 """
 
 from __future__ import annotations
@@ -44,33 +44,71 @@ def write_scorecards(
     tracking_uri: str | None = None,
     seed: int | None = None,
     draws: int = 1000,
+    replicates: int = 40,
+    check_draws: int = 100,
     no_model: bool = False,
+    pdf: bool = True,
+    pdf_required: bool = False,
 ) -> Path:
-    """Build and write everything; returns the report's index.html (also used by `invest run`)."""
+    """Build and write everything; returns the report's index.html (also used by `invest run`).
+
+    ``pdf_required``: a PDF that cannot be printed (no Chromium) is an error; otherwise a warning.
+    """
     from forecasting.scorecards.build import build_scorecards
+    from forecasting.scorecards.catalogue import ScorecardError
+    from forecasting.scorecards.document import scorecard_document
     from forecasting.scorecards.publish import publish
 
     s = get_settings()
     out = out or default_out_dir()
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
-    sset = build_scorecards(s.warehouse, bundle, weights, seed if seed is not None else s.seed, draws=draws)
-    publish(sset, out)
-    top = sset.to_dict()["ranking"][:5]
-    console.print(
-        f"25 scorecards · data vintage {sset.data_vintage} · "
-        f"model {(sset.model or {}).get('label', 'none')} · Monte Carlo {sset.mc.draws} draws in "
-        f"{sset.elapsed['monte_carlo_s']:.2f}s"
+    sset = build_scorecards(
+        s.warehouse,
+        bundle,
+        weights,
+        seed if seed is not None else s.seed,
+        draws=draws,
+        replicates=replicates,
+        check_redraws=check_draws,
     )
-    for r in top:
+    try:
+        files = publish(sset, out, pdf=pdf)
+    except ScorecardError as exc:
+        if pdf_required or not pdf:
+            raise
+        err_console.print(f"[yellow]PDFs not written: {exc}[/]")
+        files = publish(sset, out, pdf=False)
+    doc = scorecard_document(sset)
+    prov = doc["provenance"]
+    console.print(
+        f"{len(doc['clusters'])} scorecards · data vintage {prov['data_vintage']} · "
+        f"model {(prov['model'] or {}).get('label', 'none')} · partner data {prov['partner_data']} · "
+        f"Monte Carlo {prov['draws']} draws over {prov['replicates']} input replicates "
+        f"({sset.elapsed['replicates_s'] + sset.elapsed['monte_carlo_s']:.1f}s)"
+    )
+    for r in doc["ranking"]:
         iv = r["rank_interval"]
         console.print(
-            f"  {r['name']:<36} median rank {iv['median']:>2} (5-95%: {iv['p05']}-{iv['p95']}, {r['band_label']})"
+            f"  {r['rank']:>2}. {r['name']:<36} score {r['score']:5.1f}  rank 5-95%: {iv['p05']:>2}-{iv['p95']:<2} "
+            f"({r['band_label']}) · {r['stars']['label']}"
         )
+    if sset.coverage:
+        cov = sset.coverage
+        console.print(
+            f"interval check: headline ranks under {cov['draws']} re-drawn inputs fall inside the published "
+            f"5-95% intervals in {cov['pooled']:.1%} of cases (lowest cluster {cov['min_cluster']:.0%})"
+        )
+    for m, why in doc["excluded_metrics"].items():
+        console.print(f"  not scored: {m} — {why}")
     index = out / "index.html"
     console.print(f"report: {index}")
     from forecasting.cli.models_cmd import report_scorecard_staleness
 
     report_scorecard_staleness(out, tracking_uri)
+    if "pdf" in files:
+        console.print(
+            f"PDF: {files['pdf']} (+ {sum(1 for k in files if k.startswith('pdf:'))} cluster PDFs in {out / 'pdf'})"
+        )
     return index
 
 
@@ -87,12 +125,39 @@ def scorecards(
     ),
     seed: int | None = typer.Option(None, "--seed", help="Monte Carlo seed; default INVEST_SEED."),
     draws: int = typer.Option(1000, "--draws", min=10, max=100_000, help="Monte Carlo draws."),
+    replicates: int = typer.Option(
+        40,
+        "--replicates",
+        min=1,
+        max=1000,
+        help="Input replicates (re-drawn published inputs) the draws cycle through.",
+    ),
+    check_draws: int = typer.Option(
+        100,
+        "--check-draws",
+        min=0,
+        max=10_000,
+        help="Independent input re-draws to check interval coverage (0 = skip).",
+    ),
     no_model: bool = typer.Option(
         False, "--no-model", help="Build without forecasts (forecast metrics unavailable)."
     ),
+    pdf: bool = typer.Option(
+        True, "--pdf/--no-pdf", help="Print scorecards.pdf and pdf/<id>.pdf (headless Chromium)."
+    ),
 ) -> None:
-    """Write the 25 cluster scorecards (JSON, CSV) and the HTML report."""
+    """Write the 25 cluster scorecards (JSON, CSV), the HTML report and the print PDFs."""
     with user_errors():
         write_scorecards(
-            weights, out, alias=alias, bundle_path=bundle, seed=seed, draws=draws, no_model=no_model
+            weights,
+            out,
+            alias=alias,
+            bundle_path=bundle,
+            seed=seed,
+            draws=draws,
+            replicates=replicates,
+            check_draws=check_draws,
+            no_model=no_model,
+            pdf=pdf,
+            pdf_required=pdf,
         )

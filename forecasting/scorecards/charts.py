@@ -21,7 +21,7 @@ BAND_COLOURS = {1: "#e3f0e8", 2: "#ffffff", 3: "#f6e9e4"}
 
 
 def _footer(fig: plt.Figure, text: str) -> None:
-    fig.text(0.01, 0.01, text, fontsize=7, color=MUTED, ha="left", va="bottom", wrap=True)
+    fig.text(0.01, 0.01, text, fontsize=6.5, color=MUTED, ha="left", va="bottom", wrap=True)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -31,7 +31,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def rank_intervals(rows: list[dict[str, Any]], path: Path, footer: str) -> Path:
-    """Median rank and 5-95% interval per cluster, tiers shaded; rank 1 at the top."""
+    """Rank of the headline score and the Monte Carlo 5-95% interval per cluster; rank 1 at the top."""
     n = len(rows)
     fig, ax = plt.subplots(figsize=(9, 0.32 * n + 1.6))
     fig.subplots_adjust(left=0.27, right=0.98, top=0.93, bottom=0.1)
@@ -40,7 +40,7 @@ def rank_intervals(rows: list[dict[str, Any]], path: Path, footer: str) -> Path:
         ax.axhspan(y - 0.5, y + 0.5, color=BAND_COLOURS[r["band"]], zorder=0)
         iv = r["rank_interval"]
         ax.plot([iv["p05"], iv["p95"]], [y, y], color=ACCENT, lw=4, alpha=0.45, solid_capstyle="round")
-        ax.plot(iv["median"], y, "o", color=INK, ms=6, zorder=3)
+        ax.plot(r["rank"], y, "o", color=INK, ms=6, zorder=3)
         ax.text(n + 0.6, y, r["band_label"], va="center", fontsize=7.5, color=MUTED)
     ax.set_yticks(range(n))
     ax.set_yticklabels([r["name"] for r in reversed(rows)], fontsize=9)
@@ -48,7 +48,10 @@ def rank_intervals(rows: list[dict[str, Any]], path: Path, footer: str) -> Path:
     ax.set_xlim(0.5, n + 6.5)
     ax.set_ylim(-0.6, n - 0.4)
     ax.set_xticks([1, 5, 10, 15, 20, 25][: 1 + sum(1 for t in (5, 10, 15, 20, 25) if t <= n)])
-    ax.set_xlabel("rank (1 = highest investment potential)   ● median   ▬ 5-95% interval", fontsize=9)
+    ax.set_xlabel(
+        "rank (1 = highest investment potential)   ● rank of the score shown   ▬ Monte Carlo 5-95% interval",
+        fontsize=9,
+    )
     ax.set_title("Investment-potential rank with Monte Carlo uncertainty", fontsize=11, color=INK, loc="left")
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
@@ -61,8 +64,8 @@ def area_profile(
 ) -> Path:
     """The cluster's five area scores (0-100) against the median of the 25 clusters."""
     keys = [k for k in labels if k in areas]
-    fig, ax = plt.subplots(figsize=(6.4, 2.9))
-    fig.subplots_adjust(left=0.36, right=0.96, top=0.88, bottom=0.24)
+    fig, ax = plt.subplots(figsize=(6.4, 3.1))
+    fig.subplots_adjust(left=0.36, right=0.96, top=0.9, bottom=0.33)
     ys = np.arange(len(keys))[::-1]
     vals = [areas[k] if areas[k] is not None else 0.0 for k in keys]
     ax.barh(ys, vals, color=ACCENT, height=0.55)
@@ -102,14 +105,18 @@ def metric_positions(rows: list[dict[str, Any]], path: Path, footer: str) -> Pat
     return _save(fig, path)
 
 
-def investment_history(path_data: dict[str, Any], path: Path, footer: str) -> Path | None:
-    """FDI history with the forecast fan (50% line, 80% and 95% bands), plus partner project/deal counts."""
-    fdi, partner = path_data.get("fdi"), path_data.get("partner")
-    if not fdi and not partner:
-        return None
+def investment_history(
+    fdi: dict[str, Any] | None, partner: dict[str, Any] | None, path: Path, footer: str
+) -> Path | None:
+    """FDI history with the forecast fan (50% line, 80% and 95% bands) and, from licensed partner data only,
+    yearly FDI projects and equity deals. Synthetic partner lists are drawn by ``partner_preview`` instead."""
     panels = [p for p in (fdi, partner) if p]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.4), squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.22, wspace=0.22)
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.0), squeeze=False)
+    fig.subplots_adjust(
+        left=0.12 if len(panels) == 1 else 0.07, right=0.98, top=0.88, bottom=0.27, wspace=0.25
+    )
     i = 0
     if fdi:
         ax = axes[0][i]
@@ -131,36 +138,37 @@ def investment_history(path_data: dict[str, Any], path: Path, footer: str) -> Pa
                 jx, [last, *q["q0.1"]], [last, *q["q0.9"]], color=FAN, alpha=0.3, lw=0, label="80%"
             )
             ax.plot(jx, [last, *q["q0.5"]], color=FAN, lw=2, ls="--", label="forecast median")
-        colour = SYNTH if fdi["is_synthetic"] else INK
-        title = fdi["label"] + ("\nsynthetic (demo data)" if fdi["is_synthetic"] else "")
-        ax.set_title(title, fontsize=8.5, color=colour, loc="left")
+        ax.set_title(fdi["label"], fontsize=8.5, color=INK, loc="left")
         ax.set_ylabel(fdi["unit"], fontsize=8)
         ax.legend(fontsize=7, frameon=False, loc="upper left")
         ax.xaxis.get_major_locator().set_params(integer=True)
     if partner:
-        ax = axes[0][i]
-        yrs = np.array(partner["years"])
-        ax.bar(
-            yrs - 0.2,
-            partner["fdi_projects"],
-            width=0.4,
-            color=SYNTH if partner["is_synthetic"] else ACCENT,
-            label="FDI projects",
-        )
-        ax.bar(yrs + 0.2, partner["equity_deals"], width=0.4, color="#9ca3af", label="equity deals")
-        lab = "Partner lists: FDI projects and equity deals per year"
-        ax.set_title(
-            lab + ("\nsynthetic (demo data)" if partner["is_synthetic"] else ""),
-            fontsize=8.5,
-            color=SYNTH if partner["is_synthetic"] else INK,
-            loc="left",
-        )
-        ax.legend(fontsize=7, frameon=False)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _partner_bars(axes[0][i], partner, "Partner data: FDI projects and equity deals per year", ACCENT)
     for row in axes:
         for ax in row:
             ax.tick_params(labelsize=8)
             for s in ("top", "right"):
                 ax.spines[s].set_visible(False)
+    _footer(fig, footer)
+    return _save(fig, path)
+
+
+def _partner_bars(ax: plt.Axes, partner: dict[str, Any], title: str, colour: str) -> None:
+    yrs = np.array(partner["years"])
+    ax.bar(yrs - 0.2, partner["fdi_projects"], width=0.4, color=colour, label="FDI projects")
+    ax.bar(yrs + 0.2, partner["equity_deals"], width=0.4, color="#9ca3af", label="equity deals")
+    ax.set_title(title, fontsize=8.5, color=colour if colour == SYNTH else INK, loc="left")
+    ax.legend(fontsize=7, frameon=False)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def partner_preview(partner: dict[str, Any], path: Path, footer: str) -> Path:
+    """Synthetic (demo) partner counts, marked as such in the title and the footer: preview only."""
+    fig, ax = plt.subplots(figsize=(5.2, 2.4))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.3)
+    _partner_bars(ax, partner, "SYNTHETIC DEMO DATA: partner FDI projects and equity deals per year", SYNTH)
+    ax.tick_params(labelsize=8)
+    for s in ("top", "right"):
+        ax.spines[s].set_visible(False)
     _footer(fig, footer)
     return _save(fig, path)

@@ -174,7 +174,8 @@ async def _check(ws_url: str, pages: list[Path], shots: Path) -> list[PageCheck]
 
 
 def check_report(report_dir: Path, max_cluster_pages: int | None = None) -> list[PageCheck]:
-    """Open index.html and the cluster pages (all, or the first ``max_cluster_pages``) in headless Chromium."""
+    """Open index.html, methodology.html, print.html and the cluster pages (all, or the first
+    ``max_cluster_pages``) in headless Chromium."""
     report_dir = Path(report_dir)
     index = report_dir / "index.html"
     if not index.is_file():
@@ -191,7 +192,8 @@ def check_report(report_dir: Path, max_cluster_pages: int | None = None) -> list
         stderr=subprocess.DEVNULL,
     )
     try:
-        return asyncio.run(_check(_ws_url(user_dir, proc), [index, *clusters], shots))
+        extra = [p for p in (report_dir / "methodology.html", report_dir / "print.html") if p.is_file()]
+        return asyncio.run(_check(_ws_url(user_dir, proc), [index, *extra, *clusters], shots))
     finally:
         proc.terminate()
         try:

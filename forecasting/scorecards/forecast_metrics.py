@@ -6,21 +6,28 @@ from the mean of the last year(s) of history (3 years for annual series, 4 quart
 to the forecast ``horizon_years`` ahead; a quantile of the level maps to the same quantile of growth
 because the transformation is monotone.
 
-Cluster relevance: the cluster's own (partner) series when the bundle forecasts it; otherwise the East and
-West Midlands series apportioned by the cluster's employment (level quantiles added comonotonically, an
-approximation that keeps the regions' common shocks together); otherwise the Midlands total.
+Cluster relevance: the cluster's own (partner) series when the bundle forecasts it *from licensed data*;
+a series the bundle flags synthetic is never used (a synthetic number never scores). Otherwise the East and
+West Midlands series apportioned by the cluster's FDI-weighted employment (level quantiles added
+comonotonically, which keeps the regions' common shocks together); otherwise the Midlands or UK total.
+Series ids come from the catalogue's ``series`` templates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.registry.contents import BundleContents
-from forecasting.scorecards.metrics import SYNTHETIC_LABEL, MetricResult, unavailable
+from forecasting.scorecards.catalogue import MetricSpec
+from forecasting.scorecards.context import MetricContext
+from forecasting.scorecards.metrics import fdi_shares
+from forecasting.scorecards.registry import metric
+from forecasting.scorecards.result import MetricResult, unavailable
 from forecasting.vocabulary import QUANTILE_COLUMNS, SeriesId
 
 QCOLS = list(QUANTILE_COLUMNS)
@@ -42,6 +49,23 @@ class BundleInfo:
         v = f" v{self.model_version}" if self.model_version else ""
         a = f" @{self.model_alias}" if self.model_alias else ""
         return f"{self.model_name or 'forecast bundle'}{v}{a}"
+
+    def has(self, series_id: str) -> bool:
+        return series_id in self._ids
+
+    def is_synthetic(self, series_id: str) -> bool:
+        return series_id in self._synthetic
+
+    @cached_property
+    def _ids(self) -> set[str]:
+        return set(self.contents.forecasts["series_id"])
+
+    @cached_property
+    def _synthetic(self) -> set[str]:
+        cat = self.contents.catalogue
+        if "is_synthetic" not in cat:
+            return set()
+        return set(cat.loc[cat["is_synthetic"].astype(bool), "series_id"])
 
 
 def bundle_info(bundle: object | None) -> BundleInfo | None:
@@ -80,23 +104,23 @@ def level_path(info: BundleInfo, series_id: str, horizon_years: int = 3) -> Leve
     hist = hist[hist["series_id"] == series_id].sort_values("period_start")
     if fc.empty or hist.empty or not set(QCOLS) <= set(fc.columns):
         return None
-    freq = series_id.rsplit(".", 1)[-1]
-    ppy = PPY.get(freq, 1)
+    ppy = PPY.get(SeriesId.parse(series_id).frequency, 1)
     k = 3 if ppy == 1 else ppy
     base = float(hist["value"].tail(k).mean())
     h = int(min(fc["step"].max(), horizon_years * ppy))
     row = fc[fc["step"] == h].iloc[0]
-    cat = info.contents.catalogue
-    syn = (
-        bool(cat.loc[cat["series_id"] == series_id, "is_synthetic"].any()) if "is_synthetic" in cat else False
-    )
     return LevelPath(
-        series_id, base, row[QCOLS].to_numpy(float), (h + (k - 1) / 2) / ppy, str(row["period"]), syn
+        series_id,
+        base,
+        row[QCOLS].to_numpy(float),
+        (h + (k - 1) / 2) / ppy,
+        str(row["period"]),
+        info.is_synthetic(series_id),
     )
 
 
 def summed_path(
-    info: BundleInfo, ids: list[str], horizon_years: int = 3
+    info: BundleInfo, ids: list[str], label_id: str, horizon_years: int = 3
 ) -> tuple[LevelPath, pd.DataFrame] | None:
     """Several annual count series (a cluster's Local Authorities) added up, aligned by calendar year.
 
@@ -123,17 +147,8 @@ def summed_path(
         return None
     fan = fc[fc["year"].isin(full)].groupby("year")[QCOLS].sum().sort_index()
     target = min(last + horizon_years, full[-1])
-    cat = info.contents.catalogue
-    syn = bool(cat.loc[cat["series_id"].isin(ids), "is_synthetic"].any()) if "is_synthetic" in cat else False
-    first = SeriesId.parse(ids[0])
-    path = LevelPath(
-        str(first.at("MID-LADs")),
-        base,
-        fan.loc[target].to_numpy(float),
-        target - last + 1.0,
-        str(target),
-        syn,
-    )
+    syn = any(info.is_synthetic(i) for i in ids)
+    path = LevelPath(label_id, base, fan.loc[target].to_numpy(float), target - last + 1.0, str(target), syn)
     out = fan.reset_index().rename(columns={"year": "period"})
     out["period"] = out["period"].astype(str)
     return path, out
@@ -147,115 +162,120 @@ def growth_from_levels(base: float | np.ndarray, levels: np.ndarray, years: floa
     return np.where(ratio > 0, out, np.nan)
 
 
+def own_path(
+    info: BundleInfo, spec: MetricSpec, cluster: str, lads: list[str], horizon: int
+) -> LevelPath | None:
+    """The cluster's own series (Midlands, or the sum of its Local Authorities) when licensed, else None."""
+    mid = spec.series_id("own", geography="MID", cluster=cluster)
+    if info.has(mid) and not info.is_synthetic(mid):
+        return level_path(info, mid, horizon)
+    lad_ids = [spec.series_id("own", geography=lad, cluster=cluster) for lad in lads]
+    lad_ids = [i for i in lad_ids if info.has(i) and not info.is_synthetic(i)]
+    if not lad_ids:
+        return None
+    summed = summed_path(info, lad_ids, mid, horizon)
+    return summed[0] if summed else None
+
+
+def _synthetic_own(info: BundleInfo, spec: MetricSpec, cluster: str, lads: list[str]) -> bool:
+    ids = [spec.series_id("own", geography=g, cluster=cluster) for g in ["MID", *lads]]
+    return any(info.has(i) and info.is_synthetic(i) for i in ids)
+
+
+def _sentence(text: str) -> str:
+    return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
 def _frame(clusters: list[str], rows: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(
         [rows.get(c, np.full(len(QCOLS), np.nan)) for c in clusters], index=clusters, columns=QCOLS
     )
 
 
-def forecast_growth_metric(
-    metric: str,
-    info: BundleInfo | None,
-    clusters: list[str],
-    own_measure: str,
-    regional_measure: str | None,
-    region_shares: pd.DataFrame | None,
-    uk_series: str,
-    lads: list[str] | None = None,
-) -> MetricResult:
+def _forecast_growth(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
     """Cluster forecast growth quantiles; see the module docstring for which series is used."""
+    clusters, info = ctx.clusters, ctx.info
     if info is None:
-        return unavailable(metric, clusters, "no champion forecast bundle: forecast metrics not computed")
-    ids = set(info.contents.forecasts["series_id"])
+        return unavailable(spec.id, clusters, "no champion forecast bundle: forecast metrics not computed")
+    horizon = int(spec.param("horizon_years"))
+    lads = ctx.inp.midlands_lads
     rows: dict[str, np.ndarray] = {}
     groups: dict[str, int] = {}
     used: dict[str, str] = {}
-    synthetic = False
-    horizon = ""
-    own_syn: set[str] = set()
-    n_lads: dict[str, int] = {}
+    horizon_label = ""
+    skipped = [c for c in clusters if _synthetic_own(info, spec, c, lads)]
     for i, c in enumerate(clusters):
-        p = level_path(info, f"{own_measure}.MID.{c}.A") if f"{own_measure}.MID.{c}.A" in ids else None
-        if p is None and lads:
-            lad_ids = [f"{own_measure}.{lad}.{c}.A" for lad in lads if f"{own_measure}.{lad}.{c}.A" in ids]
-            summed = summed_path(info, lad_ids) if lad_ids else None
-            if summed is not None:
-                p = summed[0]
-                n_lads[c] = len(lad_ids)
+        p = own_path(info, spec, c, lads, horizon)
         if p is not None:
             rows[c] = growth_from_levels(p.base, p.levels, p.years)
-            groups[c], used[c], horizon = 1000 + i, p.series_id, p.horizon_label
-            synthetic |= p.is_synthetic
-            if p.is_synthetic:
-                own_syn.add(c)
+            groups[c], used[c], horizon_label = 1000 + i, p.series_id, p.horizon_label
+    n_own = len(rows)
     rest = [c for c in clusters if c not in rows]
     how = ""
-    if rest and regional_measure is not None:
-        paths = {r: level_path(info, f"{regional_measure}.{r}.all.A") for r in MIDLANDS_ITL1}
-        mid = level_path(info, f"{regional_measure}.MID.all.A")
-        if all(paths.values()) and region_shares is not None:
+    if rest and "regional" in spec.series:
+        paths = {r: level_path(info, spec.series_id("regional", region=r), horizon) for r in MIDLANDS_ITL1}
+        if all(paths.values()):
+            shares, _, _ = fdi_shares(ctx)
             for c in rest:
-                s = region_shares[c].reindex(list(MIDLANDS_ITL1)).fillna(0.0)
+                s = shares[c].reindex(list(MIDLANDS_ITL1)).fillna(0.0)
                 base = sum(float(s[r]) * paths[r].base for r in MIDLANDS_ITL1)
                 lv = sum(float(s[r]) * paths[r].levels for r in MIDLANDS_ITL1)
-                rows[c] = growth_from_levels(base, lv, paths["TLF"].years)
-                groups[c], used[c] = 0, f"{regional_measure}.TLF/TLG.all.A"
-            horizon = paths["TLF"].horizon_label
+                rows[c] = growth_from_levels(base, lv, paths[MIDLANDS_ITL1[0]].years)
+                groups[c] = 0
+                used[c] = spec.series_id("regional", region="/".join(MIDLANDS_ITL1))
+            horizon_label = paths[MIDLANDS_ITL1[0]].horizon_label
             how = (
-                "East and West Midlands FDI forecasts apportioned by the cluster's FDI-weighted employment "
-                "share of each region (as for the FDI position; forecast quantiles added across regions)"
+                "the East and West Midlands FDI position forecasts apportioned by the cluster's FDI-weighted "
+                "employment share of each region (quantiles added across regions)"
             )
-        elif mid is not None:
+        elif "midlands" in spec.series and (mid := level_path(info, spec.series_id("midlands"), horizon)):
             for c in rest:
                 rows[c] = growth_from_levels(mid.base, mid.levels, mid.years)
                 groups[c], used[c] = 0, mid.series_id
-            horizon = mid.horizon_label
+            horizon_label = mid.horizon_label
             how = "the Midlands total forecast (the same for every cluster)"
-    elif rest:
-        p = level_path(info, uk_series)
-        if p is not None:
-            for c in rest:
-                rows[c] = growth_from_levels(p.base, p.levels, p.years)
-                groups[c], used[c] = 0, uk_series
-            horizon = p.horizon_label
-            how = f"the UK series {uk_series} (the same for every cluster)"
+    elif rest and "uk" in spec.series and (p := level_path(info, spec.series_id("uk"), horizon)):
+        for c in rest:
+            rows[c] = growth_from_levels(p.base, p.levels, p.years)
+            groups[c], used[c] = 0, p.series_id
+        horizon_label = p.horizon_label
+        how = f"the UK series {p.series_id} (the same for every cluster)"
     if not rows:
         return unavailable(
-            metric, clusters, f"the bundle ({info.label}) forecasts none of the series this metric needs"
+            spec.id, clusters, f"the bundle ({info.label}) forecasts none of the series this metric needs"
         )
     q = _frame(clusters, rows)
-    ukp = level_path(info, uk_series)
+    ukp = level_path(info, spec.series_id("benchmark"), horizon)
     bench = float(growth_from_levels(ukp.base, ukp.levels, ukp.years)[QCOLS.index("q0.5")]) if ukp else np.nan
-    own = sum(1 for c in used if used[c].startswith(f"{own_measure}.MID"))
     parts = []
-    if own:
-        label = f" ({SYNTHETIC_LABEL})" if synthetic else ""
-        lad_note = (
-            ", summed over the Midlands Local Authorities the bundle forecasts (quantiles added, so the "
-            "interval is an upper bound on the spread)"
-            if n_lads
-            else ""
-        )
-        parts.append(f"{own} cluster(s) use their own {own_measure} forecast{label}{lad_note}")
+    if n_own:
+        parts.append(f"{n_own} cluster(s) use their own licensed partner forecast")
     if how:
-        parts.append(f"{len(clusters) - own} use {how}")
-    note = (
-        f"Annualised growth from the mean of recent history to {horizon}, model {info.label}, trained on "
-        f"data vintage {info.data_vintage}. " + "; ".join(parts) + "."
-    )
-    metric_result = MetricResult(
-        metric,
+        parts.append(f"{len(clusters) - n_own} use {how}")
+    if skipped:
+        parts.append(f"synthetic (demo) partner forecasts of {len(skipped)} cluster(s) are not used")
+    result = MetricResult(
+        spec.id,
         q["q0.5"],
         pd.Series(bench, index=clusters),
-        f"to {horizon}",
+        f"to {horizon_label}",
         ["forecast bundle"],
         info.data_vintage,
-        synthetic,
-        note=note,
+        pd.Series(False, index=clusters),
+        details={
+            "horizon": horizon_label,
+            "model": info.label,
+            "model_vintage": info.data_vintage,
+            "how": _sentence("; ".join(parts)),
+            "n_own": n_own,
+            "n_synthetic_skipped": len(skipped),
+        },
         quantiles=q,
         draw_groups=pd.Series(groups).reindex(clusters).fillna(-1).astype(int),
     )
-    metric_result.extra["series"] = used
-    metric_result.extra["synthetic_clusters"] = sorted(own_syn)
-    metric_result.extra["n_lads"] = n_lads
-    return metric_result
+    result.extra["series"] = used
+    return result
+
+
+metric("forecast_fdi_growth")(_forecast_growth)
+metric("forecast_domestic_growth")(_forecast_growth)

@@ -1,42 +1,45 @@
 """Read what the scorecards need from the warehouse once, keeping each row's provenance.
 
 Why one loader: every metric shares the BRES employment base (shares, weights) and the provenance rules
-(source, vintage, synthetic flag), so reading once keeps the build fast and the provenance consistent.
+(source, vintage, synthetic flag), so reading once keeps the build fast and the provenance consistent. The
+measures read are the catalogue's; measures with a "revision" error model also bring every release held,
+so the Monte Carlo can size revisions from the publisher's own releases.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.reference.clusters import Cluster, load_clusters
 from forecasting.reference.geography import load_geography
 
-PUBLIC_MEASURES = (
-    "bres_employment",
-    "business_count_enterprises",
-    "business_count_enterprises_250plus",
-    "business_birth_rate",
-    "high_growth_rate",
-    "survival_rate_3y",
-    "active_businesses",
-    "gva_cp",
-    "berd",
-    "public_rd",
-    "fdi_inward_position",
-    "fdi_uk_inward_position",
-    "exports_value",
-    "business_investment_cvm_sa",
-)
-PARTNER_MEASURES = ("company_count", "equity_amount_gbp", "equity_deals", "fdi_projects")
+COLUMNS = {
+    "measure": object,
+    "geography": object,
+    "cluster": object,
+    "frequency": object,
+    "period": "datetime64[ns]",
+    "value": float,
+    "source": object,
+    "vintage": object,
+    "is_synthetic": bool,
+}
 
 
 @dataclass
 class Inputs:
-    """Observations by measure (warehouse columns incl. source, vintage, is_synthetic) plus geography."""
+    """Observations by measure (warehouse columns incl. source, vintage, is_synthetic) plus geography.
+
+    ``releases`` holds, for measures whose revisions are drawn, every release's rows (not only the current
+    value). ``memo`` caches value-independent structure (which row belongs to which cluster); replicates with
+    perturbed values share it because their rows are the same rows in the same order.
+    """
 
     obs: dict[str, pd.DataFrame]
     clusters: list[Cluster]
@@ -45,28 +48,39 @@ class Inputs:
     midlands_lads: list[str]
     itl2_of_lad: dict[str, str]
     itl1_of_itl2: dict[str, str]
-    notes: list[str] = field(default_factory=list)
+    releases: dict[str, pd.DataFrame] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def get(self, measure: str) -> pd.DataFrame:
         df = self.obs.get(measure)
         if df is None:
-            cols = {
-                "measure": object,
-                "geography": object,
-                "cluster": object,
-                "frequency": object,
-                "period": "datetime64[ns]",
-                "value": float,
-                "source": object,
-                "vintage": object,
-                "is_synthetic": bool,
-            }
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
         return df
 
     @property
     def cluster_ids(self) -> list[str]:
         return [c.id for c in self.clusters]
+
+    def cached(self, key: str, build: Any) -> Any:
+        """Value-independent structure computed once and shared with every replicate."""
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
+
+    def with_values(self, values: dict[str, np.ndarray]) -> Inputs:
+        """The same rows with new values for some measures (an input replicate); structure cache shared."""
+        obs = dict(self.obs)
+        for m, v in values.items():
+            df = self.obs[m].copy(deep=False)
+            df["value"] = v
+            obs[m] = df
+        return replace(self, obs=obs)
+
+    def rows(self, measure: str, key: str, select: Any) -> pd.DataFrame:
+        """Rows of ``measure`` picked by ``select(frame) -> bool mask``; the pick is cached by ``key``."""
+        df = self.get(measure)
+        pos = self.cached(f"rows:{measure}:{key}", lambda: np.flatnonzero(np.asarray(select(df), bool)))
+        return df.iloc[pos]
 
 
 def _geo_maps() -> tuple[list[str], list[str], dict[str, str], dict[str, str]]:
@@ -86,15 +100,31 @@ def _geo_maps() -> tuple[list[str], list[str], dict[str, str], dict[str, str]]:
     return itl2, lads, itl2_of_lad, itl1_of_itl2
 
 
-def load_inputs(warehouse_path: Path, as_of: str | None = None) -> Inputs:
-    """All scorecard observations from a (read-only) warehouse."""
+def load_inputs(warehouse_path: Path, as_of: str | None = None, catalogue: Any | None = None) -> Inputs:
+    """All scorecard observations from a (read-only) warehouse: the catalogue's measures."""
+    from forecasting.scorecards.catalogue import load_catalogue
     from forecasting.warehouse.store import Warehouse
 
+    cat = catalogue or load_catalogue()
     itl2, lads, itl2_of_lad, itl1_of_itl2 = _geo_maps()
+    revised = [m for m, spec in cat.inputs.items() if spec.error == "revision"]
+    geos = sorted(set(itl1_of_itl2) | set(itl1_of_itl2.values()) | {"UK"})
     with Warehouse(Path(warehouse_path), read_only=True) as wh:
         with contextlib.suppress(Exception):  # the progress bar is cosmetic (older duckdb lacks the option)
             wh.con.execute("SET enable_progress_bar = false")
-        obs = wh.observations(measures=list(PUBLIC_MEASURES + PARTNER_MEASURES), as_of=as_of)
+        obs = wh.observations(measures=cat.measures(), as_of=as_of)
         vintage = wh.latest_vintage() if as_of is None else as_of
+        releases = {}
+        if revised:
+            base, params = wh.visible_sql(as_of)
+            rel = wh.con.execute(
+                f"SELECT measure, geography, cluster, frequency, period, value, source, release "
+                f"FROM ({base}) WHERE measure IN (SELECT unnest(?)) AND geography IN (SELECT unnest(?))",
+                [*params, revised, geos],
+            ).df()
+            rel["period"] = pd.to_datetime(rel["period"])
+            releases = {m: g.reset_index(drop=True) for m, g in rel.groupby("measure", sort=False)}
     by_measure = {m: g.reset_index(drop=True) for m, g in obs.groupby("measure", sort=False)}
-    return Inputs(by_measure, load_clusters(), vintage, itl2, lads, itl2_of_lad, itl1_of_itl2)
+    return Inputs(
+        by_measure, load_clusters(), vintage, itl2, lads, itl2_of_lad, itl1_of_itl2, releases=releases
+    )

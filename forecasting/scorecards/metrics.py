@@ -1,265 +1,166 @@
-"""Public- and partner-data metrics per cluster, each with its UK/GB benchmark and provenance.
+"""Public-data metrics per cluster, each with its UK/GB benchmark, provenance and details.
 
-Why one function per metric family: each family has one aggregation rule from the catalogue (sum,
-apportioned sum, employment-weighted mean, ratio, growth) and one provenance note saying how the cluster
-value was built, so a reader can trace any number on a scorecard back to the warehouse rows it came from.
-Forecast metrics live in ``forecast_metrics.py`` (they need a bundle).
+Why one registered function per metric id: the catalogue names what each metric reads (``series``) and how
+it is explained (``method``); the function here is the one computation of that id, checked against the
+catalogue at start. Every function reads its family's reference year from the context, so all metrics of a
+family describe the same year.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards import aggregate as agg
-from forecasting.scorecards.catalogue import ScorecardError
-from forecasting.scorecards.inputs import Inputs
-
-SYNTHETIC_LABEL = "synthetic (demo data)"
-
-
-@dataclass
-class MetricResult:
-    """One metric for every cluster: values, benchmark, provenance; quantiles for forecast metrics."""
-
-    metric: str
-    values: pd.Series
-    benchmark: pd.Series
-    period: str
-    sources: list[str]
-    vintage: str | None
-    is_synthetic: bool = False
-    available: bool = True
-    note: str = ""
-    quantiles: pd.DataFrame | None = None  # clusters x quantile levels (forecast metrics)
-    draw_groups: pd.Series | None = None  # cluster -> group id: clusters in a group share a forecast draw
-    extra: dict[str, object] = field(default_factory=dict)
+from forecasting.scorecards.catalogue import MetricSpec
+from forecasting.scorecards.context import MetricContext, to_calendar
+from forecasting.scorecards.registry import metric
+from forecasting.scorecards.result import MetricResult, merge_provenance, provenance, unavailable, year_of
 
 
-def unavailable(metric: str, clusters: list[str], note: str) -> MetricResult:
-    nan = pd.Series(np.nan, index=clusters, dtype=float)
-    return MetricResult(metric, nan, nan.copy(), "", [], None, available=False, note=note)
+def _template_parts(spec: MetricSpec, role: str) -> list[str]:
+    return spec.series_template(role).split(".")
 
 
-def provenance(*frames: pd.DataFrame) -> tuple[list[str], str | None, bool]:
-    """Sources, latest vintage and synthetic flag of the rows a value was built from."""
-    rows = [f for f in frames if f is not None and not f.empty]
-    if not rows:
-        return [], None, False
-    df = pd.concat([f[["source", "vintage", "is_synthetic"]] for f in rows])
-    return sorted(set(df["source"].astype(str))), str(df["vintage"].max()), bool(df["is_synthetic"].any())
-
-
-def _year(ts: pd.Timestamp) -> int:
-    return int(pd.Timestamp(ts).year)
-
-
-# ---- the BRES employment base shared by most metrics ------------------------------------------------
-
-
-@dataclass
-class EmploymentBase:
-    year: int
-    first_year: int
-    cluster_emp: pd.DataFrame  # ITL2 x cluster, latest year
-    cluster_emp_first: pd.DataFrame  # ITL2 x cluster, first year
-    total_emp: pd.Series  # ITL2 total (all 2-digit slices), latest year
-    total_emp_first: pd.Series
-    rows: pd.DataFrame  # provenance rows
-    midlands: list[str]
-    cluster_div_emp: pd.DataFrame  # geography, cid, div, value (latest year, from 5-digit slices)
-    div_emp: pd.DataFrame  # geography, div, value (latest year, 2-digit slices)
-
-    @property
-    def mid_emp(self) -> pd.Series:
-        return agg.sum_areas(self.cluster_emp, self.midlands)
-
-    @property
-    def gb_emp(self) -> pd.Series:
-        return agg.sum_areas(self.cluster_emp)
-
-    def region_emp(self, itl1_of_itl2: dict[str, str]) -> pd.DataFrame:
-        """Cluster employment by ITL1 region (from ITL2)."""
-        df = self.cluster_emp.copy()
-        df["itl1"] = [itl1_of_itl2.get(c) for c in df.index]
-        return df.dropna(subset=["itl1"]).groupby("itl1").sum()
-
-    def region_total(self, itl1_of_itl2: dict[str, str]) -> pd.Series:
-        s = self.total_emp.to_frame("v")
-        s["itl1"] = [itl1_of_itl2.get(c) for c in s.index]
-        return s.dropna(subset=["itl1"]).groupby("itl1")["v"].sum()
-
-
-def _cluster_divisions(s5: pd.DataFrame, inp: Inputs) -> pd.DataFrame:
-    """(geography, period, cid, div, value): 5-digit BRES slices summed into each cluster's basket."""
-    codes = s5["cluster"].str[4:]
-    members = pd.DataFrame(
-        [(code, c.id) for code in codes.unique() for c in inp.clusters if c.covers(code)],
-        columns=["code", "cid"],
-    )
-    emp = s5.assign(code=codes).merge(members, on="code")
-    emp["div"] = emp["code"].str[:2]
-    return emp.groupby(["geography", "period", "cid", "div"], as_index=False)["value"].sum()
-
-
-def employment_base(inp: Inputs) -> EmploymentBase | None:
-    """Cluster employment summed here from the 5-digit slices (not the warehouse's derived cluster rows).
-
-    Why: a cluster made only of 2-digit entries gets derived rows from both BRES files (2- and 5-digit) with
-    the same vintage, and the warehouse's current-value pick between them is arbitrary; summing the 5-digit
-    slices ourselves keeps every build reproducible.
-    """
-    df = inp.get("bres_employment")
-    clusters = inp.cluster_ids
-    s5 = df[df["cluster"].str.match(r"^sic-\d{5}$")]
-    tot = df[df["cluster"].str.match(r"^sic-\d{2}$")]
-    if s5.empty or tot.empty:
-        return None
-    cd = _cluster_divisions(s5, inp)
-    year, first = cd["period"].max(), cd["period"].min()
-
-    def wide(when: pd.Timestamp) -> pd.DataFrame:
-        w = cd[cd["period"] == when].pivot_table(
-            index="geography", columns="cid", values="value", aggfunc="sum"
-        )
-        return w.reindex(columns=clusters)
-
-    def total(when: pd.Timestamp) -> pd.Series:
-        return tot[tot["period"] == when].groupby("geography")["value"].sum()
-
-    s2 = tot[tot["period"] == year].assign(div=lambda d: d["cluster"].str[4:])[["geography", "div", "value"]]
-    return EmploymentBase(
-        _year(year),
-        _year(first),
-        wide(year),
-        wide(first),
-        total(year),
-        total(first),
-        pd.concat([s5, tot]),
-        list(inp.midlands_itl2),
-        cd[cd["period"] == year].drop(columns="period").reset_index(drop=True),
-        s2.reset_index(drop=True),
+def _result(
+    spec: MetricSpec, values: pd.Series, bench: pd.Series | float, period: str, prov, **details: object
+) -> MetricResult:
+    idx = values.index
+    b = bench if isinstance(bench, pd.Series) else pd.Series(bench, index=idx, dtype=float)
+    return MetricResult(
+        spec.id,
+        values,
+        b,
+        period,
+        prov.sources,
+        prov.vintage,
+        pd.Series(prov.synthetic, index=idx),
+        details=dict(details),
     )
 
 
 # ---- business population ----------------------------------------------------------------------------
 
 
-def bres_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
-    src, vint, syn = provenance(base.rows)
-    mid, gb = base.mid_emp, base.gb_emp
-    mid0 = agg.sum_areas(base.cluster_emp_first, base.midlands)
-    gb0 = agg.sum_areas(base.cluster_emp_first)
-    t_mid = base.total_emp.reindex(base.midlands).sum()
-    t_gb = base.total_emp.sum()
-    years = base.year - base.first_year
-    span = f"{base.first_year}-{base.year}"
-    gb_note = "BRES covers Great Britain (40 ITL2 areas), so the UK comparator is Great Britain."
-    out = {
-        "employment": MetricResult(
-            "employment",
-            mid,
-            gb,
-            str(base.year),
-            src,
-            vint,
-            syn,
-            note=f"Sum of the cluster's SIC slices over the six Midlands ITL2 areas. {gb_note}",
-        ),
-        "employment_growth": MetricResult(
-            "employment_growth",
-            agg.cagr(mid0, mid, years),
-            agg.cagr(gb0, gb, years),
-            span,
-            src,
-            vint,
-            syn,
-            note=f"Compound annual growth {span} of the Midlands sum. {gb_note}",
-        ),
-        "location_quotient": MetricResult(
-            "location_quotient",
-            (mid / t_mid) / (gb / t_gb),
-            pd.Series(1.0, index=mid.index),
-            str(base.year),
-            src,
-            vint,
-            syn,
-            note=f"(cluster / all Midlands employment) / (cluster / all GB employment). {gb_note}",
-        ),
-        "midlands_share": MetricResult(
-            "midlands_share",
-            mid / gb * 100.0,
-            pd.Series(t_mid / t_gb * 100.0, index=mid.index),
-            str(base.year),
-            src,
-            vint,
-            syn,
-            note="Benchmark: the Midlands share of all GB employment.",
-        ),
-    }
-    return out
+def _bres_totals(ctx: MetricContext) -> tuple[float, float]:
+    b = ctx.base
+    return float(b.total_emp.reindex(b.midlands).sum()), float(b.total_emp.sum())
 
 
-def business_count_metric(inp: Inputs, base: EmploymentBase, metric: str, measure: str) -> MetricResult:
-    clusters = inp.cluster_ids
-    df = inp.get(measure)
-    df = df[(df["geography"] == "GB") & df["cluster"].isin(clusters)]
+@metric("employment")
+def employment(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    b = ctx.base
+    return _result(spec, b.mid_emp, b.gb_emp, str(b.year), b.prov, n_areas=len(b.midlands), year=b.year)
+
+
+@metric("employment_growth")
+def employment_growth(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    b = ctx.base
+    years = b.year - b.first_year
+    mid0 = agg.sum_areas(b.cluster_emp_first, b.midlands)
+    gb0 = agg.sum_areas(b.cluster_emp_first)
+    return _result(
+        spec,
+        agg.cagr(mid0, b.mid_emp, years),
+        agg.cagr(gb0, b.gb_emp, years),
+        f"{b.first_year}-{b.year}",
+        b.prov,
+        first_year=b.first_year,
+        year=b.year,
+    )
+
+
+@metric("location_quotient")
+def location_quotient(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    b = ctx.base
+    t_mid, t_gb = _bres_totals(ctx)
+    lq = (b.mid_emp / t_mid) / (b.gb_emp / t_gb)
+    return _result(spec, lq, 1.0, str(b.year), b.prov, year=b.year)
+
+
+@metric("midlands_share")
+def midlands_share(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    b = ctx.base
+    t_mid, t_gb = _bres_totals(ctx)
+    return _result(spec, b.mid_emp / b.gb_emp * 100.0, t_mid / t_gb * 100.0, str(b.year), b.prov, year=b.year)
+
+
+def _gb_count(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    """A count published for Great Britain only, apportioned by the Midlands share of GB employment."""
+    measure, geography, _, _ = _template_parts(spec, "count")
+    clusters = ctx.clusters
+    year = ctx.year(spec.family)
+    df = ctx.inp.get(measure)
+    df = df[(df["geography"] == geography) & df["cluster"].isin(clusters) & (df["period"].dt.year == year)]
     if df.empty:
-        return unavailable(metric, clusters, f"no {measure} cluster series in the warehouse")
-    latest = df[df["period"] == df["period"].max()].set_index("cluster")["value"].reindex(clusters)
-    share = base.mid_emp / base.gb_emp
-    src, vint, syn = provenance(df, base.rows)
-    y = _year(df["period"].max())
-    return MetricResult(
-        metric,
-        latest * share,
-        latest,
-        str(y),
-        src,
-        vint,
-        syn,
-        note=(
-            f"Published for Great Britain only: GB {y} count x Midlands share of GB cluster employment "
-            f"(BRES {base.year}). Apportioned, not observed."
-        ),
+        return unavailable(spec.id, clusters, f"no {measure} cluster series for {geography} in {year}")
+    b = ctx.base
+    gb = df.set_index("cluster")["value"].reindex(clusters)
+    prov = merge_provenance(provenance(df), b.prov)
+    return _result(spec, gb * b.mid_emp / b.gb_emp, gb, str(year), prov, year=year)
+
+
+metric("business_count")(_gb_count)
+metric("large_enterprises")(_gb_count)
+
+
+def _demography_itl2(
+    ctx: MetricContext, rate_m: str, active_m: str, year: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
+    rates = to_calendar(ctx.inp.get(rate_m), ctx.catalogue.input(rate_m), year)
+    lad = rates[rates["geography"].isin(ctx.inp.midlands_lads)]
+    active = to_calendar(ctx.inp.get(active_m), ctx.catalogue.input(active_m), year)
+    active = active[active["geography"].isin(ctx.inp.midlands_lads)]
+    w = (
+        active.set_index("geography")["value"]
+        if not active.empty
+        else pd.Series(1.0, index=lad["geography"].unique())
     )
+    itl2 = (
+        agg.roll_up_rates(lad.set_index("geography")["value"], w, ctx.inp.itl2_of_lad)
+        if not lad.empty
+        else None
+    )
+    return lad, active, itl2, rates
 
 
-def demography_rate_metric(inp: Inputs, base: EmploymentBase, metric: str, measure: str) -> MetricResult:
-    clusters = inp.cluster_ids
-    rates = inp.get(measure)
-    lad = rates[rates["geography"].isin(inp.midlands_lads)]
+def _demography_rate(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    """LAD rates (all industries) rolled up to ITL2 by active businesses, then cluster-employment weighted."""
+    clusters = ctx.clusters
+    year = ctx.year(spec.family)
+    rate_m, active_m = spec.measure("rate"), spec.measure("active")
+    # The rates and their ITL2 roll-up do not depend on BRES, so replicates reuse them.
+    key = f"demography:{rate_m}:{active_m}:{year}"
+    lad, active, itl2, rates = ctx.stable(
+        key, [rate_m, active_m], lambda: _demography_itl2(ctx, rate_m, active_m, year)
+    )
     if lad.empty:
-        return unavailable(metric, clusters, f"no LAD {measure} in the warehouse")
-    when = lad["period"].max()
-    lad = lad[lad["period"] == when]
-    active = inp.get("active_businesses")
-    active = active[(active["period"] == when) & active["geography"].isin(inp.midlands_lads)]
-    w = active.set_index("geography")["value"] if not active.empty else pd.Series(1.0, index=lad["geography"])
-    itl2 = agg.roll_up_rates(lad.set_index("geography")["value"], w, inp.itl2_of_lad)
-    weights = base.cluster_emp.reindex(base.midlands)
-    values = agg.weighted_mean(itl2, weights)
-    uk = rates[(rates["geography"] == "UK") & (rates["period"] == when)]["value"]
-    bench = pd.Series(float(uk.iloc[0]) if len(uk) else np.nan, index=clusters)
-    src, vint, syn = provenance(lad, active, base.rows)
-    return MetricResult(
-        metric,
+        return unavailable(spec.id, clusters, f"no Midlands LAD {rate_m} observed in {year}")
+    b = ctx.base
+    values = agg.weighted_mean(itl2, b.cluster_emp.reindex(b.midlands))
+    _, bgeo, _, _ = _template_parts(spec, "benchmark")
+    uk = rates[rates["geography"] == bgeo]["value"]
+    prov = merge_provenance(provenance(lad, active), b.prov)
+    lag = ctx.catalogue.input(rate_m).observed_lag
+    return _result(
+        spec,
         values,
-        bench,
-        str(_year(when)),
-        src,
-        vint,
-        syn,
-        note=(
-            f"Not split by industry: {lad['geography'].nunique()} Midlands LAD rates ({_year(when)}) rolled up to "
-            f"ITL2 weighted by active businesses, then averaged with the cluster's BRES {base.year} employment "
-            "in each ITL2 as weights: the rate of the places where the cluster works."
-        ),
+        float(uk.iloc[0]) if len(uk) else np.nan,
+        str(year),
+        prov,
+        n_lads=lad["geography"].nunique(),
+        year=year,
+        cohort=year - lag,
+        weight_year=b.year,
     )
+
+
+metric("business_birth_rate")(_demography_rate)
+metric("high_growth_rate")(_demography_rate)
+metric("survival_rate_3y")(_demography_rate)
 
 
 # ---- support environment ----------------------------------------------------------------------------
@@ -289,43 +190,65 @@ _SIC_SECTIONS = {
 }
 
 
-def _slice_span(code: str) -> tuple[int, int] | None:
+def slice_span(code: str) -> tuple[int, int] | None:
     """Divisions a published GVA industry covers: ``sic-29``, ``sic-11-12``, ``sic-C10-12`` or section ``sic-P``."""
     m = _GVA_SLICE.match(code)
     if m:
         return int(m.group(1)), int(m.group(2) or m.group(1))
-    letter = code.removeprefix("sic-")
-    return _SIC_SECTIONS.get(letter)
+    return _SIC_SECTIONS.get(code.removeprefix("sic-"))
 
 
-def _gva_slices(gva: pd.DataFrame) -> pd.DataFrame:
+def gva_slices(gva: pd.DataFrame) -> pd.DataFrame:
     """Published GVA industries -> (geography, div, slice): each division takes the finest slice holding it."""
+    return gva_slice_frame(gva, _gva_slice_rows(gva))
+
+
+def _gva_slice_rows(gva: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(row position in ``gva``, division) of the finest published slice of every division (value-free)."""
     rows = []
     for code in gva["cluster"].unique():
-        span = _slice_span(code)
+        span = slice_span(code)
         if span is None:
             continue
         lo, hi = span
         rows += [(code, f"{d:02d}", hi - lo) for d in range(lo, hi + 1)]
     spans = pd.DataFrame(rows, columns=["cluster", "div", "width"])
-    out = gva.merge(spans, on="cluster")
+    g = gva[["geography", "cluster"]].assign(pos=np.arange(len(gva)))
+    out = g.merge(spans, on="cluster")
     out = out.sort_values(["width", "cluster"]).drop_duplicates(["geography", "div"])
-    return out[["geography", "div", "cluster", "value"]].rename(columns={"cluster": "slice", "value": "gva"})
+    return out["pos"].to_numpy(), out["div"].to_numpy()
 
 
-def gva_per_job_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
-    clusters = inp.cluster_ids
-    gva = inp.get("gva_cp")
-    when = pd.Timestamp(f"{base.year}-01-01")
-    gva = gva[(gva["period"] == when) & gva["geography"].isin(base.cluster_emp.index)]
+def gva_slice_frame(gva: pd.DataFrame, picks: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
+    pos, div = picks
+    return pd.DataFrame(
+        {
+            "geography": gva["geography"].to_numpy()[pos],
+            "div": div,
+            "slice": gva["cluster"].to_numpy()[pos],
+            "gva": gva["value"].to_numpy(float)[pos],
+        }
+    )
+
+
+@metric("gva_per_job")
+def gva_per_job(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    clusters = ctx.clusters
+    b = ctx.base
+    year = ctx.year(spec.family)
+    areas = list(b.cluster_emp.index)
+    gva = ctx.inp.rows(
+        spec.measure("gva"),
+        f"{year}:{','.join(areas)}",
+        lambda d: (d["period"].dt.year == year) & d["geography"].isin(areas),
+    )
     if gva.empty:
-        return unavailable("gva_per_job", clusters, f"no ITL2 GVA by industry for {base.year}")
-    emp_cd = base.cluster_div_emp
-    s2 = base.div_emp
-    slices = _gva_slices(gva).merge(s2[["geography", "div", "value"]], on=["geography", "div"], how="left")
+        return unavailable(spec.id, clusters, f"no ITL2 GVA by industry for {year}")
+    picks = ctx.inp.cached(f"gva-slices:{year}:{','.join(areas)}", lambda: _gva_slice_rows(gva))
+    slices = gva_slice_frame(gva, picks).merge(b.div_emp, on=["geography", "div"], how="left")
     slice_emp = slices.groupby(["geography", "slice"])["value"].sum().rename("slice_emp")
     slices = slices.join(slice_emp, on=["geography", "slice"])
-    j = emp_cd.merge(slices[["geography", "div", "gva", "slice_emp"]], on=["geography", "div"])
+    j = b.cluster_div_emp.merge(slices[["geography", "div", "gva", "slice_emp"]], on=["geography", "div"])
     j = j[j["slice_emp"] > 0]
     j["cl_gva"] = j["gva"] * j["value"] / j["slice_emp"]
     by_geo = j.groupby(["geography", "cid"])[["cl_gva", "value"]].sum()
@@ -335,65 +258,51 @@ def gva_per_job_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
         t = d.groupby(level="cid").sum()
         return (t["cl_gva"] * 1e6 / t["value"].where(t["value"] > 0)).reindex(clusters)
 
-    src, vint, syn = provenance(gva, base.rows)
-    return MetricResult(
-        "gva_per_job",
-        per_job(base.midlands),
-        per_job(None),
-        str(base.year),
-        src,
-        vint,
-        syn,
-        note=(
-            "ITL2 GVA (current prices) of each published industry (division or range) is shared to the "
-            "cluster by its BRES employment within it; summed over Midlands ITL2 areas and divided by "
-            "cluster employment. Benchmark: the same over all GB ITL2 areas."
-        ),
-    )
+    prov = merge_provenance(provenance(gva), b.prov)
+    return _result(spec, per_job(b.midlands), per_job(None), str(year), prov, year=year)
 
 
-# ---- innovation -------------------------------------------------------------------------------------
+# ---- regional R&D (context) -------------------------------------------------------------------------
 
 
-def _region_weights(inp: Inputs, base: EmploymentBase) -> pd.DataFrame:
-    return base.region_emp(inp.itl1_of_itl2).reindex(list(MIDLANDS_ITL1))
-
-
-def rd_intensity_metric(inp: Inputs, base: EmploymentBase, metric: str, measure: str) -> MetricResult:
-    clusters = inp.cluster_ids
-    rd = inp.get(measure)
-    gva = inp.get("gva_cp")
-    gva = gva[gva["cluster"] == "all"]
+def _rd_intensity(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    """Regional R&D / GVA in one calendar year (financial years converted first), cluster-weighted."""
+    clusters = ctx.clusters
+    if not ctx.has_year(spec.family):
+        return unavailable(spec.id, clusters, "R&D and GVA share no calendar year")
+    year = ctx.year(spec.family)
+    rd_m = spec.measure("rd")
     geos = [*MIDLANDS_ITL1, "UK"]
-    rd = rd[rd["geography"].isin(geos)]
-    years = sorted(set(rd["period"]) & set(gva["period"]))
-    if not years:
-        return unavailable(metric, clusters, f"no year with both {measure} and GVA")
-    when = years[-1]
-    r = rd[rd["period"] == when].set_index("geography")["value"]
-    g = gva[(gva["period"] == when) & gva["geography"].isin(geos)].set_index("geography")["value"]
-    intensity = r / g * 100.0
-    values = agg.weighted_mean(intensity.reindex(list(MIDLANDS_ITL1)), _region_weights(inp, base))
-    bench = pd.Series(float(intensity.get("UK", np.nan)), index=clusters)
-    src, vint, syn = provenance(rd[rd["period"] == when], gva[gva["period"] == when])
-    return MetricResult(
-        metric,
+    rd = ctx.inp.get(rd_m)
+    rd = to_calendar(rd[rd["geography"].isin(geos)], ctx.catalogue.input(rd_m), year)
+    gva_m, _, gcl, _ = _template_parts(spec, "gva")
+    gva = ctx.inp.get(gva_m)
+    gva = gva[(gva["cluster"] == gcl) & gva["geography"].isin(geos) & (gva["period"].dt.year == year)]
+    if rd.empty or gva.empty:
+        return unavailable(spec.id, clusters, f"no {rd_m} or GVA for calendar {year}")
+    intensity = rd.set_index("geography")["value"] / gva.set_index("geography")["value"] * 100.0
+    b = ctx.base
+    weights = b.region_emp(ctx.inp.itl1_of_itl2).reindex(list(MIDLANDS_ITL1))
+    values = agg.weighted_mean(intensity.reindex(list(MIDLANDS_ITL1)), weights)
+    prov = merge_provenance(provenance(rd, gva), b.prov)
+    return _result(
+        spec,
         values,
-        bench,
-        str(_year(when)),
-        src,
-        vint,
-        syn,
-        note=(
-            f"Not split by industry: East and West Midlands {measure} / GVA ({_year(when)}), weighted by the "
-            f"cluster's BRES {base.year} employment in each region. Differences between clusters reflect "
-            "only where they are located."
-        ),
+        float(intensity.get("UK", np.nan)),
+        str(year),
+        prov,
+        year=year,
+        weight_year=b.year,
+        fy_before=f"{year - 1}/{str(year)[2:]}",
+        fy_after=f"{year}/{str(year + 1)[2:]}",
     )
+
+
+metric("berd_intensity")(_rd_intensity)
+metric("public_rd_intensity")(_rd_intensity)
 
 
 # ---- investment stocks and trends -------------------------------------------------------------------
-
 
 # ONS "FDI involving UK companies" industry groups (``ind-<slug>`` slices) -> SIC 2007 divisions (approximate).
 FDI_INDUSTRY_DIVISIONS: dict[str, tuple[int, ...]] = {
@@ -418,15 +327,19 @@ FDI_INDUSTRY_DIVISIONS: dict[str, tuple[int, ...]] = {
 }
 
 
-def fdi_intensity(inp: Inputs, base: EmploymentBase) -> tuple[pd.Series, pd.DataFrame]:
+def fdi_intensity(ctx: MetricContext) -> tuple[pd.Series, pd.DataFrame]:
     """UK inward FDI position per GB job by SIC division (from the ONS industry split), and its rows."""
-    pos = inp.get("fdi_uk_inward_position")
+    return ctx.cached("fdi-intensity", lambda: _fdi_intensity(ctx))
+
+
+def _fdi_intensity(ctx: MetricContext) -> tuple[pd.Series, pd.DataFrame]:
+    pos = ctx.inp.get(ctx.catalogue.shared["fdi_by_industry"])
     pos = pos[pos["cluster"].str.startswith("ind-")]
     if pos.empty:
         return pd.Series(dtype=float), pos
     pos = pos[pos["period"] == pos["period"].max()]
     by_ind = pos.set_index(pos["cluster"].str[4:])["value"]
-    gb_div = base.div_emp.groupby("div")["value"].sum()
+    gb_div = ctx.base.div_emp.groupby("div")["value"].sum()
     out = {}
     for ind, divs in FDI_INDUSTRY_DIVISIONS.items():
         keys = [f"{d:02d}" for d in divs]
@@ -437,200 +350,143 @@ def fdi_intensity(inp: Inputs, base: EmploymentBase) -> tuple[pd.Series, pd.Data
     return pd.Series(out, dtype=float), pos
 
 
-def fdi_shares(inp: Inputs, base: EmploymentBase) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def fdi_shares(ctx: MetricContext) -> tuple[pd.DataFrame, dict[str, object], pd.DataFrame]:
     """Each cluster's share of each Midlands region's FDI, by FDI-intensity-weighted employment.
 
     W(c, r) = sum over divisions of cluster employment x UK FDI position per job of the division; the
     cluster's share of region r is W(c, r) / W(all, r). Falls back to plain employment shares when the
-    industry split is missing. Returns (regions x clusters shares, how-note, provenance rows).
+    industry split is missing. Returns (regions x clusters shares, details, provenance rows).
     """
-    intensity, rows = fdi_intensity(inp, base)
-    region_of = inp.itl1_of_itl2
-    if intensity.empty:
-        shares = agg.employment_shares(base.region_emp(region_of), base.region_total(region_of))
-        return shares.reindex(list(MIDLANDS_ITL1)), "the cluster's share of the region's employment", rows
-    cd = base.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
-    cd["itl1"] = cd["geography"].map(region_of)
-    wc = cd.groupby(["itl1", "cid"])["w"].sum().unstack().reindex(columns=inp.cluster_ids)
-    dv = base.div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
-    dv["itl1"] = dv["geography"].map(region_of)
-    wall = dv.groupby("itl1")["w"].sum()
-    shares = wc.div(wall.reindex(wc.index), axis=0).reindex(list(MIDLANDS_ITL1))
-    year = rows["period"].max().year
-    how = (
-        f"the cluster's share of the region's employment weighted by each industry's UK inward FDI position "
-        f"per job (ONS FDI by industry, {year}; approximate SIC mapping)"
-    )
-    return shares, how, rows
+
+    def build() -> tuple[pd.DataFrame, dict[str, object], pd.DataFrame]:
+        b = ctx.base
+        intensity, rows = fdi_intensity(ctx)
+        region_of = ctx.inp.itl1_of_itl2
+        if intensity.empty:
+            shares = agg.employment_shares(b.region_emp(region_of), b.region_total(region_of))
+            return (
+                shares.reindex(list(MIDLANDS_ITL1)),
+                {"how_share": "the cluster's share of employment"},
+                rows,
+            )
+        cd = b.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+        cd["itl1"] = cd["geography"].map(region_of)
+        wc = cd.groupby(["itl1", "cid"])["w"].sum().unstack().reindex(columns=ctx.clusters)
+        dv = b.div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+        dv["itl1"] = dv["geography"].map(region_of)
+        wall = dv.groupby("itl1")["w"].sum()
+        shares = wc.div(wall.reindex(wc.index), axis=0).reindex(list(MIDLANDS_ITL1))
+        how = (
+            "the cluster's share of each region's employment weighted by its industries' UK inward FDI "
+            f"position per job (ONS FDI by industry, {year_of(rows['period'].max())}; approximate SIC mapping)"
+        )
+        return shares, {"how_share": how, "key_year": year_of(rows["period"].max())}, rows
+
+    return ctx.cached("fdi-shares", build)
 
 
-def fdi_metrics(inp: Inputs, base: EmploymentBase) -> dict[str, MetricResult]:
-    clusters = inp.cluster_ids
-    fdi = inp.get("fdi_inward_position")
-    fdi = fdi[fdi["geography"].isin([*MIDLANDS_ITL1, "UK"])]
+def _fdi_wide(ctx: MetricContext, spec: MetricSpec) -> pd.DataFrame:
+    measure, _, cl, _ = _template_parts(spec, "position")
+    fdi = ctx.inp.get(measure)
+    fdi = fdi[fdi["geography"].isin([*MIDLANDS_ITL1, "UK"]) & (fdi["cluster"] == cl)]
+    year = ctx.year(spec.family)
+    return fdi[fdi["period"].dt.year <= year]
+
+
+@metric("fdi_position")
+def fdi_position(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    clusters = ctx.clusters
+    fdi = _fdi_wide(ctx, spec)
     if fdi.empty:
-        return {
-            m: unavailable(m, clusters, "no ITL1 inward FDI positions")
-            for m in ("fdi_position", "fdi_position_growth")
-        }
+        return unavailable(spec.id, clusters, "no ITL1 inward FDI positions")
     wide = fdi.pivot_table(index="period", columns="geography", values="value")
-    shares, how_share, ind_rows = fdi_shares(inp, base)
+    shares, how, ind_rows = fdi_shares(ctx)
+    last = wide.index.max()
+    stock = agg.apportion(wide.loc[last, list(MIDLANDS_ITL1)], shares)
+    b = ctx.base
+    intensity, _ = fdi_intensity(ctx)
+    uk_last = wide.loc[last].get("UK", np.nan)
+    if intensity.empty:
+        uk_bench = b.gb_emp / b.total_emp.sum() * uk_last
+    else:
+        cd = b.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
+        gb_w = cd.groupby("cid")["w"].sum().reindex(clusters)
+        all_w = (b.div_emp["value"] * b.div_emp["div"].map(intensity).fillna(0.0)).sum()
+        uk_bench = gb_w / all_w * uk_last
+    prov = merge_provenance(provenance(fdi, ind_rows), b.prov)
+    return _result(
+        spec, stock, uk_bench, str(year_of(last)), prov, year=year_of(last), weight_year=b.year, **how
+    )
+
+
+@metric("fdi_position_growth")
+def fdi_position_growth(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    clusters = ctx.clusters
+    fdi = _fdi_wide(ctx, spec)
+    if fdi.empty:
+        return unavailable(spec.id, clusters, "no ITL1 inward FDI positions")
+    wide = fdi.pivot_table(index="period", columns="geography", values="value")
+    shares, how, ind_rows = fdi_shares(ctx)
     first, last = wide.index.min(), wide.index.max()
     stock = agg.apportion(wide.loc[last, list(MIDLANDS_ITL1)], shares)
     stock0 = agg.apportion(wide.loc[first, list(MIDLANDS_ITL1)], shares)
-    years = _year(last) - _year(first)
-    uk_last, uk_first = wide.loc[last].get("UK", np.nan), wide.loc[first].get("UK", np.nan)
-    intensity, _ = fdi_intensity(inp, base)
-    if intensity.empty:
-        uk_bench = base.gb_emp / base.total_emp.sum() * uk_last
-    else:
-        cd = base.cluster_div_emp.assign(w=lambda d: d["value"] * d["div"].map(intensity).fillna(0.0))
-        gb_w = cd.groupby("cid")["w"].sum().reindex(clusters)
-        all_w = (base.div_emp["value"] * base.div_emp["div"].map(intensity).fillna(0.0)).sum()
-        uk_bench = gb_w / all_w * uk_last
-    src, vint, syn = provenance(fdi, ind_rows, base.rows)
-    how = (
-        f"Published by region, not industry: East and West Midlands positions x {how_share}, BRES "
-        f"{base.year} (apportioned, not observed)."
+    years = year_of(last) - year_of(first)
+    uk = agg.cagr(wide.loc[first].get("UK", np.nan), wide.loc[last].get("UK", np.nan), years)
+    prov = merge_provenance(provenance(fdi, ind_rows), ctx.base.prov)
+    return _result(
+        spec,
+        agg.cagr(stock0, stock, years),
+        float(uk),
+        f"{year_of(first)}-{year_of(last)}",
+        prov,
+        first_year=year_of(first),
+        year=year_of(last),
+        **how,
     )
-    return {
-        "fdi_position": MetricResult(
-            "fdi_position",
-            stock,
-            uk_bench,
-            str(_year(last)),
-            src,
-            vint,
-            syn,
-            note=how + " Benchmark: the UK position apportioned the same way over GB.",
-        ),
-        "fdi_position_growth": MetricResult(
-            "fdi_position_growth",
-            agg.cagr(stock0, stock, years),
-            pd.Series(agg.cagr(uk_first, uk_last, years), index=clusters),
-            f"{_year(first)}-{_year(last)}",
-            src,
-            vint,
-            syn,
-            note=how + " Shares held fixed, so growth mixes the two regions' growth.",
-        ),
-    }
 
 
-def exports_metric(inp: Inputs, base: EmploymentBase) -> MetricResult:
-    clusters = inp.cluster_ids
-    ex = inp.get("exports_value")
-    mid = ex[ex["geography"].isin(base.midlands)]
+@metric("exports")
+def exports(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    clusters = ctx.clusters
+    b = ctx.base
+    measure = spec.measure("exports")
+    year = ctx.year(spec.family)
+    ex = ctx.inp.get(measure)
+    ex = ex[ex["period"].dt.year == year]
+    mid = ex[ex["geography"].isin(b.midlands)]
     if mid.empty:
-        return unavailable("exports", clusters, "no ITL2 exports for the Midlands")
-    when = mid["period"].max()
-    vals = mid[mid["period"] == when].set_index("geography")["value"]
-    shares = agg.employment_shares(base.cluster_emp, base.total_emp)
-    uk = ex[(ex["geography"] == "UK") & (ex["period"] == when)]["value"]
-    gb_share = base.gb_emp / base.total_emp.sum()
-    src, vint, syn = provenance(mid[mid["period"] == when], base.rows)
-    return MetricResult(
-        "exports",
+        return unavailable(spec.id, clusters, f"no ITL2 exports for the Midlands in {year}")
+    vals = mid.set_index("geography")["value"]
+    shares = agg.employment_shares(b.cluster_emp, b.total_emp)
+    _, bgeo, _, _ = _template_parts(spec, "benchmark")
+    uk = ex[ex["geography"] == bgeo]["value"]
+    gb_share = b.gb_emp / b.total_emp.sum()
+    prov = merge_provenance(provenance(mid), b.prov)
+    return _result(
+        spec,
         agg.apportion(vals, shares),
         gb_share * (float(uk.iloc[0]) if len(uk) else np.nan),
-        str(_year(when)),
-        src,
-        vint,
-        syn,
-        note=(
-            f"Not split by industry: each Midlands ITL2 area's {_year(when)} exports x the cluster's share of "
-            f"its BRES {base.year} employment, summed (apportioned, not observed)."
-        ),
+        str(year),
+        prov,
+        year=year,
+        weight_year=b.year,
     )
 
 
-def business_investment_metric(inp: Inputs) -> MetricResult:
-    clusters = inp.cluster_ids
-    bi = inp.get("business_investment_cvm_sa")
-    bi = bi[bi["geography"] == "UK"].sort_values("period")
-    if len(bi) < 24:
-        return unavailable(
-            "uk_business_investment_growth", clusters, "UK business investment series too short"
-        )
+@metric("uk_business_investment_growth")
+def uk_business_investment_growth(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    clusters = ctx.clusters
+    measure, geography, cl, _ = _template_parts(spec, "investment")
+    bi = ctx.inp.get(measure)
+    bi = bi[(bi["geography"] == geography) & (bi["cluster"] == cl)].sort_values("period")
+    years = int(spec.param("years"))
+    n = 4 * years + 4
+    if len(bi) < n:
+        return unavailable(spec.id, clusters, "UK business investment series too short")
     v = bi["value"].to_numpy()
-    g = agg.cagr(v[-24:-20].mean(), v[-4:].mean(), 5.0)
-    src, vint, syn = provenance(bi)
+    g = agg.cagr(v[-n : -n + 4].mean(), v[-4:].mean(), float(years))
     last = bi["period"].iloc[-1]
-    label = f"{_year(last)}Q{(last.month - 1) // 3 + 1}"
-    return MetricResult(
-        "uk_business_investment_growth",
-        pd.Series(g, index=clusters),
-        pd.Series(g, index=clusters),
-        f"5 years to {label}",
-        src,
-        vint,
-        syn,
-        note="UK only (no regional or industry split published): the same for every cluster, shown as context.",
+    label = f"{years} years to {last.year}Q{(last.month - 1) // 3 + 1}"
+    return _result(
+        spec, pd.Series(g, index=clusters), g, label, provenance(bi), label=label, year=year_of(last)
     )
-
-
-# ---- partner metrics --------------------------------------------------------------------------------
-
-
-def partner_metric(inp: Inputs, metric: str, measure: str, how: str, years: int) -> MetricResult:
-    """Partner measures by LAD x cluster: Midlands sum over the last ``years`` (or % change for 'growth')."""
-    clusters = inp.cluster_ids
-    df = inp.get(measure)
-    df = df[df["geography"].isin(inp.midlands_lads) & df["cluster"].isin(clusters)]
-    if df.empty:
-        return unavailable(
-            metric,
-            clusters,
-            f"partner data absent: no {measure} rows (set INVEST_PARTNER_DIR to a licensed export)",
-        )
-    last = _year(df["period"].max())
-    yr = df["period"].dt.year
-    recent = df[yr > last - years].groupby("cluster")["value"].sum().reindex(clusters).fillna(0.0)
-    src, vint, syn = provenance(df)
-    label = f"{last - years + 1}-{last}" if years > 1 else str(last)
-    note = f"Sum over {df['geography'].nunique()} Midlands Local Authorities, {label}."
-    if how == "growth":
-        before = df[(yr > last - 2 * years) & (yr <= last - years)].groupby("cluster")["value"].sum()
-        values = agg.pct_change(before.reindex(clusters).fillna(0.0), recent)
-        label = f"{last - years + 1}-{last} vs {last - 2 * years + 1}-{last - years}"
-        note = f"Change in the Midlands total, {label}; blank where the earlier period had none."
-    else:
-        values = recent / 1e6 if measure == "equity_amount_gbp" else recent
-    if syn:
-        note = f"{SYNTHETIC_LABEL.capitalize()}: generated partner file, not real companies or deals. " + note
-    return MetricResult(metric, values, pd.Series(np.nan, index=clusters), label, src, vint, syn, note=note)
-
-
-# ---- all public and partner metrics -----------------------------------------------------------------
-
-
-def compute_data_metrics(inp: Inputs) -> dict[str, MetricResult]:
-    """Every non-forecast metric of the catalogue, keyed by metric id."""
-    clusters = inp.cluster_ids
-    base = employment_base(inp)
-    if base is None:
-        raise ScorecardError("the warehouse holds no BRES cluster employment: run `invest data ingest` first")
-    out: dict[str, MetricResult] = {}
-    out |= bres_metrics(inp, base)
-    out["business_count"] = business_count_metric(inp, base, "business_count", "business_count_enterprises")
-    out["large_enterprises"] = business_count_metric(
-        inp, base, "large_enterprises", "business_count_enterprises_250plus"
-    )
-    for metric in ("business_birth_rate", "high_growth_rate", "survival_rate_3y"):
-        out[metric] = demography_rate_metric(inp, base, metric, metric)
-    out["gva_per_job"] = gva_per_job_metric(inp, base)
-    out["berd_intensity"] = rd_intensity_metric(inp, base, "berd_intensity", "berd")
-    out["public_rd_intensity"] = rd_intensity_metric(inp, base, "public_rd_intensity", "public_rd")
-    out |= fdi_metrics(inp, base)
-    out["exports"] = exports_metric(inp, base)
-    out["uk_business_investment_growth"] = business_investment_metric(inp)
-    out["partner_companies"] = partner_metric(inp, "partner_companies", "company_count", "sum", 1)
-    out["equity_raised"] = partner_metric(inp, "equity_raised", "equity_amount_gbp", "sum", 5)
-    out["fdi_projects_3y"] = partner_metric(inp, "fdi_projects_3y", "fdi_projects", "sum", 3)
-    out["domestic_investment_trend"] = partner_metric(
-        inp, "domestic_investment_trend", "equity_deals", "growth", 3
-    )
-    for r in out.values():
-        r.values = r.values.reindex(clusters).astype(float)
-        r.benchmark = pd.Series(r.benchmark, dtype=float).reindex(clusters)
-    return out

@@ -1,10 +1,12 @@
-"""Monte Carlo over forecast draws, weights and normalisation: a rank interval for every cluster.
+"""Monte Carlo over input data, forecast draws, weights and normalisation: a rank interval for every cluster.
 
-Why: a composite ranking looks precise but depends on choices (weights, normalisation) and on uncertain
-forecasts. Each draw samples (1) every forecast metric from its quantile curve (inverse-CDF, linear between
-the stored quantiles; clusters whose forecast comes from the same series share a draw), (2) every metric
-and area weight uniformly within +-``weight_spread`` of its nominal value, (3) one normalisation method.
-All draws are computed at once as ``(draws, clusters, metrics)`` arrays; the seed fixes everything.
+Why: a composite ranking looks precise but depends on uncertain inputs (rounded and revised statistics,
+forecasts) and on choices (weights, normalisation). Each draw takes (1) one input replicate: the metric
+values recomputed from re-drawn published inputs (``input_error.py``; draw d uses replicate d mod R),
+(2) every forecast metric from its quantile curve (inverse-CDF, linear between the stored quantiles;
+clusters whose forecast comes from the same series share a draw), (3) every metric and area weight uniformly
+within +-``weight_spread`` of its nominal value, (4) one normalisation method. All draws are computed at once
+as ``(draws, clusters, metrics)`` arrays; the seed fixes everything.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 
 from forecasting.scorecards.composite import composite, ranks
 from forecasting.scorecards.normalise import METHODS, Method, normalise, orient
+
+WEIGHT_SPREAD = 0.5  # each weight drawn uniformly within +-50% of its nominal value
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,19 @@ class MonteCarloResult:
 def sample_forecasts(
     values: np.ndarray, fc: list[ForecastDraws], draws: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """(draws, C, M) values with forecast columns replaced by draws from their quantile curves."""
-    out = np.broadcast_to(values, (draws, *values.shape)).copy()
+    """(draws, C, M) values with forecast columns replaced by draws from their quantile curves.
+
+    ``values`` is (C, M), or (R, C, M) input replicates of which draw d takes replicate d mod R.
+    """
+    vals = np.asarray(values, float)
+    if vals.ndim == 2:
+        out = np.broadcast_to(vals, (draws, *vals.shape)).copy()
+    else:
+        out = vals[np.arange(draws) % vals.shape[0]].copy()
     for f in fc:
         uniq, inv = np.unique(f.groups, return_inverse=True)
         u = rng.uniform(f.probs[0], f.probs[-1], size=(draws, len(uniq)))
-        for c in range(values.shape[0]):
+        for c in range(out.shape[1]):
             q = f.quantiles[c]
             if np.isnan(q).any():
                 out[:, c, f.column] = np.nan
@@ -67,10 +78,10 @@ def run(
     *,
     draws: int = 1000,
     seed: int = 0,
-    weight_spread: float = 0.5,
+    weight_spread: float = WEIGHT_SPREAD,
     methods: tuple[Method, ...] = METHODS,
 ) -> MonteCarloResult:
-    """values (C, M) raw; signs (M,); membership (M, K); nominal metric_w (M,) and area_w (K,)."""
+    """values (C, M) or (R, C, M) replicates, raw; signs (M,); membership (M, K); nominal weights (M,), (K,)."""
     rng = np.random.default_rng(seed)
     v = sample_forecasts(np.asarray(values, float), forecasts or [], draws, rng)
     v = orient(v, signs)

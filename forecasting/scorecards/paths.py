@@ -14,7 +14,8 @@ import pandas as pd
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, summed_path
 from forecasting.scorecards.inputs import Inputs
-from forecasting.scorecards.metrics import MetricResult, provenance
+from forecasting.scorecards.partner_metrics import partner_rows
+from forecasting.scorecards.result import MetricResult, provenance
 from forecasting.vocabulary import SeriesId
 
 
@@ -30,8 +31,7 @@ def _own_path(info: BundleInfo, sid: str, lads: list[str]) -> dict[str, Any] | N
     """History and fan of the cluster's own series (or the sum of its Midlands LAD series)."""
     ident = SeriesId.parse(sid)
     ids = [sid] if ident.geography == "MID" else [str(ident.at(lad)) for lad in lads]
-    present = set(info.contents.forecasts["series_id"])
-    summed = summed_path(info, [i for i in ids if i in present])
+    summed = summed_path(info, [i for i in ids if info.has(i) and not info.is_synthetic(i)], sid)
     if summed is None:
         return None
     h = info.contents.history
@@ -65,7 +65,8 @@ def _apportioned_path(inp: Inputs, info: BundleInfo | None, share: pd.Series) ->
         columns=list(MIDLANDS_ITL1)
     )
     hist = (wide * share.reindex(list(MIDLANDS_ITL1)).to_numpy()).sum(axis=1, min_count=2)
-    src, vint, syn = provenance(fdi)
+    prov = provenance(fdi)
+    src, vint, syn = prov.sources, prov.vintage, prov.synthetic
     out: dict[str, Any] = {
         "label": "Inward FDI position apportioned to the cluster (GBP million)",
         "unit": "GBP million",
@@ -99,12 +100,12 @@ def _partner_years(inp: Inputs, cid: str) -> dict[str, Any] | None:
     frames = {}
     for m in ("fdi_projects", "equity_deals"):
         df = inp.get(m)
-        df = df[df["geography"].isin(inp.midlands_lads) & (df["cluster"] == cid)]
-        frames[m] = df
+        frames[m] = partner_rows(df[df["geography"].isin(inp.midlands_lads) & (df["cluster"] == cid)])
     if all(f.empty for f in frames.values()):
         return None
     years = sorted({int(y) for f in frames.values() for y in f["period"].dt.year})
-    src, vint, syn = provenance(*frames.values())
+    prov = provenance(*frames.values())
+    src, vint, syn = prov.sources, prov.vintage, prov.synthetic
     return {
         "years": years,
         **{m: [float(f[f["period"].dt.year == y]["value"].sum()) for y in years] for m, f in frames.items()},
@@ -119,13 +120,16 @@ def investment_paths(
     info: BundleInfo | None,
     shares: pd.DataFrame | None,
     metrics: dict[str, MetricResult],
-    names: dict[str, str],
+    own_measure: str,
 ) -> dict[str, dict[str, Any]]:
+    """Per cluster: the FDI history with its forecast fan (licensed own series, else the apportioned
+    regional position) and the partner lists' yearly counts (flagged synthetic when they are demo data)."""
     used = metrics["forecast_fdi_growth"].extra.get("series", {}) if "forecast_fdi_growth" in metrics else {}
+    own_prefix = own_measure + ".MID."
     out: dict[str, dict[str, Any]] = {}
     for cid in inp.cluster_ids:
         sid = used.get(cid, "")
-        if info is not None and sid.startswith("fdi_projects.MID"):
+        if info is not None and sid.startswith(own_prefix):
             fdi = _own_path(info, sid, inp.midlands_lads)
         elif shares is not None and cid in shares.columns:
             fdi = _apportioned_path(inp, info, shares[cid].fillna(0.0))

@@ -1,7 +1,11 @@
-"""Write a built scorecard set: JSON and CSV files (what the API serves) and the HTML report.
+"""Write a built scorecard set: JSON and CSV files (what the API serves), the HTML report and the PDFs.
 
 Why separate from ``build``: building is pure computation that tests and benchmarks run without touching
-disk; publishing is the one place that decides file names and layout.
+disk; publishing is the one place that decides file names and layout:
+
+    scorecards.json, clusters/<id>.json, scorecards.csv, ranking.csv, robustness.csv   (data)
+    index.html, methodology.html, clusters/<id>.html, print.html, img/*.png             (report)
+    scorecards.pdf (summary, methodology, one page per cluster), pdf/<id>.pdf           (print)
 """
 
 from __future__ import annotations
@@ -13,29 +17,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.scorecards.build import ScorecardSet, json_number
+from forecasting.scorecards.build import ScorecardSet
+from forecasting.scorecards.document import json_number, scorecard_document
 
 
-def publish(sset: ScorecardSet, out_dir: Path, *, report: bool = True) -> dict[str, Path]:
-    """The files the API serves and, with ``report``, the HTML report (``index.html``) beside them."""
+def publish(sset: ScorecardSet, out_dir: Path, *, report: bool = True, pdf: bool = False) -> dict[str, Path]:
+    """The files the API serves; with ``report`` the HTML report, with ``pdf`` also the print PDFs."""
     out_dir = Path(out_dir)
-    files = write_outputs(sset, out_dir)
-    if report:
+    doc = scorecard_document(sset)
+    files = write_outputs(doc, out_dir)
+    if report or pdf:
         from forecasting.scorecards.report import render_report
 
-        files["report"] = render_report(sset, out_dir)
+        files |= render_report(doc, out_dir)
+    if pdf:
+        from forecasting.scorecards.pdf import render_pdfs
+
+        files |= render_pdfs(out_dir, doc)
     return files
 
 
-def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
-    """scorecards.json (everything), clusters/<id>.json, scorecards.csv (long) and ranking.csv."""
+def write_outputs(doc: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """scorecards.json (everything), clusters/<id>.json, scorecards.csv (long), ranking.csv, robustness.csv."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "clusters").mkdir(exist_ok=True)
-    doc = sset.to_dict()
     files = {
         "json": out_dir / "scorecards.json",
         "csv": out_dir / "scorecards.csv",
         "ranking": out_dir / "ranking.csv",
+        "robustness": out_dir / "robustness.csv",
     }
     _write_json(files["json"], doc)
     for c in doc["clusters"]:
@@ -61,9 +71,12 @@ def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
                     "direction": m["direction"],
                     "normalised": m["normalised"],
                     "scored": m["scored"],
+                    "preview": m["preview"],
+                    "reference_year": m["reference_year"],
                     "period": m["period"],
                     "source": m["source"],
                     "vintage": m["vintage"],
+                    "data_kind": m["data_kind"],
                     "is_synthetic": m["is_synthetic"],
                     "available": m["available"],
                     "provenance": m["provenance"],
@@ -82,14 +95,19 @@ def write_outputs(sset: ScorecardSet, out_dir: Path) -> dict[str, Path]:
                 "rank_p05": r["rank_interval"]["p05"],
                 "rank_p95": r["rank_interval"]["p95"],
                 "p_top5": r["rank_interval"]["p_top5"],
-                "tier": r["tier"],
-                **{f"star_{k}": v for k, v in r["stars"].items()},
+                "band": r["band_label"],
+                "robustness_max_shift": r["robustness_max_shift"],
+                **{f"star_{k}": v for k, v in r["stars"].items() if k != "label"},
                 **{f"area_{k}": v for k, v in r["area_scores"].items()},
-                "data_vintage": sset.data_vintage,
-                "model": (sset.model or {}).get("label"),
+                "data_vintage": doc["provenance"]["data_vintage"],
+                "model": (doc["provenance"]["model"] or {}).get("label"),
             }
         )
     pd.DataFrame(rk).to_csv(files["ranking"], index=False)
+    rob = doc["robustness"]
+    pd.DataFrame(
+        [{"cluster": c, **ranks, "max_shift": rob["max_shift"][c]} for c, ranks in rob["ranks"].items()]
+    ).to_csv(files["robustness"], index=False)
     return files
 
 

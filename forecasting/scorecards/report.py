@@ -1,35 +1,38 @@
-"""Static HTML report: an overview ranking with rank intervals and one page per cluster.
+"""Static HTML report and the print document the PDFs are made from, both from the served document.
 
-Why static files: the report goes into board packs and onto shared drives; PNG charts and inline CSS
-open anywhere (no server, no scripts, no network). Everything shown comes from ``ScorecardSet.to_dict``,
-the same document the API serves, so the report and the API cannot disagree.
+Why one set of templates for screen and print: the board pack (PDF) and the web report must show the same
+numbers and words. ``index.html`` (ranking, robustness), ``methodology.html`` and ``clusters/<id>.html`` are
+the web report; ``print.html`` strings the same summary, methodology and cluster partials together, one A4
+page each, for ``pdf.py`` to print. PNG charts and inline CSS open anywhere (no server, no scripts).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from forecasting.scorecards import charts
-from forecasting.scorecards.build import ScorecardSet
+from forecasting.scorecards.stars import DIMENSIONS
 
 TEMPLATES = Path(__file__).parent / "templates"
-STAR_NAMES = ("size", "specialisation", "focus", "momentum")
 SHORT_AREAS = {
-    "business_population": "Business pop.",
-    "support_environment": "Support env.",
+    "business_population": "Business",
+    "support_environment": "Support",
     "innovation": "Innovation",
     "investment_stocks": "Inv. stocks",
     "investment_trends": "Inv. trends",
 }
+STAR_SHORT = {"size": "Size", "specialisation": "Spec.", "focus": "Focus", "momentum": "Mom."}
+BAND_SHORT = {1: "top half", 2: "either half", 3: "bottom half"}
+ALWAYS_SHOWN_FAMILIES = ("structure", "demography", "fdi", "forecast")
 
 
 def fmt(value: Any, spec: str = ".2f") -> str:
-    """A number in the catalogue's format; an em dash for missing."""
+    """A number in the catalogue's format; an en dash for missing."""
     if value is None:
         return "–"
     try:
@@ -41,104 +44,201 @@ def fmt(value: Any, spec: str = ".2f") -> str:
     return format(v, spec).replace("-", "−")
 
 
-def stars(s: dict[str, Any]) -> Markup:
-    out = []
-    for k in STAR_NAMES:
-        v = s.get(k)
-        title = f"{k}: {'yes' if v else ('not assessable' if v is None else 'no')}"
-        glyph = "★" if v else ("–" if v is None else "☆")
-        cls = "" if v else ' class="no"'
-        out.append(f'<span{cls} title="{title}">{glyph}</span>')
-    return Markup("".join(out))
-
-
-def star_text(s: dict[str, Any]) -> str:
-    got = [k for k in STAR_NAMES if s.get(k)]
-    na = " (momentum not assessable)" if s.get("momentum") is None else ""
-    return ("stars: " + ", ".join(got) if got else "no stars") + na
+def star_mark(v: bool | None) -> str:
+    return "–" if v is None else ("★" if v else "☆")
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
-    env.globals.update(fmt=fmt, stars=stars, star_text=star_text)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        fmt=fmt,
+        star_mark=star_mark,
+        star_dims=DIMENSIONS,
+        star_short=STAR_SHORT,
+        band_short=BAND_SHORT,
+        short_areas=SHORT_AREAS,
+    )
     return env
 
 
-def _footer(doc: dict[str, Any], model_label: str) -> str:
-    return f"Source: ONS via the project warehouse, vintage {doc['provenance']['data_vintage']}; forecasts {model_label}."
+def source_names(doc: dict[str, Any], metric_ids: list[str] | None = None) -> list[str]:
+    """Publisher/dataset names of the metrics shown (scored ones by default), in catalogue order."""
+    want = set(metric_ids if metric_ids is not None else doc["scored_metrics"])
+    out: list[str] = []
+    for m in doc["catalogue"]:
+        if m["id"] not in want:
+            continue
+        for part in m["source"].split(";"):
+            name = part.strip()
+            if name and name not in out:
+                out.append(name)
+    return out
 
 
-def render_report(sset: ScorecardSet, out_dir: Path, cluster_pages: bool = True) -> Path:
-    """Write ``index.html``, ``clusters/<id>.html`` and ``img/*.png`` under ``out_dir``; returns index."""
-    doc = sset.to_dict()
-    out_dir = Path(out_dir)
-    (out_dir / "img").mkdir(parents=True, exist_ok=True)
-    (out_dir / "clusters").mkdir(exist_ok=True)
+def reference_text(doc: dict[str, Any]) -> str:
+    """'Employment and industry structure 2021 · ... · Forecasts to 2027' for the families in use."""
+    used = {m["family"] for m in doc["catalogue"] if m["id"] in doc["scored_metrics"]}
+    horizon = next(
+        (
+            c_m["period"]
+            for c_m in doc["clusters"][0]["metrics"]
+            if c_m["family"] == "forecast" and c_m["available"] and c_m["period"]
+        ),
+        None,
+    )
+    parts = []
+    for ry in doc["reference_years"]:
+        if ry["family"] not in used and ry["family"] not in ALWAYS_SHOWN_FAMILIES:
+            continue
+        if ry["rule"] == "horizon":
+            if horizon:
+                parts.append(f"{ry['label']} {horizon}")
+        elif ry["year"] is not None:
+            parts.append(f"{ry['label']} {ry['year']}")
+    return " · ".join(parts)
+
+
+def page_context(doc: dict[str, Any]) -> dict[str, Any]:
+    """What every page (screen or print) shows in its header and footer."""
     prov = doc["provenance"]
     model_label = (
         prov["model"]["label"] if prov["model"] else "no champion model (forecast metrics unavailable)"
     )
-    footer = _footer(doc, model_label)
-    sources = sorted({s for c in doc["clusters"] for m in c["metrics"] for s in (m["source_ids"] or [])})
-    env = _env()
-    common = {"prov": prov, "model_label": model_label, "notes": doc["notes"], "areas": doc["areas"]}
+    return {
+        "prov": prov,
+        "model_label": model_label,
+        "notes": doc["notes"],
+        "areas": doc["areas"],
+        "scored_areas": doc["scored_areas"],
+        "sources_text": "; ".join(short_sources(source_names(doc))),
+        "reference_text": reference_text(doc),
+        "preview_title": "Licensed data preview",
+    }
 
+
+def short_sources(names: list[str], *, forecasts: bool = True) -> list[str]:
+    """'ONS BRES (open, rounded) via Nomis' -> 'ONS BRES'; 'ONS BRES and ONS FDI by industry for the
+    apportionment' -> 'ONS BRES', 'ONS FDI by industry'; duplicates dropped, order kept."""
+    out: list[str] = []
+    for name in names:
+        name = re.sub(r"\s*\(.*?\)|\s+via Nomis|\s+for the apportionment", "", name).strip()
+        for part in re.split(r"\s+and\s+(?=ONS)", name):
+            part = part.strip()
+            if part and part not in out and (forecasts or not part.startswith("Champion")):
+                out.append(part)
+    return out
+
+
+def chart_footer(doc: dict[str, Any], metric_ids: list[str] | None = None, extra: str = "") -> str:
+    """A chart's own footer (charts travel alone into board papers): the sources actually drawn."""
+    prov = doc["provenance"]
+    names = short_sources(source_names(doc, metric_ids), forecasts=False)
+    model = f"; forecasts {prov['model']['label']}" if prov["model"] else ""
+    return f"Sources: {'; '.join(names)}{model}. Data vintage {prov['data_vintage']}.{extra}"
+
+
+def _area_medians(doc: dict[str, Any]) -> dict[str, float]:
+    return {
+        a: float(np.nanmedian([c["area_scores"].get(a) or np.nan for c in doc["clusters"]]))
+        for a in doc["scored_areas"]
+    }
+
+
+def _cluster_charts(doc: dict[str, Any], c: dict[str, Any], img: Path) -> dict[str, str | None]:
+    """Draw the cluster's charts; names of the files written (None when a chart does not apply)."""
+    cid = c["id"]
+    scored = [m for m in c["metrics"] if m["scored"]]
+    areas = {a: doc["areas"][a] for a in doc["scored_areas"]}
+    charts.area_profile(
+        c["area_scores"], areas, _area_medians(doc), img / f"{cid}_areas.png", chart_footer(doc)
+    )
+    rows = [
+        {"name": m["name"], "position": _position(doc, c, m), "is_synthetic": False}
+        for m in scored
+        if m["rank_among"] is not None
+    ]
+    charts.metric_positions(rows, img / f"{cid}_positions.png", chart_footer(doc))
+    path = c["investment_path"] or {}
+    fdi, partner = path.get("fdi"), path.get("partner")
+    licensed = partner if partner and not partner["is_synthetic"] else None
+    fdi_ids = [m["id"] for m in c["metrics"] if m["id"] in ("fdi_position", "forecast_fdi_growth")]
+    partner_ids = [m["id"] for m in c["metrics"] if m["data_kind"] == "partner data"]
+    hist = charts.investment_history(
+        fdi, licensed, img / f"{cid}_history.png", chart_footer(doc, fdi_ids + partner_ids)
+    )
+    preview = None
+    if partner and partner["is_synthetic"]:
+        preview = charts.partner_preview(
+            partner,
+            img / f"{cid}_preview.png",
+            "Source: synthetic demo partner files generated by the service (not real companies, projects or "
+            f"deals); not used in any score. Data vintage {doc['provenance']['data_vintage']}.",
+        )
+    return {
+        "areas": f"{cid}_areas.png",
+        "positions": f"{cid}_positions.png",
+        "history": hist.name if hist else None,
+        "preview": preview.name if preview else None,
+    }
+
+
+def _position(doc: dict[str, Any], c: dict[str, Any], m: dict[str, Any]) -> float:
+    n = len(doc["clusters"])
+    return 1.0 - (m["rank_among"] - 1) / max(n - 1, 1)
+
+
+def render_report(doc_or_set: Any, out_dir: Path, cluster_pages: bool = True) -> dict[str, Path]:
+    """Write index.html, methodology.html, clusters/<id>.html, print.html and img/*.png under ``out_dir``."""
+    doc = doc_or_set if isinstance(doc_or_set, dict) else _document(doc_or_set)
+    out_dir = Path(out_dir)
+    img = out_dir / "img"
+    img.mkdir(parents=True, exist_ok=True)
+    (out_dir / "clusters").mkdir(exist_ok=True)
+    env = _env()
+    common = page_context(doc)
+    prov = doc["provenance"]
     charts.rank_intervals(
         doc["ranking"],
-        out_dir / "img" / "rank_intervals.png",
-        footer + f" {prov['draws']} draws, seed {prov['seed']}.",
+        img / "rank_intervals.png",
+        chart_footer(
+            doc,
+            extra=f" {prov['draws']} draws over {prov['replicates']} input replicates, seed {prov['seed']}.",
+        ),
     )
     names = {m["id"]: m["name"] for m in doc["catalogue"]}
-    excluded = doc["excluded_metrics"]
-    (out_dir / "index.html").write_text(
-        env.get_template("overview.html.j2").render(
-            **common,
-            ranking=doc["ranking"],
-            catalogue=doc["catalogue"],
-            excluded=excluded,
-            audit=doc["audit"],
-            metric_names=names,
-            short_areas=SHORT_AREAS,
-            n_scored=len(doc["scored_metrics"]),
-            sources_text=", ".join(sources),
-        ),
-        encoding="utf-8",
+    shared = {**common, "doc": doc, "metric_names": names}
+    files = {}
+    files["report"] = out_dir / "index.html"
+    files["report"].write_text(
+        env.get_template("overview.html.j2").render(**shared, img_prefix="img/"), "utf-8"
     )
-
-    medians = {
-        a: float(
-            np.nanmedian(
-                [
-                    c["area_scores"].get(a) if c["area_scores"].get(a) is not None else np.nan
-                    for c in doc["clusters"]
-                ]
-            )
-        )
-        for a in doc["areas"]
-        if any(c["area_scores"].get(a) is not None for c in doc["clusters"])
-    }
-    page = env.get_template("cluster.html.j2")
+    files["methodology"] = out_dir / "methodology.html"
+    files["methodology"].write_text(env.get_template("methodology.html.j2").render(**shared), "utf-8")
+    cluster_imgs = {}
     for c in doc["clusters"] if cluster_pages else []:
-        cid = c["id"]
-        charts.area_profile(
-            c["area_scores"], doc["areas"], medians, out_dir / "img" / f"{cid}_areas.png", footer
+        cluster_imgs[c["id"]] = _cluster_charts(doc, c, img)
+        (out_dir / "clusters" / f"{c['id']}.html").write_text(
+            env.get_template("cluster.html.j2").render(
+                **shared, c=c, imgs=cluster_imgs[c["id"]], img_prefix="../img/"
+            ),
+            "utf-8",
         )
-        rows = [
-            {
-                "name": m["name"],
-                "position": m["normalised"]
-                if sset.normalisation != "minmax"
-                else float(sset.mc_position(cid, m["id"])),
-                "is_synthetic": m["is_synthetic"],
-            }
-            for m in c["metrics"]
-            if m["scored"]
-        ]
-        charts.metric_positions(rows, out_dir / "img" / f"{cid}_positions.png", footer)
-        hist = charts.investment_history(
-            c["investment_path"] or {}, out_dir / "img" / f"{cid}_history.png", footer
+    if cluster_pages:
+        files["print"] = out_dir / "print.html"
+        files["print"].write_text(
+            env.get_template("print.html.j2").render(**shared, cluster_imgs=cluster_imgs, img_prefix="img/"),
+            "utf-8",
         )
-        (out_dir / "clusters" / f"{cid}.html").write_text(
-            page.render(**common, c=c, history_img=hist is not None), encoding="utf-8"
-        )
-    return out_dir / "index.html"
+    return files
+
+
+def _document(sset: Any) -> dict[str, Any]:
+    from forecasting.scorecards.document import scorecard_document
+
+    return scorecard_document(sset)

@@ -37,14 +37,35 @@ class Stars:
     def count(self) -> int:
         return int(self.size) + int(self.specialisation) + int(self.focus) + int(bool(self.momentum))
 
-    def as_dict(self) -> dict[str, bool | None | int]:
+    def as_dict(self) -> dict[str, bool | None | int | str]:
         return {
             "size": self.size,
             "specialisation": self.specialisation,
             "focus": self.focus,
             "momentum": self.momentum,
             "count": self.count,
+            "label": star_label(self),
         }
+
+
+DIMENSIONS = (
+    ("size", "Size"),
+    ("specialisation", "Specialisation"),
+    ("focus", "Focus"),
+    ("momentum", "Momentum"),
+)
+
+
+def star_label(s: Stars) -> str:
+    """Every dimension named with its mark, so a star reads the same on screen and in print.
+
+    "Size ★ · Specialisation ☆ · Focus ★ · Momentum –": ★ awarded, ☆ not awarded, – not assessable.
+    """
+    marks = []
+    for key, name in DIMENSIONS:
+        v = getattr(s, key)
+        marks.append(f"{name} {'–' if v is None else ('★' if v else '☆')}")
+    return " · ".join(marks)
 
 
 def region_cluster_table(

@@ -82,6 +82,67 @@ def _doc(directory: Path) -> tuple[dict[str, Any], str]:
     return load_document(directory / "scorecards.json")
 
 
+PDF_EXAMPLE = "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)"
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The PDF as printed by `invest scorecards` (A4, same numbers as the JSON and the report).",
+        "content": {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}, "example": PDF_EXAMPLE}
+        },
+    },
+    304: {"description": "Not modified (If-None-Match matched the ETag)."},
+    404: {
+        "description": "Unknown cluster, or the scorecards were written without PDFs (`--no-pdf`, no Chromium)."
+    },
+    **ERRORS,
+}
+
+
+def _pdf(request: Request, path: Path) -> Response:
+    """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
+    _doc(request)  # 503 when no scorecards are written at all, as on every cluster route
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise HTTPException(
+            404,
+            detail=f"no scorecard PDF at {path}: the scorecards were written without PDFs; run `invest scorecards`",
+        ) from None
+    etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{path.name}"'
+    return Response(content=path.read_bytes(), media_type="application/pdf", headers=headers)
+
+
+@router.get(
+    "/v1/clusters/scorecards.pdf",
+    summary="All 25 scorecards as one PDF (summary, methodology, one page per cluster)",
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+def scorecards_pdf(request: Request) -> Response:
+    """The board-pack PDF written by `invest scorecards` beside the JSON the other cluster routes serve."""
+    return _pdf(request, scorecards_dir(request) / "scorecards.pdf")
+
+
+@router.get(
+    "/v1/clusters/{cluster_id}.pdf",
+    summary="One cluster's scorecard as a one-page PDF",
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+def cluster_pdf(request: Request, cluster_id: ClusterId) -> Response:
+    """The cluster's page printed by `invest scorecards` (``pdf/<id>.pdf``)."""
+    doc, _ = _doc(request)
+    known = [c["id"] for c in doc["clusters"]]
+    if cluster_id not in known:
+        raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
+    return _pdf(request, scorecards_dir(request) / "pdf" / f"{cluster_id}.pdf")
+
+
 @router.get(
     "/v1/clusters",
     response_model=ClusterList,

@@ -1,4 +1,4 @@
-"""Scorecard fixtures: the in-memory world (``sc_world``) built once per session."""
+"""Scorecard fixtures: the in-memory world (synthetic and licensed partner lists) built once per session."""
 
 from __future__ import annotations
 
@@ -14,11 +14,28 @@ def inputs() -> Inputs:
 
 
 @pytest.fixture(scope="session")
+def licensed_inputs() -> Inputs:
+    return make_inputs(partner="licensed")
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, inputs: Inputs):
+    """Built and published (JSON, CSV, HTML; no PDF) on the world with synthetic partner lists."""
     from forecasting.scorecards.build import build_scorecards
     from forecasting.scorecards.publish import publish
 
     out = tmp_path_factory.mktemp("scorecards")
-    sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=200, inputs=inputs)
+    sset = build_scorecards(
+        out / "unused.duckdb", make_bundle(), None, 11, draws=300, replicates=25, inputs=inputs
+    )
     publish(sset, out)
     return sset, out
+
+
+@pytest.fixture(scope="session")
+def built_licensed(licensed_inputs: Inputs):
+    from forecasting.scorecards.build import build_scorecards
+
+    return build_scorecards(
+        "unused.duckdb", make_bundle(), None, 11, draws=200, replicates=10, inputs=licensed_inputs
+    )

@@ -105,6 +105,7 @@ def test_stars_by_hand() -> None:
         "focus": True,
         "momentum": True,
         "count": 4,
+        "label": "Size ★ · Specialisation ★ · Focus ★ · Momentum ★",
     }
     assert s["y"].as_dict() == {
         "size": False,
@@ -112,5 +113,8 @@ def test_stars_by_hand() -> None:
         "focus": False,
         "momentum": False,
         "count": 0,
+        "label": "Size ☆ · Specialisation ☆ · Focus ☆ · Momentum ☆",
     }
-    assert ratings(e, t, lq)["x"].momentum is None
+    no_forecast = ratings(e, t, lq)["x"]
+    assert no_forecast.momentum is None
+    assert no_forecast.as_dict()["label"] == "Size ★ · Specialisation ★ · Focus ★ · Momentum –"
