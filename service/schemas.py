@@ -68,15 +68,19 @@ class Provenance(BaseModel):
     is_synthetic: bool = False
     last_observed: str | None = Field(default=None, description="The series' last published period.")
     present: str | None = Field(
-        default=None, description="Date the model's forecasts were made as of: periods begun by then are nowcasts."
+        default=None,
+        description="Date the model's forecasts were made as of: periods begun by then are nowcasts.",
     )
     nowcast_periods: int | None = Field(
-        default=None, description="Periods after last_observed that had begun by the present (points kind=nowcast)."
+        default=None,
+        description="Periods after last_observed that had begun by the present (points kind=nowcast).",
     )
     stale: bool | None = Field(
         default=None, description="More than a year behind what publishers usually have out by the present."
     )
-    history_note: str | None = Field(default=None, description="What was done to the history before modelling.")
+    history_note: str | None = Field(
+        default=None, description="What was done to the history before modelling."
+    )
     little_evidence: bool | None = Field(
         default=None,
         description="True when the interval rests mostly on other series' backtest errors, not its own group's.",
@@ -783,7 +787,9 @@ class ClusterSummary(BaseModel):
     tier: int
     band: int
     band_label: str
-    stars: dict[str, bool | int | None]
+    stars: dict[str, bool | int | str | None] = Field(
+        description="Per dimension (size, specialisation, focus, momentum): earned or not; `label` spells them out."
+    )
     area_scores: dict[str, float | None]
 
 

@@ -44,7 +44,7 @@ def load_document(path: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise HTTPException(
             503,
-            detail=f"no scorecards at {path}: run `invest scorecards` or `invest run`",
+            detail="no scorecards written yet: run `invest scorecards` or `invest run`",
             headers={"Retry-After": "60"},
         ) from None
     key = str(path)
@@ -98,15 +98,15 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _pdf(request: Request, path: Path) -> Response:
+def _pdf(request: Request, directory: Path, path: Path) -> Response:
     """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
-    _doc(request)  # 503 when no scorecards are written at all, as on every cluster route
+    _doc(directory)  # 503 when no scorecards are written at all, as on every cluster route
     try:
         st = path.stat()
     except FileNotFoundError:
         raise HTTPException(
             404,
-            detail=f"no scorecard PDF at {path}: the scorecards were written without PDFs; run `invest scorecards`",
+            detail=f"no {path.name}: the scorecards were written without PDFs; run `invest scorecards`",
         ) from None
     etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
@@ -123,9 +123,9 @@ def _pdf(request: Request, path: Path) -> Response:
     response_class=Response,
     responses=PDF_RESPONSES,
 )
-def scorecards_pdf(request: Request) -> Response:
+def scorecards_pdf(request: Request, directory: ScorecardsDirDep) -> Response:
     """The board-pack PDF written by `invest scorecards` beside the JSON the other cluster routes serve."""
-    return _pdf(request, scorecards_dir(request) / "scorecards.pdf")
+    return _pdf(request, directory, directory / "scorecards.pdf")
 
 
 @router.get(
@@ -134,13 +134,13 @@ def scorecards_pdf(request: Request) -> Response:
     response_class=Response,
     responses=PDF_RESPONSES,
 )
-def cluster_pdf(request: Request, cluster_id: ClusterId) -> Response:
+def cluster_pdf(request: Request, cluster_id: ClusterId, directory: ScorecardsDirDep) -> Response:
     """The cluster's page printed by `invest scorecards` (``pdf/<id>.pdf``)."""
-    doc, _ = _doc(request)
+    doc, _ = _doc(directory)
     known = [c["id"] for c in doc["clusters"]]
     if cluster_id not in known:
         raise HTTPException(404, detail={"msg": f"unknown cluster {cluster_id!r}", "known": known})
-    return _pdf(request, scorecards_dir(request) / "pdf" / f"{cluster_id}.pdf")
+    return _pdf(request, directory, directory / "pdf" / f"{cluster_id}.pdf")
 
 
 @router.get(
