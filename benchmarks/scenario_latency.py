@@ -26,7 +26,7 @@ import uvicorn
 from scipy import stats
 
 from forecasting.registry.contents import BundleContents
-from forecasting.registry.schema import BundleMetadata
+from forecasting.registry.schema import BundleMetadata, DriverInfo
 from forecasting.training.transmission import estimate_transmission
 from forecasting.vocabulary import QUANTILE_GRID
 
@@ -121,6 +121,7 @@ def make_bundle(n_clusters: int, seed: int = 3) -> BundleContents:
             seed=1,
             trained_at="2026-01-01",
             max_horizon=H,
+            drivers=[DriverInfo(series_id=WLD, alias="world_fdi"), DriverInfo(series_id=UKF, alias="uk_fdi")],
         ),
     )
 
