@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,21 @@ def _f(x: Any) -> float | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+@lru_cache(maxsize=64)
+def _interval_rows(quantiles: tuple[float, ...], level: int) -> tuple[int, int] | None:
+    """Rows of the quantile grid that bound the central ``level``% interval (None when not on the grid)."""
+    a = round((1 - level / 100) / 2, 6)
+    qs = [round(q, 6) for q in quantiles]
+    if a not in qs or round(1 - a, 6) not in qs:
+        return None
+    return qs.index(a), qs.index(round(1 - a, 6))
+
+
+def _floats(a: np.ndarray) -> list[float | None]:
+    """A float array as JSON-safe values (non-finite -> None)."""
+    return [x if math.isfinite(x) else None for x in np.asarray(a, dtype=float).tolist()]
 
 
 def _pct(num: np.ndarray, den: np.ndarray) -> list[float | None]:
@@ -107,13 +123,11 @@ class SeriesProjection:
     def interval(self, which: str, level: int) -> tuple[np.ndarray, np.ndarray] | None:
         if which == "diff":
             return self.diff_intervals.get(level)
-        a = round((1 - level / 100) / 2, 6)
-        qs = np.round(self.quantiles, 6)
-        lo, hi = np.flatnonzero(qs == a), np.flatnonzero(qs == round(1 - a, 6))
-        if not len(lo) or not len(hi):
+        pos = _interval_rows(tuple(float(q) for q in self.quantiles), level)
+        if pos is None:
             return None
         q = self.baseline_q if which == "baseline" else self.scenario_q
-        return q[lo[0]], q[hi[0]]
+        return q[pos[0]], q[pos[1]]
 
     def summary(self) -> dict[str, Any]:
         """First-period, largest and last difference; for flows the cumulative one too."""
@@ -146,35 +160,31 @@ class SeriesProjection:
 
     def points(self) -> list[dict[str, Any]]:
         d = self.diff
-        pct = _pct(d, self.baseline_mean)
-        cum = np.cumsum(d) if self.accumulates else None
-        cpct = _pct(cum, np.cumsum(self.baseline_mean)) if cum is not None else None
-        ivs = {
-            which: {lv: self.interval(which, lv) for lv in LEVELS}
-            for which in ("baseline", "scenario", "diff")
+        h = len(self.periods)
+        cols: dict[str, list[Any]] = {
+            "step": list(range(1, h + 1)),
+            "period": list(self.periods),
+            "kind": list(self.kinds) + [None] * (h - len(self.kinds)),
         }
-        rows = []
-        for k, period in enumerate(self.periods):
-            row: dict[str, Any] = {
-                "step": k + 1,
-                "period": period,
-                "kind": self.kinds[k] if k < len(self.kinds) else None,
-            }
-            for which, mean in (("baseline", self.baseline_mean), ("scenario", self.scenario_mean)):
-                row[f"{which}_mean"] = _f(mean[k])
-                for lv in LEVELS:
-                    iv = ivs[which][lv]
-                    if iv is not None:
-                        row[f"{which}_lo{lv}"], row[f"{which}_hi{lv}"] = _f(iv[0][k]), _f(iv[1][k])
-            row |= {"diff": _f(d[k]), "diff_pct": pct[k]}
+        for which, mean in (("baseline", self.baseline_mean), ("scenario", self.scenario_mean)):
+            cols[f"{which}_mean"] = _floats(mean)
             for lv in LEVELS:
-                iv = ivs["diff"][lv]
-                row[f"diff_lo{lv}"] = _f(iv[0][k]) if iv is not None else _f(d[k])
-                row[f"diff_hi{lv}"] = _f(iv[1][k]) if iv is not None else _f(d[k])
-            row["cum_diff"] = _f(cum[k]) if cum is not None else None
-            row["cum_diff_pct"] = cpct[k] if cpct is not None else None
-            rows.append(row)
-        return rows
+                iv = self.interval(which, lv)
+                if iv is not None:
+                    cols[f"{which}_lo{lv}"], cols[f"{which}_hi{lv}"] = _floats(iv[0]), _floats(iv[1])
+        cols["diff"] = _floats(d)
+        cols["diff_pct"] = _pct(d, self.baseline_mean)
+        for lv in LEVELS:
+            iv = self.diff_intervals.get(lv)
+            lo, hi = (iv[0], iv[1]) if iv is not None else (d, d)
+            cols[f"diff_lo{lv}"], cols[f"diff_hi{lv}"] = _floats(lo), _floats(hi)
+        if self.accumulates:
+            cum = np.cumsum(d)
+            cols["cum_diff"], cols["cum_diff_pct"] = _floats(cum), _pct(cum, np.cumsum(self.baseline_mean))
+        else:
+            cols["cum_diff"] = cols["cum_diff_pct"] = [None] * h
+        keys = list(cols)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -185,8 +195,8 @@ class SeriesProjection:
             "status": self.status,
             "reason": self.reason,
             "channels": self.channels,
-            "links": _clean(self.links),
-            "decomposition": _clean(self.decomposition),
+            "links": self.links,  # LinkSpec.as_dict: JSON-safe already
+            "decomposition": self.decomposition,
             "summary": self.summary(),
             "points": self.points(),
         }
@@ -295,6 +305,7 @@ def decomposition(
     out = []
     for label, arr in parts.items():
         v = float(arr[k]) if len(arr) > k else 0.0
+        v = v if math.isfinite(v) else 0.0
         out.append({"assumption": label, "period": periods[k], "diff": v, "share": v / tot if tot else None})
     return sorted(out, key=lambda r: -abs(r["diff"]))
 

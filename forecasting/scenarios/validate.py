@@ -26,8 +26,9 @@ from forecasting.scenarios.index import BundleIndex, SeriesData
 from forecasting.vocabulary import series_id as make_id
 
 TINY = 1e-12
-# An absolute value more than this many times the series' own scale (largest |baseline| or |history|)
-# is taken for a typo (1e300, an extra six zeros), not a scenario.
+# An absolute value more than this many times the series' own scale (largest |baseline| or |history|, at
+# least one unit: a Local Authority with no projects yet may get one) is taken for a typo (1e300, an
+# extra six zeros), not a scenario.
 MAX_RATIO = 1000.0
 
 
@@ -294,7 +295,7 @@ def _shock(
         return []
     B, h = s.mean, s.h
     if ch.unit == "absolute" and ch.kind != "growth":
-        ref = max([abs(float(v)) for v in B] + [abs(v) for _, v in s.history] + [TINY])
+        ref = max([abs(float(v)) for v in B] + [abs(v) for _, v in s.history] + [1.0])  # at least one unit
         if abs(ch.value) > MAX_RATIO * ref:
             errors.append(
                 err(

@@ -345,6 +345,24 @@ def test_bad_input_names_change_and_field(bundle, changes, loc, text) -> None:
     _expect(bundle, changes, loc, text=text)
 
 
+def test_a_series_of_zeros_can_still_be_shocked(bundle) -> None:
+    b = make_bundle()
+    sid = P.format("E08000025")
+    fc = b.forecasts
+    cols = [c for c in fc.columns if c == "mean" or c.startswith("q")]
+    fc.loc[fc["series_id"] == sid, cols] = 0.0
+    b.history.loc[b.history["series_id"] == sid, "value"] = 0.0
+    shock = {
+        "type": "shock",
+        "measure": "fdi_projects",
+        "geography": "E08000025",
+        "kind": "one_off",
+        "value": 2,
+    }
+    s = project(b, parse_scenario({"name": "first", "changes": [shock]}), [sid]).series[0]
+    assert s.diff[0] == 2 and s.affected
+
+
 def test_unknown_series_is_named(bundle) -> None:
     _expect(bundle, [], ["series", 1], series=[WLD, "fdi_projects.NOPE.all.A"], text="unknown series")
 
