@@ -25,7 +25,7 @@ transmission   (scenarios) target_id, driver_id, elasticity, se, ci_lo, ci_hi, m
 states         series_id -> JSON-safe fitted model state (``models.base.Forecaster.get_state``), for
                on-demand horizons and scenarios
 metadata       ``BundleMetadata``: vintage, experiment, config, seed, provenance, the scenario drivers, the
-               scenario macro block (``MacroBlock``: a VAR's JSON-safe parameters and the US$/GBP rates) ...
+               scenario macro block (``MacroBlock``: a VAR's JSON-safe parameters), the US$/GBP rates (``RateInfo``) ...
 """
 
 from __future__ import annotations

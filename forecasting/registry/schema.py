@@ -357,7 +357,6 @@ class MacroBlock(_Meta):
     dof: int = Field(ge=1)
     last_year: int
     links: list[MacroLink] = Field(default_factory=list)
-    rate: RateInfo | None = None
     notes: list[str] = Field(default_factory=list)
 
 
@@ -380,6 +379,8 @@ class BundleMetadata(_Meta):
     drivers: list[DriverInfo] = Field(default_factory=list)
     # The scenario macro block (World FDI, UK FDI flows, business investment, GDP), when estimated.
     macro: MacroBlock | None = None
+    # The US$/GBP rates scenarios convert US$ flows with (and may set as a driver), when training had them.
+    rates: RateInfo | None = None
     data_digest: str | None = None
     config_digest: str | None = None
     git_commit: str | None = None

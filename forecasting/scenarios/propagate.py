@@ -174,14 +174,11 @@ class _Context:
 
     def _parts_scaled(self, st: State, out: np.ndarray, driver_central: np.ndarray) -> dict[str, np.ndarray]:
         """Split a target's central difference among the driver's assumptions, in the driver's proportions."""
-        if not st.parts:
+        del driver_central  # the proportions are the driver's own (``_fractions``)
+        fr = _fractions(st)
+        if set(fr) == {""}:
             return {}
-        tot = float(np.sum(np.abs(driver_central)))
-        if tot <= 0:
-            return {}
-        fr = {k: float(np.sum(np.abs(v))) / tot for k, v in st.parts.items()}
-        z = sum(fr.values()) or 1.0
-        return {k: out * (f / z) for k, f in fr.items()}
+        return {k: out * f for k, f in fr.items()}
 
     def _stock_flow(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
         idx = self.index
@@ -192,18 +189,21 @@ class _Context:
         fbd = self.bdraw(link.driver)[:, :hd]
         fsd = fbd + st.draws_or_central(self.n)[:, :hd]
         conv = ""
+        rate_part = np.zeros(hd)
         if d.info.get("currency") == "USD" and s.info.get("currency") == "GBP" and idx.rate is not None:
             rb, rs, rbd, rsd = self.rates(years)
             flow_c = fs / rs - fb / rb
             flow_d = fsd / rsd - fbd / rbd
             base_gbp = fb / rb
+            rate_part = fs * (1 / rs - 1 / rb)  # translation: the scenario's flows at the scenario's rate
             conv = f" converted at US$ {rb[0]:.4g} per GBP (random walk from {idx.rate.years[-1]})"
         else:
             flow_c, flow_d, base_gbp = fs - fb, fsd - fbd, fb
         k = d.scale / s.scale
-        flow_c, flow_d, base_gbp = flow_c * k, flow_d * k, base_gbp * k
+        flow_c, flow_d, base_gbp, rate_part = flow_c * k, flow_d * k, base_gbp * k, rate_part * k
         w = _overlap(d, hd, s, h, accumulate=True)
         gap_c = np.cumsum(w @ flow_c)
+        gap_rate = np.cumsum(w @ rate_part)
         gap_d = np.cumsum(flow_d @ w.T, axis=1)
         base_flow_t = w @ base_gbp
         prev = np.r_[s.last_value if s.last_value is not None else np.nan, s.mean[: h - 1]]
@@ -219,9 +219,10 @@ class _Context:
             f"accumulates the flows of {link.driver}{conv} (stock-flow identity); valuation and other "
             "changes held at their baseline, so the gap persists after flows recover"
         ]
-        return _Trans(
-            gap_c, gap_d, ch, parts=self._parts_scaled(st, gap_c, st.central), accounting=accounting
-        )
+        parts = self._parts_scaled(st, gap_c - gap_rate, st.central)
+        if self.plan.rate is not None and np.any(gap_rate):
+            parts[self.plan.rate.label] = parts.get(self.plan.rate.label, 0) + gap_rate
+        return _Trans(gap_c, gap_d, ch, parts=parts, accounting=accounting)
 
     def _level(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
         idx = self.index
@@ -434,16 +435,27 @@ class _Context:
             fb, fs = s.mean[:hd], s.mean[:hd] + st.central[:hd]
             fbd = self.bdraw(sid)[:, :hd]
             fsd = fbd + st.draws_or_central(self.n)[:, :hd]
+            rate_eff = np.zeros(hd)
             if idx.rate is not None and s.info.get("currency") == "USD":
                 rb, rs, rbd, rsd = self.rates(fy)
                 dc, dd = fs / rs - fb / rb, fsd / rsd - fbd / rbd
+                rate_eff = fs * (1 / rs - 1 / rb)
             else:
                 dc, dd = fs - fb, fsd - fbd
             gdp = self._gdp_gbp(fy)
+            fr = _fractions(st)
+            parts = [fr for _ in range(H)]
             for j, y in enumerate(fy):
                 if int(y) in ypos and gdp[j] > 0:
                     central[ypos[int(y)]] = 100 * dc[j] / gdp[j]
                     draws[:, ypos[int(y)]] = 100 * dd[:, j] / gdp[j]
+                    if self.plan.rate is not None and rate_eff[j] != 0 and dc[j] != 0:
+                        r_share = rate_eff[j] / dc[j]  # signed: the split is exact, not a weighting
+                        split = {k: f * (1 - r_share) for k, f in fr.items()}
+                        split[self.plan.rate.label] = split.get(self.plan.rate.label, 0.0) + r_share
+                        parts[ypos[int(y)]] = split
+            text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")
+            return central, draws, parts, text
         fr = _fractions(st)
         parts = [fr for _ in range(H)]
         text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")

@@ -18,8 +18,8 @@ Why crisis-year dummies (2009, 2020 by default, ``[scenarios] shock_years``): in
 fell together for reasons that were not FDI (the financial crisis, the pandemic); without dummies a
 World FDI scenario would "move" GDP through those two observations alone. The identification rows say,
 for business investment and GDP, whether their level response to a surprise in each conditioning variable
-(generalised impulse response with posterior draws) has a 95% interval excluding zero. Projections ask
-the same of a scenario's own conditional response and hold a response that is not identified at zero.
+(generalised impulse response with posterior draws) has a 95% interval excluding zero. Projections keep
+only the identified channels of a scenario's conditional forecast; a response with none stays at baseline.
 """
 
 from __future__ import annotations
@@ -237,7 +237,6 @@ def estimate_macro(
     b_hat = np.vstack([intercept[None, :], *[coefs[j].T for j in range(p)], exog_coefs.T])
     parts = {"coefs": coefs, "sigma": sigma, "b_hat": b_hat, "xtx_inv": xtx_inv, "cross": cross, "dof": dof}
     links, rows_out = _identification(parts, names, specs, modelled, years[p:], dummies, seed)
-    rate = rate_info(rates) if rates is not None else None
     notes = notes + [
         f"VAR({p}) on {years[p]}-{years[-1]} ({t_eff} years), constant"
         + (f", dummies for {', '.join(map(str, dummies))} (shared shocks)" if dummies else "")
@@ -256,7 +255,6 @@ def estimate_macro(
         dof=int(dof),
         last_year=years[-1],
         links=links,
-        rate=rate,
         notes=notes,
     )
     return MacroOutcome(block, rows_out, "")
@@ -313,8 +311,8 @@ def _identification(
     """For each responder and conditioning variable: the level response to a one-unit surprise in the
     condition (generalised impulse response, cumulated for growth variables) over ``horizon`` years,
     with posterior draws. Reported at the year where it is most precisely estimated (largest |t|);
-    identified when that year's 95% interval excludes zero -- the same question projections ask of a
-    scenario's own response before they let it move anything."""
+    identified when that year's 95% interval excludes zero. Projections use only the identified channels
+    (response variable <- conditioning variable) of a scenario's conditional forecast."""
     spec = {v.name: v for v in specs}
     k, p = len(names), block_parts["coefs"].shape[0]
     coefs, sigmas = _posterior_draws(
@@ -367,8 +365,8 @@ def _identification(
                 + (
                     ""
                     if ident
-                    else "; not identified: scenarios hold this response at zero unless their own "
-                    "response's 95% interval excludes zero"
+                    else "; not identified: scenarios drop this channel (the response stays at baseline "
+                    "unless another, identified channel moves it)"
                 )
             )
             for sid in spec[target].series_ids:

@@ -39,9 +39,12 @@ Forms (why each, in the order they are tried):
 * ``macro`` -- rows describing the macro block (``forecasting.training.macro``): which responses of
   business investment and GDP to a conditioning driver are identified.
 * ``log`` -- the remaining targets (cluster employment, project counts ...): OLS on annual
-  log-differences (regression with ARIMA errors in logs for 25+ levels), candidate drivers from the
-  target's family, pooled across areas of the same measure and cluster (random effects, with the
-  pooled mean's se never below that of the areas' total). A positive, identified estimate is preferred.
+  log-differences (differences at the means when a series has zero or negative values), candidate
+  drivers from the target's family, pooled across areas of the same measure and cluster (random
+  effects, with the pooled mean's se never below that of the areas' total). A positive, identified
+  estimate is preferred. Regression with ARIMA errors in log levels is not used: on synthetic data with
+  a known elasticity its Hessian intervals covered the truth in 26 of 60 samples (OLS on log-differences:
+  60 of 60).
 
 Nothing links series of different units without converting: ``level``/``stock_flow``/``exposure`` links
 need ``units.compatible`` measures or a conversion (US$ -> GBP with the published rates, scale);
@@ -51,7 +54,6 @@ elasticities are unit-free in scale but not in currency (converted) or price bas
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -82,9 +84,6 @@ TRANSMISSION_COLUMNS: tuple[str, ...] = (
     "conversion",
     "pooled",
 )
-# Levels needed before regression with ARIMA errors (in logs) is preferred to log-differences: below this
-# its Hessian standard errors proved unreliable on the 15-year synthetic project counts (se ~0.005).
-LONG_HISTORY = 25
 Z95 = float(stats.norm.ppf(0.975))
 # Relative heterogeneity never assumed below 10% when pooling (a zero estimate of tau on a handful of
 # areas would make every area's share exactly its prior, with no uncertainty at all).
@@ -715,23 +714,6 @@ def _fit_simple(y: pd.Series, x: pd.Series, min_obs: int) -> tuple[float, float,
     )
 
 
-def _fit_arima(y: pd.Series, x: pd.Series, seed: int) -> tuple[float, float, str, int, str] | None:
-    from models.regression_arima import RegressionARIMA
-
-    df = _pair(y, x)
-    if len(df) < LONG_HISTORY or not (df > 0).all().all() or not (np.diff(df.index.to_numpy()) == 1).all():
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m = RegressionARIMA(seed=seed, log=True).fit(df["y"].to_numpy(), df[["x"]].to_numpy())
-    if m.fallback_ is not None or not len(getattr(m, "coefficients_", [])):
-        return None
-    b, se = float(m.coefficients_[0]), float(m.bse_[0])
-    if not (math.isfinite(b) and math.isfinite(se) and se > 0):
-        return None
-    return b, se, "regression_arima_log", len(df), f"regression with ARIMA errors in logs ({m.spec_.label()})"
-
-
 @dataclass
 class _Candidate:
     link: Link
@@ -742,7 +724,7 @@ class _Candidate:
 
 
 def _log_candidates(
-    target: str, allowed: Sequence[str], hist: _Histories, rates: RateTable | None, seed: int, min_obs: int
+    target: str, allowed: Sequence[str], hist: _Histories, rates: RateTable | None, min_obs: int
 ) -> tuple[list[_Candidate], list[Link]]:
     y = hist.get(target)
     if y is None:
@@ -765,7 +747,7 @@ def _log_candidates(
         if x is None:
             continue
         xc = _convert(x, u, rates)
-        got = _fit_arima(y, xc, seed) or _fit_simple(y, xc, min_obs)
+        got = _fit_simple(y, xc, min_obs)
         if got is None:
             continue
         b, se, model, n, note = got
@@ -790,7 +772,7 @@ def _pool_log(cands: list[_Candidate]) -> list[_Candidate]:
     """Random-effects pooling of one driver's elasticities across the areas of a measure and cluster."""
     by_group: dict[tuple[str, str, str], list[_Candidate]] = {}
     for c in cands:
-        if c.link.model in ("logdiff_ols", "regression_arima_log"):
+        if c.link.model == "logdiff_ols":
             by_group.setdefault(c.group, []).append(c)
     out = {id(c): c for c in cands}
     for (measure, cluster, _), members in by_group.items():
@@ -923,7 +905,7 @@ def estimate_transmission(
     for t in targets:
         if t in covered or t in drivers:
             continue
-        c, r = _log_candidates(t, [d for d in upstream(t) if d in set(drivers)], hist, rates, seed, min_obs)
+        c, r = _log_candidates(t, [d for d in upstream(t) if d in set(drivers)], hist, rates, min_obs)
         cands += c
         refused += r
     cands = _pool_log(cands)

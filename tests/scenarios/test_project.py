@@ -285,6 +285,24 @@ def test_rate_path_changes_the_gbp_value_of_us_dollar_flows(bundle) -> None:
     )
 
 
+def test_decomposition_splits_the_gap_exactly_between_assumptions(bundle) -> None:
+    sc = parse_scenario(
+        {
+            "name": "both",
+            "changes": [
+                {"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [-20, -10]},
+                {"type": "driver", "driver": "usd_per_gbp", "kind": "deviation", "values": [-10]},
+            ],
+        }
+    )
+    for sid in (POS.format("UK"), POS.format("MID")):
+        s = project(bundle, sc, [sid]).series[0]
+        parts = {p["assumption"]: p["diff"] for p in s.decomposition}
+        assert set(parts) == {"changes[0] world_fdi path", "changes[1] usd_per_gbp path"}
+        assert sum(parts.values()) == pytest.approx(s.diff[int(np.argmax(np.abs(s.diff)))])
+        assert parts["changes[0] world_fdi path"] < 0 < parts["changes[1] usd_per_gbp path"]
+
+
 def _expect(
     bundle, changes: list[dict], loc: list, *, series: list[str] | None = None, text: str = ""
 ) -> None:
