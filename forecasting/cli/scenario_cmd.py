@@ -1,7 +1,9 @@
-"""`invest scenario list|run`: scenario projections against the baseline from a trained bundle.
+"""`invest scenario list|drivers|run`: scenario projections against the baseline from a trained bundle.
 
 Why the bundle and not the warehouse: projections use only what training stored (baseline forecasts,
-hierarchy, transmission elasticities), so they run in milliseconds and match the API exactly.
+hierarchy, links, the macro block), so they are fast and match the API exactly. Why a summary by
+default: a whole-bundle projection is thousands of series; an analyst reads the headline series and the
+largest movers first (``--all`` prints everything, ``--series`` picks).
 """
 
 from __future__ import annotations
@@ -50,21 +52,67 @@ def list_cmd(directory: Path | None = typer.Option(None, "--dir", help="Scenario
     console.print(t)
 
 
+@app.command("drivers")
+def drivers_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    bundle: str | None = BundleOpt,
+    alias: str | None = AliasOpt,
+    tracking_uri: str | None = TrackingOpt,
+) -> None:
+    """Every driver a scenario may set: unit, baseline, and where it acts."""
+    from forecasting.scenarios.describe import describe_drivers
+    from forecasting.scenarios.project import engine_for
+
+    with user_errors():
+        engine = engine_for(_load(bundle, alias, tracking_uri))
+        rows = describe_drivers(engine.index)
+    if as_json:
+        print_json({"model": engine.provenance, "drivers": rows})
+        return
+    t = Table(title="scenario drivers", show_lines=True)
+    for c in ("alias / id", "unit", "baseline", "acts on"):
+        t.add_column(c)
+    for r in rows:
+        base = ", ".join(f"{p} {v:,.4g}" for p, v in r["baseline"].items())
+        name = (r["alias"] + "\n" if r["alias"] else "") + r["driver_id"]
+        t.add_row(name, f"{r['unit']}\n{r['frequency']} {r['periods']}", base, "\n".join(r["acts_on"]))
+    console.print(t)
+
+
 @app.command("run")
 def run(
     scenario: str = typer.Argument(..., help="Scenario name (experiments/scenarios) or a TOML/JSON file."),
     series: list[str] | None = typer.Option(
-        None, "--series", "-s", help="Series id (repeat or comma-separate; default: every series)."
+        None,
+        "--series",
+        "-s",
+        help="Series id (repeat or comma-separate; default: headline + largest movers).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+    show_all: bool = typer.Option(False, "--all", help="Every series in the bundle, not the summary."),
+    top: int = typer.Option(
+        10, "--top", min=0, max=200, help="How many of the largest movers the summary shows."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     plot: Path | None = typer.Option(
         None, "--plot", help="Write a fan chart PNG comparing scenario and baseline."
+    ),
+    include_synthetic: bool = typer.Option(
+        False,
+        "--include-synthetic",
+        help="Let synthetic (demo partner) series into the summary and the chart.",
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of the projection draws (default: the bundle's)."
+    ),
+    draws: int | None = typer.Option(
+        None, "--draws", min=50, max=5000, help="Projection draws (default 500)."
     ),
     bundle: str | None = BundleOpt,
     alias: str | None = AliasOpt,
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
-    """Project SCENARIO: baseline and scenario paths with intervals, differences, drivers, provenance."""
+    """Project SCENARIO: baseline and scenario paths, the difference with its 80/95% intervals, drivers,
+    the macro block's responses and provenance."""
     from forecasting.scenarios.charts import fan_chart
     from forecasting.scenarios.definitions import ScenarioError, load_scenario
     from forecasting.scenarios.project import project
@@ -74,16 +122,23 @@ def run(
         try:
             sc = load_scenario(scenario)
             contents = _load(bundle, alias, tracking_uri)
-            result = project(contents, sc, ids)
+            result = project(contents, sc, ids, seed=seed, draws=draws)
         except ScenarioError as exc:
             fail("\n".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors))
             return
+        if ids or show_all:
+            chosen = result.series
+        else:
+            chosen = result.summary_series(top, include_synthetic=include_synthetic)
         if plot is not None:
-            fan_chart(result, plot, series=ids[:6] if ids else None)
+            fan_chart(result, plot, series=ids[:6] if ids else None, include_synthetic=include_synthetic)
     if as_json:
-        print_json(result.to_dict())
+        out = result.to_dict(series=chosen)
+        if not (ids or show_all):
+            out["selection"] = f"headline series and the {top} largest movers; --all for every series"
+        print_json(out)
     else:
-        _print(result)
+        _print(result, chosen, summary=not (ids or show_all))
     if plot is not None:
         console.print(f"chart: {plot}")
 
@@ -101,42 +156,72 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     return f"{v:+.2f}%" if pct else f"{v:,.4g}"
 
 
-def _print(result) -> None:
+def _print(result, chosen, summary: bool) -> None:
     prov = result.provenance
     console.print(
         f"[bold]{result.scenario.name}[/]: {result.scenario.description}\n"
         f"model {prov.get('model_name') or ''} v{prov.get('model_version') or 'local'} · "
-        f"data vintage {prov.get('data_vintage')}"
+        f"data vintage {prov.get('data_vintage')} · {result.draws} draws, seed {result.seed}"
     )
     for d in result.drivers:
-        if d.source != "baseline":
+        if d.source != "baseline" and not d.source.startswith("baseline "):
             dev = ", ".join(
                 f"{p} {100 * (s / b - 1):+.1f}%"
                 for p, s, b in zip(d.periods, d.scenario, d.baseline, strict=True)
-                if b
+                if b and abs(s / b - 1) > 5e-4
             )
-            console.print(f"driver {d.alias or d.driver_id} ({d.source}): {dev}")
-    t = Table(title="scenario vs baseline")
-    for c in ("series", "period", "baseline", "scenario", "80% (scenario)", "diff", "diff %", "cum diff %"):
-        t.add_column(c, justify="left" if c == "series" else "right")
-    for s in result.series:
+            console.print(f"driver {d.alias or d.driver_id} [{d.unit or ''}] ({d.source}): {dev}")
+    macro = result.macro or {}
+    for var, r in (macro.get("responses") or {}).items():
+        if r["status"] == "moved":
+            yrs = macro.get("years", [])
+            dev = ", ".join(
+                f"{y} {v:+.2f}%" for y, v in zip(yrs, r["deviation_pct"], strict=False) if abs(v) > 5e-4
+            )
+            console.print(f"macro block {var}: {dev}")
+        else:
+            console.print(f"macro block {var}: held at baseline ({r['status']})")
+    t = Table(title="scenario vs baseline" + (" (headline series and largest movers)" if summary else ""))
+    for c in (
+        "series",
+        "period",
+        "kind",
+        "baseline",
+        "scenario",
+        "diff",
+        "diff %",
+        "80% of diff",
+        "cum diff %",
+    ):
+        t.add_column(c, justify="left" if c in ("series", "kind") else "right")
+    for s in chosen:
         if not s.affected:
+            t.add_row(s.series_id, "", "", "", "", "", "", "", "", end_section=True)
+            t.add_row(f"  {s.status}: {s.reason or ''}"[:200], *[""] * 8, end_section=True)
             continue
-        for p in s.points():
-            band = f"{_fmt(p.get('scenario_lo80'))} – {_fmt(p.get('scenario_hi80'))}"
+        pts = s.points()
+        for p in pts:
+            band = f"{_fmt(p.get('diff_lo80'))} – {_fmt(p.get('diff_hi80'))}"
             t.add_row(
-                s.series_id if p["step"] == 1 else "",
+                (s.series_id + (" [SYNTHETIC]" if s.synthetic else "")) if p["step"] == 1 else "",
                 p["period"],
+                p["kind"] or "",
                 _fmt(p["baseline_mean"]),
                 _fmt(p["scenario_mean"]),
-                band,
                 _fmt(p["diff"]),
                 _fmt(p["diff_pct"], pct=True),
-                _fmt(p["cum_diff_pct"], pct=True),
+                band,
+                _fmt(p["cum_diff_pct"], pct=True) if s.accumulates else "(stock)",
+                end_section=p is pts[-1],
             )
     console.print(t)
-    if result.unaffected:
-        shown = ", ".join(result.unaffected[:10]) + (" …" if len(result.unaffected) > 10 else "")
-        console.print(f"unaffected ({len(result.unaffected)}): {shown}")
+    counts = {"moved": 0, "baseline": 0, "not_identified": 0}
+    for s in result.series:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    console.print(
+        f"{len(result.series)} series: {counts['moved']} moved, {counts['not_identified']} held at baseline "
+        f"because their link is not identified, {counts['baseline']} unaffected"
+        + (" (--all for every series, --series to pick)" if summary else "")
+    )
     for n in result.notes:
         console.print(f"note: {n}")

@@ -9,7 +9,7 @@ broke (``BundleFormatError``), whether it is being written or read.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, Optional
 
 import numpy as np
 import pandas as pd
@@ -177,7 +177,14 @@ class HierarchyTable(_Table):
         return df["parent_id"] != df["child_id"]
 
 
+LINK_FORMS: tuple[str, ...] = ("log", "level", "stock_flow", "exposure", "conversion", "macro", "share")
+
+
 class TransmissionTable(_Table):
+    """One row per estimated (target, driver) link. ``form`` .. ``pooled`` were added with stock-flow
+    consistent projections; they are optional so that bundles trained before them still load (consumers
+    infer the form from ``model``)."""
+
     target_id: Series[str]
     driver_id: Series[str]
     elasticity: Series[float]
@@ -188,9 +195,18 @@ class TransmissionTable(_Table):
     n_obs: Series[int] = pa.Field(ge=0)
     used: Series[bool]
     note: Series[str] = pa.Field(nullable=True)
+    form: Optional[Series[str]] = pa.Field(isin=list(LINK_FORMS))  # noqa: UP045 (pandera needs Optional)
+    coefficient: Optional[Series[float]]  # noqa: UP045
+    identified: Optional[Series[bool]]  # noqa: UP045
+    conversion: Optional[Series[str]]  # noqa: UP045
+    pooled: Optional[Series[str]]  # noqa: UP045
 
     @pa.check("elasticity", name="finite")
     def _elasticity_finite(cls, s: pd.Series) -> pd.Series:
+        return _finite(s)
+
+    @pa.check("coefficient", name="finite")
+    def _coefficient_finite(cls, s: pd.Series) -> pd.Series:
         return _finite(s)
 
 
@@ -331,6 +347,67 @@ class DriverInfo(_Meta):
     alias: str | None = None
 
 
+class MacroVariable(_Meta):
+    """One variable of the macro block: what the VAR sees and which bundle series it moves."""
+
+    name: str  # world_fdi | uk_fdi | uk_bi | uk_gdp
+    series_ids: list[str] = Field(min_length=1)  # bundle series it maps to; the first is the driver
+    transform: Literal["dlog", "share_of_gdp"]  # 100 x annual log change | 100 x flow / nominal GDP
+    unit: str
+    description: str = ""
+
+
+class MacroLink(_Meta):
+    """Level response of ``target`` in year ``year`` to a one-unit surprise in ``condition`` (generalised
+    impulse response with posterior draws; 95% interval from the draws)."""
+
+    target: str
+    condition: str
+    coefficient: float
+    se: float = Field(ge=0)
+    ci_lo: float
+    ci_hi: float
+    identified: bool
+    n_obs: int = Field(ge=0)
+    year: int = Field(default=1, ge=1)
+
+
+class RateInfo(_Meta):
+    """US$ per GBP (annual means) and the baseline the scenarios convert with: a random walk from the
+    last complete year, log sd ``sd_log_change`` per year."""
+
+    years: list[int]
+    usd_per_gbp: list[float]
+    source: list[str]
+    sd_log_change: float = Field(ge=0)
+    series_id: str = "usd_per_gbp.UK.all.A"
+
+
+class MacroBlock(_Meta):
+    """A VAR(p) on annual data, estimated at training time; JSON-safe (lists of floats, no pickles).
+
+    y_t = c + sum_j A_j y_{t-j} + D d_t + u_t, u_t ~ N(0, sigma); ``xtx_inv`` is (X'X)^-1 of the stacked
+    regressors [1, y_{t-1} .. y_{t-p}, d_t] (columns in that order), so parameter draws are
+    vec(B) | sigma ~ N(vec(B_hat), sigma (x) xtx_inv), sigma ~ inverse Wishart(resid'resid, dof).
+    """
+
+    method: Literal["var"] = "var"
+    variables: list[MacroVariable]
+    lags: int = Field(ge=1)
+    years: list[int]  # the estimation sample (years of y_t)
+    intercept: list[float]
+    coefs: list[list[list[float]]]  # lags x k x k
+    exog_names: list[str] = Field(default_factory=list)
+    exog_coefs: list[list[float]] = Field(default_factory=list)  # k x n_exog
+    sigma: list[list[float]]
+    resid_cross: list[list[float]]  # resid'resid (the inverse-Wishart scale)
+    xtx_inv: list[list[float]]
+    dof: int = Field(ge=1)
+    last_year: int
+    links: list[MacroLink] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class BundleMetadata(_Meta):
     """Provenance and settings of one bundle; ``model_*``/``run_id`` are filled in from the registry."""
 
@@ -348,6 +425,10 @@ class BundleMetadata(_Meta):
     reconciliation: ReconciliationInfo | None = None
     calibration: CalibrationInfo = Field(default_factory=CalibrationInfo)
     drivers: list[DriverInfo] = Field(default_factory=list)
+    # The scenario macro block (World FDI, UK FDI flows, business investment, GDP), when estimated.
+    macro: MacroBlock | None = None
+    # The US$/GBP rates scenarios convert US$ flows with (and may set as a driver), when training had them.
+    rates: RateInfo | None = None
     data_digest: str | None = None
     config_digest: str | None = None
     git_commit: str | None = None

@@ -1,8 +1,10 @@
 """Scenario projections: forecasts conditional on driver paths and shocks, from global to Local Authority.
 
-``definitions`` (scenario files and validation), ``alignment`` (driver deviations onto target periods),
-``project`` (projection from a bundle alone: its ``transmission`` table holds the elasticities training
-estimated, its metadata the drivers), ``result`` (what a projection returns), ``charts``.
+``definitions`` (scenario files and validation of their shape), ``index`` (an immutable index of a bundle,
+built once per model version), ``validate`` (a scenario against the index, pure), ``propagate`` (the
+differences through links, the macro block and the trees, with draws), ``macro`` (conditional forecasts
+from the bundle's VAR), ``assemble`` and ``result`` (what a projection returns), ``project`` (the entry
+point), ``charts``. Everything projects from a bundle alone: training estimated the links.
 """
 
 from forecasting.scenarios.definitions import (

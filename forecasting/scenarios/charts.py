@@ -1,9 +1,12 @@
 """Fan chart comparing a scenario with the baseline (PNG, headless).
 
-Why these defaults: a chart is read at a glance, so it shows the series the scenario moves most (by
-cumulative % difference) unless told which, one panel each, baseline dashed grey and scenario in colour with
-its 80%/95% bands (baseline 80% band dotted), the cumulative difference written on the panel and a strip
-below with the % difference per period, so even a 0.01% effect on a large series is visible.
+Why these defaults: a chart is read at a glance, so by default it shows the headline series (Midlands,
+East and West Midlands, UK, World, UK business investment) that the bundle has, one panel each: history
+in black, baseline dashed grey with its 80% band dotted, scenario in colour with its 80%/95% bands, and a
+strip below with the difference in % of baseline and its 80% interval, so even a 0.1% effect on a large
+series is visible. Synthetic series (demo partner data) are never charted unless asked for, and are
+labelled SYNTHETIC when they are. The panel's caption gives a stock's gap in the last period and its
+largest gap, a flow's cumulative difference (summing a stock's gaps over years would mean nothing).
 """
 
 from __future__ import annotations
@@ -23,13 +26,34 @@ SCENARIO_COLOUR = "#c0392b"
 BASELINE_COLOUR = "#555555"
 
 
-def _most_moved(result: ScenarioResult, n: int) -> list[SeriesProjection]:
-    def score(s: SeriesProjection) -> float:
-        base = float(np.abs(s.baseline_mean).sum())
-        return float(np.abs(s.diff).sum()) / base if base > 0 else float(np.abs(s.diff).sum())
+def default_panels(result: ScenarioResult, n: int, include_synthetic: bool = False) -> list[SeriesProjection]:
+    """The headline series, then the largest movers, never synthetic unless asked."""
+    chosen = [
+        s
+        for s in result.summary_series(n, include_synthetic=include_synthetic)
+        if include_synthetic or not s.synthetic
+    ]
+    return (chosen or [s for s in result.series if include_synthetic or not s.synthetic] or result.series)[:n]
 
-    moved = sorted((s for s in result.series if s.affected), key=score, reverse=True)
-    return (moved or result.series)[:n]
+
+def caption(s: SeriesProjection) -> str:
+    """What the panel says about the difference: a stock's gap, a flow's cumulative difference."""
+    sm = s.summary()
+    if not s.affected:
+        return "unaffected: " + (s.reason or "")
+    if s.accumulates:
+        pct = sm.get("cumulative_diff_pct")
+        return f"cumulative difference {sm['cumulative_diff']:+,.4g}" + (
+            f" ({pct:+.2f}%)" if pct is not None else ""
+        )
+    last, big = sm.get("last_diff_pct"), sm.get("largest_diff_pct")
+    text = f"gap in {sm['last_period']}: {sm['last_diff']:+,.4g}" + (
+        f" ({last:+.2f}%)" if last is not None else ""
+    )
+    if sm["largest_period"] != sm["last_period"]:
+        text += f"; largest {sm['largest_diff']:+,.4g}" + (f" ({big:+.2f}%)" if big is not None else "")
+        text += f" in {sm['largest_period']}"
+    return text
 
 
 def _panel(ax: plt.Axes, ax_diff: plt.Axes, s: SeriesProjection) -> None:
@@ -52,28 +76,38 @@ def _panel(ax: plt.Axes, ax_diff: plt.Axes, s: SeriesProjection) -> None:
         ax.plot(x_fc, iv[1], ":", color=BASELINE_COLOUR, lw=1)
     ax.plot(x_fc, s.baseline_mean, "--", color=BASELINE_COLOUR, lw=1.8, marker="o", ms=3, label="baseline")
     ax.plot(x_fc, s.scenario_mean, "-", color=SCENARIO_COLOUR, lw=1.8, marker="o", ms=3, label="scenario")
-    d = s.diff
-    base = float(s.baseline_mean.sum())
-    pct = f" ({100 * d.sum() / base:+.2f}%)" if base else ""
+    nowcast = [x for x, k in zip(x_fc, s.kinds, strict=False) if k == "nowcast"]
+    if nowcast:
+        ax.axvspan(nowcast[0] - 0.5, nowcast[-1] + 0.5, color="#999999", alpha=0.08, lw=0, label="nowcast")
     ax.text(
         0.01,
         0.97,
-        f"cumulative difference {d.sum():+,.4g}{pct}",
+        caption(s),
         transform=ax.transAxes,
         va="top",
-        fontsize=8,
+        fontsize=7.5,
         color=SCENARIO_COLOUR if s.affected else BASELINE_COLOUR,
+        wrap=True,
     )
-    if not s.affected:
-        ax.text(0.01, 0.87, "unaffected: " + (s.reason or ""), transform=ax.transAxes, va="top", fontsize=7)
     unit = s.info.get("unit") or ""
-    ax.set_title(f"{s.series_id}" + (f"  [{unit}]" if unit else ""), fontsize=9)
+    title = f"{s.series_id}" + (f"  [{unit}]" if unit else "")
+    if s.synthetic:
+        title = "SYNTHETIC demo data: " + title
+    if s.status == "not_identified":
+        title += "  (link not identified)"
+    ax.set_title(title, fontsize=9, color="#b35900" if s.synthetic else "black")
     ax.grid(alpha=0.3)
     ax.set_xticks([])
-    # the difference strip: % of baseline per period, so small effects on big series stay visible
+    # the difference strip: % of baseline per period with its 80% interval
+    base = np.abs(s.baseline_mean)
     with np.errstate(divide="ignore", invalid="ignore"):
-        dpct = np.where(np.abs(s.baseline_mean) > 0, 100 * d / np.abs(s.baseline_mean), 0.0)
+        dpct = np.where(base > 0, 100 * s.diff / base, 0.0)
     ax_diff.bar(x_fc, dpct, color=np.where(dpct < 0, SCENARIO_COLOUR, "#1f7a4d"), width=0.6)
+    iv = s.interval("diff", 80)
+    if iv is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo, hi = (np.where(base > 0, 100 * v / base, 0.0) for v in iv)
+        ax_diff.vlines(x_fc, lo, hi, color="black", lw=0.8, label="80% interval of the difference")
     ax_diff.axhline(0, color="black", lw=0.6)
     ax_diff.set_xlim(ax.get_xlim())
     ax_diff.set_ylabel("diff %", fontsize=7)
@@ -85,11 +119,19 @@ def _panel(ax: plt.Axes, ax_diff: plt.Axes, s: SeriesProjection) -> None:
 
 
 def fan_chart(
-    result: ScenarioResult, path: Path | str, series: Sequence[str] | None = None, max_panels: int = 6
+    result: ScenarioResult,
+    path: Path | str,
+    series: Sequence[str] | None = None,
+    max_panels: int = 6,
+    include_synthetic: bool = False,
 ) -> Path:
-    """Write the comparison chart; ``series`` picks panels (default: the most moved, up to ``max_panels``)."""
+    """Write the comparison chart; ``series`` picks panels (default: headline series, then the largest
+    movers; synthetic series only with ``include_synthetic``, and labelled)."""
     path = Path(path)
-    chosen = [result.get(s) for s in series][:max_panels] if series else _most_moved(result, max_panels)
+    if series:
+        chosen = [result.get(s) for s in series][:max_panels]
+    else:
+        chosen = default_panels(result, max_panels, include_synthetic)
     n = max(1, len(chosen))
     cols = 1 if n == 1 else 2
     rows = (n + cols - 1) // cols
@@ -116,7 +158,7 @@ def fan_chart(
         0.01,
         0.005,
         f"model {prov.get('model_name') or ''} v{prov.get('model_version') or 'local'} · data vintage "
-        f"{prov.get('data_vintage') or '?'} · bands: 80% and 95%",
+        f"{prov.get('data_vintage') or '?'} · bands: 80% and 95% · {result.draws} draws, seed {result.seed}",
         fontsize=7,
         color="#555",
     )

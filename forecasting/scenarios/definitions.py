@@ -3,8 +3,11 @@
 Why strict pydantic models with our own error type: an analyst's typo must come back as one clear message
 naming the change (its index) and the field, whether the scenario came from a file, the CLI or an HTTP
 body. ``ScenarioError.errors`` is shaped like FastAPI's validation errors so the API can return it as a
-422 unchanged. Checks that need the bundle (unknown driver or series, periods beyond the horizon, a path
-that would make a positive driver non-positive) run in :mod:`forecasting.scenarios.project`.
+422 unchanged. Here: types, finite values, percentages within (-100, 1000] and absolute values within
+1e15 (an ``absurd magnitude`` otherwise). Checks that need the bundle (unknown driver or series, periods
+beyond the horizon, a path that would make a positive driver non-positive, a shock that would take a
+non-negative measure below zero, values far beyond the series' own scale) run in
+:mod:`forecasting.scenarios.validate`. The full reference with worked examples is docs/SCENARIOS.md.
 
 Shape::
 
@@ -12,7 +15,7 @@ Shape::
     description = "..."
     [[changes]]                      # a driver path, period by period
     type = "driver"
-    driver = "world_fdi"             # alias (see drivers.py) or series id
+    driver = "world_fdi"             # alias or series id (`invest scenario drivers` lists them)
     kind = "deviation"               # level | growth (% per period) | extra_growth (points added to the
                                      # baseline growth rate, compounding) | deviation (% from baseline)
     start = "2025"                   # or periods = ["2025", "2026", ...]; default: first forecast period
@@ -76,12 +79,27 @@ class _FieldError(ValueError):
         super().__init__(msg)
 
 
+# Larger percentages (x11 in one period) or absolute values are taken for typos (1e300, six extra
+# zeros), not scenarios; the projection also refuses values far beyond the series' own scale.
+MAX_PERCENT = 1000.0
+MAX_ABSOLUTE = 1e15
+
+
 def _percent_floor(values: list[float], what: str) -> None:
     for i, v in enumerate(values):
         if v <= -100:
             raise _FieldError(
                 "values", f"value {i} ({v}) is a {what} of 100% or more: impossible for a positive quantity"
             )
+
+
+def _magnitude(values: list[float], percent: bool, fld: str = "values") -> None:
+    limit = MAX_PERCENT if percent else MAX_ABSOLUTE
+    for i, v in enumerate(values):
+        if abs(v) > limit:
+            where = f"value {i} ({v:g})" if fld == "values" else f"{v:g}"
+            unit = f"{MAX_PERCENT:g}%" if percent else f"{MAX_ABSOLUTE:g}"
+            raise _FieldError(fld, f"{where} is an absurd magnitude (at most {unit})")
 
 
 def _period_text(v: Any) -> Any:
@@ -126,6 +144,7 @@ class DriverChange(_Change):
                 )
             if len(set(self.periods)) != len(self.periods):
                 raise _FieldError("periods", "periods repeat")
+        _magnitude(self.values, percent=self.kind != "level")
         if self.kind in ("growth", "deviation"):
             _percent_floor(self.values, "fall" if self.kind == "deviation" else "negative growth")
         if self.kind == "extra_growth" and any(v <= -100 for v in self.values):
@@ -162,6 +181,7 @@ class ShockChange(_Change):
 
     @model_validator(mode="after")
     def _check(self) -> ShockChange:
+        _magnitude([self.value], percent=self.kind == "growth" or self.unit == "percent", fld="value")
         if self.kind == "growth" and self.value <= -100:
             raise _FieldError("value", f"{self.value}: growth of -100 points or less is impossible")
         if self.kind != "growth" and self.unit == "percent" and self.value <= -100:

@@ -140,6 +140,14 @@ class Scenarios(_Section):
         default_factory=list,
         description="extra driver series ids (beyond forecasting.training.drivers.DEFAULT_DRIVERS)",
     )
+    macro: bool = Field(
+        default=True,
+        description="estimate the macro block (VAR: World FDI, UK FDI, business investment, GDP)",
+    )
+    shock_years: list[int] = Field(
+        default_factory=lambda: [2009, 2020],
+        description="years dummied out of the macro block (shared shocks: financial crisis, pandemic)",
+    )
 
 
 class Execution(_Section):

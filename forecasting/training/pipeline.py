@@ -31,6 +31,8 @@ from forecasting.registry.schema import (
     BundleMetadata,
     CalibrationInfo,
     DriverInfo,
+    MacroBlock,
+    RateInfo,
     ReconciliationInfo,
     check_registrable,
 )
@@ -40,6 +42,7 @@ from forecasting.settings import Settings, get_settings
 from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.training.data import TrainingData, load_training_data
 from forecasting.training.drivers import DEFAULT_DRIVERS, alias_of
+from forecasting.training.macro import estimate_macro, rate_info, rate_table
 from forecasting.training.progress import NullProgress, ProgressHook, default_progress
 from forecasting.training.reconciliation import reconcile_forecasts
 from forecasting.training.tables import (
@@ -227,7 +230,7 @@ def build_contents(
     )
     edges = rec["edges"]
     hierarchy = edges if not edges.empty else pd.DataFrame(columns=["parent_id", "child_id"])
-    transmission, drivers = _transmission(cfg, data, sorted(results))
+    transmission, drivers, macro, rates = _transmission(cfg, data, sorted(results), hierarchy)
     timings["assemble"] = time.perf_counter() - t
     metadata = BundleMetadata(
         data_vintage=data.vintage,
@@ -247,6 +250,8 @@ def build_contents(
         ),
         calibration=CalibrationInfo(calibrators=calibrators, series=cal_of),
         drivers=[DriverInfo(series_id=d, alias=alias_of(d)) for d in drivers],
+        macro=macro,
+        rates=rates,
         **(extra_metadata or {}),
     )
     contents = BundleContents(
@@ -267,15 +272,34 @@ def build_contents(
 
 
 def _transmission(
-    cfg: ExperimentConfig, data: TrainingData, targets: list[str]
-) -> tuple[pd.DataFrame, list[str]]:
-    """Driver -> target links for scenario projections, estimated on the same panel as the forecasts."""
+    cfg: ExperimentConfig, data: TrainingData, targets: list[str], hierarchy: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str], MacroBlock | None, RateInfo | None]:
+    """Links and the macro block for scenario projections, estimated on the same panel as the forecasts
+    (plus the published US$/GBP rates of the same vintage, so US$ flows are linked to GBP stocks in GBP)."""
     if not cfg.scenarios.transmission:
-        return pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)), []
+        return pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)), [], None, None
     present = set(targets)
     drivers = [d for d in dict.fromkeys([*DEFAULT_DRIVERS, *cfg.scenarios.drivers]) if d in present]
-    table = estimate_transmission(data.panel, data.catalogue, drivers, targets, cfg.seed)
-    return table.reset_index(drop=True), drivers
+    rates, _ = rate_table(data.panel, data.source, data.as_of)
+    macro = (
+        estimate_macro(
+            data.panel, rates, present, shock_years=tuple(cfg.scenarios.shock_years), seed=cfg.seed
+        )
+        if cfg.scenarios.macro
+        else None
+    )
+    table = estimate_transmission(
+        data.panel,
+        data.catalogue,
+        drivers,
+        targets,
+        cfg.seed,
+        rates=rates,
+        hierarchy=hierarchy,
+        macro_rows=macro.rows if macro is not None and macro.block is not None else None,
+    )
+    block = macro.block if macro is not None else None
+    return table.reset_index(drop=True), drivers, block, rate_info(rates) if rates is not None else None
 
 
 def _config_digest(cfg: ExperimentConfig) -> str:

@@ -1,8 +1,11 @@
 """Scenarios: the named scenarios, their projections, and projections of an inline definition.
 
 Why plain ``def`` for projections: they are CPU-bound (numpy on the bundle's arrays), so they run in the
-threadpool. The projection engine is built once per loaded bundle (``engine_for`` caches it by object),
-so a request costs the projection itself. Bad input is a 422 whose ``loc`` names the change and field.
+threadpool. The projection engine is built once per model version (``engine_for`` caches it on the
+registered version, or a digest of an unregistered bundle), so a request costs the projection itself. The
+response body is ``ScenarioResult.to_dict()`` (differences with their 80/95% intervals, nowcast/forecast
+kind, units, links and whether each is identified). Bad input -- including absurd magnitudes and
+non-finite values -- is a 422 whose ``loc`` names the change and field.
 
 Needs the loaded ``BundleContents`` (``ServedModel.contents``); without them the routes answer 503. The
 inline body is typed (``ProjectRequest`` wraps ``forecasting.scenarios.definitions.Scenario``), and every

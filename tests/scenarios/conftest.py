@@ -1,5 +1,5 @@
 """Scenario fixtures: the generated bundle (scen_data.py) and a bundle trained from experiments/quick.toml on
-the real published files ingested into a tmp warehouse."""
+the real published files ingested into a tmp warehouse (with the US$/GBP rates and the GDP deflator)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ import pytest
 from scen_data import _panel, make_bundle
 
 from forecasting.registry.contents import BundleContents
-from forecasting.training.transmission import estimate_transmission
+
+QUICK_FILES = (
+    "ons_els/foreign-direct-investment.csv",
+    "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv",
+    "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv",
+    "ons_qna/ons_qna_dataset_release2023-12-22.csv",
+    "exchange_rates/fred_EXUSUK_monthly_1971-2025.csv",
+    "exchange_rates/wdi_PA.NUS.FCRF_official_exchange_rate_LCU_per_USD_2025-07-01.csv",
+    "uk_prices/ons_IHYS_gdp_deflator_yoy_annual_release2025-09-30.csv",
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,24 +38,14 @@ def quick_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) ->
     from forecasting.settings import PROJECT_ROOT
     from forecasting.training.config import load_config
     from forecasting.training.data import load_training_data
-    from forecasting.training.drivers import DEFAULT_DRIVERS
     from forecasting.training.pipeline import build_contents
     from forecasting.warehouse.ingest import ingest, item_for_path
     from forecasting.warehouse.store import Warehouse
 
     path = tmp_path_factory.mktemp("scen-wh") / "wh.duckdb"
-    files = [
-        "ons_els/foreign-direct-investment.csv",
-        "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv",
-        "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv",
-    ]
     with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in files])
+        ingest(wh, [item_for_path(shared_data / f) for f in QUICK_FILES])
     cfg = load_config(PROJECT_ROOT / "experiments" / "quick.toml")
     data = load_training_data(cfg, None, path)
     contents, _, _ = build_contents(cfg, data)
-    if contents.transmission.empty:  # until the pipeline calls estimate_transmission itself
-        ids = sorted(data.panel["series_id"].unique())
-        drivers = [d for d in DEFAULT_DRIVERS if d in ids]
-        contents.transmission = estimate_transmission(data.panel, data.catalogue, drivers, ids, seed=cfg.seed)
     return contents

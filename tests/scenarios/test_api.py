@@ -1,4 +1,5 @@
-"""Scenario routes over an in-memory bundle: list, named projections, inline projections, 422s."""
+"""Scenario routes over an in-memory bundle: list, named projections (with the difference's intervals),
+inline projections, 422s for bad input naming the change and field."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from scen_data import WLD, P, make_bundle
+from scen_data import POS, WLD, P, make_bundle
 
 from service.app import create_app
 from service.lifecycle import StaticSource
@@ -30,13 +31,19 @@ def test_named_scenarios_are_listed(client: TestClient) -> None:
 
 
 def test_named_projection_with_series(client: TestClient) -> None:
-    r = client.get("/v1/scenarios/global-downturn/projections", params={"series": f"{P.format('MID')},{WLD}"})
+    ids = f"{POS.format('MID')},{POS.format('TLF')},{WLD}"
+    r = client.get("/v1/scenarios/global-downturn/projections", params={"series": ids})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["model"]["model_version"] == "1" and body["model"]["data_vintage"] == "v1"
     mid = body["series"][0]
-    assert mid["series_id"] == P.format("MID") and mid["affected"]
-    assert mid["points"][0]["diff"] < 0 and mid["points"][0]["scenario_lo95"] is not None
+    assert mid["series_id"] == POS.format("MID") and mid["affected"] and mid["unit"] == "GBP million"
+    p0 = mid["points"][0]
+    assert p0["diff"] < 0 and p0["kind"] == "nowcast"
+    for k in ("diff_pct", "diff_lo80", "diff_hi80", "diff_lo95", "diff_hi95", "scenario_lo95"):
+        assert p0[k] is not None, k
+    assert p0["diff_lo80"] < p0["diff"] < p0["diff_hi80"]
+    assert mid["summary"]["gap_kept"] > 0.5  # the stock keeps the lost flows
     assert any(d["driver_id"] == WLD and d["source"].startswith("scenario path") for d in body["drivers"])
 
 
@@ -44,7 +51,7 @@ def test_baseline_projection_equals_the_forecasts(client: TestClient) -> None:
     proj = client.get("/v1/scenarios/baseline/projections").json()
     assert proj["affected"] == 0 and proj["count"] == len(proj["unaffected"])
     for s in proj["series"]:
-        assert all(p["scenario_mean"] == p["baseline_mean"] for p in s["points"])
+        assert all(p["scenario_mean"] == p["baseline_mean"] and p["diff"] == 0 for p in s["points"])
 
 
 def test_inline_projection_and_bad_input(client: TestClient) -> None:
@@ -87,3 +94,43 @@ def test_inline_projection_and_bad_input(client: TestClient) -> None:
     unknown = client.get("/v1/scenarios/baseline/projections", params={"series": "nope.X.all.A"})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["query", "series", 0]
     assert client.get("/v1/scenarios/nope/projections").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        (
+            {"type": "shock", "measure": "fdi_projects", "geography": "TLG", "kind": "level", "value": 1e300},
+            "value",
+            "absurd magnitude",
+        ),
+        (
+            {"type": "shock", "measure": "fdi_projects", "geography": "TLG", "kind": "level", "value": 5e7},
+            "value",
+            "absurd magnitude",
+        ),
+        (
+            {"type": "shock", "measure": "fdi_projects", "geography": "TLG", "kind": "level", "value": -1e3},
+            "value",
+            "negative",
+        ),
+        (
+            {"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [2e4]},
+            "values",
+            "absurd magnitude",
+        ),
+    ],
+)
+def test_bad_magnitudes_are_422s_naming_the_field(
+    client: TestClient, change: dict, field: str, text: str
+) -> None:
+    r = client.post("/v1/scenarios:project", json={"scenario": {"name": "p", "changes": [change]}})
+    assert r.status_code == 422, r.text
+    d = r.json()["detail"][0]
+    assert d["loc"] == ["body", "scenario", "changes", 0, field] and text in d["msg"]
+
+
+def test_non_finite_json_is_refused(client: TestClient) -> None:
+    body = '{"scenario": {"name": "p", "changes": [{"type": "shock", "measure": "fdi_projects", "geography": "TLG", "kind": "level", "value": Infinity}]}}'
+    r = client.post("/v1/scenarios:project", content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422)

@@ -61,3 +61,40 @@ def test_integer_periods_from_toml_become_labels() -> None:
         }
     )
     assert sc.changes[0].start == "2026"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "text"),
+    [
+        (
+            {"type": "shock", "measure": "m", "geography": "g", "kind": "level", "value": 1e300},
+            "value",
+            "absurd magnitude",
+        ),
+        (
+            {"type": "shock", "measure": "m", "geography": "g", "kind": "growth", "value": 5000},
+            "value",
+            "absurd magnitude",
+        ),
+        (
+            {"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [1, 2e3]},
+            "values",
+            "value 1",
+        ),
+        (
+            {"type": "driver", "driver": "world_fdi", "kind": "level", "values": [float("inf")]},
+            "values",
+            "finite",
+        ),
+        (
+            {"type": "shock", "measure": "m", "geography": "g", "kind": "level", "value": float("nan")},
+            "value",
+            "finite",
+        ),
+    ],
+)
+def test_absurd_and_non_finite_values_are_refused(change: dict, field: str, text: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario({"name": "x", "changes": [change]})
+    err = info.value.errors[0]
+    assert err["loc"][:3] == ["changes", 0, field] and text in err["msg"]

@@ -1,0 +1,66 @@
+"""What a bundle lets a scenario set: every driver with its unit, baseline and where it acts.
+
+Why: an analyst writing ``driver = "world_fdi"`` needs to know what it is in (US$, GBP, % ...), what its
+baseline is, and what it will move (which links, the macro block), before running anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from forecasting.scenarios.index import BundleIndex
+from forecasting.scenarios.validate import driver_series
+
+FORM_WORDS = {
+    "stock_flow": "accumulates into",
+    "level": "passes through to",
+    "log": "elasticity link to",
+    "conversion": "same % for",
+    "share": "share link to",
+}
+
+
+def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
+    out = []
+    for sid, alias in index.drivers.items():
+        if sid not in index.declared:
+            continue
+        s = driver_series(index, sid)
+        if s is None:
+            continue
+        acts: list[str] = []
+        targets = [k for k in index.links.values() if k.driver == sid and k.form != "macro"]
+        by_form = Counter(k.form for k in targets)
+        for form, n in sorted(by_form.items()):
+            ident = sum(1 for k in targets if k.form == form and k.identified)
+            examples = ", ".join(k.target for k in targets if k.form == form)[:160]
+            acts.append(f"{FORM_WORDS.get(form, form)} {n} series ({ident} identified): {examples}")
+        if sid in index.macro_inputs:
+            acts.append(
+                f"conditions the macro block as {index.macro_inputs[sid]} (moves business investment, GDP)"
+            )
+        if sid in index.macro_outputs:
+            acts.append(f"macro block variable {index.macro_outputs[sid]}: a path on it conditions the block")
+        if index.rate is not None and sid == index.rate.sid:
+            acts.append(
+                "converts US$ flows to GBP where they accumulate into GBP positions (translation only)"
+            )
+        n_fc = sum(1 for k in s.kinds if k == "forecast")
+        out.append(
+            {
+                "driver_id": sid,
+                "alias": alias,
+                "unit": s.info.get("unit"),
+                "frequency": s.frequency,
+                "periods": f"{s.periods[0]}..{s.periods[-1]}",
+                "nowcast_periods": sum(1 for k in s.kinds if k == "nowcast"),
+                "forecast_periods": n_fc,
+                "baseline": {p: float(v) for p, v in zip(s.periods[:4], s.mean[:4], strict=False)},
+                "acts_on": acts or ["nothing in this bundle (no estimated link uses it)"],
+            }
+        )
+    return out
+
+
+__all__ = ["describe_drivers"]

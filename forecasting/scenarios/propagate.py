@@ -1,0 +1,768 @@
+"""Propagation: a validated plan's paths and shocks carried through the links and trees (numpy).
+
+Every series' difference from baseline is a central path (point estimates) plus ``n`` draws that carry
+the uncertainty of the link coefficients, of the driver's own baseline forecast, of the US$/GBP rate and
+of the macro block's parameters. Units (summing trees) are visited in the index's ``graphlib`` order:
+
+1. Driver paths are relative deviations ``r`` of a driver from its baseline: difference = r x baseline
+   (draws: r x the driver's baseline draws).
+2. A unit member with an applied link gets a transmitted difference, by the link's form:
+   ``stock_flow`` the cumulated difference of the converted flow, F_s / rate_s - F_b / rate_b (the rest of
+   the stock's change, valuation and other changes, stays at baseline, so a temporary fall leaves a
+   persistent gap); ``level`` b x the driver's difference (converted); ``log`` baseline x ((1 + r)^e - 1);
+   ``conversion`` the driver's % deviation; ``macro`` the macro block's conditional response. A link that
+   is not identified transmits nothing and says so.
+3. In a tree, the broadest transmitted node wins; its difference is shared down to the bottom series by
+   the estimated exposures (each child's share of its parent's changes, drawn with their se and
+   renormalised per draw), or by baseline shares where the exposures are missing or not identified.
+   Explicit driver paths replace what is under them and shocks add on top (shared by baseline shares).
+   Every member is then the sum of its bottom series, per draw, so results add up as the baseline does.
+4. The macro block runs when its inputs are known: it is conditioned on World FDI, the UK flows' share
+   of GDP and any business-investment/GDP path, and its responses feed the business investment and GDP
+   series; a channel (response variable <- conditioning variable) that is not identified is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from forecasting.scenarios.alignment import align_deviation
+from forecasting.scenarios.index import MACRO, BundleIndex, LinkSpec, SeriesData, Unit, rng_for
+from forecasting.scenarios.macro import Condition, condition, level_deviation, transformed_deviation
+from forecasting.scenarios.validate import Plan, driver_series
+from forecasting.vocabulary import period_end
+
+TINY = 1e-12
+
+
+@dataclass
+class State:
+    """One series' difference from baseline: ``central`` (h,), ``draws`` (n, h) or None (= central)."""
+
+    central: np.ndarray
+    draws: np.ndarray | None
+    channels: list[str] = field(default_factory=list)
+    status: str = "moved"  # moved | not_identified | baseline
+    reason: str | None = None
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # assumption -> its share of central
+    accounting: dict[str, Any] | None = None
+
+    @property
+    def moved(self) -> bool:
+        return bool(np.any(self.central != 0)) or (self.draws is not None and bool(np.any(self.draws != 0)))
+
+    def draws_or_central(self, n: int) -> np.ndarray:
+        return self.draws if self.draws is not None else np.broadcast_to(self.central, (n, len(self.central)))
+
+
+@dataclass
+class _Trans:
+    central: np.ndarray
+    draws: np.ndarray | None
+    channels: list[str]
+    status: str = "moved"
+    reason: str | None = None
+    parts: dict[str, np.ndarray] = field(default_factory=dict)
+    accounting: dict[str, Any] | None = None
+
+
+@dataclass
+class MacroOutcome:
+    """What the macro block did in this scenario (for the output and the CLI)."""
+
+    years: tuple[int, ...]
+    responses: dict[str, dict[str, Any]]  # variable -> {rel, rel_draws, channels, dropped, parts}
+    conditions: list[str]
+
+
+@dataclass
+class Propagation:
+    states: dict[str, State]
+    macro: MacroOutcome | None
+    rate_rel: np.ndarray | None
+    n: int
+
+
+class _Context:
+    def __init__(self, index: BundleIndex, plan: Plan, seed: int, n: int) -> None:
+        self.index, self.plan, self.seed, self.n = index, plan, seed, n
+        self.states: dict[str, State] = {}
+        self.macro: MacroOutcome | None = None
+        self.rate_rel, self.rate_years = self._rate_path()
+
+    # ---- the exchange rate ------------------------------------------------------------------------
+    def _rate_path(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        p = self.plan.rate
+        if p is None or self.index.rate is None:
+            return None, None
+        s = driver_series(self.index, p.sid)
+        assert s is not None
+        return p.rel, np.array([int(x) for x in s.periods])
+
+    def rates(self, years: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """US$ per GBP for ``years``: baseline and scenario, central (h,) and draws (n, h)."""
+        r = self.index.rate
+        assert r is not None
+        base = r.baseline(years)
+        base_d = r.draws(years, rng_for(self.seed, "rate"), self.n)
+        rel = np.zeros(len(years))
+        if self.rate_rel is not None and self.rate_years is not None:
+            pos = {int(y): i for i, y in enumerate(self.rate_years)}
+            rel = np.array([self.rate_rel[pos[int(y)]] if int(y) in pos else 0.0 for y in years])
+        return base, base * (1 + rel), base_d, base_d * (1 + rel)
+
+    # ---- helpers --------------------------------------------------------------------------------------
+    def bdraw(self, sid: str) -> np.ndarray:
+        return self.index.baseline_draws(sid, self.seed, self.n)
+
+    def coef_draws(self, link: LinkSpec) -> np.ndarray:
+        if link.se <= 0:
+            return np.full(self.n, link.coefficient)
+        rng = rng_for(self.seed, "link", link.target, link.driver)
+        return link.coefficient + link.se * rng.standard_normal(self.n)
+
+    def rel_of(self, sid: str, st: State) -> tuple[np.ndarray, np.ndarray]:
+        """A driver's relative deviation: central (h,) against its point baseline, draws against the
+        same draw's baseline (so a path's r stays r in every draw)."""
+        s = self.index.series[sid]
+        hd = len(st.central)
+        b = s.mean[:hd]
+        rel = np.divide(st.central, b, out=np.zeros(hd), where=np.abs(b) > TINY)
+        if st.draws is None:
+            return rel, np.broadcast_to(rel, (self.n, hd))
+        bd = self.bdraw(sid)[:, :hd]
+        ok = np.abs(bd) > 1e-9 * np.maximum(np.abs(b), TINY)
+        rd = np.where(ok, st.draws / np.where(ok, bd, 1.0), rel)
+        return rel, rd
+
+    # ---- transmitted differences ----------------------------------------------------------------------
+    def transmitted(self, t: str, h: int) -> _Trans | None:
+        idx = self.index
+        if t in idx.macro_outputs and self.macro is not None:
+            return self._from_macro(t, h)
+        link = idx.links.get(t)
+        if link is None or link.form == "macro":
+            return None
+        st = self.states.get(link.driver)
+        rate_moves = link.form == "stock_flow" and self.rate_rel is not None and np.any(self.rate_rel)
+        if (st is None or not st.moved) and not rate_moves:
+            return None
+        if not link.identified:
+            return _Trans(
+                np.zeros(h),
+                None,
+                [],
+                status="not_identified",
+                reason=(
+                    f"link to {link.driver} not identified: {link.coefficient:.4g} (se {link.se:.2g}, 95% CI "
+                    f"{link.ci_lo:.3g} to {link.ci_hi:.3g}) includes zero, so it is held at baseline"
+                ),
+            )
+        if st is None:
+            st = State(np.zeros(idx.series[link.driver].h), None)
+        fn = {
+            "stock_flow": self._stock_flow,
+            "level": self._level,
+            "log": self._log,
+            "share": self._log,
+            "conversion": self._conversion,
+        }[link.form]
+        return fn(t, h, link, st)
+
+    def _parts_scaled(self, st: State, out: np.ndarray, driver_central: np.ndarray) -> dict[str, np.ndarray]:
+        """Split a target's central difference among the driver's assumptions, in the driver's proportions."""
+        del driver_central  # the proportions are the driver's own (``_fractions``)
+        fr = _fractions(st)
+        if set(fr) == {""}:
+            return {}
+        return {k: out * f for k, f in fr.items()}
+
+    def _stock_flow(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+        idx = self.index
+        s, d = idx.series[t], idx.series[link.driver]
+        hd = min(len(st.central), d.h)
+        years = np.array([int(p[:4]) for p in d.periods[:hd]])
+        fb, fs = d.mean[:hd], d.mean[:hd] + st.central[:hd]
+        fbd = self.bdraw(link.driver)[:, :hd]
+        fsd = fbd + st.draws_or_central(self.n)[:, :hd]
+        conv = ""
+        rate_part = np.zeros(hd)
+        if d.info.get("currency") == "USD" and s.info.get("currency") == "GBP" and idx.rate is not None:
+            rb, rs, rbd, rsd = self.rates(years)
+            flow_c = fs / rs - fb / rb
+            flow_d = fsd / rsd - fbd / rbd
+            base_gbp = fb / rb
+            rate_part = fs * (1 / rs - 1 / rb)  # translation: the scenario's flows at the scenario's rate
+            conv = f" converted at US$ {rb[0]:.4g} per GBP (random walk from {idx.rate.years[-1]})"
+        else:
+            flow_c, flow_d, base_gbp = fs - fb, fsd - fbd, fb
+        k = d.scale / s.scale
+        flow_c, flow_d, base_gbp, rate_part = flow_c * k, flow_d * k, base_gbp * k, rate_part * k
+        w = _overlap(d, hd, s, h, accumulate=True)
+        gap_c = np.cumsum(w @ flow_c)
+        gap_rate = np.cumsum(w @ rate_part)
+        gap_d = np.cumsum(flow_d @ w.T, axis=1)
+        base_flow_t = w @ base_gbp
+        prev = np.r_[s.last_value if s.last_value is not None else np.nan, s.mean[: h - 1]]
+        other = s.mean[:h] - prev - base_flow_t
+        accounting = {
+            "flow_baseline": base_flow_t,
+            "flow_scenario": base_flow_t + w @ flow_c,
+            "other_changes": other,
+            "unit": s.info.get("unit"),
+            "flow_series": link.driver,
+        }
+        ch = [
+            f"accumulates the flows of {link.driver}{conv} (stock-flow identity); valuation and other "
+            "changes held at their baseline, so the gap persists after flows recover"
+        ]
+        parts = self._parts_scaled(st, gap_c - gap_rate, st.central)
+        if self.plan.rate is not None and np.any(gap_rate):
+            parts[self.plan.rate.label] = parts.get(self.plan.rate.label, 0) + gap_rate
+        return _Trans(gap_c, gap_d, ch, parts=parts, accounting=accounting)
+
+    def _level(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+        idx = self.index
+        s, d = idx.series[t], idx.series[link.driver]
+        hd = min(len(st.central), d.h)
+        k = d.scale / s.scale
+        c, x = st.central[:hd] * k, st.draws_or_central(self.n)[:, :hd] * k
+        if d.info.get("currency") == "USD" and s.info.get("currency") == "GBP" and idx.rate is not None:
+            years = np.array([int(p[:4]) for p in d.periods[:hd]])
+            _, rs, _, rsd = self.rates(years)
+            c, x = c / rs, x / rsd
+        w = _overlap(d, hd, s, h, accumulate=d.accumulates)
+        b = self.coef_draws(link)
+        central = link.coefficient * (w @ c)
+        draws = b[:, None] * (x @ w.T)
+        return _Trans(central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central))
+
+    def _aligned_rel(
+        self, d: SeriesData, hd: int, s: SeriesData, h: int, rel: np.ndarray, rd: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if d.frequency == s.frequency and np.array_equal(d.starts[:hd], s.starts[:h]):
+            return np.array(rel[:h], copy=True), np.array(rd[:, :h], copy=True)
+        a = align_matrix(d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency)
+        return a @ rel[:hd], rd[:, :hd] @ a.T
+
+    def _log(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+        idx = self.index
+        s, d = idx.series[t], idx.series[link.driver]
+        hd = min(len(st.central), d.h)
+        rel, rd = self.rel_of(link.driver, st)
+        ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
+        e = link.coefficient if link.form != "share" else 1.0
+        ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
+        central = s.mean[:h] * (np.power(1 + np.maximum(ra, -0.999999), e) - 1)
+        draws = self.bdraw(t)[:, :h] * (np.power(1 + np.maximum(rda, -0.999999), ed[:, None]) - 1)
+        return _Trans(central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central))
+
+    def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+        idx = self.index
+        s, d = idx.series[t], idx.series[link.driver]
+        hd = min(len(st.central), d.h)
+        rel, rd = self.rel_of(link.driver, st)
+        ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
+        central = s.mean[:h] * ra
+        ch = [f"same % deviation as {link.driver} ({link.conversion or 'price-basis conversion'})"]
+        return _Trans(
+            central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central, st.central)
+        )
+
+    def _from_macro(self, t: str, h: int) -> _Trans | None:
+        assert self.macro is not None
+        var = self.index.macro_outputs[t]
+        resp = self.macro.responses.get(var)
+        if resp is None:
+            return None
+        s = self.index.series[t]
+        years = np.array(self.macro.years)
+        ystarts = np.array([np.datetime64(f"{y}-01-01") for y in years])
+        w = np.ones(len(years))
+        if resp["status"] == "not_identified":
+            return _Trans(np.zeros(h), None, [], status="not_identified", reason=resp["reason"])
+        a = align_matrix(w, ystarts, "A", s.starts[:h], s.frequency)
+        ra, rda = a @ resp["rel"], resp["rel_draws"] @ a.T
+        central = s.mean[:h] * ra
+        draws = self.bdraw(t)[:, :h] * rda
+        parts = {}
+        tot = sum(float(np.sum(np.abs(v))) for v in resp["parts"].values())
+        for label, rel_part in resp["parts"].items():
+            if tot > 0:
+                parts[label] = central * (float(np.sum(np.abs(rel_part))) / tot)
+        return _Trans(central, draws, list(resp["channels"]), parts=parts)
+
+    # ---- the macro block ------------------------------------------------------------------------------
+    def run_macro(self) -> None:
+        idx, model = self.index, self.index.macro
+        if model is None:
+            return
+        last = model.last_year
+        ymax = last
+        for sid in list(idx.macro_outputs) + list(idx.macro_inputs):
+            ymax = max(ymax, int(idx.series[sid].periods[-1][:4]))
+        horizon = ymax - last
+        if horizon < 1:
+            return
+        years = np.arange(last + 1, ymax + 1)
+        conds: list[Condition] = []
+        described: list[str] = []
+        for var in model.names:
+            got = self._condition_values(var, years)
+            if got is None:
+                continue
+            central, draws, parts, text = got
+            for j in range(horizon):
+                if np.isnan(central[j]):
+                    continue
+                conds.append(Condition(var, j + 1, float(central[j]), draws[:, j], parts[j]))
+            described.append(text)
+        resp = condition(model, conds, horizon, self.seed, self.n)
+        if resp is None:
+            return
+        conditioned = {c.variable for c in conds}
+        responses: dict[str, dict[str, Any]] = {}
+        for var in ("uk_bi", "uk_gdp"):
+            path = next(
+                (p for s in model.series.get(var, ()) if (p := self.plan.paths.get(s)) is not None), None
+            )
+            if path is None or var not in model.names:
+                continue
+            s = idx.series[path.sid]
+            rel_c, rel_d, cover = _annual_rel(
+                s, path.rel[: s.h], np.broadcast_to(path.rel[: s.h], (self.n, s.h))
+            )
+            rel = np.array([rel_c[cover.index(int(y))] if int(y) in cover else 0.0 for y in years])
+            responses[var] = {
+                "status": "moved",
+                "rel": rel,
+                "rel_draws": np.broadcast_to(rel, (self.n, len(rel))),
+                "channels": [
+                    f"the same concept as {path.sid}: follows its scenario path changes[{path.change}]"
+                ],
+                "parts": {path.label: rel},
+            }
+        for var in model.names:
+            if var in conditioned or var not in ("uk_bi", "uk_gdp"):
+                continue
+            vi = model.names.index(var)
+            dropped = [
+                f"{var} <- {c}: {model.identified.get((var, c), (False, 'no estimate'))[1]}"
+                for c in sorted(conditioned)
+                if not model.identified.get((var, c), (False, ""))[0]
+            ]
+            keep = {c for c in conditioned if model.identified.get((var, c), (False, ""))[0]}
+            if not keep:
+                responses[var] = {
+                    "status": "not_identified",
+                    "reason": (
+                        "macro block: the response of "
+                        + var
+                        + " to "
+                        + ", ".join(sorted(conditioned))
+                        + " is not identified ("
+                        + "; ".join(dropped)
+                        + "), so it is held at baseline"
+                    ),
+                }
+                continue
+            cen, drw = resp.total(lambda v, a, keep=keep: v in keep)
+            rel = level_deviation(model.transforms[var], cen[vi])
+            rel_draws = level_deviation(model.transforms[var], drw[:, vi, :])
+            parts: dict[str, np.ndarray] = {}
+            for (v, label), (pc, _) in resp.parts.items():
+                if v in keep:
+                    parts[label] = parts.get(label, 0) + pc[vi]
+            if model.transforms[var] == "dlog":  # growth deviations -> contributions to the log level
+                parts = {k: np.cumsum(v) / 100 for k, v in parts.items()}
+            channels = [
+                f"macro block conditional forecast (VAR, {len(model.notes) and model.notes[-1]}); channels used: "
+                + ", ".join(f"{var} <- {c} ({model.identified[(var, c)][1]})" for c in sorted(keep))
+            ]
+            if dropped:
+                channels.append("channels not identified, dropped: " + "; ".join(dropped))
+            responses[var] = {
+                "status": "moved",
+                "rel": rel,
+                "rel_draws": rel_draws,
+                "channels": channels,
+                "parts": parts,
+            }
+        self.macro = MacroOutcome(tuple(int(y) for y in years), responses, described)
+
+    def _condition_values(self, var: str, years: np.ndarray):
+        """Central (H,), draws (n, H) and assumption fractions per year of a conditioning variable, or None
+        when the variable is free (a responder without a scenario path) or absent."""
+        idx, model = self.index, self.index.macro
+        assert model is not None
+        transform = model.transforms[var]
+        sids = [s for s in model.series[var] if s in idx.series]
+        path_sid = next((s for s in sids if s in self.plan.paths), None)
+        if var in ("uk_bi", "uk_gdp") and path_sid is None:
+            return None
+        sid = path_sid or next((s for s in sids if s in idx.series), None)
+        if sid is None:
+            return None
+        s = idx.series[sid]
+        st = self.states.get(sid)
+        if path_sid is not None:
+            p = self.plan.paths[path_sid]
+            st = State(s.mean * p.rel, None, parts={p.label: s.mean * p.rel})
+        if st is None:
+            st = State(np.zeros(s.h), None)
+        H = len(years)
+        central = np.full(H, np.nan)
+        draws = np.zeros((self.n, H))
+        ypos = {int(y): j for j, y in enumerate(years)}
+        if transform == "dlog":
+            rel, rd = self.rel_of(sid, st)
+            ann_c, ann_d, cover = _annual_rel(s, rel, rd)
+            relc = np.zeros(H)
+            reld = np.zeros((self.n, H))
+            for y, c, dd in zip(cover, ann_c, ann_d.T, strict=True):
+                if y in ypos:
+                    relc[ypos[y]], reld[:, ypos[y]] = c, dd
+            tc, td = transformed_deviation("dlog", relc), transformed_deviation("dlog", reld)
+            for y in cover:
+                if y in ypos:
+                    central[ypos[y]], draws[:, ypos[y]] = tc[ypos[y]], td[:, ypos[y]]
+        else:  # UK flows as a share of nominal GDP, in GBP
+            hd = s.h
+            fy = np.array([int(p[:4]) for p in s.periods[:hd]])
+            fb, fs = s.mean[:hd], s.mean[:hd] + st.central[:hd]
+            fbd = self.bdraw(sid)[:, :hd]
+            fsd = fbd + st.draws_or_central(self.n)[:, :hd]
+            rate_eff = np.zeros(hd)
+            if idx.rate is not None and s.info.get("currency") == "USD":
+                rb, rs, rbd, rsd = self.rates(fy)
+                dc, dd = fs / rs - fb / rb, fsd / rsd - fbd / rbd
+                rate_eff = fs * (1 / rs - 1 / rb)
+            else:
+                dc, dd = fs - fb, fsd - fbd
+            gdp = self._gdp_gbp(fy)
+            fr = _fractions(st)
+            parts = [fr for _ in range(H)]
+            for j, y in enumerate(fy):
+                if int(y) in ypos and gdp[j] > 0:
+                    central[ypos[int(y)]] = 100 * dc[j] / gdp[j]
+                    draws[:, ypos[int(y)]] = 100 * dd[:, j] / gdp[j]
+                    if self.plan.rate is not None and rate_eff[j] != 0 and dc[j] != 0:
+                        r_share = rate_eff[j] / dc[j]  # signed: the split is exact, not a weighting
+                        split = {k: f * (1 - r_share) for k, f in fr.items()}
+                        split[self.plan.rate.label] = split.get(self.plan.rate.label, 0.0) + r_share
+                        parts[ypos[int(y)]] = split
+            text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")
+            return central, draws, parts, text
+        fr = _fractions(st)
+        parts = [fr for _ in range(H)]
+        text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")
+        return central, draws, parts, text
+
+    def _gdp_gbp(self, years: np.ndarray) -> np.ndarray:
+        """Baseline nominal GDP in GBP for ``years`` (annual sums of the bundle's GDP forecast; the nearest
+        forecast year where a year is not covered)."""
+        idx, model = self.index, self.index.macro
+        assert model is not None
+        sid = next((s for s in model.series.get("uk_gdp", ()) if s in idx.series), None)
+        if sid is None:
+            return np.zeros(len(years))
+        s = idx.series[sid]
+        per_year: dict[int, list[float]] = {}
+        for p, v in zip(s.periods, s.mean, strict=True):
+            per_year.setdefault(int(p[:4]), []).append(float(v))
+        need = 1 if s.frequency == "A" else (4 if s.frequency == "Q" else 12)
+        full = {y: sum(v) for y, v in per_year.items() if len(v) == need}
+        if not full:
+            return np.zeros(len(years))
+        ys = np.array(sorted(full))
+        out = np.array([full[int(ys[np.argmin(np.abs(ys - y))])] for y in years])
+        return out * s.scale
+
+    # ---- units --------------------------------------------------------------------------------------
+    def project_unit(self, u: int) -> None:
+        idx, plan = self.index, self.plan
+        unit = idx.units[u]
+        h, n_l, n = unit.h, len(unit.leaves), self.n
+        paths = [t for t in unit.ids if t in plan.paths]
+        shocks = [t for t in unit.ids if t in plan.shocks]
+        anchors: list[tuple[str, _Trans]] = []
+        for t in unit.ids:
+            if t in plan.paths:
+                continue
+            tr = self.transmitted(t, h)
+            if tr is not None:
+                anchors.append((t, tr))
+        if not anchors and not paths and not shocks:
+            return
+        central = np.zeros((n_l, h))
+        draws = np.zeros((n, n_l, h))
+        uncertain = False
+        parts: dict[str, np.ndarray] = {}
+        notes: dict[str, list[str]] = {s: [] for s in unit.ids}
+        held: dict[str, str] = {}
+        accounting: dict[str, dict[str, Any]] = {}
+        anchors.sort(key=lambda a: -len(unit.under[a[0]]))
+        covered: list[tuple[str, set[int]]] = []
+        for t, tr in anchors:
+            sub = set(unit.under[t].tolist())
+            owner = next((o for o, cov in covered if sub <= cov), None)
+            if owner is not None:
+                if tr.status != "not_identified":
+                    notes[t].append(
+                        f"its own link ({'; '.join(tr.channels)}) is overridden: it moves with its share of {owner}"
+                    )
+                continue
+            covered.append((t, sub))
+            if tr.status == "not_identified":
+                for s in unit.ids:
+                    if set(unit.under[s].tolist()) <= sub:
+                        held.setdefault(s, tr.reason if s == t else f"{t}: {tr.reason}")
+                continue
+            leaf_idx = unit.under[t]
+            wc, wd, how = self._allocation(unit, t, h)
+            central[leaf_idx] = wc * tr.central[None, :h]
+            if tr.draws is not None or wd is not None:
+                uncertain = True
+                td = tr.draws if tr.draws is not None else np.broadcast_to(tr.central, (n, len(tr.central)))
+                ww = wd if wd is not None else np.broadcast_to(wc, (n, *wc.shape))
+                draws[:, leaf_idx, :] = ww * td[:, None, :h]
+            else:
+                draws[:, leaf_idx, :] = wc[None] * tr.central[None, None, :h]
+            for label, pc in tr.parts.items():
+                arr = parts.setdefault(label, np.zeros((n_l, h)))
+                arr[leaf_idx] = wc * pc[None, :h]
+            if tr.accounting is not None:
+                accounting[t] = tr.accounting
+            self._mark(unit, t, notes, tr.channels, how)
+        for t in sorted(paths, key=lambda t: -len(unit.under[t])):
+            p = plan.paths[t]
+            leaf_idx = unit.under[t]
+            sh = _shares(unit.B[leaf_idx])
+            s = idx.series[t]
+            c = s.mean[:h] * p.rel[:h]
+            central[leaf_idx] = sh * c[None, :]
+            d = p.rel[:h][None, :] * self.bdraw(t)[:, :h]
+            draws[:, leaf_idx, :] = sh[None] * d[:, None, :]
+            uncertain = True
+            for arr in parts.values():
+                arr[leaf_idx] = 0.0
+            parts.setdefault(p.label, np.zeros((n_l, h)))[leaf_idx] = sh * c[None, :]
+            for s2 in unit.ids:
+                if set(unit.under[s2].tolist()) <= set(leaf_idx.tolist()):
+                    held.pop(s2, None)
+            self._mark(unit, t, notes, [f"scenario path changes[{p.change}] ({p.kind})"], "baseline shares")
+        for t in shocks:
+            leaf_idx = unit.under[t]
+            sh = _shares(unit.B[leaf_idx])
+            for shock in plan.shocks[t]:
+                add = sh * shock.delta[None, :h]
+                central[leaf_idx] += add
+                draws[:, leaf_idx, :] += add[None]
+                parts.setdefault(shock.label, np.zeros((n_l, h)))[leaf_idx] += add
+                self._mark(unit, t, notes, [shock.label], "baseline shares")
+        for m in unit.ids:
+            li = unit.under[m]
+            c = central[li].sum(axis=0)
+            d = draws[:, li, :].sum(axis=1) if uncertain else None
+            pm = {k: v[li].sum(axis=0) for k, v in parts.items() if np.any(v[li])}
+            st = State(c, d, list(dict.fromkeys(notes[m])), parts=pm, accounting=accounting.get(m))
+            if not st.moved and m in held:
+                st.status, st.reason = "not_identified", held[m]
+            self.states[m] = st
+
+    def _allocation(self, unit: Unit, anchor: str, h: int) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """Weights that share ``anchor``'s difference among its bottom series: central (len, h) and draws
+        (n, len, h) (None when the weights are certain), and how they were made."""
+        leaf_idx = unit.under[anchor]
+        if len(leaf_idx) == 1 and unit.leaves[leaf_idx[0]] == anchor:
+            return np.ones((1, h)), None, "itself"
+        n = self.n
+        pos = {int(j): k for k, j in enumerate(leaf_idx.tolist())}
+        leaf_at = {leaf: i for i, leaf in enumerate(unit.leaves)}
+        wc = np.zeros((len(leaf_idx), h))
+        wd = np.zeros((n, len(leaf_idx), h))
+        used_exposure, used_shares = False, False
+        stack: list[tuple[str, np.ndarray, np.ndarray]] = [(anchor, np.ones(h), np.ones((n, h)))]
+        while stack:
+            node, c, d = stack.pop()
+            kids = unit.children.get(node)
+            if not kids:
+                j = pos[leaf_at[node]]
+                wc[j] += c
+                wd[:, j] += d
+                continue
+            exp = [unit.exposures.get((node, k)) for k in kids]
+            b = np.vstack([unit.B[unit.under[k]].sum(axis=0) for k in kids])
+            if all(e is not None for e in exp) and any(e.identified for e in exp):
+                used_exposure = True
+                cw, dw, partial = _exposure_weights(exp, b, rng_for(self.seed, "exposure", node), n)
+                used_shares |= partial
+                for i, k in enumerate(kids):
+                    stack.append((k, c * cw[i], d * dw[:, i, :]))
+            else:
+                used_shares = True
+                sh = _shares(b)
+                for i, k in enumerate(kids):
+                    stack.append((k, c * sh[i], d * sh[i][None, :]))
+        how = "estimated exposures" if used_exposure and not used_shares else "baseline shares"
+        if used_exposure and used_shares:
+            how = "estimated exposures (level shares where an exposure is missing or not identified)"
+        return wc, (wd if used_exposure else None), how
+
+    def _mark(self, unit: Unit, t: str, notes: dict[str, list[str]], ch: list[str], how: str) -> None:
+        """Explain to every series of the tree how the difference at ``t`` reached it."""
+        sub = set(unit.under[t].tolist())
+        reach, todo = {t}, [t]
+        while todo:
+            for k in unit.children.get(todo.pop(), ()):
+                if k not in reach:
+                    reach.add(k)
+                    todo.append(k)
+        for s in unit.ids:
+            if s == t:
+                notes[s].extend(ch)
+                continue
+            mine = set(unit.under[s].tolist())
+            if mine <= sub:
+                ex = ""
+                if how.startswith("estimated") and s in reach:
+                    parent = next((p for p, ks in unit.children.items() if s in ks and p in reach), None)
+                    e = unit.exposures.get((parent, s)) if parent is not None else None
+                    if e is not None and e.identified:
+                        ex = f" (exposure {e.share:.4f} of {parent}'s changes, se {e.se:.2g})"
+                    elif e is not None:
+                        ex = (
+                            f" (its exposure to {parent}, {e.share:.4f} se {e.se:.2g}, is not identified: it shares "
+                            "what the identified areas leave by its level)"
+                        )
+                notes[s].append(f"share of {t}'s difference by {how}{ex}: {'; '.join(ch)}")
+            elif sub <= mine:
+                notes[s].append(f"sum includes {t} ({'; '.join(ch)})")
+
+
+def propagate(index: BundleIndex, plan: Plan, *, seed: int, n_draws: int) -> Propagation:
+    """Every needed unit's states, in dependency order (see the module docstring)."""
+    ctx = _Context(index, plan, seed, n_draws)
+    need = index.needed({index.unit_of[s] for s in plan.wanted})
+    for node in index.order:
+        if node not in need:
+            continue
+        if node == MACRO:
+            ctx.run_macro()
+        else:
+            ctx.project_unit(node)
+    return Propagation(ctx.states, ctx.macro, ctx.rate_rel, n_draws)
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+def _exposure_weights(
+    exp: list, b: np.ndarray, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Children's shares of a parent's difference: (central (nk, h), draws (n, nk, h), partial).
+
+    Identified exposures are used as estimated (drawn with their se); children whose exposure is not
+    identified share what is left by their baseline level (``partial``). Each draw sums to one."""
+    nk, h = b.shape
+    s = np.array([e.share for e in exp])
+    se = np.array([e.se for e in exp])
+    ident = np.array([e.identified for e in exp])
+    z = s[None, :] + se[None, :] * rng.standard_normal((n, nk))
+    rem = 1.0 - float(s[ident].sum())
+    if ident.all() or rem <= 0:
+        z = z + (1 - z.sum(axis=1, keepdims=True)) * (s / s.sum())[None, :]  # renormalise each draw
+        cw = np.repeat((s / s.sum())[:, None], h, axis=1)
+        return cw, np.repeat(z[:, :, None], h, axis=2), False
+    within = _shares(b[~ident])  # (n_unidentified, h)
+    cw = np.zeros((nk, h))
+    cw[ident] = s[ident][:, None]
+    cw[~ident] = rem * within
+    dw = np.zeros((n, nk, h))
+    dw[:, ident, :] = z[:, ident][:, :, None]
+    rem_d = 1.0 - z[:, ident].sum(axis=1)
+    dw[:, ~ident, :] = rem_d[:, None, None] * within[None, :, :]
+    return cw, dw, True
+
+
+def _fractions(st: State) -> dict[str, float]:
+    if not st.parts:
+        return {"": 1.0}
+    w = {k: float(np.sum(np.abs(v))) for k, v in st.parts.items()}
+    z = sum(w.values())
+    return {k: v / z for k, v in w.items()} if z > 0 else {"": 1.0}
+
+
+def _annual_rel(s: SeriesData, rel: np.ndarray, rd: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Relative deviations per calendar year: an annual series as it is; sub-annual periods weighted by
+    their baseline (history periods of a year count with no deviation)."""
+    h = len(rel)
+    years = np.array([int(p[:4]) for p in s.periods[:h]])
+    if s.frequency == "A":
+        return rel, rd, [int(y) for y in years]
+    hist = {}
+    for p, v in s.history:
+        hist.setdefault(int(p[:4]), []).append(v)
+    per = 4 if s.frequency == "Q" else 12
+    out_c, out_d, cover = [], [], []
+    for y in np.unique(years):
+        m = years == y
+        b = s.mean[:h][m]
+        w_hist = sum(hist.get(int(y), [])) if m.sum() < per else 0.0
+        den = float(b.sum() + w_hist)
+        if den <= 0:
+            continue
+        out_c.append(float((b * rel[m]).sum()) / den)
+        out_d.append((rd[:, m] * b[None, :]).sum(axis=1) / den)
+        cover.append(int(y))
+    if not cover:
+        return np.zeros(0), np.zeros((rd.shape[0], 0)), []
+    return np.array(out_c), np.stack(out_d, axis=1), cover
+
+
+def _overlap(d: SeriesData, hd: int, s: SeriesData, h: int, accumulate: bool) -> np.ndarray:
+    """(h, hd) weights taking a driver's per-period values onto a target's periods: identity for the same
+    periods; sums (flows) or means (levels) of the driver periods inside each target period."""
+    if d.frequency == s.frequency:
+        pos = {p: j for j, p in enumerate(d.periods[:hd])}
+        w = np.zeros((h, hd))
+        for k, p in enumerate(s.periods[:h]):
+            if p in pos:
+                w[k, pos[p]] = 1.0
+        return w
+    d0, d1 = d.starts[:hd], period_end(d.starts[:hd], d.frequency)
+    t0, t1 = s.starts[:h], period_end(s.starts[:h], s.frequency)
+    w = ((d0[None, :] >= t0[:, None]) & (d1[None, :] <= t1[:, None])).astype(float)
+    if not accumulate:
+        tot = w.sum(axis=1, keepdims=True)
+        w = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
+    return w
+
+
+def _shares(B: np.ndarray) -> np.ndarray:
+    """Baseline shares of rows per period; |B| shares or equal shares when B is not positive."""
+    if B.shape[0] == 1:
+        return np.ones_like(B)
+    tot = B.sum(axis=0)
+    ok = np.all(B >= 0, axis=0) & (tot > TINY)
+    absB = np.abs(B)
+    atot = absB.sum(axis=0)
+    eq = np.full_like(B, 1.0 / B.shape[0])
+    alt = np.divide(absB, atot, out=eq.copy(), where=atot > TINY)
+    return np.where(ok, np.divide(B, np.where(tot > TINY, tot, 1.0)), alt)
+
+
+def align_matrix(
+    d_mean: np.ndarray, d_starts: np.ndarray, d_freq: str, t_starts: np.ndarray, t_freq: str
+) -> np.ndarray:
+    """``align_deviation`` as a matrix (it is linear in the deviations for fixed baseline weights), so
+    thousands of draws are aligned with one product."""
+    hd = len(d_starts)
+    eye = np.eye(hd)
+    return np.stack(
+        [align_deviation(eye[j], d_mean, d_starts, d_freq, t_starts, t_freq) for j in range(hd)], axis=1
+    )
+
+
+__all__ = ["Propagation", "State", "align_matrix", "propagate"]
