@@ -654,6 +654,7 @@ class ScenarioList(BaseModel):
 class DriverPathOut(BaseModel):
     driver_id: str
     alias: str | None
+    unit: str | None = None
     source: str = Field(description="scenario path changes[i] | transmitted | baseline")
     periods: list[str]
     baseline: list[float | None]
@@ -662,11 +663,12 @@ class DriverPathOut(BaseModel):
 
 
 class ProjectionPoint(BaseModel):
-    """One period: baseline and scenario means with 80/95% intervals, and the differences."""
+    """One period: baseline and scenario means with 80/95% intervals, and the difference with its own."""
 
     model_config = ConfigDict(extra="allow")
     step: int
     period: str
+    kind: str | None = Field(default=None, description="nowcast (begun by the present) or forecast")
     baseline_mean: float | None
     scenario_mean: float | None
     baseline_lo80: float | None = None
@@ -677,18 +679,18 @@ class ProjectionPoint(BaseModel):
     scenario_hi80: float | None = None
     scenario_lo95: float | None = None
     scenario_hi95: float | None = None
-    diff: float | None
+    diff: float | None = Field(description="scenario minus baseline (a stock: the gap in that period)")
     diff_pct: float | None
-    cum_diff: float | None
-    cum_diff_pct: float | None
-
-
-class Cumulative(BaseModel):
-    diff: float | None
-    diff_pct: float | None
+    diff_lo80: float | None = Field(default=None, description="80% interval of the difference")
+    diff_hi80: float | None = None
+    diff_lo95: float | None = Field(default=None, description="95% interval of the difference")
+    diff_hi95: float | None = None
+    cum_diff: float | None = Field(default=None, description="flows only: the difference summed to date")
+    cum_diff_pct: float | None = None
 
 
 class SeriesProjectionOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
     series_id: str
     measure: str | None = None
     geography: str | None = None
@@ -697,11 +699,16 @@ class SeriesProjectionOut(BaseModel):
     cluster: str | None = None
     frequency: str | None = None
     unit: str | None = None
+    synthetic: bool = False
     affected: bool
+    status: str = Field(description="moved | baseline | not_identified (held at baseline, reason says why)")
     reason: str | None = Field(description="How the series was reached (or why not).")
     channels: list[str]
-    links: list[dict[str, Any]]
-    cumulative: Cumulative
+    links: list[dict[str, Any]] = Field(description="Estimated links with coefficient, se, CI, identified.")
+    decomposition: list[dict[str, Any]] = Field(
+        default_factory=list, description="Which assumption moves it."
+    )
+    summary: dict[str, Any] = Field(description="First, largest and last difference (flows: cumulative).")
     points: list[ProjectionPoint]
 
 
@@ -710,10 +717,12 @@ class ProjectionResponse(BaseModel):
         {
             "scenario": {"name": "global-downturn", "description": "", "changes": []},
             "model": MODEL_REF,
+            "draws": {"n": 1000, "seed": 20261124},
             "drivers": [
                 {
                     "driver_id": "fdi_net_inflows_usd.WLD.all.A",
                     "alias": "world_fdi",
+                    "unit": "USD",
                     "source": "scenario path changes[0]",
                     "periods": ["2025", "2026"],
                     "baseline": [1.56e12, 1.58e12],
@@ -721,30 +730,49 @@ class ProjectionResponse(BaseModel):
                     "deviation_pct": [-20.0, -13.3],
                 }
             ],
+            "macro": None,
             "count": 1,
+            "shown": 1,
             "affected": 1,
             "unaffected": [],
+            "not_identified": [],
             "notes": [],
             "series": [
                 {
                     "series_id": "fdi_inward_position.MID.all.A",
                     "measure": "fdi_inward_position",
                     "geography": "MID",
+                    "unit": "GBP million",
+                    "synthetic": False,
                     "affected": True,
+                    "status": "moved",
                     "reason": None,
-                    "channels": ["world_fdi"],
+                    "channels": ["share of the UK's difference by estimated exposure (stock-flow identity)"],
                     "links": [],
-                    "cumulative": {"diff": -8.2e3, "diff_pct": -4.1},
+                    "decomposition": [
+                        {
+                            "assumption": "changes[0] world_fdi path",
+                            "period": "2027",
+                            "diff": -1697.0,
+                            "share": 1.0,
+                        }
+                    ],
+                    "summary": {"quantity": "stock", "first_period": "2025", "first_diff_pct": -0.43},
                     "points": [
                         {
                             "step": 1,
                             "period": "2025",
-                            "baseline_mean": 1.0e5,
-                            "scenario_mean": 9.2e4,
-                            "diff": -8.2e3,
-                            "diff_pct": -8.2,
-                            "cum_diff": -8.2e3,
-                            "cum_diff_pct": -8.2,
+                            "kind": "nowcast",
+                            "baseline_mean": 197000.0,
+                            "scenario_mean": 196152.0,
+                            "diff": -848.0,
+                            "diff_pct": -0.43,
+                            "diff_lo80": -1418.0,
+                            "diff_hi80": -433.0,
+                            "diff_lo95": -1720.0,
+                            "diff_hi95": -300.0,
+                            "cum_diff": None,
+                            "cum_diff_pct": None,
                         }
                     ],
                 }
@@ -753,10 +781,14 @@ class ProjectionResponse(BaseModel):
     )
     scenario: Scenario
     model: ModelRef
+    draws: dict[str, int | None] = Field(default_factory=dict, description="Monte Carlo draws and seed.")
     drivers: list[DriverPathOut]
+    macro: dict[str, Any] | None = Field(default=None, description="The macro block's conditional responses.")
     count: int
+    shown: int | None = None
     affected: int
     unaffected: list[str]
+    not_identified: list[str] = Field(default_factory=list, description="Series held at baseline: no signal.")
     notes: list[str]
     series: list[SeriesProjectionOut]
 
