@@ -22,7 +22,14 @@ def _2d(a: ArrayLike) -> np.ndarray:
 
 
 def _out(values: np.ndarray, reduce: bool, squeeze: bool) -> np.ndarray:
-    out = np.nanmean(values, axis=-1) if reduce else values
+    """Row means over the finite values; a row with none (e.g. MAPE where every actual is zero) is NaN."""
+    if reduce:
+        finite = np.isfinite(values)
+        n = finite.sum(axis=-1)
+        total = np.where(finite, values, 0.0).sum(axis=-1)
+        out = np.divide(total, n, out=np.full(n.shape, np.nan), where=n > 0)
+    else:
+        out = values
     return out[0] if squeeze else out
 
 

@@ -107,7 +107,7 @@ def _period_text(v: Any) -> Any:
 
 
 class _Change(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
     note: str = ""
 
 
@@ -197,7 +197,7 @@ Change = Annotated[DriverChange | ShockChange, Field(discriminator="type")]
 
 
 class Scenario(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     description: str = ""
     changes: list[Change] = Field(default_factory=list, max_length=200)
@@ -290,7 +290,12 @@ def read_scenario_file(path: Path | str) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"scenario file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise scenario_error(
+            [], f"{path.name} is not a text file (expected UTF-8 TOML or JSON)", str(path)
+        ) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

@@ -61,3 +61,18 @@ def test_coverage_winkler_msis() -> None:
     # width 8; alpha 0.2 -> penalty 10 x distance outside
     assert w == pytest.approx(np.array([[8 + 10, 8, 8 + 20, 8]]))
     assert M.msis(a, lo, hi, 2.0, 80) == pytest.approx([np.mean([18, 8, 28, 8]) / 2])
+
+
+def test_rows_without_any_finite_value_are_nan_without_warnings() -> None:
+    """MAPE where every actual is zero (Local Authority project counts): NaN, and no 'Mean of empty slice'."""
+    import warnings
+
+    from forecasting.evaluation.metrics import mape
+
+    actual = np.zeros((2, 3))
+    actual[1] = [1.0, 2.0, 4.0]
+    forecast = np.ones((2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = mape(actual, forecast)
+    assert np.isnan(out[0]) and np.isfinite(out[1])

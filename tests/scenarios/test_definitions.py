@@ -98,3 +98,12 @@ def test_absurd_and_non_finite_values_are_refused(change: dict, field: str, text
         parse_scenario({"name": "x", "changes": [change]})
     err = info.value.errors[0]
     assert err["loc"][:3] == ["changes", 0, field] and text in err["msg"]
+
+
+def test_a_binary_scenario_file_names_the_file(tmp_path) -> None:
+    from forecasting.scenarios.definitions import ScenarioError, read_scenario_file
+
+    path = tmp_path / "scenario.toml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ScenarioError, match=r"scenario\.toml is not a text file"):
+        read_scenario_file(path)
