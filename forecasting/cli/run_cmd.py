@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from rich.table import Table
 
 from forecasting.cli.common import console, err_console, user_errors
 from forecasting.settings import PROJECT_ROOT, get_settings
+
+RUN_CHECK_DRAWS = 30
 
 
 def _partner_files(partner_dir: Path | None, data_dir: Path, seed: int) -> list[Path]:
@@ -61,6 +64,11 @@ def run(
         "--synthetic-partner/--no-synthetic-partner",
         help="Without INVEST_PARTNER_DIR, ingest generated partner files (labelled source=synthetic).",
     ),
+    timings: Path | None = typer.Option(
+        None,
+        "--timings",
+        help="Write the wall time of every stage to this JSON file (for benchmarks/invest_run.py).",
+    ),
 ) -> None:
     """Pull + ingest every source, train and register a forecast bundle, write the cluster scorecards."""
     from forecasting.cli.data_cmd import run_ingest
@@ -70,16 +78,27 @@ def run(
 
     s = get_settings()
     t0 = time.perf_counter()
+    stages: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        stages[name] = now - mark
+        mark = now
+
     with user_errors():
         err_console.rule("1/4 pull")
         results = pull_all(s.raw_cache, s.mirror)
         console.print(f"{len(results)} files verified against their pinned sha256 in {s.raw_cache}")
+        lap("pull")
         err_console.rule("2/4 ingest")
         partner = (
             _partner_files(s.partner_dir, s.data_dir, s.seed) if (s.partner_dir or synthetic_partner) else []
         )
         run_ingest(partner, None, None, note="invest run", with_manifest=True)
         summarise()
+        lap("ingest")
         err_console.rule(f"3/4 train {experiment.name}")
         outcome = train_experiment(experiment, promote_if_no_champion=True)
         alias = "champion" if outcome.promoted else "challenger"
@@ -87,6 +106,15 @@ def run(
             f"registered {outcome.model_name} version {outcome.version} ({alias}; {outcome.promotion_note or 'champion kept'}) "
             f"· {outcome.n_series:,} series · data vintage {outcome.data_vintage} · run {outcome.run_id}"
         )
+        lap("train")
         err_console.rule("4/4 scorecards")
-        write_scorecards()
-    console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")
+        # the rank-interval self-check re-draws every input: 30 draws here, 100 in `invest scorecards`
+        write_scorecards(check_draws=RUN_CHECK_DRAWS)
+        lap("scorecards")
+    total = time.perf_counter() - t0
+    console.print(
+        f"[green]done[/] in {total:.1f}s (" + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
+    )
+    if timings is not None:
+        detail = {f"train.{k}": v for k, v in outcome.timings.items()}
+        timings.write_text(json.dumps({"total": total, **stages, **detail}, indent=1), encoding="utf-8")

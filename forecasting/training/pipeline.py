@@ -212,7 +212,7 @@ def build_contents(
 
     t = time.perf_counter()
     progress.stage("reconcile", None)
-    rec = reconcile_forecasts(cfg, panel, cat, results, periods)
+    rec = reconcile_forecasts(cfg, panel, cat, results, periods, mapper=_mapper(cfg, lambda _n: None))
     timings["reconcile"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -230,8 +230,12 @@ def build_contents(
     )
     edges = rec["edges"]
     hierarchy = edges if not edges.empty else pd.DataFrame(columns=["parent_id", "child_id"])
-    transmission, drivers, macro, rates = _transmission(cfg, data, sorted(results), hierarchy)
     timings["assemble"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    progress.stage("scenario links", None)
+    transmission, drivers, macro, rates = _transmission(cfg, data, sorted(results), hierarchy)
+    timings["transmission"] = time.perf_counter() - t
     metadata = BundleMetadata(
         data_vintage=data.vintage,
         as_of=data.as_of,

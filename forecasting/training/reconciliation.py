@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,11 +15,13 @@ from forecasting.training.config import ExperimentConfig
 from forecasting.vocabulary import periods_between, shift_periods
 
 
-def _residuals(ids: list[str], results: dict[str, Any], periods: dict[str, list[pd.Timestamp]]) -> np.ndarray:
+def _residuals(
+    ids: list[str], backtests: dict[str, pd.DataFrame], periods: dict[str, list[pd.Timestamp]]
+) -> np.ndarray:
     """Backtest errors ``(n, T)``, columns = (target period, step) shared across series (NaN elsewhere)."""
     frames = []
     for s in ids:
-        bt = results[s].backtest
+        bt = backtests[s]
         if bt.empty:
             continue
         idx = (bt["origin"] + bt["step"] - 1).to_numpy()
@@ -50,7 +54,7 @@ def _history_matrix(ids: list[str], panel: pd.DataFrame) -> np.ndarray:
 
 def _backtest_check(
     ids: list[str],
-    results: dict[str, Any],
+    backtests: dict[str, pd.DataFrame],
     periods: dict[str, list[pd.Timestamp]],
     proj: Any,
     non_negative: bool,
@@ -58,7 +62,7 @@ def _backtest_check(
     """MASE of base vs reconciled backtest forecasts on the windows every series in the tree shares."""
     frames = []
     for s in ids:
-        bt = results[s].backtest
+        bt = backtests[s]
         if bt.empty:
             return {}, {}
         origin = [periods[s][o - 1] for o in bt["origin"]]
@@ -83,6 +87,10 @@ def _backtest_check(
     base = np.mean(np.abs(piv["actual"] - piv["mean"]) / piv["scale"], axis=1)
     after = np.mean(np.abs(piv["actual"] - rec) / piv["scale"], axis=1)
     return dict(zip(ids, base.tolist(), strict=True)), dict(zip(ids, after.tolist(), strict=True))
+
+
+def _serial(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    return [fn(x) for x in items]
 
 
 def hierarchy_from_reference(series: pd.DataFrame) -> Hierarchy:
@@ -118,22 +126,76 @@ def common_window(
     return offsets, periods_between(start, end, frequency) + 1
 
 
+@dataclass
+class TreeJob:
+    """Everything one tree's reconciliation needs, picklable so trees run in parallel (joblib or Dask)."""
+
+    sub: Hierarchy
+    method: str
+    non_negative: bool
+    base: np.ndarray  # (n, L) base means on the common window
+    base_q: dict[float, np.ndarray]  # quantile -> (n, L)
+    backtests: dict[str, pd.DataFrame]
+    periods: dict[str, list[pd.Timestamp]]
+    history: np.ndarray | None
+    samples: int
+    seed: int
+    quantiles: list[float]
+
+
+@dataclass
+class TreeResult:
+    mean: np.ndarray
+    quantiles: dict[float, np.ndarray]
+    mase_base: dict[str, float]
+    mase_reconciled: dict[str, float]
+    warnings: list[str]
+
+
+def reconcile_tree(job: TreeJob) -> TreeResult:
+    """MinT (or the configured method) means, coherent quantiles from reconciled samples, backtest check."""
+    from forecasting.hierarchy.coherent_quantiles import reconcile_quantiles
+    from forecasting.hierarchy.reconcile import projection
+
+    rows = job.sub.all_ids
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resid = _residuals(rows, job.backtests, job.periods)
+        mint = job.method == "mint_shrink"
+        proj = projection(job.sub, job.method, resid if mint else None, history=job.history)
+        mean = proj.apply(job.base, non_negative=job.non_negative)
+        rq = reconcile_quantiles(
+            job.base_q,
+            mean,
+            job.sub,
+            job.method,
+            residuals=resid if mint else None,
+            n_samples=job.samples,
+            seed=job.seed,
+            quantiles=job.quantiles,
+            non_negative=job.non_negative,
+            history=job.history,
+        )
+        b, a = _backtest_check(rows, job.backtests, job.periods, proj, job.non_negative)
+    return TreeResult(mean, rq, b, a, [str(w.message) for w in caught])
+
+
 def reconcile_forecasts(
     cfg: ExperimentConfig,
     panel: pd.DataFrame,
     cat: pd.DataFrame,
     results: dict[str, Any],
     periods: dict[str, list[pd.Timestamp]],
+    mapper: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Coherent means and quantiles per (measure, cluster, frequency) tree, plus the backtest check.
 
     Each tree is reconciled on the periods all its series forecast (``common_window``); a series' earlier
     steps (nowcasts of periods a sibling has already observed) keep their base forecast.
-    ``out["window"][sid] = (offset, length)`` says which of its steps were reconciled.
+    ``out["window"][sid] = (offset, length)`` says which of its steps were reconciled. Trees are
+    independent, so they run through ``mapper`` (the job's joblib/Dask fan-out; serial by default), each
+    with the same seed as a serial run, so the result does not depend on the backend.
     """
-    from forecasting.hierarchy.coherent_quantiles import reconcile_quantiles
-    from forecasting.hierarchy.reconcile import projection
-
     out: dict[str, Any] = {
         "mean": {},
         "quantiles": {},
@@ -152,46 +214,47 @@ def reconcile_forecasts(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hier = hierarchy_from_reference(cat[["series_id", "measure", "geography", "cluster", "frequency"]])
-        out["edges"] = hier.edges
-        for (_, _, freq), ids in sorted(hier.groups.items()):
-            sub = hier.subset(ids)
-            rows = sub.all_ids
-            offsets, length = common_window(rows, results, periods, freq)
-            if length < 1:
-                skipped.append(f"tree of {rows[0]}: its series share no forecast period; not reconciled")
-                continue
-            nn = cfg.reconciliation.non_negative and all(nonneg[s] for s in rows)
-            resid = _residuals(rows, results, periods)
-            hist = _history_matrix(rows, panel) if method == "top_down" else None
-            proj = projection(sub, method, resid if method == "mint_shrink" else None, history=hist)
-            cut = {s: slice(offsets[s], offsets[s] + length) for s in rows}
-            base = np.vstack([results[s].forecast.mean[cut[s]] for s in rows])
-            mean = proj.apply(base, non_negative=nn)
-            bq = {q: np.vstack([results[s].forecast.quantiles[q][cut[s]] for s in rows]) for q in qs}
-            rq = reconcile_quantiles(
-                bq,
-                mean,
-                sub,
-                method,
-                residuals=resid if method == "mint_shrink" else None,
-                n_samples=cfg.reconciliation.samples,
+    out["edges"] = hier.edges
+    jobs: list[TreeJob] = []
+    windows: list[tuple[list[str], dict[str, int], int]] = []
+    for (_, _, freq), ids in sorted(hier.groups.items()):
+        sub = hier.subset(ids)
+        rows = sub.all_ids
+        offsets, length = common_window(rows, results, periods, freq)
+        if length < 1:
+            skipped.append(f"tree of {rows[0]}: its series share no forecast period; not reconciled")
+            continue
+        cut = {s: slice(offsets[s], offsets[s] + length) for s in rows}
+        jobs.append(
+            TreeJob(
+                sub=sub,
+                method=method,
+                non_negative=cfg.reconciliation.non_negative and all(nonneg[s] for s in rows),
+                base=np.vstack([results[s].forecast.mean[cut[s]] for s in rows]),
+                base_q={q: np.vstack([results[s].forecast.quantiles[q][cut[s]] for s in rows]) for q in qs},
+                backtests={s: results[s].backtest for s in rows},
+                periods={s: periods[s] for s in rows},
+                history=_history_matrix(rows, panel) if method == "top_down" else None,
+                samples=cfg.reconciliation.samples,
                 seed=cfg.seed,
                 quantiles=qs,
-                non_negative=nn,
-                history=hist,
             )
-            for i, s in enumerate(rows):
-                a, b = offsets[s], offsets[s] + length
-                full = results[s].forecast.mean.copy()
-                full[a:b] = mean[i]
-                out["mean"][s] = full
-                fq = {q: results[s].forecast.quantiles[q].copy() for q in qs}
-                for q in qs:
-                    fq[q][a:b] = rq[q][i]
-                out["quantiles"][s] = fq
-                out["window"][s] = (a, length)
-            b, a = _backtest_check(rows, results, periods, proj, nn)
-            out["mase_base"].update(b)
-            out["mase_reconciled"].update(a)
+        )
+        windows.append((rows, offsets, length))
+    done = (mapper or _serial)(reconcile_tree, jobs)
+    for (rows, offsets, length), res in zip(windows, done, strict=True):
+        for i, s in enumerate(rows):
+            a, b = offsets[s], offsets[s] + length
+            full = results[s].forecast.mean.copy()
+            full[a:b] = res.mean[i]
+            out["mean"][s] = full
+            fq = {q: results[s].forecast.quantiles[q].copy() for q in qs}
+            for q in qs:
+                fq[q][a:b] = res.quantiles[q][i]
+            out["quantiles"][s] = fq
+            out["window"][s] = (a, length)
+        out["mase_base"].update(res.mase_base)
+        out["mase_reconciled"].update(res.mase_reconciled)
+        skipped.extend(res.warnings)
     out["warnings"] = sorted({str(w.message) for w in caught} | set(skipped))
     return out
