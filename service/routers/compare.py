@@ -159,7 +159,7 @@ def _pick(versions: list[dict[str, Any]], alias: str | None, number: int | None)
     else:
         alias = alias or DEFAULT_ALIAS
         found = [v for v in versions if alias in v["aliases"]]
-        what = f"a version aliased {alias!r}"
+        what = f"version aliased {alias!r}"
     if not found:
         known = ", ".join(
             f"v{v['version']}" + (f" ({', '.join(v['aliases'])})" if v["aliases"] else "") for v in versions
