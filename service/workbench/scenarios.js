@@ -196,14 +196,17 @@ function addDriver(c) {
   startSel.addEventListener("change", refreshPath);
   count.addEventListener("change", () => {
     const n = Math.max(1, Math.min(400, Number(count.value) || 1));
+    if (n === values.length) return; // unchanged: keep the inputs (and whatever is being typed in them)
     while (values.length < n) values.push(values.length ? values[values.length - 1] : 0);
     values.length = n;
     refreshPath();
   });
   fs.toChange = () => {
     const out = { type: "driver", driver: driverSel.value, kind: kindSel.value, values: values.map(Number) };
+    const d = driver();
+    const first = d.periods ? periodsOf(d.periods, d.frequency)[0] : null;
     if (periodsGiven && periodsGiven.length === values.length) out.periods = periodsGiven;
-    else out.start = startSel.value;
+    else if (c.start || startSel.value !== first) out.start = startSel.value; // else the file's default
     out.after = afterSel.value;
     if (note.value.trim()) out.note = note.value.trim();
     return out;
