@@ -23,7 +23,7 @@ from service.docs import PAGES, install_docs
 from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
-from service.routers import clusters, forecasts, health, models, scenarios, series
+from service.routers import clusters, compare, forecasts, health, models, scenarios, series, workbench
 from service.security import SecurityHeadersMiddleware
 from service.settings import ApiSettings
 from service.strict_json import finite_or_text
@@ -45,6 +45,9 @@ TAGS = [
     {"name": "clusters", "description": "The 25 Midlands cluster scorecards."},
     {"name": "operations", "description": "Health (public and admin) and Prometheus metrics."},
 ]
+WORKBENCH = """
+
+**Workbench**: a web page for analysts over these same routes is at [`/app`](/app)."""
 
 
 def create_app(settings: ApiSettings | None = None, source: BundleSource | None = None) -> FastAPI:
@@ -78,7 +81,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app = FastAPI(
         title="Midlands investment forecasts API",
         version="1",
-        description=DESCRIPTION,
+        description=DESCRIPTION + WORKBENCH,
         openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,  # self-hosted below: the default pages load their assets from a CDN
@@ -88,6 +91,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
         settings=settings, holder=holder, metrics=metrics, cache_control=cache_control(settings.cache_max_age)
     )
     app.state.scorecards_dir = None  # an override of where the scorecards are read (see service.deps)
+    app.state.other_versions = compare.OtherVersions(holder.source)  # other registered versions, lazily
 
     reader = [Security(require_reader)] if settings.api_keys else []
     app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest
@@ -95,8 +99,12 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.include_router(models.router, dependencies=reader)
     app.include_router(scenarios.router, dependencies=reader)
     app.include_router(clusters.router, dependencies=reader)
+    app.include_router(compare.router, dependencies=reader)  # after forecasts: the hot path is untouched
+    app.include_router(workbench.router, dependencies=reader)
+    app.include_router(workbench.pages)
     app.include_router(health.router)
     install_docs(app)
+    workbench.install_workbench(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,6 +126,6 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             expose_headers=["ETag"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES)
+    app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES | workbench.PAGES)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -868,3 +868,154 @@ class ScorecardsDocument(BaseModel):
     notes: list[str] = Field(default_factory=list)
     ranking: list[ClusterSummary]
     clusters: list[ClusterDetail]
+
+
+# ---- scenario drivers (what `invest scenario drivers` lists) ----------------------------------------------
+class DriverInfo(BaseModel):
+    """One driver a scenario may set (``forecasting.scenarios.describe.describe_drivers``)."""
+
+    driver_id: str = Field(description="The driver's series id.")
+    alias: str | None = Field(description="Short name a scenario file may use (e.g. world_fdi).")
+    unit: str | None = Field(description="Unit of a `level` path; `deviation`/`growth` are in %.")
+    frequency: str
+    periods: str = Field(description="First..last period of the driver's baseline (history end + forecasts).")
+    nowcast_periods: int = Field(description="Periods begun by the present but not yet published.")
+    forecast_periods: int
+    baseline: dict[str, float] = Field(description="The first baseline periods and their values.")
+    acts_on: list[str] = Field(description="Where a path on this driver acts, in words.")
+
+
+class DriverList(BaseModel):
+    model_config = _ex(
+        {
+            "model": MODEL_REF,
+            "count": 1,
+            "drivers": [
+                {
+                    "driver_id": "fdi_net_inflows_usd.WLD.all.A",
+                    "alias": "world_fdi",
+                    "unit": "USD",
+                    "frequency": "A",
+                    "periods": "2024..2031",
+                    "nowcast_periods": 2,
+                    "forecast_periods": 6,
+                    "baseline": {"2024": 1.51e12, "2025": 1.56e12},
+                    "acts_on": ["passes through to 40 series (38 identified): fdi_net_inflows_usd.GBR.all.A"],
+                }
+            ],
+        }
+    )
+    model: ModelRef
+    count: int
+    drivers: list[DriverInfo]
+
+
+# ---- human names for catalogue ids (the workbench's search) -----------------------------------------------
+class MeasureName(BaseModel):
+    name: str = Field(description="Short human name (the description up to its first bracket).")
+    description: str
+    unit: str
+    frequency: str
+    quantity: str
+
+
+class ReferenceNames(BaseModel):
+    model_config = _ex(
+        {
+            "measures": {
+                "fdi_inward_position": {
+                    "name": "Inward FDI international investment position",
+                    "description": "Inward FDI international investment position (stock) at end of year",
+                    "unit": "GBP million",
+                    "frequency": "A",
+                    "quantity": "stock",
+                }
+            },
+            "clusters": {"all": "All industries", "automotive": "Automotive", "sic-29": "SIC 29"},
+            "levels": {"itl1": "ITL1 region"},
+        }
+    )
+    measures: dict[str, MeasureName] = Field(description="Every measure of the served catalogue.")
+    clusters: dict[str, str] = Field(description="Every cluster value of the served catalogue -> name.")
+    levels: dict[str, str] = Field(description="Geography level -> name.")
+
+
+# ---- another registered version's forecast beside the served one -----------------------------------------
+class RegisteredVersion(BaseModel):
+    version: str
+    aliases: list[str]
+    data_vintage: str | None = None
+    experiment: str | None = None
+    created: str | None = None
+    served: bool = Field(description="This is the version the API serves now.")
+
+
+class VersionList(BaseModel):
+    model_config = _ex(
+        {
+            "model_name": "investment-forecaster",
+            "served_version": "3",
+            "count": 2,
+            "versions": [
+                {
+                    "version": "4",
+                    "aliases": ["challenger"],
+                    "data_vintage": "v20251124T101500",
+                    "experiment": "quick",
+                    "created": "2025-11-25T09:00:00+00:00",
+                    "served": False,
+                },
+                {
+                    "version": "3",
+                    "aliases": ["champion"],
+                    "data_vintage": "v20251124T101500",
+                    "experiment": "quick",
+                    "created": "2025-11-24T10:20:00+00:00",
+                    "served": True,
+                },
+            ],
+        }
+    )
+    model_name: str
+    served_version: str | None
+    count: int
+    versions: list[RegisteredVersion]
+
+
+class ComparisonStep(BaseModel):
+    period: str | int
+    kind: str | None = None
+    served_mean: float | None
+    other_mean: float | None
+    diff: float | None = Field(description="other minus served")
+    diff_pct: float | None = Field(description="diff as % of the served mean")
+    served_width80: float | None = Field(description="Width of the served 80% interval.")
+    other_width80: float | None
+
+
+class ForecastComparison(BaseModel):
+    model_config = _ex(
+        {
+            "series_id": SID,
+            "served": SeriesForecast.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            "other": SeriesForecast.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            "steps": [
+                {
+                    "period": "2023",
+                    "kind": "forecast",
+                    "served_mean": 42050.5,
+                    "other_mean": 41800.0,
+                    "diff": -250.5,
+                    "diff_pct": -0.6,
+                    "served_width80": 6060.8,
+                    "other_width80": 5900.2,
+                }
+            ],
+            "versions": VersionList.model_config["json_schema_extra"]["examples"][0]["versions"],  # type: ignore[index]
+        }
+    )
+    series_id: str
+    served: SeriesForecast = Field(description="The forecast the API serves (the champion).")
+    other: SeriesForecast = Field(description="The other version's forecast; its provenance names it.")
+    steps: list[ComparisonStep] = Field(description="Periods both versions forecast, side by side.")
+    versions: list[RegisteredVersion] = Field(description="Every registered version, with its aliases.")

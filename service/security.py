@@ -30,6 +30,18 @@ def docs_csp(script_hashes: list[str]) -> str:
     )
 
 
+def workbench_csp() -> str:
+    """The workbench page's policy (``/app``): every script, style, image and font from this server, no
+    inline script (the page has none: its code is in modules), API calls to this origin only. Inline
+    *styles* are allowed because plotly.js positions its SVG with style attributes; an attribute cannot
+    run code. ``data:``/``blob:`` images are the chart exports (PNG/SVG) the page offers to download."""
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers to every HTTP response; ``own_csp`` paths (the docs pages) keep the policy their
     route sets. Deciding by path, once per request, avoids scanning every response's headers."""

@@ -27,9 +27,10 @@ from forecasting.scenarios.definitions import (
     list_scenarios,
     read_scenario_file,
 )
+from forecasting.scenarios.describe import describe_drivers
 from forecasting.scenarios.project import engine_for
 from service.deps import ModelDep, SettingsDep
-from service.schemas import Message, ProjectionResponse, ProjectRequest, ScenarioList
+from service.schemas import DriverList, Message, ProjectionResponse, ProjectRequest, ScenarioList
 from service.served import ServedModel
 from service.settings import ApiSettings
 from service.strict_json import StrictJSONRoute
@@ -115,6 +116,20 @@ async def scenarios(settings: SettingsDep) -> Any:
             continue
         out.append({"name": name, "description": sc.description, "definition": sc})
     return {"count": len(out), "scenarios": out}
+
+
+@router.get(
+    "/scenarios/drivers",
+    response_model=DriverList,
+    summary="Drivers a scenario may set",
+    responses={503: ERRORS[503]},
+)
+def drivers(m: ModelDep) -> Any:
+    """Every driver of the served bundle with its unit, baseline and where it acts: the list `invest
+    scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI."""
+    engine = engine_for(_contents(m))
+    rows = describe_drivers(engine.index)
+    return {"model": _provenance(m), "count": len(rows), "drivers": rows}
 
 
 @router.get(

@@ -1,0 +1,407 @@
+"""The workbench in a real browser: Debian's headless Chromium (Playwright, ``executable_path``) against a
+real ``invest serve`` on loopback over a real trained registry and written scorecards.
+
+Every test fails on a console error, a failed request or any request that would leave the machine (all
+non-loopback requests are aborted and recorded). Numbers on the page are checked against the API's own
+answers; a scenario saved from the page is run by the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from svc_registry import QUICK_FILES, TrainedRegistry
+from svc_server import serve
+
+from forecasting.settings import Settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+MID = "fdi_inward_position.MID.all.A"
+TLG = "fdi_inward_position.TLG.all.A"
+
+
+@pytest.fixture(scope="module")
+def scorecards_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real (small-world) set of scorecards, as `invest scorecards --no-pdf` writes them."""
+    from scorecard_world import make_bundle, make_inputs
+
+    from forecasting.scorecards.build import build_scorecards
+    from forecasting.scorecards.publish import publish
+
+    out = tmp_path_factory.mktemp("wb-scorecards")
+    sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=100, inputs=make_inputs())
+    publish(sset, out, report=False)
+    return out
+
+
+# The quick experiment's files plus the published US$/GBP rates and the GDP deflator (QNA) the rate table
+# needs: with them training estimates the stock-flow link (UK flows -> UK position, in GBP) that carries
+# `global-downturn` to the Midlands.
+FILES = (
+    *QUICK_FILES,
+    "exchange_rates/fred_EXUSUK_monthly_1971-2025.csv",
+    "ons_qna/ons_qna_dataset_release2023-12-22.csv",
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> TrainedRegistry:
+    """A real registry for the browser: ingest, train quick.toml, promote (as conftest's, plus rates)."""
+    from forecasting.warehouse.ingest import ingest, item_for_path
+    from forecasting.warehouse.store import Warehouse
+
+    root = tmp_path_factory.mktemp("wb-registry")
+    settings = Settings(data_dir=root, warehouse_path=root / "warehouse.duckdb").model_copy(
+        update={"tracking_uri": None}
+    )
+    with Warehouse(settings.warehouse) as wh:
+        ingest(wh, [item_for_path(shared_data / rel) for rel in FILES], note="workbench browser tests")
+    reg = TrainedRegistry(root, settings, settings.mlflow_uri, "")
+    version = reg.train()
+    reg.promote(version)
+    return TrainedRegistry(root, settings, settings.mlflow_uri, version)
+
+
+@pytest.fixture(scope="module")
+def challenger(trained: TrainedRegistry) -> str:
+    """A registered challenger beside the champion (a second real training when there is none)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=trained.uri, registry_uri=trained.uri)
+    try:
+        return str(client.get_model_version_by_alias(trained.settings.model_name, "challenger").version)
+    except Exception:
+        return trained.train()
+
+
+@pytest.fixture(scope="module")
+def base(trained: TrainedRegistry, scorecards_dir: Path, challenger: str) -> Iterator[str]:
+    env = {
+        **trained.env("cache-workbench"),
+        "INVEST_API_POLL_SECONDS": "0",
+        "INVEST_API_SCORECARDS_DIR": str(scorecards_dir),
+    }
+    with serve(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, base: str) -> Iterator:  # noqa: ANN001
+    """A fresh laptop-sized page; at the end, nothing may have gone wrong on it."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    p = context.new_page()
+    problems: list[str] = []
+    own = (base + "/", "data:", "blob:")
+
+    def gate(route) -> None:  # noqa: ANN001
+        if route.request.url.startswith(own):
+            route.continue_()
+        else:
+            problems.append(f"request leaving the machine: {route.request.url}")
+            route.abort()
+
+    p.route("**/*", gate)
+    p.on(
+        "console", lambda m: m.type in ("error", "warning") and problems.append(f"console {m.type}: {m.text}")
+    )
+    p.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    p.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} {r.failure}"))
+    p.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    p.problems = problems
+    yield p
+    context.close()
+    assert not problems, problems
+
+
+def _number(text: str) -> float:
+    """Undo the page's number format: '−1,386', '+2.5 bn', '846.3'."""
+    t = text.strip().replace("−", "-").replace("+", "").replace(",", "")
+    scale = {"tn": 1e12, "bn": 1e9, "m": 1e6}
+    parts = t.split()
+    return float(parts[0]) * (scale[parts[1]] if len(parts) > 1 else 1)
+
+
+def _close(shown: str, value: float) -> bool:
+    return abs(_number(shown) - value) <= max(abs(value) * 0.001, 0.06)  # 4 significant digits
+
+
+def test_the_page_loads_everything_from_its_own_server(page, base: str) -> None:  # noqa: ANN001
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url))
+    page.goto(f"{base}/app")
+    page.locator("#fan .main-svg").first.wait_for()
+    assert page.locator("#model-line").inner_text().startswith("Serving investment-forecaster v")
+    assert any(re.search(r"/app/vendor/plotly-[\d.]+\.min\.js$", u) for u in loaded)
+    assert all(u.startswith(base + "/") or u.startswith(("data:", "blob:")) for u in loaded), loaded
+
+
+def test_search_a_series_and_see_its_chart_provenance_and_downloads(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app")
+    page.fill("#q", "inward investment position west midlands")
+    page.locator(f'#results button[data-series="{TLG}"]').click()
+    page.locator("#series-title", has_text="West Midlands").wait_for()
+    page.locator("#fan .main-svg").first.wait_for()
+    api = httpx.get(f"{base}/v1/forecasts/{TLG}").json()
+    prov = page.locator("#provenance").inner_text()
+    assert api["provenance"]["data_vintage"] in prov and api["method"] in prov
+    assert f"v{api['provenance']['model_version']}" in prov
+    assert api["provenance"]["last_observed"] in prov
+    if api["accuracy"].get("mase") is not None:
+        assert f"MASE {api['accuracy']['mase']:.2f}" in prov
+    # the chart has a text alternative and its numbers in a table
+    assert "80% interval" in page.locator("#fan").get_attribute("aria-label")
+    rows = page.locator("#numbers-table tbody tr")
+    assert rows.count() >= len(api["points"])
+    kinds = [p.get("kind") for p in api["points"]]
+    assert page.locator("#numbers-table tr.nowcast").count() == kinds.count("nowcast")
+    if "nowcast" in kinds:
+        assert page.locator("#fan .shapelayer path").count() >= 1  # the shaded nowcast stretch
+    # downloads: the CSV is the API's own table with provenance columns; PNG and SVG from the chart
+    with page.expect_download() as d:
+        page.click("#dl-csv")
+    csv_text = Path(d.value.path()).read_text()
+    q = {
+        "measure": "fdi_inward_position",
+        "geography": "TLG",
+        "cluster": "all",
+        "frequency": "A",
+        "format": "csv",
+    }
+    assert csv_text == httpx.get(f"{base}/v1/forecasts", params=q).text
+    header = csv_text.splitlines()[0].split(",")
+    assert {"data_vintage", "model_version", "is_synthetic", "last_observed", "kind"} <= set(header)
+    assert d.value.suggested_filename == f"{TLG}.csv"
+    with page.expect_download() as d:
+        page.click("#dl-png")
+    assert Path(d.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as d:
+        page.click("#dl-svg")
+    assert b"<svg" in Path(d.value.path()).read_bytes()[:400]
+
+
+def test_synthetic_series_are_marked(page, base: str) -> None:  # noqa: ANN001
+    items = httpx.get(f"{base}/v1/series", params={"limit": 1000}).json()["items"]
+    synthetic = [i["series_id"] for i in items if i["is_synthetic"]]
+    page.goto(f"{base}/app")
+    page.locator("#results button").first.wait_for()
+    listed = page.locator("#results button").evaluate_all("bs => bs.map(b => b.dataset.series)")
+    assert not set(listed) & set(synthetic)  # hidden unless asked for
+    if synthetic:
+        page.goto(f"{base}/app#explorer/{synthetic[0]}")
+        page.locator("#series-badges .badge.synthetic").wait_for()
+        assert "Synthetic demo data" in page.locator("#provenance").inner_text()
+
+
+def test_run_global_downturn_and_see_the_midlands_difference_with_its_interval(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#scenarios")
+    page.locator("#sc-start option[value='global-downturn']").wait_for(state="attached")
+    page.select_option("#sc-start", "global-downturn")
+    assert page.input_value("#sc-name") == "global-downturn"
+    with page.expect_response(lambda r: "/v1/scenarios/global-downturn/projections" in r.url) as resp:
+        page.click("#sc-run")
+    assert resp.value.status == 200  # a shipped scenario, unchanged, is fetched by name
+    page.locator("#sc-detail-title", has_text="Midlands").wait_for()
+    page.locator("#sc-diff .main-svg").first.wait_for()
+    api = resp.value.json()
+    mid = next(s for s in api["series"] if s["series_id"] == MID)
+    assert mid["status"] == "moved"
+    rows = page.locator("#sc-detail table.sc-points tbody tr")
+    assert rows.count() == len(mid["points"])
+    for i, p in enumerate(mid["points"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == p["period"] and cells[1] == p["kind"]
+        assert _close(cells[4], p["diff"])
+        lo, hi = cells[6].split(" to ")
+        assert _close(lo, p["diff_lo80"]) and _close(hi, p["diff_hi80"])
+        lo, hi = cells[7].split(" to ")
+        assert _close(lo, p["diff_lo95"]) and _close(hi, p["diff_hi95"])
+    assert any(p["diff"] != 0 for p in mid["points"])
+    for s in api["series"]:
+        if s["status"] == "not_identified":
+            assert s["reason"][:40] in page.locator("#sc-result .warnbox").inner_text()
+
+
+def _values(page) -> list[str]:  # noqa: ANN001
+    return page.locator("#changes fieldset .path input").evaluate_all("xs => xs.map(x => x.value)")
+
+
+def test_build_save_and_load_a_scenario_that_the_cli_runs(
+    page, base: str, trained: TrainedRegistry, tmp_path: Path
+) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#scenarios")
+    page.locator("#add-driver").wait_for()
+    page.locator("#sc-start option[value='global-downturn']").wait_for(state="attached")
+    page.fill("#sc-name", "wb-downturn")
+    page.fill("#sc-desc", "World FDI 10% down for two years")
+    page.click("#add-driver")
+    fs = page.locator("#changes fieldset").first
+    fs.get_by_label("Driver").select_option("world_fdi")
+    fs.get_by_label("Path as").select_option("deviation")
+    fs.get_by_label("Periods").fill("2")
+    fs.get_by_label("Periods").dispatch_event("change")
+    inputs = fs.locator(".path input")
+    assert inputs.count() == 2
+    assert "(%)" in fs.locator(".path label").first.inner_text()  # the unit beside every value
+    inputs.nth(0).fill("-10")
+    inputs.nth(1).fill("-5")
+    with page.expect_response(lambda r: r.url.endswith("/v1/scenarios:project")) as resp:
+        page.click("#sc-run")
+    assert resp.value.status == 200
+    page.locator("#sc-detail-title").wait_for()
+    shown = resp.value.json()
+    with page.expect_download() as d:
+        page.click("#sc-save-toml")
+    saved = tmp_path / d.value.suggested_filename
+    d.value.save_as(saved)
+    assert saved.name == "wb-downturn.toml"
+    # the CLI runs the saved file and gets the page's numbers (same bundle, scenario and seed)
+    env = {**os.environ, **trained.env("cache-cli")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forecasting.cli.app",
+            "scenario",
+            "run",
+            str(saved),
+            "--series",
+            MID,
+            "--json",
+            "--tracking-uri",
+            trained.uri,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    cli = json.loads(out.stdout)
+    page_mid = next(s for s in shown["series"] if s["series_id"] == MID)
+    cli_mid = next(s for s in cli["series"] if s["series_id"] == MID)
+    assert [p["diff"] for p in cli_mid["points"]] == pytest.approx([p["diff"] for p in page_mid["points"]])
+    assert cli["scenario"] == shown["scenario"]
+    # JSON too, and both load back into the form
+    with page.expect_download() as d:
+        page.click("#sc-save-json")
+    saved_json = tmp_path / d.value.suggested_filename
+    d.value.save_as(saved_json)
+    assert json.loads(saved_json.read_text())["changes"][0]["values"] == [-10, -5], (
+        saved_json.read_text() + saved.read_text()
+    )
+    for f in (saved, saved_json):
+        page.select_option("#sc-start", "global-downturn")
+        assert _values(page) == ["-20", "-13.3", "-6.7", "0"]
+        page.set_input_files("#sc-load", str(f))
+        page.locator("#sc-name").wait_for()
+        page.wait_for_function("document.getElementById('sc-name').value === 'wb-downturn'")
+        assert page.input_value("#sc-desc") == "World FDI 10% down for two years"
+        assert _values(page) == ["-10", "-5"]
+        assert page.locator("#changes fieldset").first.get_by_label("Driver").input_value() == "world_fdi"
+
+
+def test_a_refused_scenario_names_the_change_and_field(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#scenarios")
+    page.locator("#add-shock").wait_for()
+    page.locator("#sc-start option[value='global-downturn']").wait_for(state="attached")
+    page.click("#add-shock")
+    fs = page.locator("#changes fieldset").first
+    fs.get_by_label("Value", exact=True).fill("1e300")
+    problems_before = len(page.problems)
+    page.click("#sc-run")
+    page.locator("#alert").wait_for()
+    assert "Change 1, value" in page.locator("#alert").inner_text()
+    # the 422 is the answer the page expects: it is shown, not an error of the page
+    page.problems[problems_before:] = [
+        p for p in page.problems[problems_before:] if "HTTP 422" not in p and "422" not in p
+    ]
+
+
+def test_open_a_scorecard_with_the_preview_kept_apart(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#scorecards")
+    page.locator("#ranking tbody tr").first.wait_for()
+    ranking = httpx.get(f"{base}/v1/clusters").json()["items"]
+    assert page.locator("#ranking tbody tr").count() == len(ranking) == 25
+    first = page.locator("#ranking tbody tr").first.locator("td").all_inner_texts()
+    assert first[0] == str(ranking[0]["rank"]) and first[1] == ranking[0]["name"]
+    assert f"{ranking[0]['rank_interval']['p05']}–{ranking[0]['rank_interval']['p95']}" in first[3]
+    page.locator('#ranking button[data-cluster="automotive"]').click()
+    page.locator("#cluster-title", has_text="Automotive").wait_for()
+    card = httpx.get(f"{base}/v1/clusters/automotive/scorecard").json()
+    preview = [m["name"] for m in card["metrics"] if m.get("preview") or m.get("is_synthetic")]
+    scored_table = page.locator("#cluster table.metrics-scored").inner_text()
+    assert preview, "the small world has synthetic partner lists"
+    preview_box = page.locator("#cluster .preview")
+    assert "not scored" in preview_box.locator("h3").inner_text()
+    for name in preview:
+        assert name in preview_box.inner_text() and name not in scored_table
+    href = page.locator("#cluster a", has_text="PDF").get_attribute("href")
+    assert href == "/v1/clusters/automotive.pdf"
+    assert page.locator("#pdf-all").get_attribute("href") == "/v1/clusters/scorecards.pdf"
+
+
+def test_compare_the_champion_with_the_challenger(
+    page, base: str, challenger: str, trained: TrainedRegistry
+) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#compare/{MID}")
+    page.locator("#cmp-chart .main-svg").first.wait_for()
+    api = httpx.get(f"{base}/v1/forecasts/{MID}/compare").json()
+    assert api["other"]["provenance"]["model_version"] == challenger
+    text = page.locator("#cmp-result").inner_text()
+    assert f"v{trained.champion()}" in text and f"v{challenger}" in text
+    rows = page.locator("#cmp-result table.cmp-steps tbody tr")
+    assert rows.count() == len(api["steps"])
+    for i, s in enumerate(api["steps"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert (
+            cells[0] == s["period"]
+            and _close(cells[2], s["served_mean"])
+            and _close(cells[3], s["other_mean"])
+        )
+
+
+def test_views_are_keyboard_tabs(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app")
+    page.locator("#fan .main-svg").first.wait_for()
+    page.focus("#tab-explorer")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-scenarios"
+    assert page.get_attribute("#tab-scenarios", "aria-selected") == "true"
+    assert page.is_visible("#view-scenarios") and not page.is_visible("#view-explorer")
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.id") == "tab-compare"
+    page.keyboard.press("Home")
+    assert page.get_attribute("#tab-explorer", "aria-selected") == "true"
+    # Tab leaves the tab list for the panel's first control, and focus is drawn visibly
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
