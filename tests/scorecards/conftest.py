@@ -20,7 +20,8 @@ def licensed_inputs() -> Inputs:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, inputs: Inputs):
-    """Built and published (JSON, CSV, HTML; no PDF) on the world with synthetic partner lists."""
+    """Built and published (JSON, CSV; no HTML report or PDF: the tests that need those render them) on
+    the world with synthetic partner lists."""
     from forecasting.scorecards.build import build_scorecards
     from forecasting.scorecards.publish import publish
 
@@ -28,7 +29,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, inputs: Inputs):
     sset = build_scorecards(
         out / "unused.duckdb", make_bundle(), None, 11, draws=300, replicates=25, inputs=inputs
     )
-    publish(sset, out)
+    publish(sset, out, report=False)
     return sset, out
 
 

@@ -71,7 +71,9 @@ def test_report_opens_in_headless_chromium_without_console_errors(built, tmp_pat
         pytest.fail(
             "Debian chromium is required for the report check: apt-get install -y chromium (.ci/run does)"
         )
-    _, out = built
+    sset, _ = built
+    out = tmp_path / "report"
+    render_report(sset, out)
     results = check_report(out, max_cluster_pages=2)
     assert len(results) == 5  # index, methodology, print document, two cluster pages
     assert all(not r.errors for r in results), [r.errors for r in results]

@@ -42,6 +42,9 @@ class _Deferred:
 
 _source = _Deferred()
 app = create_app(ApiSettings(admin_api_keys=[ADMIN_KEY], poll_seconds=0), _source)
+
+pytestmark = pytest.mark.slow  # API fuzzing: hundreds of generated requests, stateful runs
+
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 phases = schema.config.phases
 phases.coverage.enabled = True  # boundary values (it is the default in 4.x; said here on purpose)
