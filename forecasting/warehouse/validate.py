@@ -17,15 +17,18 @@ from forecasting.reference.measures import load_measures
 from forecasting.sources.canonical import KEY_COLUMNS, check_bounds, check_non_negative, check_unique
 from forecasting.sources.errors import IngestError
 
-ADAPTER_SCHEMA = pa.DataFrameSchema(
+GEO_SYSTEMS = ["gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical"]
+# Text columns hold few distinct values in many rows (a million for the ITL3 industry tables), so they are
+# checked on their distinct values; the numeric columns on every row.
+TEXT_COLUMNS: dict[str, pa.Column] = {
+    "measure": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$")),
+    "geography": pa.Column(str),
+    "geo_system": pa.Column(str, pa.Check.isin(GEO_SYSTEMS)),
+    "cluster": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9-]+$")),
+    "frequency": pa.Column(str, pa.Check.isin(["A", "Q", "M"])),
+}
+NUMERIC_SCHEMA = pa.DataFrameSchema(
     {
-        "measure": pa.Column(str, pa.Check.str_matches(r"^[a-z0-9_]+$")),
-        "geography": pa.Column(str),
-        "geo_system": pa.Column(
-            str, pa.Check.isin(["gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical"])
-        ),
-        "cluster": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9-]+$")),
-        "frequency": pa.Column(str, pa.Check.isin(["A", "Q", "M"])),
         "period": pa.Column("datetime64[ns]"),
         "value": pa.Column(float, pa.Check(lambda s: np.isfinite(s), element_wise=False)),
         "line": pa.Column(int),
@@ -35,9 +38,28 @@ ADAPTER_SCHEMA = pa.DataFrameSchema(
 )
 
 
+def _structure_error(path: Path, df: pd.DataFrame, column: str, check: object, case: object) -> IngestError:
+    rows = df.index[df[column].astype(object) == case] if column in df else []
+    line = int(df.loc[rows[0], "line"]) if len(rows) and "line" in df else None
+    return IngestError(
+        path, f"adapter output failed the canonical schema: {check}", line=line, column=column, got=case
+    )
+
+
 def check_structure(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The canonical columns and types; a failure names the first file line with the offending value."""
+    missing = [c for c in (*TEXT_COLUMNS, *NUMERIC_SCHEMA.columns) if c not in df.columns]
+    if missing:
+        raise IngestError(path, f"adapter output lacks the canonical columns {missing}")
+    for col, spec in TEXT_COLUMNS.items():
+        distinct = pd.DataFrame({col: pd.unique(df[col])})
+        try:
+            pa.DataFrameSchema({col: spec}).validate(distinct, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            fc = exc.failure_cases.iloc[0]
+            raise _structure_error(path, df, col, fc["check"], fc["failure_case"]) from exc
     try:
-        return ADAPTER_SCHEMA.validate(df, lazy=True)
+        return NUMERIC_SCHEMA.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases.iloc[0]
         line = None
