@@ -232,7 +232,9 @@ def render_report(doc_or_set: Any, out_dir: Path, cluster_pages: bool = True) ->
     files["methodology"] = out_dir / "methodology.html"
     files["methodology"].write_text(env.get_template("methodology.html.j2").render(**shared), "utf-8")
     clusters = doc["clusters"] if cluster_pages else []
-    cluster_imgs = dict(zip((c["id"] for c in clusters), _all_cluster_charts(doc, clusters, img), strict=True))
+    cluster_imgs = dict(
+        zip((c["id"] for c in clusters), _all_cluster_charts(doc, clusters, img), strict=True)
+    )
     for c in clusters:
         (out_dir / "clusters" / f"{c['id']}.html").write_text(
             env.get_template("cluster.html.j2").render(

@@ -9,7 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forecasting.settings import get_settings
@@ -157,28 +156,31 @@ def last_contiguous_run(panel: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, st
     Why: 28 WDI economies have missing years, and fitting over a gap joins, say, 1995 to 2001 as if they
     were one year apart. The older stretch before the last gap is left out rather than filled.
     """
+    if panel.empty:
+        return panel, {}
+    p = panel.sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
+    starts = pd.DatetimeIndex(p["period"])
+    months = pd.Series(starts.year * 12 + starts.month, index=p.index)
+    step = p["frequency"].map({f: months_per_period(f) for f in p["frequency"].unique()})
+    same = p["series_id"].eq(p["series_id"].shift())
+    gap = same & months.diff().ne(step)
+    run = gap.groupby(p["series_id"]).cumsum()
+    last = run.groupby(p["series_id"]).transform("max")
+    keep = run.eq(last)
     notes: dict[str, str] = {}
-    keep = []
-    for sid, g in panel.groupby("series_id", sort=True):
-        freq = str(g["frequency"].iloc[0])
-        starts = pd.DatetimeIndex(g["period"]).sort_values()
-        months = starts.year * 12 + starts.month
-        gaps = np.flatnonzero(np.diff(months) != months_per_period(freq))
-        if gaps.size == 0:
-            keep.append(g)
-            continue
-        cut = int(gaps[-1]) + 1
-        first_kept = starts[cut]
-        kept = g[pd.DatetimeIndex(g["period"]) >= first_kept]
-        missing = period_label(starts[cut - 1], freq), period_label(first_kept, freq)
-        notes[sid] = (
-            f"gap in the published series between {missing[0]} and {missing[1]}: modelled from "
-            f"{missing[1]} ({len(g) - len(kept)} earlier observations left out)"
+    for sid in p.loc[gap & keep, "series_id"].unique():
+        rows = p.index[p["series_id"] == sid]
+        first = rows[keep[rows].to_numpy()][0]
+        freq = str(p.at[first, "frequency"])
+        before, after = (
+            period_label(p.at[first - 1, "period"], freq),
+            period_label(p.at[first, "period"], freq),
         )
-        keep.append(kept)
-    if not keep:
-        return panel, notes
-    return pd.concat(keep, ignore_index=True), notes
+        notes[str(sid)] = (
+            f"gap in the published series between {before} and {after}: modelled from {after} "
+            f"({int((~keep[rows]).sum())} earlier observations left out)"
+        )
+    return p[keep].reset_index(drop=True), notes
 
 
 def add_unallocated(panel: pd.DataFrame) -> pd.DataFrame:
