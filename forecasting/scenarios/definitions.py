@@ -261,7 +261,8 @@ def _message(err: dict[str, Any]) -> str:
 def parse_scenario(data: Any, source: str | None = None) -> Scenario:
     """Validate a scenario from a dict (TOML or JSON); every problem names the change index and field."""
     if isinstance(data, dict):
-        for i, ch in enumerate(data.get("changes") or []):
+        changes = data.get("changes")
+        for i, ch in enumerate(changes if isinstance(changes, list) else []):
             if isinstance(ch, dict):
                 for k, v in ch.items():
                     if isinstance(v, float) and not math.isfinite(v):

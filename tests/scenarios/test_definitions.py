@@ -107,3 +107,20 @@ def test_a_binary_scenario_file_names_the_file(tmp_path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
     with pytest.raises(ScenarioError, match=r"scenario\.toml is not a text file"):
         read_scenario_file(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "loc"),
+    [
+        ({"name": "x", "changes": True}, ["changes"]),
+        ({"name": "x", "changes": {"type": "driver"}}, ["changes"]),
+        ({"name": "x", "changes": [1]}, ["changes", 0]),
+        ([{"name": "x"}], []),
+        (None, []),
+    ],
+)
+def test_wrongly_shaped_scenarios_are_refused_with_the_place(data: object, loc: list) -> None:
+    """A scenario body of the wrong shape (found by API fuzzing: `changes: true`) is a user error, not a crash."""
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data)
+    assert info.value.errors[0]["loc"] == loc
