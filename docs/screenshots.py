@@ -19,17 +19,11 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
+from forecasting.chromium import HEADLESS_ARGS
+
 OUT = Path(__file__).resolve().parent / "img"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+ARGS = list(HEADLESS_ARGS)
 SIZE = {"width": 1366, "height": 768}
 SERIES = "fdi_inward_position.TLG.all.A"
 

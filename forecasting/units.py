@@ -22,6 +22,7 @@ import pandas as pd
 
 from forecasting.errors import InvestError
 from forecasting.reference.measures import Measure, get_measure
+from forecasting.vocabulary import FREQUENCIES, period_label
 
 FX_MONTHLY = "usd_per_gbp"  # FRED EXUSUK, US$ per £1, monthly average
 FX_ANNUAL_WDI = "exchange_rate_lcu_per_usd"  # WDI PA.NUS.FCRF, local currency (for the UK: £) per US$
@@ -40,14 +41,8 @@ class UnitError(InvestError):
 
 
 def _label(ts: pd.Timestamp, frequency: str | None) -> str:
-    """2022 / 2022Q3 / 2022-07: the labels the CLI and API use (ISO date when the frequency is unknown)."""
-    if frequency == "A":
-        return f"{ts.year}"
-    if frequency == "Q":
-        return f"{ts.year}Q{(ts.month - 1) // 3 + 1}"
-    if frequency == "M":
-        return f"{ts.year}-{ts.month:02d}"
-    return ts.strftime("%Y-%m-%d")
+    """The shared period label (an ISO date when the frequency is unknown, as in an error message)."""
+    return period_label(ts, frequency) if frequency in FREQUENCIES else ts.strftime("%Y-%m-%d")
 
 
 def _frequency(series: pd.Series) -> str:

@@ -112,7 +112,20 @@ class ModelRef(BaseModel):
     served_from: str
 
 
-class SeriesInfo(BaseModel):
+class SeriesIdentity(BaseModel):
+    """What names a series wherever one is reported (the catalogue's identity fields)."""
+
+    series_id: str
+    measure: str | None = None
+    geography: str | None = None
+    geography_name: str | None = None
+    geography_level: str | None = None
+    cluster: str | None = None
+    frequency: str | None = None
+    unit: str | None = None
+
+
+class SeriesInfo(SeriesIdentity):
     model_config = _ex(
         {
             "series_id": SID,
@@ -133,14 +146,6 @@ class SeriesInfo(BaseModel):
             "data_vintage": "v20251124T101500",
         }
     )
-    series_id: str
-    measure: str | None = None
-    geography: str | None = None
-    geography_name: str | None = None
-    geography_level: str | None = None
-    cluster: str | None = None
-    frequency: str | None = None
-    unit: str | None = None
     aggregation: str | None = None
     non_negative: bool | None = None
     start: str | int | None = None
@@ -689,16 +694,8 @@ class ProjectionPoint(BaseModel):
     cum_diff_pct: float | None = None
 
 
-class SeriesProjectionOut(BaseModel):
+class SeriesProjectionOut(SeriesIdentity):
     model_config = ConfigDict(extra="allow")
-    series_id: str
-    measure: str | None = None
-    geography: str | None = None
-    geography_name: str | None = None
-    geography_level: str | None = None
-    cluster: str | None = None
-    frequency: str | None = None
-    unit: str | None = None
     synthetic: bool = False
     affected: bool
     status: str = Field(description="moved | baseline | not_identified (held at baseline, reason says why)")

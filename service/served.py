@@ -29,13 +29,7 @@ EVIDENCE = ("little_evidence", "calibration_errors")
 FRESHNESS = ("last_observed", "nowcast_periods", "stale", "history_note")
 CATALOGUE_FIELDS = (
     "series_id",
-    "measure",
-    "geography",
-    "geography_name",
-    "geography_level",
-    "cluster",
-    "frequency",
-    "unit",
+    *IDENTITY_FIELDS,
     "aggregation",
     "non_negative",
     "start",

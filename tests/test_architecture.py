@@ -27,7 +27,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("interface",),
 )
 MEMBERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("forecasting.vocabulary", "forecasting.errors", "forecasting.settings"),
+    "foundation": (
+        "forecasting.vocabulary",
+        "forecasting.errors",
+        "forecasting.settings",
+        "forecasting.chromium",
+    ),
     "engine": ("models", "forecasting.evaluation", "forecasting.hierarchy", "forecasting.parallel"),
     "data": ("forecasting.reference", "forecasting.sources", "forecasting.units", "forecasting.warehouse"),
     "registry": ("forecasting.registry",),

@@ -16,25 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from forecasting.registry.contents import IDENTITY_FIELDS
 from forecasting.scenarios.index import BundleIndex
 from forecasting.scenarios.macro import describe
 from forecasting.scenarios.propagate import Propagation, State
 from forecasting.scenarios.result import DriverPath, ScenarioResult, SeriesProjection, decomposition
 from forecasting.scenarios.validate import Plan, driver_series
 
-INFO_FIELDS = (
-    "measure",
-    "geography",
-    "geography_name",
-    "geography_level",
-    "cluster",
-    "frequency",
-    "unit",
-    "currency",
-    "price_basis",
-    "quantity",
-    "seasonal_adjustment",
-)
+INFO_FIELDS = (*IDENTITY_FIELDS, "currency", "price_basis", "quantity", "seasonal_adjustment")
 
 
 def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> ScenarioResult:

@@ -23,15 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forecasting.chromium import HEADLESS_ARGS, find_chromium
+
 FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
+    *HEADLESS_ARGS,
     "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
     "--hide-scrollbars",
     "--remote-debugging-port=0",
     "--window-size=1280,900",
@@ -43,14 +39,6 @@ class PageCheck:
     url: str
     errors: list[str] = field(default_factory=list)
     screenshot: Path | None = None
-
-
-def find_chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise FileNotFoundError("no Chromium found: apt-get install -y chromium")
 
 
 def _ws_url(user_dir: Path, proc: subprocess.Popen, timeout: float = 30.0) -> str:

@@ -10,34 +10,13 @@ Playwright drives the Debian ``chromium`` binary; no browser is downloaded.
 from __future__ import annotations
 
 import html
-import shutil
 from pathlib import Path
 from typing import Any
 
+from forecasting.chromium import HEADLESS_ARGS, find_chromium
 from forecasting.scorecards.catalogue import ScorecardError
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 MARGIN = {"top": "10mm", "bottom": "15mm", "left": "10mm", "right": "10mm"}
-
-
-def find_chromium() -> str:
-    """The system Chromium (never a downloaded one)."""
-    for name in CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    raise ScorecardError(
-        "no Chromium found to print the scorecard PDFs: install the system browser "
-        "(`apt-get install -y chromium`) or write the report without PDFs (`invest scorecards --no-pdf`)"
-    )
 
 
 def footer_template(doc: dict[str, Any]) -> str:
@@ -71,7 +50,7 @@ def render_pdfs(out_dir: Path, doc: dict[str, Any], *, clusters: bool = True) ->
     source = out_dir / "print.html"
     if not source.is_file():
         raise ScorecardError(f"{source} not found: render the report before printing it")
-    executable = find_chromium()
+    executable = find_chromium("or write the report without PDFs (`invest scorecards --no-pdf`)")
     (out_dir / "pdf").mkdir(exist_ok=True)
     files: dict[str, Path] = {}
     failures: list[str] = []
@@ -85,7 +64,7 @@ def render_pdfs(out_dir: Path, doc: dict[str, Any], *, clusters: bool = True) ->
     }
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=executable, args=list(HEADLESS_ARGS))
             try:
                 page = browser.new_page()
                 page.on("requestfailed", lambda r: failures.append(f"{r.url}: {r.failure}"))

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.settings import get_settings
@@ -130,20 +131,16 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
             ).dropna()
             if wide.empty:
                 continue
-            rows = pd.DataFrame({"period": wide.index, "value": wide.sum(axis=1).to_numpy()})
-            rows = rows.assign(
-                series_id=sid,
-                measure=m,
-                geography=code,
-                cluster=c,
-                frequency=f,
-                source=f"derived({'+'.join(kids)})",
-                vintage=g["vintage"].max(),
-                is_synthetic=bool(g["is_synthetic"].any()),
+            new.append(
+                _derived_rows(
+                    wide.index,
+                    wide.sum(axis=1).to_numpy(),
+                    g,
+                    sid,
+                    (m, code, c, f),
+                    f"derived({'+'.join(kids)})",
+                )
             )
-            if "release" in g:
-                rows["release"] = g["release"].max()
-            new.append(rows)
             have.add(sid)
         if new:
             panel = pd.concat([panel, *new], ignore_index=True)
@@ -217,19 +214,16 @@ def add_unallocated(panel: pd.DataFrame) -> pd.DataFrame:
             sid = series_id(m, code, c, f)
             if sid in have:
                 continue
-            rows = pd.DataFrame({"period": wide.index, "value": resid.to_numpy()}).assign(
-                series_id=sid,
-                measure=m,
-                geography=code,
-                cluster=c,
-                frequency=f,
-                source=f"derived({parent}-({'+'.join(kids)}))",
-                vintage=g["vintage"].max(),
-                is_synthetic=bool(g["is_synthetic"].any()),
+            new.append(
+                _derived_rows(
+                    wide.index,
+                    resid.to_numpy(),
+                    g,
+                    sid,
+                    (m, code, c, f),
+                    f"derived({parent}-({'+'.join(kids)}))",
+                )
             )
-            if "release" in g:
-                rows["release"] = g["release"].max()
-            new.append(rows)
             have.add(sid)
     if not new:
         return panel
@@ -287,3 +281,28 @@ def load_training_data(
     published = {s: h for s, h in published.items() if s in set(keep) and s not in notes}
     cat = catalogue_from_observations(panel)
     return TrainingData(panel, cat, str(vintage), str(path), as_of, published, present, notes)
+
+
+def _derived_rows(
+    periods: pd.Index,
+    values: np.ndarray,
+    parts: pd.DataFrame,
+    sid: str,
+    key: tuple[str, str, str, str],
+    source: str,
+) -> pd.DataFrame:
+    """Panel rows of a series derived from ``parts``: its newest vintage and release, synthetic if any part is."""
+    measure, geography, cluster, frequency = key
+    rows = pd.DataFrame({"period": periods, "value": values}).assign(
+        series_id=sid,
+        measure=measure,
+        geography=geography,
+        cluster=cluster,
+        frequency=frequency,
+        source=source,
+        vintage=parts["vintage"].max(),
+        is_synthetic=bool(parts["is_synthetic"].any()),
+    )
+    if "release" in parts:
+        rows["release"] = parts["release"].max()
+    return rows

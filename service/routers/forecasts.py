@@ -75,22 +75,6 @@ TOO_LARGE = {
 }
 
 
-def model_ref(m: ServedModel) -> dict[str, Any]:
-    p = m.provenance()
-    return {
-        k: p[k]
-        for k in (
-            "model_name",
-            "model_version",
-            "model_alias",
-            "run_id",
-            "data_vintage",
-            "trained_at",
-            "served_from",
-        )
-    }
-
-
 # The hot path reads its parameters itself: FastAPI's per-parameter validation costs more than the rest of
 # the request (measured ~40 us each), so they are documented here and checked by hand with the same 422s.
 SINGLE_PARAMS = [
@@ -195,7 +179,7 @@ async def batch(request: Request, body: BatchRequest, settings: SettingsDep, m: 
         parts = [e.forecast_json for e in found]  # precomputed: microseconds, stay on the loop
     else:
         parts = await run_in_threadpool(_bodies, m, found, body.horizon, body.quantiles)
-    head = b'{"model":' + dumps(model_ref(m)) + b',"count":' + str(len(found)).encode() + b',"forecasts":['
+    head = b'{"model":' + dumps(m.provenance()) + b',"count":' + str(len(found)).encode() + b',"forecasts":['
     out = head + b",".join(parts) + b'],"unknown":' + dumps(unknown_out) + b"}"
     return conditional(request, m, lambda: out, extra=body.model_dump_json().encode(), check=False)
 
@@ -362,7 +346,7 @@ def table(
         return not_modified
     nxt = offset + limit if offset + limit < len(selected) else None
     return {
-        "model": model_ref(m),
+        "model": m.provenance(),
         "total_series": len(selected),
         "limit": limit,
         "offset": offset,

@@ -78,20 +78,6 @@ def _unprocessable(
     return HTTPException(422, detail=detail)
 
 
-def _provenance(m: ServedModel) -> dict[str, Any]:
-    p = m.provenance()
-    keys = (
-        "model_name",
-        "model_version",
-        "model_alias",
-        "run_id",
-        "data_vintage",
-        "trained_at",
-        "served_from",
-    )
-    return {k: p.get(k) for k in keys}
-
-
 def _run(
     m: ServedModel, scenario: Scenario, series: list[str] | None, prefix: list[str], series_prefix: list[str]
 ) -> dict[str, Any]:
@@ -100,7 +86,7 @@ def _run(
         result = engine.project(scenario, series)
     except ScenarioError as exc:
         raise _unprocessable(exc, prefix, series_prefix) from None
-    result.provenance = _provenance(m)
+    result.provenance = m.provenance()
     return result.to_dict()
 
 
@@ -129,7 +115,7 @@ def drivers(m: ModelDep) -> Any:
     scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI."""
     engine = engine_for(_contents(m))
     rows = describe_drivers(engine.index)
-    return {"model": _provenance(m), "count": len(rows), "drivers": rows}
+    return {"model": m.provenance(), "count": len(rows), "drivers": rows}
 
 
 @router.get(

@@ -14,6 +14,7 @@ import pytest
 from svc_registry import ADMIN_KEY, TrainedRegistry
 from svc_server import serve
 
+from forecasting.chromium import HEADLESS_ARGS
 from forecasting.registry.loader import load_bundle
 from service.lifecycle import LoaderSource
 
@@ -202,14 +203,7 @@ def test_docs_render_with_the_network_off(trained: TrainedRegistry) -> None:
     with serve(env) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
+            args=list(HEADLESS_ARGS),
         )
         try:
             page = browser.new_page()

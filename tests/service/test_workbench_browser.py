@@ -20,19 +20,12 @@ import pytest
 from svc_registry import QUICK_FILES, TrainedRegistry
 from svc_server import serve
 
+from forecasting.chromium import HEADLESS_ARGS
 from forecasting.settings import Settings
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+ARGS = list(HEADLESS_ARGS)
 MID = "fdi_inward_position.MID.all.A"
 TLG = "fdi_inward_position.TLG.all.A"
 
