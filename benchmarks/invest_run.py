@@ -56,17 +56,25 @@ def one_run(data_dir: Path) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=1, help="runs (median reported)")
-    ap.add_argument("--keep", type=Path, default=None, help="keep the last run's data directory here")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="run the last repeat in this (new or empty) data directory and keep it",
+    )
     args = ap.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 120)
     runs = []
     for i in range(args.repeat):
+        last = args.keep is not None and i == args.repeat - 1
+        if last and args.keep.exists() and any(args.keep.iterdir()):
+            raise SystemExit(f"--keep {args.keep}: the directory must be new or empty")
+        # the kept run happens in place: the MLflow store records absolute artifact paths, so a copy of
+        # the data directory would point back at a deleted temporary folder
         tmp = Path(tempfile.mkdtemp(prefix="invest-run-"))
         try:
-            runs.append(one_run(tmp / "data"))
+            runs.append(one_run(args.keep.resolve() if last else tmp / "data"))
             console.print(f"run {i + 1}/{args.repeat}: {runs[-1]['wall']:.1f}s wall")
-            if args.keep is not None and i == args.repeat - 1:
-                shutil.copytree(tmp / "data", args.keep, dirs_exist_ok=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     keys = [k for k in runs[0] if k not in ("wall", "cpu", "load_before", "total")]
