@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=None, description="Directory of licensed partner exports; default: synthetic demo files."
     )
     seed: int = 20261124
+    user: str | None = Field(
+        default=None, description="Who promotes, recorded with the reason; default: the login name."
+    )
 
     @property
     def raw_cache(self) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from mlflow.exceptions import MlflowException
 
 from forecasting.errors import InvestError
 from forecasting.registry.ledger import VersionLedger
+from forecasting.settings import get_settings
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -88,7 +88,7 @@ class Comparison:
 
 def _user() -> str:
     try:
-        return os.environ.get("INVEST_USER") or getpass.getuser()
+        return get_settings().user or getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
 
