@@ -61,7 +61,10 @@ def scorecards(page: Page, base: str) -> None:
 
 def compare(page: Page, base: str) -> None:
     page.goto(f"{base}/app#compare/fdi_inward_position.MID.all.A")
-    page.locator("#cmp-result h2").wait_for()
+    # the placeholder title is "Comparison"; the other version's bundle loads from the registry first
+    page.wait_for_function(
+        "() => document.getElementById('cmp-title')?.textContent !== 'Comparison'", timeout=120_000
+    )
     if page.locator("#cmp-chart").count():
         page.locator("#cmp-chart .main-svg").first.wait_for()
 

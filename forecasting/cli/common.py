@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,3 +68,15 @@ def with_progress(description: str, total: int) -> tuple[Progress, Callable[[int
     p = progress()
     task = p.add_task(description, total=total)
     return p, lambda n=1: p.advance(task, n)
+
+
+def format_value(v: float | None) -> str:
+    """A number for people: thousands separators, about six significant digits, never scientific notation
+    (WDI world totals are 1.5e12 US$; exchange rates of some currencies are 1e-13)."""
+    if v is None or not math.isfinite(v):
+        return "–"
+    if v == 0:
+        return "0"
+    digits = min(max(0, 5 - math.floor(math.log10(abs(v)))), 20)
+    text = f"{v:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from forecasting.cli.common import console, err_console, fail, print_json, progress, user_errors
+from forecasting.cli.common import (
+    console,
+    err_console,
+    fail,
+    format_value,
+    print_json,
+    progress,
+    user_errors,
+)
 from forecasting.errors import InvalidParameter
 from forecasting.settings import get_settings
 
@@ -96,18 +103,6 @@ def ingest_cmd(
 ) -> None:
     """Parse, validate and write one vintage: all of it lands or none does."""
     run_ingest(list(paths or []), source, release, note)
-
-
-def format_value(v: float) -> str:
-    """A number for people: thousands separators, about six significant digits, never scientific notation
-    (WDI world totals are 1.5e12 US$; exchange rates of some currencies are 1e-13)."""
-    if v is None or not math.isfinite(v):
-        return "–"
-    if v == 0:
-        return "0"
-    digits = min(max(0, 5 - math.floor(math.log10(abs(v)))), 20)
-    text = f"{v:,.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @app.command("list")

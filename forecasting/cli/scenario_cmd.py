@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from forecasting.cli.common import console, fail, print_json, user_errors
+from forecasting.cli.common import console, fail, format_value, print_json, user_errors
 
 app = typer.Typer(
     help="Scenario projections: forecasts conditional on driver paths and shocks.", no_args_is_help=True
@@ -73,7 +73,7 @@ def drivers_cmd(
     for c in ("alias / id", "unit", "baseline", "acts on"):
         t.add_column(c)
     for r in rows:
-        base = ", ".join(f"{p} {v:,.4g}" for p, v in r["baseline"].items())
+        base = ", ".join(f"{p} {format_value(v)}" for p, v in r["baseline"].items())
         name = (r["alias"] + "\n" if r["alias"] else "") + r["driver_id"]
         t.add_row(name, f"{r['unit']}\n{r['frequency']} {r['periods']}", base, "\n".join(r["acts_on"]))
     console.print(t)
@@ -153,7 +153,23 @@ def _loc(loc: list) -> str:
 def _fmt(v: float | None, pct: bool = False) -> str:
     if v is None:
         return "–"
-    return f"{v:+.2f}%" if pct else f"{v:,.4g}"
+    if pct:
+        return f"{v:+.2f}%"
+    # whole units from a thousand up, thousand millions ("bn") from 1e9 (US$ world flows), four
+    # significant digits below a thousand; never scientific notation
+    if abs(v) >= 1e9:
+        return f"{v / 1e9:,.1f}bn"
+    return f"{v:,.0f}" if abs(v) >= 1000 else format_value(float(f"{v:.4g}"))
+
+
+def _driver_change(period: str, scenario: float, baseline: float) -> str:
+    """A driver's move as % of baseline; beside the level change when the baseline is small enough that
+    the percentage alone misleads (UK net FDI inflows near zero: a US$14bn fall reads as -442%)."""
+    pct = 100 * (scenario / baseline - 1)
+    if abs(pct) <= 100:
+        return f"{period} {pct:+.1f}%"
+    diff = scenario - baseline
+    return f"{period} {'+' if diff > 0 else ''}{format_value(diff)} ({pct:+.0f}% of a baseline of {format_value(baseline)})"
 
 
 def _print(result, chosen, summary: bool) -> None:
@@ -166,7 +182,7 @@ def _print(result, chosen, summary: bool) -> None:
     for d in result.drivers:
         if d.source != "baseline" and not d.source.startswith("baseline "):
             dev = ", ".join(
-                f"{p} {100 * (s / b - 1):+.1f}%"
+                _driver_change(p, s, b)
                 for p, s, b in zip(d.periods, d.scenario, d.baseline, strict=True)
                 if b and abs(s / b - 1) > 5e-4
             )
@@ -181,7 +197,10 @@ def _print(result, chosen, summary: bool) -> None:
             console.print(f"macro block {var}: {dev}")
         else:
             console.print(f"macro block {var}: held at baseline ({r['status']})")
-    t = Table(title="scenario vs baseline" + (" (headline series and largest movers)" if summary else ""))
+    t = Table(
+        title="scenario vs baseline" + (" (headline series and largest movers)" if summary else ""),
+        caption="values in each series' unit (`invest data list`); bn = thousand million of that unit",
+    )
     for c in (
         "series",
         "period",
@@ -193,7 +212,12 @@ def _print(result, chosen, summary: bool) -> None:
         "80% of diff",
         "cum diff %",
     ):
-        t.add_column(c, justify="left" if c in ("series", "kind") else "right")
+        t.add_column(
+            c,
+            justify="left" if c in ("series", "kind") else "right",
+            overflow="fold" if c == "series" else "ellipsis",  # whole ids, wrapped
+            min_width=len("fdi_inward_position.MID.all.A") if c == "series" else None,
+        )
     for s in chosen:
         if not s.affected:
             t.add_row(s.series_id, "", "", "", "", "", "", "", "", end_section=True)

@@ -409,6 +409,15 @@ function statusBadge(s) {
   return el("span", { class: "badge" }, "unchanged");
 }
 
+// A driver's move as % of baseline; beside the level change when the baseline is so small that the
+// percentage alone misleads (UK net FDI inflows near zero: a US$15bn fall reads as -442%).
+function driverChange(d, k) {
+  const v = d.deviation_pct[k] || 0;
+  if (Math.abs(v) < 0.05) return null;
+  if (Math.abs(v) <= 100) return `${d.periods[k]} ${pct(v, 1)}`;
+  return `${d.periods[k]} ${signed(d.scenario[k] - d.baseline[k])} (${pct(v, 0)} of a baseline of ${num(d.baseline[k])})`;
+}
+
 function renderResult(r) {
   const box = $("sc-result");
   const m = r.model;
@@ -441,7 +450,7 @@ function renderResult(r) {
       cells: [
         `${d.alias || d.driver_id} (${d.unit || ""})`,
         { text: d.source, class: "text wrap" },
-        { text: d.periods.map((p, k) => (Math.abs(d.deviation_pct[k] || 0) >= 0.05 ? `${p} ${pct(d.deviation_pct[k], 1)}` : null)).filter(Boolean).join(", ") || "no change", class: "text wrap" },
+        { text: d.periods.map((p, k) => driverChange(d, k)).filter(Boolean).join(", ") || "no change", class: "text wrap" },
       ],
     }));
   const macro = r.macro && r.macro.responses ? Object.entries(r.macro.responses) : [];
@@ -459,7 +468,7 @@ function renderResult(r) {
       : null,
     r.notes.length ? el("div", { class: "warnbox" }, el("ul", {}, r.notes.map((n) => el("li", {}, n)))) : null,
     el("div", { class: "table-wrap" }, table(`${oneMeasure ? `${oneMeasure.name} (${r.series[0].unit || ""})` : "Series shown"}: difference from baseline (first, largest and last period) with its 80% interval`, [oneMeasure ? { text: "Area", class: "text" } : { text: "Series", class: "text" }, { text: "Status", class: "text" }, "First", "Largest", "Last"], summaryRows)),
-    driverRows.length ? el("div", { class: "table-wrap" }, table("Drivers moved (% from baseline)", ["Driver", { text: "Source", class: "text" }, { text: "Path (% from baseline, where it moves)", class: "text" }], driverRows)) : null,
+    driverRows.length ? el("div", { class: "table-wrap" }, table("Drivers moved (change from baseline)", ["Driver", { text: "Source", class: "text" }, { text: "Path (change from baseline, where it moves)", class: "text" }], driverRows)) : null,
     macro.length ? el("p", { class: "sub" }, "Macro block: ", macro.map(([v, x]) => `${v} ${x.status === "moved" ? "moved" : `held at baseline (${x.status})`}`).join("; ")) : null,
     el("div", { id: "sc-detail" }),
   );

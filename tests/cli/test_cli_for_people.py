@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from forecasting.cli.app import app
-from forecasting.cli.data_cmd import format_value
+from forecasting.cli.common import format_value
 from forecasting.settings import get_settings
 
 FDI = "ons_els/foreign-direct-investment.csv"
