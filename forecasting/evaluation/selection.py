@@ -119,7 +119,7 @@ def select(
     if not names:
         raise ValueError("no candidates")
     scores = {n: score(backtests[n]) for n in names}
-    ranked = sorted(names, key=lambda n: (_key(scores[n], metric), names.index(n)))
+    ranked = sorted(names, key=lambda n: (metric_key(scores[n], metric), names.index(n)))
     options: list[tuple[tuple[str, ...], How]]
     if strategy == "best":
         options = [((ranked[0],), "single")]
@@ -141,12 +141,13 @@ def select(
         results[label] = (members, how, bt)
         if label not in scores:
             scores[label] = score(bt)
-    best = min(results, key=lambda lab: (_key(scores[lab], metric), list(results).index(lab)))
+    best = min(results, key=lambda lab: (metric_key(scores[lab], metric), list(results).index(lab)))
     members, how, bt = results[best]
     return Choice(best, members, how, metric, scores), bt
 
 
-def _key(s: Mapping[str, float], metric: str) -> float:
+def metric_key(s: Mapping[str, float], metric: str) -> float:
+    """Lower is better: the metric itself, or the distance from nominal for a coverage; NaN ranks last."""
     v = s.get(metric, float("nan"))
     if metric.startswith("coverage"):
         v = abs(v - int(metric[len("coverage") :]) / 100)  # closest to nominal wins

@@ -85,16 +85,18 @@ class Backtest(_Section):
 
 
 class Selection(_Section):
-    """best: lowest metric; mean/median: combine the best top_k (all when unset); best_any: either."""
+    """best: lowest metric; mean/median: combine the best top_k (all when unset); best_any: either;
+    best_group: one family per calibration group (measure x level), switching from the first listed only
+    on clear pooled backtest evidence."""
 
-    rule: Literal["best", "mean", "median", "best_any"] = "mean"
+    rule: Literal["best", "mean", "median", "best_any", "best_group"] = "mean"
     metric: Literal["mase", "rmsse", "smape", "mape", "pinball", "crps", "winkler95"] = "mase"
     top_k: int | None = Field(default=None, ge=1, le=10)
 
     @property
     def engine_selection(self) -> str:
         """The ``forecast_many(selection=...)`` string, e.g. ``mean:2``."""
-        return self.rule if self.top_k is None else f"{self.rule}:{self.top_k}"
+        return self.rule if self.top_k is None or self.rule == "best_group" else f"{self.rule}:{self.top_k}"
 
 
 class Reconciliation(_Section):

@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from forecasting.evaluation.auto import SeriesResult, forecast_many, forecast_series
+from forecasting.evaluation.auto import (
+    MIN_GROUP_SERIES,
+    SeriesResult,
+    choose_by_group,
+    forecast_many,
+    forecast_series,
+)
 from forecasting.vocabulary import QUANTILE_GRID
 
 
@@ -97,7 +103,9 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
 def test_defaults_annual_shrunk_combination(tourism) -> None:
     y = tourism["Y7"]
     r = forecast_series(y, 4, season_length=1, non_negative=True)
-    assert set(r.scores) == {"shrunk_combo"} and r.method == "shrunk_combo"
+    # alone, a series keeps the default; drift and naive are scored beside it for a panel's group choice
+    assert set(r.scores) == {"shrunk_combo", "drift", "naive"} and r.method == "shrunk_combo"
+    assert set(r.alternatives) == {"shrunk_combo", "drift", "naive"}
     assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
     assert r.backtest["origin"].nunique() == min(3, len(y) - 4 - 5 + 1)  # min_train 5
 
@@ -122,8 +130,9 @@ def test_panel_windows_selection_needs_and_calibration_target() -> None:
     assert panel_windows(4, 427) == 1  # fixed combination, big panel: one recent window is enough
     assert panel_windows(4, 30) == 14  # small panel: more windows for the pooled calibrator
     assert panel_windows(4, 2) == 24 and panel_windows(1, 2) == 8  # capped at six years of origins
-    assert panel_windows(1, 518) == 3  # annual picks per series: needs a few windows
-    assert panel_windows(1, 518, n_methods=1) == 2  # the default shrunk_combo: two recent windows calibrate
+    assert panel_windows(1, 518) == 2  # the default: a group choice pools series, two recent windows do
+    assert panel_windows(1, 518, "best", 3) == 3  # a per-series pick needs a few windows
+    assert panel_windows(1, 518, n_methods=1) == 2  # shrunk_combo alone: two recent windows calibrate
     assert panel_windows(4, 427, "best", 4) == 3
     assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
 
@@ -191,3 +200,96 @@ def test_forecast_many_groups_flags_little_evidence_and_pickles() -> None:
     plo, phi = pooled["small0"].forecast.interval(80)
     assert not np.allclose(hi - lo, phi - plo)  # its own (shrunk) table, not the pool's
     pickle.loads(pickle.dumps(a["small0"]))
+
+
+# ---- best_group: one candidate per calibration group from pooled backtest scores ----------------------------
+CANDIDATES = ("shrunk_combo", "drift", "naive")
+
+
+def _fake(scores: dict[str, float]) -> SeriesResult:
+    """A result with one alternative per candidate, each carrying every candidate's MASE."""
+    import pandas as pd
+
+    from models.base import Forecast
+
+    every = {n: {"mase": v, "smape": 10 * v} for n, v in scores.items()}
+
+    def one(n: str) -> SeriesResult:
+        fc = Forecast(np.zeros(1), {}, method=n)
+        return SeriesResult(fc, n, every, pd.DataFrame(), {"name": n}, errors=pd.DataFrame({"s": [n]}))
+
+    alts = {n: one(n) for n in scores}
+    first = alts[next(iter(scores))]
+    first.alternatives = alts
+    return first
+
+
+def _group(n: int, combo: np.ndarray, drift: np.ndarray) -> dict[str, SeriesResult]:
+    return {f"s{i}": _fake({"shrunk_combo": combo[i], "drift": drift[i], "naive": 9.0}) for i in range(n)}
+
+
+def test_group_switches_only_on_clear_pooled_evidence() -> None:
+    rng = np.random.default_rng(0)
+    n = 40
+    base = rng.uniform(1, 3, n)
+    # drift better on every series by ~10%: a paired t far above 2 -> the whole group switches
+    clear = _group(n, base, base * 0.9 + rng.normal(0, 0.01, n))
+    assert choose_by_group(clear, dict.fromkeys(clear, "g")) == {"g": "drift"}
+    assert all(r.method == "drift" and not r.alternatives for r in clear.values())
+    assert all(r.errors["s"].iloc[0] == "drift" for r in clear.values())  # the calibrator sees drift's errors
+    # drift better on average by ~1% but with noise of 30%: not evidence, the default stays
+    noisy = _group(n, base, base * (0.99 + rng.normal(0, 0.3, n)))
+    means = np.mean(
+        [[r.scores["shrunk_combo"]["mase"], r.scores["drift"]["mase"]] for r in noisy.values()], 0
+    )
+    assert means[1] < means[0]  # the rival does have the better mean ...
+    assert choose_by_group(noisy, dict.fromkeys(noisy, "g")) == {"g": "shrunk_combo"}  # ... by too little
+    assert all(r.method == "shrunk_combo" and not r.alternatives for r in noisy.values())
+
+
+def test_a_switch_must_be_clear_on_the_percentage_error_too() -> None:
+    rng = np.random.default_rng(1)
+    n = 40
+    base = rng.uniform(1, 3, n)
+    group = _group(n, base, base * 0.9 + rng.normal(0, 0.01, n))  # clearly better on MASE ...
+    for r in group.values():  # ... but no better on sMAPE
+        for sc in r.scores.values():
+            sc["smape"] = 20.0
+    assert choose_by_group(group, dict.fromkeys(group, "g")) == {"g": "shrunk_combo"}
+
+
+def test_small_groups_keep_the_default_and_groups_choose_apart() -> None:
+    n = MIN_GROUP_SERIES
+    base = np.linspace(1, 2, n)
+    small = _group(n - 1, base, base * 0.5)
+    assert choose_by_group(small, dict.fromkeys(small, "g")) == {"g": "shrunk_combo"}
+    big, other = _group(n, base, base * 0.5), _group(n, base, base * 1.5)
+    both = {**big, **{f"o{k}": v for k, v in other.items()}}
+    key_of = {s: ("trend" if s in big else "walk") for s in both}
+    assert choose_by_group(both, key_of) == {"trend": "drift", "walk": "shrunk_combo"}
+
+
+def test_panel_of_trending_series_is_forecast_by_drift_with_drift_errors() -> None:
+    """forecast_many end to end with naive first (the default) and drift as the rival: on 25 trending series
+    drift's backtests win in every series, so the group is served by drift, calibrated from drift's own
+    backtest errors; 25 random walks in another group keep naive."""
+    rng = np.random.default_rng(3)
+    t = np.arange(24, dtype=float)
+    panel = {f"s{i}": 100 + (5 + i) * t + rng.normal(0, 0.5, t.size) for i in range(25)}
+    walks = {f"w{i}": 100 + np.cumsum(rng.normal(0, 1, t.size)) for i in range(25)}
+    out = forecast_many(
+        {**panel, **walks},
+        3,
+        methods=("naive", "drift"),
+        selection="best_group",
+        mapper=_serial,
+        group_of={**dict.fromkeys(panel, "trend"), **dict.fromkeys(walks, "walk")},
+    )
+    assert {out[s].method for s in walks} == {"naive"}
+    out = {s: out[s] for s in panel}
+    assert {r.method for r in out.values()} == {"drift"}
+    assert all(r.calibrated and not r.alternatives for r in out.values())
+    assert all(set(r.errors["series_id"]) == {s} for s, r in out.items())
+    for s, r in out.items():  # the drift forecast: last value plus the mean step
+        y = panel[s]
+        assert r.forecast.mean == pytest.approx(y[-1] + (y[-1] - y[0]) / (y.size - 1) * np.arange(1, 4))
