@@ -27,7 +27,7 @@ import pandas as pd
 from forecasting.evaluation.backtest import backtest
 from forecasting.evaluation.calibration import Calibrator, errors_table, fit_calibrator, shrink
 from forecasting.evaluation.metrics import naive_scale
-from forecasting.evaluation.selection import Choice, metric_key, select
+from forecasting.evaluation.selection import Choice, metric_key, score, select
 from forecasting.vocabulary import QUANTILE_GRID
 from models.base import Forecast, make, registry
 
@@ -141,8 +141,6 @@ class SeriesResult:
     backtest_info: dict[str, Any] = field(default_factory=dict)  # requested vs used horizon/windows, why
     calibration_errors: int = 0  # errors of its own group behind its calibrated interval
     little_evidence: bool = True  # interval rests mostly on other groups' errors, or on none
-    # ``best_group`` only: every candidate's result, until forecast_many picks one per group
-    alternatives: dict[str, SeriesResult] = field(default_factory=dict, repr=False)
 
 
 def default_methods(season_length: int, seasonal: bool = True) -> tuple[str, ...]:
@@ -213,26 +211,17 @@ def forecast_series(
     }
     strategy, k = parse_selection(selection)
     too_short = any(bt.n_windows == 0 for bt in bts.values())
-    if strategy == "best_group" and len(names) > 1 and not too_short:
-        # fit every candidate; forecast_many keeps the one its group's pooled scores favour (alone: the first)
-        alts = {
-            n: _result(y, h, *select({n: bts[n]}, metric=metric), bts, kw, quantiles, group, season_length)
-            for n in names
-        }
-        every = {n: a.scores[n] for n, a in alts.items()}
-        for a in alts.values():
-            a.scores = every
-        result = alts[names[0]]
-        result.alternatives = alts
+    if strategy == "best_group":
+        # the first candidate, with every candidate's scores: forecast_many may switch the whole group
+        choice, chosen_bt = select({names[0]: bts[names[0]]}, metric=metric)
+        if not too_short:
+            choice = replace(choice, scores={n: score(bts[n]) for n in names})
     else:
-        if strategy == "best_group":
-            strategy = "best"
         if too_short:  # too short to backtest: combine every candidate
             strategy, k = ("mean", None) if len(names) > 1 else ("best", None)
         choice, chosen_bt = select(bts, metric=metric, strategy=strategy, k=k)  # type: ignore[arg-type]
-        result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length)
-    for r in (result, *result.alternatives.values()):
-        r.seasonal = bool(seasonal)
+    result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length)
+    result.seasonal = bool(seasonal)
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
         result.little_evidence = little_evidence(calibrator)
@@ -337,8 +326,7 @@ def _one(item: _Item, **kwargs: Any) -> SeriesResult:
         group=item.group,
         **kwargs,
     )
-    for r in (res, *res.alternatives.values()):
-        r.errors["series_id"] = item.sid
+    res.errors["series_id"] = item.sid
     return res
 
 
@@ -423,7 +411,19 @@ def forecast_many(
     ]
     results: list[SeriesResult] = (mapper or default_mapper(n_jobs))(fn, items)
     out = dict(zip(ids, results, strict=True))
-    choose_by_group(out, {s: (m_of[s], seas_of[s], grp_of[s]) for s in ids}, metric)
+    pooled = [
+        s
+        for s in ids
+        if parse_selection(selection or defaults_for(m_of[s], seas_of[s]).selection)[0] == "best_group"
+    ]
+    key_of = {s: (m_of[s], seas_of[s], grp_of[s]) for s in pooled}
+    picks = choose_by_group({s: out[s] for s in pooled}, key_of, metric)
+    for pick in sorted(set(picks.values())):  # groups switched from the default: refit with their pick
+        redo = [it for it in items if it.sid in key_of and picks.get(key_of[it.sid]) == pick]
+        redo = [it for it in redo if len(out[it.sid].scores) > 1 and out[it.sid].method != pick]
+        if redo:  # joblib, not ``mapper``: a few cheap refits, and a progress-reporting mapper would recount
+            again = partial(_one, **{**fn.keywords, "methods": (pick,), "selection": "best"})
+            out.update(zip((it.sid for it in redo), default_mapper(n_jobs)(again, redo), strict=True))
     if calibrate_intervals:
         for cal, members in fit_calibrators(
             out, m_of, quantiles, min_per_step=min_per_step, min_errors=min_errors, shrinkage=shrinkage
@@ -436,27 +436,26 @@ def forecast_many(
 
 
 def choose_by_group(
-    results: dict[str, SeriesResult],
+    results: Mapping[str, SeriesResult],
     key_of: Mapping[str, Any],
     metric: str = "mase",
     min_series: int = MIN_GROUP_SERIES,
 ) -> dict[Any, str]:
-    """``best_group``: per group (season length, seasonal, calibration group), the candidate with the best
-    mean backtest ``metric`` over the group's series; every member then keeps that candidate's result.
+    """``best_group``: per group (season length, seasonal, calibration group), the candidate its series
+    should use: the first (each result's method, the tuned default) unless a rival's pooled backtest
+    scores beat it clearly (``_pooled_pick``) over at least ``min_series`` series scored by every candidate.
 
     Why pooled: a per-series choice from two or three windows mostly picks noise (it lost to naive on
     the FDI positions and to drift on GVA), while a group of like series (one measure at one level)
-    shares its best method. Scores are compared on the series every candidate could be scored on; with
-    fewer than ``min_series`` of them the first candidate (the tuned default) stays. Replaces the results
-    in place and returns the choice per group.
+    shares its best method.
     """
     groups: dict[Any, list[str]] = {}
     for s, r in results.items():
-        if r.alternatives:
+        if len(r.scores) > 1:
             groups.setdefault(key_of[s], []).append(s)
     chosen: dict[Any, str] = {}
     for key, members in groups.items():
-        names = list(results[members[0]].alternatives)
+        names = list(results[members[0]].scores)
         tables = [
             np.array(
                 [[metric_key(results[s].scores.get(n, {}), m) for n in names] for s in members], dtype=float
@@ -465,15 +464,7 @@ def choose_by_group(
         ]
         finite = np.all([np.isfinite(t).all(axis=1) for t in tables], axis=0)
         tables = [t[finite] for t in tables]
-        pick = names[0]
-        if finite.sum() >= min_series:
-            pick = names[_pooled_pick(tables)]
-        chosen[key] = pick
-        for s in members:
-            r = results[s].alternatives.get(pick, results[s])
-            results[s].alternatives = {}
-            r.alternatives = {}
-            results[s] = r
+        chosen[key] = names[_pooled_pick(tables)] if finite.sum() >= min_series else names[0]
     return chosen
 
 

@@ -105,7 +105,6 @@ def test_defaults_annual_shrunk_combination(tourism) -> None:
     r = forecast_series(y, 4, season_length=1, non_negative=True)
     # alone, a series keeps the default; drift and naive are scored beside it for a panel's group choice
     assert set(r.scores) == {"shrunk_combo", "drift", "naive"} and r.method == "shrunk_combo"
-    assert set(r.alternatives) == {"shrunk_combo", "drift", "naive"}
     assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
     assert r.backtest["origin"].nunique() == min(3, len(y) - 4 - 5 + 1)  # min_train 5
 
@@ -207,21 +206,14 @@ CANDIDATES = ("shrunk_combo", "drift", "naive")
 
 
 def _fake(scores: dict[str, float]) -> SeriesResult:
-    """A result with one alternative per candidate, each carrying every candidate's MASE."""
+    """A result of the first candidate carrying every candidate's backtest MASE and sMAPE."""
     import pandas as pd
 
     from models.base import Forecast
 
     every = {n: {"mase": v, "smape": 10 * v} for n, v in scores.items()}
-
-    def one(n: str) -> SeriesResult:
-        fc = Forecast(np.zeros(1), {}, method=n)
-        return SeriesResult(fc, n, every, pd.DataFrame(), {"name": n}, errors=pd.DataFrame({"s": [n]}))
-
-    alts = {n: one(n) for n in scores}
-    first = alts[next(iter(scores))]
-    first.alternatives = alts
-    return first
+    first = next(iter(scores))
+    return SeriesResult(Forecast(np.zeros(1), {}, method=first), first, every, pd.DataFrame(), {})
 
 
 def _group(n: int, combo: np.ndarray, drift: np.ndarray) -> dict[str, SeriesResult]:
@@ -235,8 +227,6 @@ def test_group_switches_only_on_clear_pooled_evidence() -> None:
     # drift better on every series by ~10%: a paired t far above 2 -> the whole group switches
     clear = _group(n, base, base * 0.9 + rng.normal(0, 0.01, n))
     assert choose_by_group(clear, dict.fromkeys(clear, "g")) == {"g": "drift"}
-    assert all(r.method == "drift" and not r.alternatives for r in clear.values())
-    assert all(r.errors["s"].iloc[0] == "drift" for r in clear.values())  # the calibrator sees drift's errors
     # drift better on average by ~1% but with noise of 30%: not evidence, the default stays
     noisy = _group(n, base, base * (0.99 + rng.normal(0, 0.3, n)))
     means = np.mean(
@@ -244,7 +234,6 @@ def test_group_switches_only_on_clear_pooled_evidence() -> None:
     )
     assert means[1] < means[0]  # the rival does have the better mean ...
     assert choose_by_group(noisy, dict.fromkeys(noisy, "g")) == {"g": "shrunk_combo"}  # ... by too little
-    assert all(r.method == "shrunk_combo" and not r.alternatives for r in noisy.values())
 
 
 def test_a_switch_must_be_clear_on_the_percentage_error_too() -> None:
@@ -288,8 +277,17 @@ def test_panel_of_trending_series_is_forecast_by_drift_with_drift_errors() -> No
     assert {out[s].method for s in walks} == {"naive"}
     out = {s: out[s] for s in panel}
     assert {r.method for r in out.values()} == {"drift"}
-    assert all(r.calibrated and not r.alternatives for r in out.values())
+    assert all(r.calibrated for r in out.values())
+    assert all(set(r.scores) == {"drift"} for r in out.values())  # refitted with the group's pick
     assert all(set(r.errors["series_id"]) == {s} for s, r in out.items())
     for s, r in out.items():  # the drift forecast: last value plus the mean step
         y = panel[s]
         assert r.forecast.mean == pytest.approx(y[-1] + (y[-1] - y[0]) / (y.size - 1) * np.arange(1, 4))
+
+
+def test_too_short_to_backtest_keeps_the_default_alone() -> None:
+    """Four points cannot be backtested: the default family alone, never a mean of the group candidates,
+    and a group switch never reaches it (it has no scores of its own to pool)."""
+    y = np.array([10.0, 12.0, 13.0, 15.0])
+    r = forecast_series(y, 2)
+    assert r.method == "shrunk_combo" and set(r.scores) == {"shrunk_combo"}
