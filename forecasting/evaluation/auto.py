@@ -76,6 +76,9 @@ SHRINKAGE_K = 50.0
 # 1.399 = drift's; FDI and WDI groups: t at most 1.0, unchanged). Tourism yearly (one group of 518)
 # stays: drift's in-sample MASE t is 3.9 but its sMAPE t 1.87 (a MASE-only rule moved it to drift:
 # MASE 2.663 -> 2.617 but sMAPE 20.36 -> 20.46 and MAPE 22.69 -> 23.50, worse than Theta's 23.33).
+# In invest run the switches are BRES employment -> naive (held out from 2019: naive MASE 1.702 vs
+# 1.743), GVA/GDP ITL3 -> drift, WDI aggregates -> naive; on origins 2019-2021 (the pandemic years)
+# drift does not beat shrunk_combo on GVA (2.252 vs 2.214): benchmarks/group_choice.py.
 # Seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
 # from a few windows lost to the fixed combination on tourism quarterly (MASE 1.63 vs 1.52 without
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
