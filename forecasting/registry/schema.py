@@ -18,20 +18,11 @@ from pandera.typing import Series
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from forecasting.errors import InvestError
+from forecasting.evaluation.selection import METRICS
 from forecasting.vocabulary import FREQUENCIES, QUANTILE_COLUMNS, quantile_columns
 
 SERIES_ID_PATTERN = r"^[a-z0-9_]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9-]+\.[AQM]$"
-SCORE_COLUMNS: tuple[str, ...] = (
-    "mase",
-    "rmsse",
-    "smape",
-    "mape",
-    "pinball",
-    "crps",
-    "coverage80",
-    "coverage95",
-    "winkler95",
-)
+SCORE_COLUMNS: tuple[str, ...] = METRICS  # the backtest scores the engine computes, one column each
 
 
 class BundleFormatError(InvestError):
