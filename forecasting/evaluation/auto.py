@@ -69,7 +69,7 @@ SHRINKAGE_K = 50.0
 # the 2 most recent windows: on tourism yearly 1/2/3/4 windows gave 95% coverage 0.93/0.96/0.97/0.97
 # on the even half and 0.93/0.96/0.97/0.97 on the odd half (80%: 0.76/0.81/0.84/0.83); small
 # calibration groups get more windows (ERRORS_PER_STEP).
-# In a panel (``best_group``) drift and naive are fitted beside it and a calibration group (one measure at
+# In a panel (``best_group``) drift and naive are backtested beside it and a calibration group (one measure at
 # one level, 20+ series) switches to one of them only when its backtest beats shrunk_combo by a paired
 # t-statistic >= 2 over the group's series (SWITCH_T, the usual 5% bar) on MASE and on sMAPE alike. On
 # the real series that moves only GVA ITL3 to drift (t 7-8.5 on both at every origin; MASE 1.426 ->
@@ -420,13 +420,17 @@ def forecast_many(
         if parse_selection(selection or defaults_for(m_of[s], seas_of[s]).selection)[0] == "best_group"
     ]
     key_of = {s: (m_of[s], seas_of[s], grp_of[s]) for s in pooled}
-    picks = choose_by_group({s: out[s] for s in pooled}, key_of, metric)
+    notes: dict[Any, str] = {}
+    picks = choose_by_group({s: out[s] for s in pooled}, key_of, metric, notes=notes)
     for pick in sorted(set(picks.values())):  # groups switched from the default: refit with their pick
         redo = [it for it in items if it.sid in key_of and picks.get(key_of[it.sid]) == pick]
         redo = [it for it in redo if len(out[it.sid].scores) > 1 and out[it.sid].method != pick]
         if redo:  # joblib, not ``mapper``: a few cheap refits, and a progress-reporting mapper would recount
             again = partial(_one, **{**fn.keywords, "methods": (pick,), "selection": "best"})
             out.update(zip((it.sid for it in redo), default_mapper(n_jobs)(again, redo), strict=True))
+            for it in redo:  # the backtest note says why this series is not on the default
+                info = out[it.sid].backtest_info
+                info["note"] = "; ".join(x for x in (info.get("note"), notes[key_of[it.sid]]) if x)
     if calibrate_intervals:
         for cal, members in fit_calibrators(
             out, m_of, quantiles, min_per_step=min_per_step, min_errors=min_errors, shrinkage=shrinkage
@@ -443,6 +447,7 @@ def choose_by_group(
     key_of: Mapping[str, Any],
     metric: str = "mase",
     min_series: int = MIN_GROUP_SERIES,
+    notes: dict[Any, str] | None = None,
 ) -> dict[Any, str]:
     """``best_group``: per group (season length, seasonal, calibration group), the candidate its series
     should use: the first (each result's method, the tuned default) unless a rival's pooled backtest
@@ -450,7 +455,7 @@ def choose_by_group(
 
     Why pooled: a per-series choice from two or three windows mostly picks noise (it lost to naive on
     the FDI positions and to drift on GVA), while a group of like series (one measure at one level)
-    shares its best method.
+    shares its best method. ``notes`` (if given) receives, per switched group, the evidence in words.
     """
     groups: dict[Any, list[str]] = {}
     for s, r in results.items():
@@ -467,24 +472,31 @@ def choose_by_group(
         ]
         finite = np.all([np.isfinite(t).all(axis=1) for t in tables], axis=0)
         tables = [t[finite] for t in tables]
-        chosen[key] = names[_pooled_pick(tables)] if finite.sum() >= min_series else names[0]
+        pick, ts = _pooled_pick(tables) if finite.sum() >= min_series else (0, [])
+        chosen[key] = names[pick]
+        if pick and notes is not None:
+            said = ", ".join(
+                f"{m} t {t:.1f}" for m, t in zip(dict.fromkeys((metric, *GUARD_METRICS)), ts, strict=True)
+            )
+            notes[key] = (
+                f"{names[pick]} chosen for its group over {names[0]} ({int(finite.sum())} series; {said})"
+            )
     return chosen
 
 
-def _pooled_pick(tables: Sequence[np.ndarray], t_min: float = SWITCH_T) -> int:
-    """Column (candidate) to use from per-metric tables (series x candidates, lower is better): the first
+def _pooled_pick(tables: Sequence[np.ndarray], t_min: float = SWITCH_T) -> tuple[int, list[float]]:
+    """Column (candidate) to use, with the rival's t-statistics, from per-metric tables (series x candidates, lower is better): the first
     (the default) unless the rival with the best mean on the first table beats it by a paired t-statistic
     of at least ``t_min`` over the series on every table."""
     best = int(np.argmin(tables[0].mean(axis=0)))
     if best == 0:
-        return 0
+        return 0, []
+    ts = []
     for table in tables:
         d = table[:, 0] - table[:, best]
         sd = float(d.std(ddof=1)) if d.size > 1 else 0.0
-        t = float(d.mean()) / (sd / np.sqrt(d.size)) if sd > 0 else (np.inf if d.mean() > 0 else 0.0)
-        if t < t_min:
-            return 0
-    return best
+        ts.append(float(d.mean()) / (sd / np.sqrt(d.size)) if sd > 0 else (np.inf if d.mean() > 0 else 0.0))
+    return (best, ts) if min(ts) >= t_min else (0, ts)
 
 
 def little_evidence(cal: Calibrator, k: float = SHRINKAGE_K) -> bool:

@@ -279,6 +279,8 @@ def test_panel_of_trending_series_is_forecast_by_drift_with_drift_errors() -> No
     assert {r.method for r in out.values()} == {"drift"}
     assert all(r.calibrated for r in out.values())
     assert all(set(r.scores) == {"drift"} for r in out.values())  # refitted with the group's pick
+    note = out["s0"].backtest_info["note"]
+    assert note.startswith("drift chosen for its group over naive (25 series; mase t ") and "smape t" in note
     assert all(set(r.errors["series_id"]) == {s} for s, r in out.items())
     for s, r in out.items():  # the drift forecast: last value plus the mean step
         y = panel[s]
