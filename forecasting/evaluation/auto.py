@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.evaluation.backtest import backtest
+from forecasting.evaluation.backtest import BacktestResult, backtest
 from forecasting.evaluation.calibration import Calibrator, errors_table, fit_calibrator, shrink
 from forecasting.evaluation.metrics import naive_scale
 from forecasting.evaluation.selection import Choice, metric_key, score, select
@@ -235,8 +235,8 @@ def _result(
     y: np.ndarray,
     h: int,
     choice: Choice,
-    chosen_bt: Any,
-    bts: Mapping[str, Any],
+    chosen_bt: BacktestResult,
+    bts: Mapping[str, BacktestResult],
     kw: dict[str, Any],
     quantiles: Sequence[float],
     group: str | None,
