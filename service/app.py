@@ -23,7 +23,7 @@ from service.docs import PAGES, install_docs
 from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
-from service.routers import clusters, compare, forecasts, health, models, scenarios, series, workbench
+from service.routers import areas, clusters, compare, forecasts, health, models, scenarios, series, workbench
 from service.security import SecurityHeadersMiddleware
 from service.settings import ApiSettings
 from service.strict_json import finite_or_text
@@ -90,6 +90,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.state.service = ServiceState(
         settings=settings, holder=holder, metrics=metrics, cache_control=cache_control(settings.cache_max_age)
     )
+    app.state.profiles_dir = None  # an override of where the area profiles are read (see service.deps)
     app.state.scorecards_dir = None  # an override of where the scorecards are read (see service.deps)
     app.state.other_versions = compare.OtherVersions(holder.source)  # other registered versions, lazily
 
@@ -99,6 +100,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.include_router(models.router, dependencies=reader)
     app.include_router(scenarios.router, dependencies=reader)
     app.include_router(clusters.router, dependencies=reader)
+    app.include_router(areas.router, dependencies=reader)
     app.include_router(compare.router, dependencies=reader)  # after forecasts: the hot path is untouched
     app.include_router(workbench.router, dependencies=reader)
     app.include_router(workbench.pages)

@@ -90,6 +90,20 @@ async def get_scorecards_dir(request: Request) -> Path:
     return project_settings().reports_dir / "scorecards"
 
 
+async def get_profiles_dir(request: Request) -> Path:
+    """Where `invest profiles` wrote its files: ``app.state.profiles_dir`` (an override tests set), else the
+    settings, else ``<data_dir>/reports/profiles``."""
+    override: Path | str | None = getattr(request.app.state, "profiles_dir", None)
+    if override is not None:
+        return Path(override)
+    configured = service_state(request).settings.profiles_dir
+    if configured is not None:
+        return Path(configured)
+    from forecasting.settings import get_settings as project_settings
+
+    return project_settings().reports_dir / "profiles"
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: the role their key grants and a short, non-reversible key id for logs."""
@@ -136,5 +150,6 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
 ScorecardsDirDep = Annotated[Path, Depends(get_scorecards_dir)]
+ProfilesDirDep = Annotated[Path, Depends(get_profiles_dir)]
 AdminDep = Annotated[Caller, Security(require_admin)]
 ReaderDep = Annotated[Caller, Security(require_reader)]

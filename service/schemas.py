@@ -1016,3 +1016,87 @@ class ForecastComparison(BaseModel):
     other: SeriesForecast = Field(description="The other version's forecast; its provenance names it.")
     steps: list[ComparisonStep] = Field(description="Periods both versions forecast, side by side.")
     versions: list[RegisteredVersion] = Field(description="Every registered version, with its aliases.")
+
+
+# ---- area profiles (what `invest profiles` writes) --------------------------------------------------------
+class AreaRef(BaseModel):
+    code: str
+    name: str
+    level: str
+
+
+class AreaSummary(BaseModel):
+    code: str = Field(description="GSS or ITL code, e.g. E08000025 (Birmingham) or TLG31.")
+    name: str
+    level: str = Field(description="lad | combined_authority | county | itl3 | itl2 | itl1")
+    level_label: str
+    midlands: bool
+    pdf: bool = Field(description="Whether a print PDF was written (`/v1/areas/{code}/profile.pdf`).")
+
+
+class AreaList(BaseModel):
+    data_vintage: str | None
+    generated_at: str
+    model: str = Field(description="The forecasting model the profiles used, or 'none'.")
+    count: int
+    items: list[AreaSummary]
+
+
+class ProfileFigure(BaseModel):
+    """One reported number with its provenance and where it was published."""
+
+    id: str
+    label: str
+    value: float
+    unit: str
+    price_basis: str
+    year: int
+    measure: str
+    geography: str = Field(description="Where the figure is published (the area, or the nearest parent).")
+    geography_name: str
+    geography_level: str
+    source: str
+    release: str
+    vintage: str
+    kind: Literal["observed", "derived"]
+    basis: str = Field(description="published for this area | sum of member districts | shown for a parent")
+
+
+class ProfileNumber(BaseModel):
+    figure: str
+    shown: str = Field(description="The exact text the figure is shown as in the sentence.")
+
+
+class ProfileInsight(BaseModel):
+    text: str
+    section: str
+    figures: list[str]
+    numbers: list[ProfileNumber]
+
+
+class ProfileArea(AreaRef):
+    level_label: str
+    midlands: bool
+    parents: list[AreaRef]
+    groups: list[AreaRef] = Field(description="Combined authority and county the district belongs to.")
+    members: list[dict[str, str]] = Field(description="Member districts of a combined authority or county.")
+
+
+class ProfileProvenance(BaseModel):
+    data_vintage: str | None
+    generated_at: str
+    model: dict[str, Any] | None
+    synthetic: str
+
+
+class AreaProfile(BaseModel):
+    """An area's profile: sections of figures (economy, industry, clusters, business, investment, exports,
+    R&D), forecasts with nowcast/forecast labels and last observed period, peers and key insights."""
+
+    model_config = ConfigDict(extra="allow")
+    area: ProfileArea
+    provenance: ProfileProvenance
+    insights: list[ProfileInsight]
+    figures: dict[str, ProfileFigure]
+    sections: dict[str, dict[str, Any]]
+    history: dict[str, list[dict[str, float]]]

@@ -51,6 +51,10 @@ class ApiSettings(BaseSettings):
         default=None,
         description="Scorecards written by `invest scorecards`; default <data_dir>/reports/scorecards.",
     )
+    profiles_dir: Path | None = Field(
+        default=None,
+        description="Area profiles written by `invest profiles`; default <data_dir>/reports/profiles.",
+    )
     poll_seconds: float = Field(
         default=30,
         ge=0,

@@ -37,7 +37,13 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     "data": ("forecasting.reference", "forecasting.sources", "forecasting.units", "forecasting.warehouse"),
     "registry": ("forecasting.registry",),
     "training": ("forecasting.training", "forecasting.forecast_table"),
-    "consumers": ("forecasting.scenarios", "forecasting.scorecards", "forecasting.charts", "service"),
+    "consumers": (
+        "forecasting.scenarios",
+        "forecasting.scorecards",
+        "forecasting.profiles",
+        "forecasting.charts",
+        "service",
+    ),
     "interface": ("forecasting.cli",),
 }
 PACKAGE_INITS = {"forecasting", "models", "service"}  # docstring-only package modules
@@ -114,7 +120,10 @@ def test_imports_only_go_down_the_layers() -> None:
 @pytest.mark.parametrize(
     ("importer", "forbidden"),
     [
-        (("forecasting.scenarios", "forecasting.scorecards", "service"), ("forecasting.training",)),
+        (
+            ("forecasting.scenarios", "forecasting.scorecards", "forecasting.profiles", "service"),
+            ("forecasting.training",),
+        ),
         (
             ("models", "forecasting.evaluation", "forecasting.hierarchy"),
             (

@@ -8,6 +8,7 @@ from forecasting.cli import (
     data_cmd,
     forecast_csv_cmd,
     models_cmd,
+    profiles_cmd,
     run_cmd,
     scenario_cmd,
     scorecards_cmd,
@@ -33,6 +34,7 @@ app.add_typer(models_cmd.app, name="models")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("scorecards")(scorecards_cmd.scorecards)
+app.command("profiles")(profiles_cmd.profiles)
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""Serving documents that a command wrote to disk (profiles, scorecards): re-read on change, with ETags.
+
+Why serve written files: the report pages, the PDFs and the API then show the one document the command
+built, and the server never recomputes it. A file is re-read only when its modification time or size
+changes; responses carry an ETag so a client's ``If-None-Match`` gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[int, int, Any, str]] = {}
+_MAX_CACHED = 256
+
+
+def read_json(path: Path, missing: str) -> tuple[Any, str]:
+    """The JSON document at ``path`` and its ETag; 503 with ``missing`` when the file is not there."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise HTTPException(503, detail=missing, headers={"Retry-After": "60"}) from None
+    key = str(path)
+    with _lock:
+        hit = _cache.get(key)
+        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+            return hit[2], hit[3]
+    raw = path.read_bytes()
+    doc = json.loads(raw)
+    etag = '"doc-' + hashlib.blake2b(raw, digest_size=10).hexdigest() + '"'
+    with _lock:
+        if len(_cache) >= _MAX_CACHED:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (st.st_mtime_ns, st.st_size, doc, etag)
+    return doc, etag
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    inm = request.headers.get("if-none-match")
+    return bool(inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")])
+
+
+def json_response(request: Request, body: Any, etag: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return Response(content=data, media_type="application/json", headers=headers)
+
+
+def pdf_response(request: Request, path: Path, missing: str) -> Response:
+    """A written PDF, ETag from size and modification time; 404 with ``missing`` when absent."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise HTTPException(404, detail=missing) from None
+    etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{path.name}"'
+    return Response(content=path.read_bytes(), media_type="application/pdf", headers=headers)

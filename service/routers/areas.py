@@ -1,0 +1,123 @@
+"""Area profiles as written by `invest profiles`: the list of areas and each area's profile (JSON, PDF).
+
+Why serve the written files: the profile pages, their PDFs and this API then show one document. Profiles
+live in ``<data_dir>/reports/profiles`` (``service.deps.get_profiles_dir``). An area that exists but has no
+profile yet gets a 404 saying how to write it; an unknown code or name gets the closest matches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from forecasting.errors import NotFound
+from forecasting.profiles.areas import resolve_area
+from service.deps import ProfilesDirDep
+from service.documents import json_response, pdf_response, read_json
+from service.schemas import AreaList, AreaProfile
+
+router = APIRouter(tags=["areas"])
+MISSING = "no area profiles written yet: run `invest profiles --all-midlands` (or `--area CODE`)"
+ERRORS: dict[int | str, dict[str, Any]] = {503: {"description": MISSING}}
+AreaKey = Annotated[
+    str,
+    PathParam(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 ,.'&()-]*$",
+        description="Area code (E08000025, TLG31, E47000007) or name (Birmingham, Derby, Lincolnshire).",
+    ),
+]
+
+
+def _index(directory: Path) -> tuple[dict[str, Any], str]:
+    return read_json(directory / "index.json", MISSING)
+
+
+def _code(directory: Path, key: str) -> str:
+    """The code of a written profile for ``key`` (a code or a name); 404s say what to do."""
+    index, _ = _index(directory)
+    written = {a["code"] for a in index["areas"]}
+    if key in written:
+        return key
+    try:
+        area = resolve_area(key)
+    except NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    if area.code not in written:
+        raise HTTPException(
+            404,
+            detail=f"no profile written for {area.name} ({area.code}): run `invest profiles --area {area.code}`",
+        )
+    return area.code
+
+
+@router.get(
+    "/v1/areas",
+    response_model=AreaList,
+    summary="Areas with a profile (local authorities, combined authorities, counties, ITL areas)",
+    responses=ERRORS,
+)
+def list_areas(
+    request: Request,
+    directory: ProfilesDirDep,
+    q: Annotated[str | None, Query(max_length=80, description="Words in the area's name or code.")] = None,
+    level: Annotated[
+        str | None,
+        Query(pattern=r"^(lad|combined_authority|county|itl1|itl2|itl3)$", description="Only this kind."),
+    ] = None,
+) -> Response:
+    """The written profiles, Midlands first; ``q`` filters by name or code words (case-insensitive)."""
+    index, etag = _index(directory)
+    items = index["areas"]
+    if level:
+        items = [a for a in items if a["level"] == level]
+    if q:
+        words = q.lower().split()
+        items = [a for a in items if all(w in f"{a['name']} {a['code']}".lower() for w in words)]
+    body = {
+        "data_vintage": index["data_vintage"],
+        "generated_at": index["generated_at"],
+        "model": index["model"],
+        "count": len(items),
+        "items": items,
+    }
+    return json_response(request, body, f'{etag[:-1]}-{hash((q, level)) & 0xFFFF:x}"')
+
+
+@router.get(
+    "/v1/areas/{area}/profile",
+    response_model=AreaProfile,
+    summary="One area's profile: figures with sources and years, clusters, forecasts, peers, key insights",
+    responses={
+        404: {"description": "Unknown area (with the closest matches) or no profile written."},
+        **ERRORS,
+    },
+)
+def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    code = _code(directory, area)
+    doc, etag = read_json(directory / "areas" / f"{code}.json", MISSING)
+    return json_response(request, doc, etag)
+
+
+@router.get(
+    "/v1/areas/{area}/profile.pdf",
+    summary="One area's profile as printed (A4 PDF)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        404: {"description": "Unknown area, or the profiles were written without PDFs."},
+        **ERRORS,
+    },
+)
+def area_profile_pdf(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    code = _code(directory, area)
+    return pdf_response(
+        request,
+        directory / "pdf" / f"{code}.pdf",
+        f"no PDF for {code}: the profiles were written with --no-pdf; run `invest profiles --area {code}`",
+    )
