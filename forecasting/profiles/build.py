@@ -212,8 +212,7 @@ def forecasts(bundle: Any | None, inputs: ProfileInputs, area: ProfileArea) -> d
         c = cat[cat["series_id"] == sid].iloc[0]
         rows = fc[fc["series_id"] == sid].sort_values("step").head(5)
         steps = []
-        for r in rows.itertuples(index=False):
-            d = r._asdict()
+        for d in rows.to_dict("records"):
             steps.append(
                 {
                     "period": str(d["period"]),
@@ -231,8 +230,11 @@ def forecasts(bundle: Any | None, inputs: ProfileInputs, area: ProfileArea) -> d
                 "series_id": sid,
                 "label": LABELS.get(str(c["measure"]), str(c["measure"])),
                 "unit": str(c["unit"]),
-                "last_observed": str(c.get("last_period", c.get("end", ""))),
+                "last_observed": str(c["last_observed"]) if "last_observed" in c else "",
+                "nowcast_periods": int(c["nowcast_periods"]) if "nowcast_periods" in c else 0,
+                "months_behind": int(c["months_behind"]) if "months_behind" in c else None,
                 "stale": bool(c.get("stale", False)),
+                "source": str(c.get("source", "")),
                 "steps": steps,
             }
         )

@@ -90,3 +90,60 @@ def test_a_combined_authority_sums_its_districts_where_it_has_no_figure(
     if active["geography"] == "E47000013" and "sum" in active["basis"]:
         assert "17 member districts" in active["basis"]
     assert [m["code"] for m in doc["area"]["members"]][:1] == ["E06000015"]
+
+
+def test_forecasts_carry_last_observed_and_honesty_labels(profile_inputs: ProfileInputs) -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from forecasting.vocabulary import QUANTILE_GRID
+
+    sid = "gva_cp.E08000025.all.A"
+    catalogue = pd.DataFrame(
+        [
+            {
+                "series_id": sid,
+                "measure": "gva_cp",
+                "geography": "E08000025",
+                "cluster": "all",
+                "unit": "GBP million",
+                "is_synthetic": False,
+                "last_observed": "2023",
+                "nowcast_periods": 3,
+                "months_behind": 23,
+                "stale": False,
+                "source": "ons_rgva_industry_lad_2025",
+            },
+            {
+                **{"series_id": "fdi_projects.E08000025.all.A", "measure": "fdi_projects"},
+                "geography": "E08000025",
+                "cluster": "all",
+                "unit": "projects",
+                "is_synthetic": True,
+                "last_observed": "2024",
+            },
+        ]
+    )
+    rows = []
+    for step in range(1, 6):
+        q = {f"q{g:g}": 35_000 + 1_000 * step + (g - 0.5) * 4_000 * step for g in QUANTILE_GRID}
+        kind = "nowcast" if step <= 3 else "forecast"
+        rows.append(
+            {"series_id": sid, "step": step, "period": str(2023 + step), "kind": kind, "mean": q["q0.5"], **q}
+        )
+    bundle = SimpleNamespace(
+        contents=SimpleNamespace(catalogue=catalogue, forecasts=pd.DataFrame(rows)),
+        model_name="investment-forecaster",
+        version="7",
+        data_vintage="v1",
+    )
+    doc = build_profile(profile_inputs, resolve_area("Birmingham"), bundle)
+    fc = doc["sections"]["forecasts"]
+    assert fc["status"] == "ok" and [s["series_id"] for s in fc["series"]] == [sid]  # synthetic left out
+    series = fc["series"][0]
+    assert series["last_observed"] == "2023" and series["nowcast_periods"] == 3
+    assert [s["kind"] for s in series["steps"]] == ["nowcast"] * 3 + ["forecast"] * 2
+    for st in series["steps"]:
+        assert st["lo95"] <= st["lo80"] <= st["median"] <= st["hi80"] <= st["hi95"]
+    assert doc["provenance"]["model"]["version"] == "7"
