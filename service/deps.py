@@ -76,32 +76,28 @@ async def get_model(request: Request) -> ServedModel:
     return model
 
 
-async def get_scorecards_dir(request: Request) -> Path:
-    """Where `invest scorecards` wrote its files: ``app.state.scorecards_dir`` (an override tests and
-    embedders set), else the settings, else ``<data_dir>/reports/scorecards``."""
-    override: Path | str | None = request.app.state.scorecards_dir
+def _written_dir(request: Request, name: str) -> Path:
+    """Where a command wrote files the API serves: ``app.state.<name>_dir`` (an override tests and embedders
+    set), else the settings' ``<name>_dir``, else ``<data_dir>/reports/<name>``."""
+    override: Path | str | None = getattr(request.app.state, f"{name}_dir", None)
     if override is not None:
         return Path(override)
-    configured = service_state(request).settings.scorecards_dir
+    configured = getattr(service_state(request).settings, f"{name}_dir")
     if configured is not None:
         return Path(configured)
     from forecasting.settings import get_settings as project_settings
 
-    return project_settings().reports_dir / "scorecards"
+    return project_settings().reports_dir / name
+
+
+async def get_scorecards_dir(request: Request) -> Path:
+    """Where `invest scorecards` wrote its files (``reports/scorecards`` unless overridden)."""
+    return _written_dir(request, "scorecards")
 
 
 async def get_profiles_dir(request: Request) -> Path:
-    """Where `invest profiles` wrote its files: ``app.state.profiles_dir`` (an override tests set), else the
-    settings, else ``<data_dir>/reports/profiles``."""
-    override: Path | str | None = getattr(request.app.state, "profiles_dir", None)
-    if override is not None:
-        return Path(override)
-    configured = service_state(request).settings.profiles_dir
-    if configured is not None:
-        return Path(configured)
-    from forecasting.settings import get_settings as project_settings
-
-    return project_settings().reports_dir / "profiles"
+    """Where `invest profiles` wrote its files (``reports/profiles`` unless overridden)."""
+    return _written_dir(request, "profiles")
 
 
 @dataclass(frozen=True)

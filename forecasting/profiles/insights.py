@@ -35,6 +35,14 @@ def _num(fig: dict[str, Any], text: str | None = None) -> dict[str, Any]:
     return {"figure": fig["id"], "shown": text if text is not None else shown(fig["value"], fig["unit"])}
 
 
+def _lq_numbers(kind: str, key: str, lq: float, what: str, text: str) -> list[dict[str, Any]]:
+    """The two numbers a specialisation sentence states: the LQ and its share or jobs, as table ids."""
+    return [
+        {"figure": f"{kind}:{key}:lq", "shown": f"{lq:.1f}×"},
+        {"figure": f"{kind}:{key}:{what}", "shown": text},
+    ]
+
+
 def _signed(v: float) -> str:
     return f"{v:+.1f}%".replace("-", "−")
 
@@ -89,36 +97,23 @@ def insights(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "economy",
         )
     ind = doc["sections"]["industry"]
-    if ind.get("status") == "ok" and ind.get("rows"):
-        top = ind["rows"][0]
-        if top["lq"] and top["lq"] >= 1.2:
-            lq, share = f"{top['lq']:.1f}×", f"{top['share'] * 100:.1f}%"
-            where = (
-                "" if ind["geography"] == doc["area"]["code"] else f" (figures for {ind['geography_name']})"
-            )
-            nums = [
-                {"figure": f"industry:{top['industry']}:lq", "shown": lq},
-                {"figure": f"industry:{top['industry']}:share", "shown": share},
-            ]
-            add(
-                f"{top['name'].capitalize()} is {lq} as concentrated as in the UK, {share} of GVA in "
-                f"{ind['year']}{where}.",
-                nums,
-                "industry",
-            )
-    cl = doc["sections"]["clusters"]
-    present = [r for r in cl.get("rows", []) if r.get("present")]
-    if present:
-        top = present[0]
-        lq, jobs = f"{top['lq']:.1f}×", f"{top['jobs']:,.0f}"
-        where = ", ".join(cl["geographies"])
-        nums = [
-            {"figure": f"cluster:{top['cluster']}:lq", "shown": lq},
-            {"figure": f"cluster:{top['cluster']}:jobs", "shown": jobs},
-        ]
+    top = (ind.get("rows") or [None])[0] if ind.get("status") == "ok" else None
+    if top and top["lq"] and top["lq"] >= 1.2:
+        nums = _lq_numbers("industry", top["industry"], top["lq"], "share", f"{top['share'] * 100:.1f}%")
+        where = "" if ind["geography"] == doc["area"]["code"] else f" (figures for {ind['geography_name']})"
         add(
-            f"{top['name']} employment is {lq} as concentrated as in Great Britain ({jobs} jobs in {where}, "
-            f"{cl['year']}).",
+            f"{top['name'].capitalize()} is {nums[0]['shown']} as concentrated as in the UK, {nums[1]['shown']} "
+            f"of GVA in {ind['year']}{where}.",
+            nums,
+            "industry",
+        )
+    cl = doc["sections"]["clusters"]
+    top = next((r for r in cl.get("rows", []) if r.get("present")), None)
+    if top:
+        nums = _lq_numbers("cluster", top["cluster"], top["lq"], "jobs", f"{top['jobs']:,.0f}")
+        add(
+            f"{top['name']} employment is {nums[0]['shown']} as concentrated as in Great Britain "
+            f"({nums[1]['shown']} jobs in {', '.join(cl['geographies'])}, {cl['year']}).",
             nums,
             "clusters",
         )
