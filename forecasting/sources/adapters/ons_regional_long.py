@@ -125,7 +125,7 @@ def _lookup(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
 
 def _periods(df: pd.DataFrame, path: Path) -> pd.Series:
     """``dates.date`` -> Timestamp of 1 January (annual data); anything else names its row."""
-    period = _lookup(df["dates.date"], lambda d: pd.to_datetime(d, errors="coerce"))
+    period = pd.to_datetime(_lookup(df["dates.date"], lambda d: pd.to_datetime(d, errors="coerce")))
     bad = period.isna() | (period.dt.month != 1) | (period.dt.day != 1)
     reject_first(bad, path, "not the start of a year", lines=df.index.to_numpy(), column="dates.date",
                  expected="a date like 2023-01-01", got=df["dates.date"])  # fmt: skip
