@@ -78,6 +78,7 @@ class Geography:
 
     areas: dict[str, Area]
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    lad_ca: dict[str, str] = field(default_factory=dict)  # LAD -> combined authority (constituent member)
 
     def __post_init__(self) -> None:
         self._children: dict[str, list[str]] = {}
@@ -87,6 +88,13 @@ class Geography:
                     raise ValueError(f"geography data: parent {a.parent!r} of {a.code!r} is not a known area")
                 self._children.setdefault(a.parent, []).append(a.code)
         self._names: dict[str, str] = {k.lower(): v for k, v in self.aliases.get("name", {}).items()}
+        for lad, ca in self.lad_ca.items():
+            if self.areas.get(lad) is None or self.areas[lad].level != "lad":
+                raise ValueError(f"geography data: lad_ca.csv names {lad!r}, which is not an LAD")
+            if self.areas.get(ca) is None or self.areas[ca].level != "combined_authority":
+                raise ValueError(
+                    f"geography data: lad_ca.csv names {ca!r}, which is not a combined authority"
+                )
 
     # -- lookups ---------------------------------------------------------------------------------
     def area(self, code: str) -> Area:
@@ -157,6 +165,17 @@ class Geography:
             out.append(c)
             stack.extend(self.children(c, include_inactive=include_inactive))
         return sorted(c for c in out if level is None or self.areas[c].level == level)
+
+    def combined_authority(self, lad: str) -> str | None:
+        """The combined authority an LAD is a constituent member of (None: none, or not in lad_ca.csv)."""
+        self.area(lad)
+        return self.lad_ca.get(lad)
+
+    def members(self, combined_authority: str) -> list[str]:
+        """Constituent LADs of a combined authority (empty where lad_ca.csv does not list it)."""
+        if self.area(combined_authority).level != "combined_authority":
+            raise NotFound(f"{combined_authority!r} is not a combined authority")
+        return sorted(lad for lad, ca in self.lad_ca.items() if ca == combined_authority)
 
     def is_midlands(self, code: str) -> bool:
         return code == "MID" or "MID" in self.ancestors(code)
@@ -285,7 +304,12 @@ def load_geography() -> Geography:
     aliases: dict[str, dict[str, str]] = {}
     for r in _rows(_read("aliases.csv")):
         aliases.setdefault(r["system"], {})[r["code"]] = r["canonical"]
-    return Geography(areas, aliases)
+    lad_ca: dict[str, str] = {}
+    for r in _rows(_read("lad_ca.csv")):
+        if r["lad"] in lad_ca:
+            raise ValueError(f"geography data: LAD {r['lad']!r} is in two combined authorities")
+        lad_ca[r["lad"]] = r["combined_authority"]
+    return Geography(areas, aliases, lad_ca)
 
 
 def canonical_code(code: str, system: str) -> str:

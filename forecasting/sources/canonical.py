@@ -190,8 +190,11 @@ def check_bounds(
     known = [m for m in df["measure"].unique() if m in registry]
     if not known:
         return
-    lo = df["measure"].map(lambda m: registry[m].plausible[0] if m in registry else -np.inf)
-    hi = df["measure"].map(lambda m: registry[m].plausible[1] if m in registry else np.inf)
+    limits = {
+        m: registry[m].plausible if m in registry else (-np.inf, np.inf) for m in df["measure"].unique()
+    }
+    lo = df["measure"].map({m: b[0] for m, b in limits.items()})  # a dict per distinct measure: vectorised
+    hi = df["measure"].map({m: b[1] for m, b in limits.items()})
     value = df["value"].to_numpy(dtype=float)
     bad = (value < lo.to_numpy(float)) | (value > hi.to_numpy(float))
     if not bad.any():

@@ -173,3 +173,32 @@ def test_unknown_code_names_code_and_system(code: str, system: str) -> None:
 def test_unknown_system() -> None:
     with pytest.raises(KeyError, match="system"):
         canonical_code("TLF", "ons")
+
+
+def test_midlands_combined_authority_members(geo) -> None:
+    """LA -> combined authority is data (lad_ca.csv): WMCA = TLG3's LADs, EMCCA = TLF1's."""
+    assert geo.members("E47000007") == geo.descendants("TLG3", "lad")
+    assert geo.members("E47000013") == geo.descendants("TLF1", "lad")
+    lincs = geo.members("E47000017")
+    # Greater Lincolnshire spans two ITL1 regions: Lincolnshire (TLF30) and North / North East Lincs (TLE)
+    assert set(geo.descendants("TLF30", "lad")) < set(lincs)
+    assert {geo.parent(c) for c in set(lincs) - set(geo.descendants("TLF30", "lad"))} == {"TLE"}
+    assert geo.combined_authority("E08000025") == "E47000007"
+    assert geo.combined_authority("E07000234") is None  # Bromsgrove: not a constituent member
+    with pytest.raises(KeyError):
+        geo.members("TLG3")
+
+
+def test_itl2025_codes_of_the_2025_regional_gva_map(shared_data: Path, geo) -> None:
+    """Every ITL2/ITL3 code of the April-2025 regional GVA maps: same-area codes to ITL 2021, others to -2025."""
+    import pyarrow.parquet as pq
+
+    path = shared_data / "ons_regional_gva_2025/ons_rgva_by_industry_itl_long_release2025-04-17.parquet"
+    table = pq.read_table(path, columns=["geography.type", "geography.code"]).to_pandas().drop_duplicates()
+    for kind, code in table.itertuples(index=False):
+        if kind in ("ITL2", "ITL3"):
+            mapped = geo.canonical_code(code, "itl2025")
+            assert geo.level(mapped) == kind.lower(), code
+    assert geo.canonical_code("TLN0", "itl2025") == "TLN0"
+    assert geo.canonical_code("TLG31", "itl2025") == "TLG31"
+    assert geo.canonical_code("TLC31", "itl2025") == "TLC31-2025"

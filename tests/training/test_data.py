@@ -101,3 +101,57 @@ def test_a_published_parent_keeps_its_unallocated_remainder() -> None:
     # a parent equal to its parts (to rounding) gets no remainder series
     exact = _series("UK", years, [1200.0, 1320.0, 1440.0])
     assert "UK-UNALLOC" not in set(add_unallocated(pd.concat([*parts, exact]))["geography"])
+
+
+def _released(geo: str, years: list[int], values: list[float], release: str, measure: str = "gdp_cp"):
+    return _series(geo, years, values, measure).assign(release=release, source=f"src-{release}")
+
+
+def test_a_parent_superseded_by_a_later_release_of_its_parts_is_their_sum() -> None:
+    """ITL3 GDP of the 2024 release (to 2021) under LA GDP of the 2025 release (to 2023): the sum of the LAs,
+    one release throughout, not an older total that differs from its parts by the revisions."""
+    geo = load_geography()
+    itl3 = "TLG24"  # Staffordshire: eight districts
+    kids = geo.partitions()[itl3]
+    years = [2019, 2020, 2021, 2022, 2023]
+    parts = [_released(k, years, [10.0, 11.0, 12.0, 13.0, 14.0], "2025-10-10") for k in kids]
+    old = _released(itl3, years[:3], [70.0, 75.0, 80.0], "2024-04-24")
+    out = derive_aggregates(pd.concat([*parts, old], ignore_index=True), [itl3])
+    parent = out[out["geography"] == itl3].sort_values("period")
+    n = len(kids)
+    assert parent["value"].tolist() == [10.0 * n, 11.0 * n, 12.0 * n, 13.0 * n, 14.0 * n]
+    assert parent["source"].str.startswith("derived(").all() and (parent["release"] == "2025-10-10").all()
+    # the same release (or parts ending no later than the parent): the published parent stays
+    same = _released(itl3, years, [70.0, 75.0, 80.0, 85.0, 90.0], "2025-10-10")
+    kept = derive_aggregates(pd.concat([*parts, same], ignore_index=True), [itl3])
+    assert kept[kept["geography"] == itl3]["value"].tolist() == [70.0, 75.0, 80.0, 85.0, 90.0]
+    older_parts = [_released(k, years[:3], [10.0, 11.0, 12.0], "2025-10-10") for k in kids]
+    kept = derive_aggregates(pd.concat([*older_parts, old], ignore_index=True), [itl3])
+    assert kept[kept["geography"] == itl3]["value"].tolist() == [70.0, 75.0, 80.0]
+
+
+def test_rounding_of_small_published_figures_is_no_remainder() -> None:
+    """GFCF of an ITL3 area (GBP 96m) against its districts rounded to GBP 1m each: a gap of 1 is rounding."""
+    from forecasting.training.data import add_unallocated
+
+    geo = load_geography()
+    kids = geo.partitions()["TLF12"]  # three districts
+    years = [2020, 2021, 2022]
+    parts = [_series(k, years, [32.0, 33.0, 34.0], "gfcf_dwellings_cp") for k in kids]
+    parent = _series("TLF12", years, [97.0, 98.0, 102.0], "gfcf_dwellings_cp")  # +1, -1 rounding, then +0
+    assert "TLF12-UNALLOC" not in set(add_unallocated(pd.concat([*parts, parent]))["geography"])
+    real = _series("TLF12", years, [97.0, 110.0, 102.0], "gfcf_dwellings_cp")  # 11 is not rounding
+    assert "TLF12-UNALLOC" in set(add_unallocated(pd.concat([*parts, real]))["geography"])
+
+
+def test_parts_of_another_release_get_no_remainder() -> None:
+    """A gap between releases is revision, not an unallocated part of the parent."""
+    from forecasting.reference.geography import UK_ITL1
+    from forecasting.training.data import add_unallocated
+
+    years = [2020, 2021, 2022]
+    parts = [_released(g, years, [100.0, 110.0, 120.0], "2024-04-24", "gva_cp") for g in UK_ITL1]
+    uk = _released("UK", years, [1260.0, 1400.0, 1500.0], "2025-04-17", "gva_cp")
+    assert "UK-UNALLOC" not in set(add_unallocated(pd.concat([*parts, uk]))["geography"])
+    same = uk.assign(release="2024-04-24")
+    assert "UK-UNALLOC" in set(add_unallocated(pd.concat([*parts, same]))["geography"])

@@ -95,6 +95,20 @@ COMBINED_AUTHORITY_PARENT = {
     "W42000001": "TLL", "W42000002": "TLL", "W42000003": "TLL", "W42000004": "TLL",
 }  # fmt: skip
 
+# Constituent members of the Midlands combined authorities (non-constituent members are left out: they
+# are not part of the authority's area). WMCA = the seven metropolitan boroughs (= ITL2 TLG3); EMCCA =
+# Derby, Derbyshire, Nottingham, Nottinghamshire (= ITL2 TLF1); Greater Lincolnshire CCA (2025) = the
+# Lincolnshire districts (ITL3 TLF30) plus North and North East Lincolnshire, which lie in Yorkshire and
+# The Humber (TLE13): the one Midlands authority that spans two ITL1 regions, so it is not a node of the
+# summing tree (its parent is England) but its LAD membership is exact. Checked in build().
+COMBINED_AUTHORITY_MEMBERS = {
+    "E47000007": ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030", "E08000031"],
+    "E47000013": ["E06000015", "E06000018", *[f"E070000{i}" for i in range(32, 40)],
+                  *[f"E07000{i}" for i in range(170, 177)]],
+    "E47000017": [*[f"E07000{i}" for i in range(136, 143)], "E06000012", "E06000013"],
+}  # fmt: skip
+CA_SAME_AS_ITL = {"E47000007": "TLG3", "E47000013": "TLF1"}  # the membership check against the lookup
+
 # Scottish city regions carry no GSS code in the ELS FDI file (areacd "na"): invented canonical codes.
 SCOTTISH_CITY_REGIONS = {
     "Aberdeen City Region": "SCR-ABERDEEN",
@@ -108,7 +122,7 @@ SCOTTISH_CITY_REGIONS = {
 ITL2025_SAME_AREA = {
     "TLD1", "TLD3", "TLD4", "TLD6", "TLD7", "TLE1", "TLE2", "TLE3", "TLE4", "TLF1", "TLF2", "TLF3",
     "TLG1", "TLG2", "TLG3", "TLH2", "TLH3", "TLI3", "TLI4", "TLI5", "TLI6", "TLI7", "TLJ1", "TLJ2",
-    "TLJ3", "TLJ4", "TLK3", "TLK4", "TLM5",
+    "TLJ3", "TLJ4", "TLK3", "TLK4", "TLM5", "TLN0",
 }  # fmt: skip
 ITL2025_DIFFERENT_AREA = {"TLM9", "TLM93"}
 
@@ -205,6 +219,10 @@ def build(data: Path) -> None:
     gv = _read(data / "ons_els/gross-value-added.csv")
     fdi = _read(data / "ons_els/foreign-direct-investment.csv")
     exp = _read(data / "ons_els/total-value-of-uk-exports.csv")
+    rgva = pd.read_parquet(
+        data / "ons_regional_gva_2025/ons_rgva_by_industry_itl_long_release2025-04-17.parquet",
+        columns=["geography.type", "geography.code", "geography.name"],
+    ).drop_duplicates()
     wdi = pd.read_csv(data / "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv", skiprows=4, dtype=str)
 
     areas: list[dict] = [
@@ -229,10 +247,14 @@ def build(data: Path) -> None:
         areas.append(dict(code=code, name=name, level="itl3", parent=code[:4], status="current"))
     itl2021 = {a["code"] for a in areas if a["level"] in ("itl1", "itl2", "itl3")}
 
-    # ITL 2025 codes as used in the ELS FDI file (ITL2) and the 2023 rows of the exports file (ITL2, ITL3).
+    # ITL 2025 codes as used in the ELS FDI file (ITL2), the 2023 rows of the exports file (ITL2, ITL3) and
+    # the April-2025 regional GVA by industry (ITL2, ITL3; its ITL1 codes are the ITL 2021 ones).
+    rgva_used = rgva[rgva["geography.type"].isin(["ITL2", "ITL3"])]
+    rgva_used = rgva_used.rename(columns={"geography.code": "areacd", "geography.name": "areanm"})
     used = pd.concat([
         fdi[fdi.geography == "ITL Level 2"][["areacd", "areanm"]],
         exp[(exp.period.str[:4] >= "2023") & exp.geography.isin(["ITL Level 2", "ITL Level 3"])][["areacd", "areanm"]],
+        rgva_used[["areacd", "areanm"]],
     ]).drop_duplicates("areacd")  # fmt: skip
     aliases: list[dict] = []
     for code, name in sorted(used.itertuples(index=False)):
@@ -291,6 +313,17 @@ def build(data: Path) -> None:
     if empty:
         raise SystemExit(f"unknown ITL3 in lookup: {empty}")
 
+    lad_parent = {r["code"]: r["parent"] for r in lads if r["status"] == "current"}
+    lad_ca = []
+    for ca, members in COMBINED_AUTHORITY_MEMBERS.items():
+        unknown = [m for m in members if m not in lad_parent]
+        if unknown:
+            raise SystemExit(f"{ca}: members {unknown} are not current LADs")
+        itl2 = CA_SAME_AS_ITL.get(ca)
+        if itl2 and sorted(members) != sorted(c for c, p in lad_parent.items() if p[:4] == itl2):
+            raise SystemExit(f"{ca}: members differ from the LADs of {itl2}")
+        lad_ca += [dict(lad=m, combined_authority=ca) for m in sorted(members)]
+
     economies = []
     for code, name in wdi[["Country Code", "Country Name"]].itertuples(index=False):
         if code in ("GBR", "WLD"):
@@ -306,9 +339,12 @@ def build(data: Path) -> None:
 
     _write(HERE / "areas.csv", areas, ["code", "name", "level", "parent", "status"], AREAS_HEADER)
     _write(HERE / "lads.csv", lads, ["code", "name", "parent", "status", "successor"], LADS_HEADER)
+    _write(HERE / "lad_ca.csv", lad_ca, ["lad", "combined_authority"], LAD_CA_HEADER)
     _write(HERE / "economies.csv", economies, ["code", "name", "level"], ECONOMIES_HEADER)
     _write(HERE / "aliases.csv", aliases, ["system", "code", "canonical"], ALIASES_HEADER)
-    print(f"areas {len(areas)}, lads {len(lads)}, economies {len(economies)}, aliases {len(aliases)}")
+    print(
+        f"areas {len(areas)}, lads {len(lads)}, lad_ca {len(lad_ca)}, economies {len(economies)}, aliases {len(aliases)}"
+    )
 
 
 AREAS_HEADER = """\
@@ -324,6 +360,11 @@ LADS_HEADER = """\
 # that lookup and checked by build.py. All other LADs: parent = their ITL1 region, taken from the region row
 # that lists them in business-demography.csv (W06 -> TLL, S12 -> TLM, N09 -> TLN, E09 -> TLI). status
 # "terminated": district abolished by a reorganisation (successor = the unitary that replaced it)."""
+LAD_CA_HEADER = """\
+# Local authority -> combined authority (constituent members), Midlands combined authorities: West Midlands
+# (E47000007), East Midlands CCA (E47000013), Greater Lincolnshire CCA (E47000017). Written in build.py
+# (COMBINED_AUTHORITY_MEMBERS) from the authorities' establishment orders and checked there against the
+# ITL lookup (WMCA = TLG3, EMCCA = TLF1). An LAD belongs to at most one combined authority."""
 ECONOMIES_HEADER = """\
 # World Bank WDI economies and aggregates from API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv (WDI of
 # 2023-10-26). level aggregate = WDI region/income/lending group (blank Region in WDI Metadata_Country);
