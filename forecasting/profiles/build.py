@@ -46,6 +46,8 @@ LABELS = {
     "exports_value": "Exports of goods and services",
     "berd": "Business enterprise R&D",
     "public_rd": "Publicly funded R&D",
+    "gfcf_dwellings_cp": "GFCF in dwellings (experimental)",
+    "gfcf_other_buildings_cp": "GFCF in other buildings and structures (experimental)",
 }
 FORECAST_MEASURES = ("gva_cp", "gdp_cp", "population", "fdi_inward_position", "exports_value")
 
@@ -60,15 +62,42 @@ def _value_in(rows: pd.DataFrame, year: int) -> float | None:
     return float(hit["value"].iloc[0]) if len(hit) else None
 
 
-def _midlands(inputs: ProfileInputs, measure: str) -> pd.DataFrame:
-    """East + West Midlands, summed in the years both publish (summable measures only)."""
-    parts = [inputs.series(measure, c) for c in MIDLANDS_ITL1]
-    if any(p.empty for p in parts):
-        return parts[0].iloc[0:0]
-    frame = pd.concat(parts)
+def _sum_of(inputs: ProfileInputs, measure: str, parts: list[str]) -> pd.DataFrame:
+    """``parts`` summed in the years every one of them publishes (empty when none)."""
+    frames = [inputs.series(measure, c) for c in parts]
+    frames = [f for f in frames if not f.empty]
+    if len(frames) < len(parts) or not frames:
+        return pd.DataFrame(columns=["period", "value"])
+    frame = pd.concat(frames)
     counts = frame.groupby("period")["value"].count()
-    frame = frame[frame["period"].isin(counts[counts == 2].index)]
-    return frame.groupby("period", as_index=False).agg(value=("value", "sum"), source=("source", "first"))
+    frame = frame[frame["period"].isin(counts[counts == len(parts)].index)]
+    return frame.groupby("period", as_index=False)["value"].sum()
+
+
+def _comparator(inputs: ProfileInputs, measure: str, which: str) -> pd.DataFrame:
+    """The Midlands (East + West) or the UK for a summable measure, in every year either basis allows: the
+    published regions (or UK row), else the sum of every district where only the districts are published
+    that recently (the local-authority release runs a year beyond the regional one)."""
+    cache = inputs.__dict__.setdefault("_comparators", {})
+    key = (measure, which)
+    if key not in cache:
+        geo = inputs.geography
+        lads = [c for c in geo.codes("lad") if geo.area(c).status == "current"]
+        if which == "midlands":
+            top = _sum_of(inputs, measure, list(MIDLANDS_ITL1))
+            lads = [c for c in lads if geo.is_midlands(c)]
+        else:
+            top = inputs.series(measure, "UK")[["period", "value"]]
+            lads = [c for c in lads if inputs.series(measure, c).shape[0]]
+        if inputs.measures.get(measure) is None or inputs.measures[measure].aggregation != "sum":
+            cache[key] = top
+        else:
+            bottom = (
+                _sum_of(inputs, measure, lads) if len(lads) >= (60 if which == "midlands" else 350) else top
+            )
+            extra = bottom[~bottom["period"].isin(top["period"])] if len(bottom) else bottom
+            cache[key] = pd.concat([top, extra]).sort_values("period") if len(extra) else top
+    return cache[key]
 
 
 def _growth(rows: pd.DataFrame, year: int, years: int = 1) -> float | None:
@@ -95,10 +124,8 @@ def economy(inputs: ProfileInputs, area: ProfileArea) -> tuple[dict, dict[str, F
                 continue
             label = f"GVA growth {y - 1}-{y}" if years == 1 else f"GVA growth {y - 5}-{y}, a year"
             figs[f"gva_growth_{tag}"] = derived(f"gva_growth_{tag}", label, g, "percent", y, gva, [gva])
-            for comp, comp_rows in (
-                ("midlands", _midlands(inputs, "gva_cp")),
-                ("uk", inputs.series("gva_cp", "UK")),
-            ):
+            for comp in ("midlands", "uk"):
+                comp_rows = _comparator(inputs, "gva_cp", comp)
                 cg = _growth(comp_rows, y, years) if not comp_rows.empty else None
                 if cg is not None:
                     name = "Midlands" if comp == "midlands" else "UK"
@@ -114,10 +141,8 @@ def economy(inputs: ProfileInputs, area: ProfileArea) -> tuple[dict, dict[str, F
             figs["gva_per_head"] = derived(
                 "gva_per_head", f"GVA per head, {year}", g_v * 1e6 / p_v, "GBP", year, gva, [gva, pop]
             )
-            for comp, g_rows, p_rows in (
-                ("midlands", _midlands(inputs, "gva_cp"), _midlands(inputs, "population")),
-                ("uk", inputs.series("gva_cp", "UK"), inputs.series("population", "UK")),
-            ):
+            for comp in ("midlands", "uk"):
+                g_rows, p_rows = _comparator(inputs, "gva_cp", comp), _comparator(inputs, "population", comp)
                 cg = _value_in(g_rows, year) if not g_rows.empty else None
                 cp = _value_in(p_rows, year) if not p_rows.empty else None
                 if cg and cp:
@@ -162,7 +187,7 @@ def simple_section(
 def investment(inputs: ProfileInputs, area: ProfileArea) -> tuple[dict, dict[str, Figure]]:
     figs: dict[str, Figure] = {}
     for m in inputs.gfcf_measures():
-        label = inputs.measures[m].description.split("(")[0].strip() if m in inputs.measures else m
+        label = LABELS[m]
         f = latest(inputs, m, label, m, area.code)
         if f is not None:
             figs[m] = f

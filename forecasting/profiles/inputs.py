@@ -31,7 +31,8 @@ EXPORTS = ("exports_value",)
 RD = ("berd", "public_rd")
 INDUSTRY_MEASURE = "gva_cp"  # GVA by industry (cluster slices sic-<section>) for structure and peers
 EMPLOYMENT_MEASURE = "bres_employment"  # BRES employment by cluster (ITL2) for cluster specialisation
-GFCF_PREFIX = "gfcf_regional_"  # regional GFCF by asset (dwellings; other buildings and structures)
+# Regional GFCF by asset (ONS experimental: dwellings; other buildings and structures), LA to ITL1.
+GFCF_MEASURES = ("gfcf_dwellings_cp", "gfcf_other_buildings_cp")
 
 OBS_COLUMNS = ["measure", "geography", "cluster", "period", "value", "source", "release", "vintage"]
 
@@ -70,12 +71,12 @@ class ProfileInputs:
         return cache[measure]
 
     def gfcf_measures(self) -> list[str]:
-        return sorted(m for m in self.obs if m.startswith(GFCF_PREFIX))
+        return [m for m in GFCF_MEASURES if m in self.obs]
 
 
 def all_measures(available: set[str]) -> list[str]:
     base = [*ECONOMY, *BUSINESS, *INVESTMENT_FDI, *EXPORTS, *RD, EMPLOYMENT_MEASURE]
-    return sorted({m for m in base if m in available} | {m for m in available if m.startswith(GFCF_PREFIX)})
+    return sorted(m for m in (*base, *GFCF_MEASURES) if m in available)
 
 
 def load_profile_inputs(warehouse_path: Path, as_of: str | None = None) -> ProfileInputs:

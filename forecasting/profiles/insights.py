@@ -47,8 +47,21 @@ def _signed(v: float) -> str:
     return f"{v:+.1f}%".replace("-", "−")
 
 
+def subject(area: dict[str, Any]) -> str:
+    """How a sentence names the area: a combined authority is "West Midlands Combined Authority", so it is
+    not read as the region of the same name; other areas by their name."""
+    name = area["name"]
+    if area["level"] == "combined_authority" and "combined" not in name.lower():
+        return f"{name} Combined Authority"
+    return name
+
+
+def possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def insights(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    name = doc["area"]["name"]
+    name = subject(doc["area"])
     out: list[dict[str, Any]] = []
 
     def add(text: str, numbers: list[dict[str, Any]], section: str) -> None:
@@ -59,7 +72,7 @@ def insights(doc: dict[str, Any]) -> list[dict[str, Any]]:
     gva = _fig(doc, "gva_cp")
     if gva and gva["geography"] == doc["area"]["code"]:
         nums = [_num(gva)]
-        text = f"{name}'s GVA was {nums[0]['shown']} in {gva['year']} (current prices)"
+        text = f"{possessive(name)} GVA was {nums[0]['shown']} in {gva['year']} (current prices)"
         g1 = _fig(doc, "gva_growth_1y")
         if g1:
             nums.append(_num(g1, _signed(g1["value"])))

@@ -24,7 +24,12 @@ PROFILE_SOURCES = (
     "bres_employment_sic2",
     "bres_employment_sic5",
 )
-OPTIONAL_SOURCES = ("ons_rgva_industry_lad_2025", "ons_la_gdp_2025")
+OPTIONAL_SOURCES = (
+    "ons_la_gdp_2025",
+    "ons_rgva_industry_itl_2025",
+    "ons_rgva_industry_lad_2025",
+    "ons_regional_gfcf_2023",
+)
 
 
 @pytest.fixture(scope="session")

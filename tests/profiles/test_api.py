@@ -50,8 +50,11 @@ def test_list_and_profile_by_code_and_by_name(api: TestClient) -> None:
     assert p.status_code == 200
     body = p.json()
     assert body["area"]["name"] == "Birmingham"
-    gva = body["figures"].get("gva_cp")
-    assert gva is not None and gva["source"] and gva["year"] and gva["unit"] == "GBP million"
+    gva = body["figures"]["gva_cp"]  # the published local-authority figure (ONS, April 2025 release)
+    assert (gva["value"], gva["year"], gva["unit"], gva["price_basis"]) == (35427, 2023, "GBP million", "current")
+    assert gva["geography"] == "E08000025" and gva["source"] == "ons_la_gdp_2025" and gva["release"]
+    assert body["sections"]["industry"]["geography"] == "E08000025"  # industry detail at district level
+    assert body["sections"]["peers"]["status"] == "ok" and len(body["sections"]["peers"]["rows"]) == 5
     assert api.get("/v1/areas/Birmingham/profile").json()["area"]["code"] == "E08000025"
     etag = p.headers["etag"]
     assert api.get("/v1/areas/E08000025/profile", headers={"If-None-Match": etag}).status_code == 304
