@@ -1,5 +1,6 @@
-// The workbench: four views in ARIA tabs (arrow keys move between tabs), the address keeps the view and
-// the series or cluster open (#explorer/<id>, #scorecards/<id>, #compare/<id>), everything from /v1 routes.
+// The workbench: five views in ARIA tabs (arrow keys move between tabs), the address keeps the view and
+// the series or cluster open (#explorer/<id>, #scorecards/<id>, #compare/<id>, #areas/<code>), everything from /v1 routes.
+import { initAreas, openArea } from "./areas.js";
 import { catalogue } from "./catalogue.js";
 import { compare, initCompare } from "./compare.js";
 import { initExplorer, showSeries } from "./explorer.js";
@@ -7,7 +8,7 @@ import { announce, getJSON, setKey, showError } from "./lib.js";
 import { initScenarios } from "./scenarios.js";
 import { initScorecards, openCluster } from "./scorecards.js";
 
-const VIEWS = ["explorer", "scenarios", "scorecards", "compare"];
+const VIEWS = ["explorer", "scenarios", "scorecards", "compare", "areas"];
 const $ = (id) => document.getElementById(id);
 const started = new Map();
 
@@ -36,6 +37,7 @@ function start(view) {
       scenarios: async () => initScenarios(await catalogue()),
       scorecards: () => initScorecards(),
       compare: async () => initCompare(await catalogue()),
+      areas: () => initAreas(),
     }[view];
     started.set(
       view,
@@ -78,6 +80,7 @@ async function route() {
   if (v === "explorer") await showSeries(id || "fdi_inward_position.MID.all.A", { push: Boolean(id) });
   else if (v === "scorecards" && id) await openCluster(id, { push: false });
   else if (v === "compare" && id) await compare(id, { push: false });
+  else if (v === "areas" && id) await openArea(id, { push: false });
 }
 
 async function modelLine() {
