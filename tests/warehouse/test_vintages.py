@@ -145,3 +145,15 @@ def test_truncated_vintage_is_refused_and_the_warehouse_unchanged(
         ingest(wh, [item_for_path(bad, "ons_cxnv_2026_05_14", "2026-05-14")])
     assert exc.value.file == str(bad)
     assert _counts(wh_path) == before
+
+
+def test_catalogue_says_which_series_are_stale_and_why(wh_path: Path) -> None:
+    """Staleness in plain sight: as of the March 2024 release, judged in December 2026, NPEL (ending
+    2023Q4) is stale, from the 2024-03-28 release; today's view of the same series is not."""
+    with Warehouse(wh_path, read_only=True) as wh:
+        old = wh.catalogue(measures=["business_investment_cvm_sa"], as_of="2024-03-28", present="2026-12-07")
+        now = wh.catalogue(measures=["business_investment_cvm_sa"], present="2026-12-07")
+    row = old.iloc[0]
+    assert bool(row["stale"]) and row["release"] == "2024-03-28" and row["months_behind"] == 35
+    assert "data end 2023Q4" in row["stale_reason"] and "release of 2024-03-28" in row["stale_reason"]
+    assert not bool(now.iloc[0]["stale"]) and now.iloc[0]["stale_reason"] == ""
