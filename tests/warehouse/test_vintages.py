@@ -157,3 +157,14 @@ def test_catalogue_says_which_series_are_stale_and_why(wh_path: Path) -> None:
     assert bool(row["stale"]) and row["release"] == "2024-03-28" and row["months_behind"] == 35
     assert "data end 2023Q4" in row["stale_reason"] and "release of 2024-03-28" in row["stale_reason"]
     assert not bool(now.iloc[0]["stale"]) and now.iloc[0]["stale_reason"] == ""
+
+
+def test_real_time_histories_never_splice_reference_years(wh_path: Path) -> None:
+    """The real-time backtest's release history holds the newest release's reference year only."""
+    from forecasting.training.published import published_histories
+
+    with Warehouse(wh_path, read_only=True) as wh:
+        then = published_histories(wh, [BI], as_of="2024-08-01")
+        now = published_histories(wh, [BI])
+    assert set(then[BI].releases["release"]) == {"2024-03-28", "2024-06-28"}  # both 2019 prices
+    assert BI not in now  # one release on 2023 prices: nothing older may be spliced onto it
