@@ -106,7 +106,10 @@ def item_for_path(path: Path, source_id: str | None = None, release: str | None 
             expected="a data file (to ingest a folder, list its files: DIR/*.csv)",
         )
     if release is not None:
-        release = check_release(release)
+        try:
+            release = check_release(release)
+        except InvalidParameter as exc:  # name the file too: several may be ingested at once
+            raise InvalidParameter(f"{exc} (for {path})") from None
     try:
         digest = sha256_file(path)
     except OSError as exc:

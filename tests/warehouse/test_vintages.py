@@ -168,3 +168,11 @@ def test_real_time_histories_never_splice_reference_years(wh_path: Path) -> None
         now = published_histories(wh, [BI])
     assert set(then[BI].releases["release"]) == {"2024-03-28", "2024-06-28"}  # both 2019 prices
     assert BI not in now  # one release on 2023 prices: nothing older may be spliced onto it
+
+
+def test_future_release_on_the_command_line_names_the_file(shared_data: Path) -> None:
+    path = shared_data / get_source("ons_cxnv_2026_06_30").path
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidParameter, match="in the future") as exc:
+        item_for_path(path, "ons_cxnv_2026_06_30", tomorrow)
+    assert str(path) in str(exc.value)
