@@ -253,6 +253,31 @@ class Warehouse:
         df["label"] = [period_label(p, frequency) for p in df["period"]]
         return df
 
+    def releases(self, series_id: str) -> pd.DataFrame:
+        """Every publisher release holding ``series_id``: source, release, reference year, first and last
+        period, rows. What a real-time replay iterates over (``series(sid, as_of=release)`` is each view)."""
+        from forecasting.vocabulary import parse_series_id
+
+        self._require_data()
+        try:
+            key = list(parse_series_id(series_id))
+        except ValueError as exc:
+            raise WarehouseError(f"{exc} (see `invest data list`)") from None
+        df = self.con.execute(
+            """SELECT source, release, reference_year, min(period) AS first, max(period) AS last,
+                      count(DISTINCT period) AS n
+               FROM observations WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
+               GROUP BY source, release, reference_year ORDER BY release, source""",
+            key,
+        ).df()
+        if df.empty:
+            raise WarehouseError(f"no observations for series {series_id!r}")
+        freq = key[3]
+        df["first"] = [period_label(p, freq) for p in pd.to_datetime(df["first"])]
+        df["last"] = [period_label(p, freq) for p in pd.to_datetime(df["last"])]
+        df["reference_year"] = df["reference_year"].astype("Int64")
+        return df
+
     def catalogue(
         self,
         *,

@@ -176,3 +176,11 @@ def test_future_release_on_the_command_line_names_the_file(shared_data: Path) ->
     with pytest.raises(InvalidParameter, match="in the future") as exc:
         item_for_path(path, "ons_cxnv_2026_06_30", tomorrow)
     assert str(path) in str(exc.value)
+
+
+def test_releases_lists_every_vintage_of_a_series(wh_path: Path) -> None:
+    with Warehouse(wh_path, read_only=True) as wh:
+        rel = wh.releases(BI)
+    assert rel["release"].tolist() == ["2024-03-28", "2024-06-28", "2024-09-30", "2026-06-30"]
+    assert rel["reference_year"].tolist() == [2019, 2019, 2022, 2023]
+    assert rel["last"].tolist() == ["2023Q4", "2024Q1", "2024Q2", "2026Q1"]
