@@ -246,7 +246,8 @@ def check_rebasing(wh: Warehouse, staged: Sequence[tuple[IngestItem, str, pd.Dat
         con.close()
     else:
         old = pd.DataFrame(columns=[*keys, "release", "reference_year", "path"])
-    every = pd.concat([old, new[[*keys, "release", "reference_year", "path"]]], ignore_index=True)
+    fresh = new[[*keys, "release", "reference_year", "path"]]
+    every = pd.concat([old, fresh], ignore_index=True) if not old.empty else fresh.copy()
     every["reference_year"] = every["reference_year"].astype(int)
     for _, g in every.groupby(keys, sort=False):
         g = g.sort_values(["release", "reference_year"])
