@@ -119,7 +119,8 @@ def _fit_all(
     level) gets its own calibrator, shrunk toward its frequency's pool when it has few errors. Seasonally
     adjusted series (the measure registry says so) never get a seasonal model.
     """
-    from forecasting.evaluation.auto import fit_calibrators, forecast_many
+    from forecasting.evaluation.auto import forecast_many
+    from forecasting.reference.measures import load_measures
 
     auto = cfg.models.auto
     m_of = {s: season_length(freq[s]) for s in arrays}
@@ -131,6 +132,12 @@ def _fit_all(
     )
     group_of = (
         {s: f"{info.at[s, 'measure']}:{info.at[s, 'geography_level']}" for s in arrays}
+        if info is not None
+        else None
+    )
+    measures = load_measures()
+    floor_of = (
+        {s: bool(getattr(measures.get(info.at[s, "measure"]), "floor_from_history", False)) for s in arrays}
         if info is not None
         else None
     )
@@ -151,13 +158,13 @@ def _fit_all(
         history_at=published or None,
         seasonal=seasonal,
         group_of=group_of,
+        floor_of=floor_of,
     )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
-    if cfg.forecast.calibrate_intervals:
-        for cal, members in fit_calibrators(results, m_of, cfg.forecast.quantiles):
-            calibrators.append(cal.to_dict())
-            cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
+    for cal, members in results.calibrators:  # the ones applied, never a refit
+        calibrators.append(cal.to_dict())
+        cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
     progress.update(len(arrays))
     return results, calibrators, cal_of
 
