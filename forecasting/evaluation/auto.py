@@ -100,6 +100,9 @@ SWITCH_T = 2.0
 GUARD_METRICS: tuple[str, ...] = ("smape",)
 
 SELECTION_WINDOWS = 3  # a per-series choice needs a few windows to be more than noise
+# Errors of one origin are correlated across the series of a group (one recession hits them all), so a
+# big group's tails need origins, not just errors: at least this many windows where the history allows.
+MIN_CALIBRATION_WINDOWS = 0
 
 
 def panel_windows(
@@ -115,6 +118,7 @@ def panel_windows(
     strategy, k = parse_selection(selection or d.selection)
     choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
     need = -(-ERRORS_PER_STEP // max(n_series, 1))
+    need = max(need, MIN_CALIBRATION_WINDOWS)
     return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(max_windows(season_length), need))
 
 

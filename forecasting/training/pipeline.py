@@ -276,7 +276,8 @@ def build_contents(
         states={s: results[s].state for s in sorted(results)},
         metadata=metadata,
     )
-    agg = aggregate_metrics(cfg, metrics, level_metrics, results)
+    fake = cat.loc[cat["is_synthetic"].astype(bool), "series_id"] if "is_synthetic" in cat else ()
+    agg = aggregate_metrics(cfg, metrics, level_metrics, results, synthetic=fake)
     if not transmission.empty:
         agg.update(transmission_metrics(transmission))
     return contents, agg, timings
@@ -388,8 +389,15 @@ def _version_tags(contents: BundleContents, run_id: str, metrics: dict[str, floa
         "n_series": len(contents.catalogue),
     }
     from forecasting.registry.promotion import HEADLINE_METRICS
+    from forecasting.registry.summary import headline
 
     tags.update({f"metric.{m}": f"{metrics[m]:.6g}" for m in HEADLINE_METRICS if m in metrics})
+    # what `invest models list` shows: robust, real series only (synthetic apart), outliers by name
+    cat = contents.catalogue
+    fake = cat.loc[cat["is_synthetic"].astype(bool), "series_id"] if "is_synthetic" in cat else []
+    head = headline(contents.metrics, fake)
+    tags.update({f"metric.headline.{k}": f"{v:.6g}" for k, v in head.items() if isinstance(v, float)})
+    tags["mase_outliers"] = head["outliers"]
     return tags
 
 
