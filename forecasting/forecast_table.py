@@ -4,7 +4,10 @@ Input is long: ``series_id, period, value`` with periods written ``2019`` (year)
 ``2019-07`` (month) or an ISO date (``2019-07-01``; its frequency comes from ``frequency`` or from the
 spacing of the series' dates). Every bad input raises ``IngestError`` naming the file, the line and the
 series, because these files are hand-made exports and the user needs to know exactly what to fix.
-Output is one row per series and step with the mean and one ``lo<L>/hi<L>`` pair per interval level.
+Output is one row per series and step with the point forecast (``point``: the median of the distribution
+the bands come from), its mean and one ``lo<L>/hi<L>`` pair per interval level (widths never falling with
+the step), then ``band_source`` (own | pooled | extrapolated | model) and ``bound_note``. :func:`for_display`
+rounds the numbers to the precision each input series carries, for the CSV written to people.
 
 Guards: the horizon is capped at ``MAX_HORIZON_YEARS`` of the series' frequency (intervals from these
 models say nothing decades ahead, and an uncapped ``-h 1000000`` wrote 134 MB); a forecast that is not
@@ -317,12 +320,15 @@ def forecast_frame(
             "series_id": sid,
             "period": [str(last[sid] + s) for s in range(1, int(horizon) + 1)],
             "step": np.arange(1, int(horizon) + 1),
+            "point": fc.point,  # the median of the distribution the bands come from
             "mean": fc.mean,
         }
         for level in levels:
             lo, hi = level_to_quantiles(float(level))
             row[f"lo{level:g}"], row[f"hi{level:g}"] = _q(fc.quantiles, lo), _q(fc.quantiles, hi)
         row["method"] = res.method
+        row["band_source"] = (list(res.band_sources) + ["model"] * int(horizon))[: int(horizon)]
+        row["bound_note"] = res.bound_note
         rows.append(pd.DataFrame(row))
     out = pd.concat(rows, ignore_index=True)
     numbers = out.select_dtypes("number").drop(columns=["step"])
@@ -334,6 +340,15 @@ def forecast_frame(
             "double precision (near 1e300); rescale the input (e.g. to millions) and forecast again"
         )
     return out
+
+
+def for_display(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """``forecast_frame``'s output rounded per series to the precision its input values carry."""
+    from forecasting.evaluation.precision import round_forecasts
+
+    values = [c for c in out.columns if c in ("point", "mean") or re.fullmatch(r"(lo|hi)[0-9.]+", str(c))]
+    band = ("lo80", "hi80") if {"lo80", "hi80"} <= set(out.columns) else None
+    return round_forecasts(out, df[["series_id", "value"]], values, band=band)
 
 
 def declared_non_negative(sid: str) -> bool:

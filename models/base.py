@@ -56,6 +56,15 @@ class Forecast:
         lo, hi = level_to_quantiles(level)
         return self.quantiles[lo], self.quantiles[hi]
 
+    @property
+    def point(self) -> np.ndarray:
+        """The point forecast to lead with: the median of the distribution the bands come from (the
+        stored 0.5 quantile), else the mean when no median is stored."""
+        for p, v in self.quantiles.items():
+            if abs(p - 0.5) < 1e-9:
+                return np.asarray(v, dtype=float)
+        return np.asarray(self.mean, dtype=float)
+
 
 class ModelError(InvestError):
     """Bad input to a model (empty, wrong shapes, non-finite values)."""

@@ -226,7 +226,12 @@ class ForecastPoint(BaseModel):
     step: int
     period: str | int
     period_start: str | None
-    mean: float | None
+    point: float | None = Field(
+        default=None,
+        description="The point forecast: the median (q0.5) of the distribution the quantiles and intervals "
+        "come from. Lead with this.",
+    )
+    mean: float | None = Field(default=None, description="The mean of the same distribution.")
     quantiles: dict[str, float | None] = Field(description="q<p> -> value, e.g. q0.1, q0.9.")
     intervals: list[Interval]
     kind: str | None = Field(
@@ -238,6 +243,7 @@ POINT_EXAMPLE = {
     "step": 1,
     "period": "2023",
     "period_start": "2023-01-01",
+    "point": 42050.5,
     "mean": 42050.5,
     "quantiles": {"q0.1": 39020.1, "q0.5": 42050.5, "q0.9": 45080.9},
     "intervals": [{"level": 80, "lower": 39020.1, "upper": 45080.9}],

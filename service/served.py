@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.evaluation.precision import round_forecasts
 from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
 from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol, qcol_prob
 
@@ -52,6 +53,7 @@ FORECAST_CORE = frozenset(
         "step",
         "period",
         "period_start",
+        "point",
         "mean",
         "method",
         "fallback",
@@ -173,6 +175,7 @@ class ServedModel:
                 "step": s["step"],
                 "period": s["period"],
                 "period_start": s["period_start"],
+                "point": s.get("point", s["mean"]),
                 "mean": s["mean"],
                 "quantiles": {k: s[k] for k in keys},
                 "intervals": [{"level": lv, "lower": s[lo], "upper": s[hi]} for lv, lo, hi in pairs],
@@ -237,8 +240,12 @@ def build_served(
     """Precompute everything the endpoints need from a bundle's tables."""
     md = contents.metadata
     name = name or md.model_name or "investment-forecaster"
-    fc = contents.forecasts
-    quantiles = tuple(q for q in QUANTILE_GRID if qcol(q) in fc.columns)
+    quantiles = tuple(q for q in QUANTILE_GRID if qcol(q) in contents.forecasts.columns)
+    # shown to people: each series rounded to the precision its data carry (stored numbers stay exact)
+    values = ["point", "mean", *(qcol(q) for q in quantiles)]
+    fc = round_forecasts(contents.forecasts, contents.history, values)
+    if "point" not in fc.columns:  # bundles from before issue 20: the median is the point forecast
+        fc = fc.assign(point=fc["q0.5"] if "q0.5" in fc.columns else fc["mean"])
     catalogue = [r for r in _records(contents.catalogue, CATALOGUE_FIELDS)]
     extras = tuple(str(c) for c in fc.columns if c not in FORECAST_CORE and qcol_prob(str(c)) is None)
     step_cols = [
@@ -246,6 +253,7 @@ def build_served(
         "step",
         "period",
         "period_start",
+        "point",
         "mean",
         *[qcol(q) for q in quantiles],
         *extras,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.forecast_table import forecast_frame, read_forecast_input
+from forecasting.forecast_table import for_display, forecast_frame, read_forecast_input
 from forecasting.sources.errors import IngestError
 
 
@@ -75,20 +75,29 @@ def test_forecast_frame_columns_labels_and_levels() -> None:
         "series_id",
         "period",
         "step",
+        "point",
         "mean",
         "lo80",
         "hi80",
         "lo95",
         "hi95",
         "method",
+        "band_source",
+        "bound_note",
     ]
     assert out[out.series_id == "yr"]["period"].tolist() == ["2020", "2021", "2022"]
     assert out[out.series_id == "qt"]["period"].tolist() == ["2020Q1", "2020Q2", "2020Q3"]
     assert (
         (out["lo95"] <= out["lo80"]).all()
         and (out["lo80"] <= out["mean"]).all()
+        and (out["lo80"] <= out["point"]).all()
+        and (out["point"] <= out["hi80"]).all()
         and (out["hi80"] <= out["hi95"]).all()
     )
+    shown = for_display(out, pd.DataFrame(rows))  # rounded to the data's precision, never below 1/1000 band
+    assert (shown["hi80"] - shown["lo80"] - (out["hi80"] - out["lo80"])).abs().max() < 1e-3 * (
+        out["hi80"] - out["lo80"]
+    ).min() + 1e-12
     monthly = pd.DataFrame(
         {"series_id": "m", "period": [f"2019-{i:02d}" for i in range(1, 13)], "value": np.arange(12.0) + 1}
     )

@@ -50,7 +50,7 @@ def forecast_csv(
     ),
 ) -> None:
     """Forecast each series in INPUT and write series_id, period, step, mean, lo/hi per level, method."""
-    from forecasting.forecast_table import csv_safe, forecast_frame, read_forecast_input
+    from forecasting.forecast_table import csv_safe, for_display, forecast_frame, read_forecast_input
 
     try:
         lv = _parse_levels(levels)
@@ -82,7 +82,7 @@ def forecast_csv(
         _fail(str(exc))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        csv_safe(out).to_csv(output, index=False)
+        csv_safe(for_display(out, df)).to_csv(output, index=False)
     except OSError as exc:
         _fail(f"-o {output}: cannot write the output file ({exc.strerror or exc})")
     err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")

@@ -45,6 +45,22 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     return f"{v:+.1%}" if pct else f"{v:.3f}"
 
 
+# `invest models list`: column title -> the version's ``metric.headline.*`` tag (real series only)
+LIST_COLUMNS = {
+    "series": "n_series",
+    "MASE median": "mase_median",
+    "MASE geo-mean": "mase_geomean",
+    "cover 80%": "coverage80",
+    "cover 95%": "coverage95",
+}
+
+
+def _cell(key: str, v: float | None) -> str:
+    if key == "n_series" and v is not None and not math.isnan(v):
+        return f"{v:.0f}"
+    return _fmt(v)
+
+
 def _scorecards_note(client: MlflowClient, name: str) -> str | None:
     """Mark the published scorecards stale if the champion moved on; the message, or None."""
     from forecasting.registry.staleness import check_scorecards
@@ -58,7 +74,7 @@ def _scorecards_note(client: MlflowClient, name: str) -> str | None:
 @app.command("list")
 def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOpt) -> None:
     """Versions (newest first) with aliases, data vintage, experiment and headline backtest metrics."""
-    from forecasting.registry.promotion import HEADLINE_METRICS, list_versions
+    from forecasting.registry.promotion import list_versions
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
@@ -68,19 +84,33 @@ def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOp
             f"no versions of {name!r} registered yet: run `invest train --experiment experiments/quick.toml`"
         )
         return
-    t = Table(title=f"{name}")
-    for c in ("version", "aliases", "data vintage", "experiment", "created (UTC)", *HEADLINE_METRICS):
-        t.add_column(c, justify="right" if c in HEADLINE_METRICS else "left")
+    t = Table(title=f"{name}: backtest accuracy over real series (synthetic apart, below)")
+    for c in ("version", "aliases", "data vintage", "experiment", "created (UTC)", *LIST_COLUMNS):
+        t.add_column(c, justify="right" if c in LIST_COLUMNS else "left")
+    notes = []
     for v in versions:
+        head = {k.removeprefix("headline."): x for k, x in v.headline.items() if k.startswith("headline.")}
         t.add_row(
             v.version,
             ",".join(v.aliases),
             v.data_vintage or "",
             v.experiment or "",
             v.created.strftime("%Y-%m-%d %H:%M"),
-            *[_fmt(v.headline.get(m)) for m in HEADLINE_METRICS],
+            *[_cell(k, head.get(k)) for k in LIST_COLUMNS.values()],
         )
+        if not head:
+            notes.append(f"v{v.version}: trained before robust headlines (retrain to see them)")
+            continue
+        if "synthetic.n_series" in head:
+            notes.append(
+                f"v{v.version}: synthetic series apart: {head['synthetic.n_series']:.0f} series, MASE median "
+                f"{_fmt(head.get('synthetic.mase_median'))}, geo-mean {_fmt(head.get('synthetic.mase_geomean'))}"
+            )
+        if v.tags.get("mase_outliers"):
+            notes.append(f"v{v.version}: outliers (MASE, not averaged in): {v.tags['mase_outliers']}")
     console.print(t)
+    for n in notes:
+        console.print(n)
 
 
 @app.command("compare")

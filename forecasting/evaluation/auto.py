@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.evaluation import bands
 from forecasting.evaluation.backtest import BacktestResult, backtest
-from forecasting.evaluation.calibration import Calibrator, errors_table, fit_calibrator, shrink
+from forecasting.evaluation.calibration import Calibrator, as_pooled, errors_table, fit_calibrator, shrink
 from forecasting.evaluation.metrics import naive_scale
 from forecasting.evaluation.selection import Choice, metric_key, score, select
 from forecasting.vocabulary import QUANTILE_GRID
@@ -99,6 +100,9 @@ SWITCH_T = 2.0
 GUARD_METRICS: tuple[str, ...] = ("smape",)
 
 SELECTION_WINDOWS = 3  # a per-series choice needs a few windows to be more than noise
+# Errors of one origin are correlated across the series of a group (one recession hits them all), so a
+# big group's tails need origins, not just errors: at least this many windows where the history allows.
+MIN_CALIBRATION_WINDOWS = 0
 
 
 def panel_windows(
@@ -114,6 +118,7 @@ def panel_windows(
     strategy, k = parse_selection(selection or d.selection)
     choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
     need = -(-ERRORS_PER_STEP // max(n_series, 1))
+    need = max(need, MIN_CALIBRATION_WINDOWS)
     return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(max_windows(season_length), need))
 
 
@@ -144,6 +149,11 @@ class SeriesResult:
     backtest_info: dict[str, Any] = field(default_factory=dict)  # requested vs used horizon/windows, why
     calibration_errors: int = 0  # errors of its own group behind its calibrated interval
     little_evidence: bool = True  # interval rests mostly on other groups' errors, or on none
+    band_sources: list[str] = field(default_factory=list)  # per step: own | pooled | extrapolated | model
+    floor: float | None = None  # lower bound put on every quantile (None: unbounded)
+    bound_note: str = ""  # why the bands are bounded below, in words
+    model_mean: np.ndarray | None = None  # the fitted model's own mean (what a calibrator centres on)
+    candidates: dict[str, BacktestResult] = field(default_factory=dict, repr=False)  # every backtest run
 
 
 def default_methods(season_length: int, seasonal: bool = True) -> tuple[str, ...]:
@@ -228,7 +238,9 @@ def forecast_series(
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
         result.little_evidence = little_evidence(calibrator)
-    return calibrate(result, calibrator, non_negative=non_negative) if calibrator is not None else result
+    if calibrator is not None:
+        return calibrate(result, calibrator, non_negative=non_negative)
+    return finish(result, non_negative=non_negative)
 
 
 def _result(
@@ -256,6 +268,8 @@ def _result(
         errors=errors_table("", chosen_bt.windows),
         group=group,
         backtest_info=dict(next(iter(bts.values())).diagnostics),
+        model_mean=np.asarray(fc.mean, dtype=float).copy(),
+        candidates=dict(bts),
     )
 
 
@@ -267,15 +281,49 @@ def _final_model(choice: Choice, kw: dict[str, Any]):
     raise ValueError("combination chosen but the 'combo' model is not registered")
 
 
-def calibrate(result: SeriesResult, calibrator: Calibrator, *, non_negative: bool = False) -> SeriesResult:
-    """Replace the forecast's quantiles by calibrated ones around its mean (keeps requested probabilities)."""
+def calibrate(
+    result: SeriesResult,
+    calibrator: Calibrator,
+    *,
+    non_negative: bool = False,
+    floor: float | None = None,
+    bound_note: str = "",
+) -> SeriesResult:
+    """Replace the forecast's quantiles by calibrated ones around its model mean (keeps requested
+    probabilities); the mean becomes the calibrated distribution's mean and the point forecast
+    (``Forecast.point``) its median. Finished by :func:`finish` (no crossing, widening bands, floor)."""
     fc = result.forecast
     h = fc.mean.size
-    cal = calibrator.apply(fc.mean, result.scale, h, non_negative=non_negative)
+    centre = result.model_mean if result.model_mean is not None else fc.mean
+    cal = calibrator.apply(centre, result.scale, h)
     qs = {q: _at(cal, q, fc.quantiles.get(q)) for q in fc.quantiles} if fc.quantiles else cal
-    arr = np.sort(np.vstack([qs[q] for q in sorted(qs)]), axis=0)
-    new = replace(fc, quantiles={q: arr[i] for i, q in enumerate(sorted(qs))})
-    return replace(result, forecast=new, calibrated=True)
+    mean = calibrator.apply_mean(centre, result.scale, h)
+    new = replace(fc, mean=mean, quantiles=qs)
+    out = replace(result, forecast=new, calibrated=True, band_sources=calibrator.sources(h))
+    return finish(out, non_negative=non_negative, floor=floor, bound_note=bound_note)
+
+
+def finish(
+    result: SeriesResult, *, non_negative: bool = False, floor: float | None = None, bound_note: str = ""
+) -> SeriesResult:
+    """Quantiles sorted, floored (0 when ``non_negative``, else ``floor``) and with band widths that never
+    fall with the step (``bands.enforce``); the mean floored and kept inside its 80% band."""
+    fc = result.forecast
+    lower = 0.0 if non_negative else floor
+    qs = bands.enforce(fc.quantiles, floor=lower)
+    mean = np.asarray(fc.mean, dtype=float)
+    if lower is not None:
+        mean = np.maximum(mean, lower)
+    mean = bands.within_band(mean, qs)
+    note = bound_note or ("never below 0: the measure cannot be negative" if non_negative else "")
+    sources = result.band_sources or ["model"] * mean.size
+    return replace(
+        result,
+        forecast=replace(fc, mean=mean, quantiles=qs),
+        band_sources=list(sources),
+        floor=lower,
+        bound_note=note if lower is not None else "",
+    )
 
 
 def _at(cal: Mapping[float, np.ndarray], q: float, fallback: np.ndarray | None) -> np.ndarray:
@@ -361,7 +409,8 @@ def forecast_many(
     seasonal: bool | Mapping[str, bool] = True,
     group_of: Mapping[str, str] | None = None,
     shrinkage: float = SHRINKAGE_K,
-) -> dict[str, SeriesResult]:
+    floor_of: Mapping[str, bool] | None = None,
+) -> PanelResults:
     """``forecast_series`` over a panel, then calibrators per season length and group (see module doc).
 
     ``h``, ``season_length``, ``non_negative`` and ``seasonal`` may be one value or a mapping by series
@@ -372,6 +421,9 @@ def forecast_many(
     calibrated by the pool. ``n_windows=None`` picks ``panel_windows`` per calibration group. ``history_at``
     (by series id, picklable) makes those series' backtests real-time. ``mapper`` is any order-preserving
     ``mapper(fn, items) -> list`` (e.g. ``forecasting.parallel.map_series``); default: joblib processes.
+    ``floor_of`` marks series of a measure that may be negative whose bands stop at 0 when their history
+    never was (``bound_note`` says so). Returns :class:`PanelResults`: the results and the calibrators
+    applied. A group switched to a rival reuses the rival's backtests (only the final fit is new).
     """
     ids = list(panel)
     m_of = _per_series(season_length, ids, int)
@@ -425,21 +477,65 @@ def forecast_many(
     for pick in sorted(set(picks.values())):  # groups switched from the default: refit with their pick
         redo = [it for it in items if it.sid in key_of and picks.get(key_of[it.sid]) == pick]
         redo = [it for it in redo if len(out[it.sid].scores) > 1 and out[it.sid].method != pick]
-        if redo:  # joblib, not ``mapper``: a few cheap refits, and a progress-reporting mapper would recount
-            again = partial(_one, **{**fn.keywords, "methods": (pick,), "selection": "best"})
-            out.update(zip((it.sid for it in redo), default_mapper(n_jobs)(again, redo), strict=True))
-            for it in redo:  # the backtest note says why this series is not on the default
-                info = out[it.sid].backtest_info
-                info["note"] = "; ".join(x for x in (info.get("note"), notes[key_of[it.sid]]) if x)
+        for it in redo:  # refit on the backtests already run: only the final fit is new
+            out[it.sid] = _switch(out[it.sid], it, pick, metric, quantiles, seed)
+            info = out[it.sid].backtest_info  # the backtest note says why this series is not on the default
+            info["note"] = "; ".join(x for x in (info.get("note"), notes[key_of[it.sid]]) if x)
+    applied: list[tuple[Calibrator, list[str]]] = []
     if calibrate_intervals:
-        for cal, members in fit_calibrators(
+        applied = fit_calibrators(
             out, m_of, quantiles, min_per_step=min_per_step, min_errors=min_errors, shrinkage=shrinkage
-        ):
+        )
+        for cal, members in applied:
             for s in members:
-                out[s] = calibrate(out[s], cal, non_negative=nn_of[s])
+                out[s] = calibrate(out[s], cal, non_negative=nn_of[s], **_bound(s, panel, floor_of))
                 out[s].calibration_errors = int(cal.n_errors)
                 out[s].little_evidence = little_evidence(cal, shrinkage)
-    return out
+    done = {s for _, members in applied for s in members}
+    for s in ids:
+        if s not in done:  # uncalibrated: the model's own intervals, finished the same way
+            out[s] = finish(out[s], non_negative=nn_of[s], **_bound(s, panel, floor_of))
+    return PanelResults(out, calibrators=applied)
+
+
+class PanelResults(dict[str, SeriesResult]):
+    """``forecast_many``'s results by series id, with the calibrators it applied and their members
+    (what training stores: the same objects, never a refit)."""
+
+    def __init__(
+        self, results: Mapping[str, SeriesResult], calibrators: list[tuple[Calibrator, list[str]]]
+    ) -> None:
+        super().__init__(results)
+        self.calibrators = calibrators
+
+
+def _bound(s: str, panel: Mapping[str, np.ndarray], floor_of: Mapping[str, bool] | None) -> dict[str, Any]:
+    """``floor``/``bound_note`` for a series whose measure may be negative but whose history never was
+    (``floor_of[s]`` True): its bands stop at 0, and the note says why."""
+    if not floor_of or not floor_of.get(s):
+        return {}
+    y = np.asarray(panel[s], dtype=float)
+    y = y[np.isfinite(y)]
+    if y.size == 0 or float(y.min()) < 0:
+        return {}
+    return {
+        "floor": 0.0,
+        "bound_note": f"bounded at 0: the measure can be negative but this series never was in {y.size} observations",
+    }
+
+
+def _switch(
+    res: SeriesResult, item: _Item, pick: str, metric: str, quantiles: Sequence[float], seed: int
+) -> SeriesResult:
+    """``res`` moved to its group's ``pick``, reusing the pick's backtest from the first pass."""
+    bt = {pick: res.candidates[pick]}
+    choice, chosen_bt = select(bt, metric=metric)
+    model_m = item.m if item.seasonal else 1
+    kw = {"season_length": model_m, "seed": seed, "non_negative": item.non_negative}
+    out = _result(item.y, item.h, choice, chosen_bt, bt, kw, quantiles, item.group, item.m)
+    out.seasonal = item.seasonal
+    out.errors["series_id"] = item.sid
+    return finish(out, non_negative=item.non_negative)
 
 
 def choose_by_group(
@@ -548,7 +644,8 @@ def fit_calibrators(
         for g in sorted(groups, key=lambda k: (k is not None, k or "")):
             gm = groups[g]
             if g is None:
-                out.append((replace(pool, n_errors=int(pool.counts.sum())), gm))
+                pooled_src = tuple(as_pooled(pool.sources(pool.steps)))
+                out.append((replace(pool, n_errors=int(pool.counts.sum()), step_sources=pooled_src), gm))
                 continue
             gf = [results[s].errors for s in gm if not results[s].errors.empty]
             own = fit_calibrator(pd.concat(gf), quantiles, min_per_step=min_per_step) if gf else None
@@ -560,10 +657,12 @@ __all__ = [
     "DEFAULTS",
     "SHRINKAGE_K",
     "Defaults",
+    "PanelResults",
     "SeriesResult",
     "calibrate",
     "default_mapper",
     "defaults_for",
+    "finish",
     "fit_calibrators",
     "little_evidence",
     "forecast_many",

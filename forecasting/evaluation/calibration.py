@@ -6,16 +6,30 @@ MASE scale (in-sample naive MAE), which makes them comparable across series, poo
 of one frequency, and their empirical quantiles taken per horizon step. At forecast time the quantile
 of step ``s`` is ``mean_s + scale * Q_s(p)``.
 
-Steps with fewer than ``min_per_step`` errors borrow from all steps: errors are divided by ``sqrt(step)``
-(random-walk growth), pooled, and multiplied back. Steps beyond the fitted horizon extrapolate the last
-fitted step by the same growth. Quantiles use the conformal order statistic (``ceil((n+1)p)`` for upper
+Steps with fewer than ``min_per_step`` errors borrow from all steps: errors are divided by ``step**b``,
+pooled, and multiplied back, where ``b`` (``growth``) is the error growth *measured* on the calibrator's
+own errors: the slope of log(80% width of the scaled errors) on log(step), weighted by the errors per
+step, kept in [0, 1] (0.5 = a random walk, the default when fewer than two steps have evidence). Steps
+beyond the fitted horizon extrapolate the last fitted step by the same law and are labelled
+``extrapolated`` (``sources``). Quantiles use the conformal order statistic (``ceil((n+1)p)`` for upper
 tails, ``floor((n+1)p)`` for lower), which guarantees at least nominal coverage for exchangeable errors.
+
+Uncertainty that grows with the horizon (issue 20). Each quantile's distance from the median is made
+non-decreasing in the step (a running maximum), so a band never narrows further ahead because one step
+happened to see calmer errors or fewer windows. The calibrator also keeps ``centre``: per step the 10%
+trimmed mean of the scaled errors, from which the *mean* of the calibrated distribution is read; the
+point forecast served is the distribution's median (``q0.5``).
 
 Per group (issue 11 §5). One pooled calibrator can be right on average and wrong for every group in it
 (smooth GVA series under-covered while volatile FDI over-covered). :func:`shrink` blends a group's own
 calibrator with its pool, step by step, with weight ``n / (n + k)`` on the group (``n`` = the group's
 errors at that step): a big group keeps its own tails, a small one moves toward the pool, and a group
 with no errors is the pool. The blended table records the group, its error count and weights.
+Beyond the last step the group measured, the group's table is carried on by the *pool's* measured growth
+(the ratio of the pool's spread at that step to its spread at the group's last step), with the weight of
+the group's last step, so a group backtested to step 4 does not drop to the pool's (narrower) band at
+step 5. Per step the blend is labelled ``own`` (weight on the group >= 1/2), ``pooled`` (mostly the pool,
+or the group carried on by the pool's growth) or ``extrapolated`` (beyond every measured step).
 """
 
 from __future__ import annotations
@@ -43,8 +57,62 @@ def conformal_quantile(x: np.ndarray, p: float) -> float:
     return float(x[min(max(k, 1), n) - 1])
 
 
-def _growth(step: np.ndarray | int) -> np.ndarray:
-    return np.sqrt(np.asarray(step, dtype=float))
+DEFAULT_GROWTH = 0.5  # random-walk growth of the error scale, used when the errors cannot measure it
+GROWTH_BOUNDS = (0.0, 1.0)  # never shrinking with the step; at most linear (a missed trend)
+MIN_FOR_GROWTH = 20  # errors a step needs to count in the growth fit
+GROWTH_PRIOR = 200  # errors that weigh as much as the random-walk prior in the growth fit
+TRIM = 0.1  # each side, for the trimmed mean of the scaled errors (the distribution's mean)
+SOURCES = ("own", "pooled", "extrapolated")
+
+
+def _growth(step: np.ndarray | int, b: float = DEFAULT_GROWTH) -> np.ndarray:
+    return np.asarray(step, dtype=float) ** b
+
+
+def trimmed_mean(x: np.ndarray, trim: float = TRIM) -> float:
+    """Mean of ``x`` without its ``trim`` share at each end (robust to a few wild errors)."""
+    x = np.sort(np.asarray(x, dtype=float)[np.isfinite(x)])
+    if x.size == 0:
+        return float("nan")
+    k = int(math.floor(trim * x.size))
+    return float(x[k : x.size - k].mean()) if x.size - 2 * k > 0 else float(np.median(x))
+
+
+def fit_growth(steps: np.ndarray, e: np.ndarray, min_count: int = MIN_FOR_GROWTH) -> float:
+    """Exponent ``b`` of error scale ~ step**b from the mean absolute deviation of the errors at each step
+    (weighted least squares on logs, by the errors per step), shrunk toward the random walk's 0.5 with
+    weight ``n / (n + GROWTH_PRIOR)`` (120 errors alone measure ``b`` to about +-0.2) and clipped to
+    ``GROWTH_BOUNDS``; 0.5 when fewer than two steps have ``min_count`` errors and a positive spread."""
+    xs, ys, ws = [], [], []
+    for s in np.unique(steps):
+        at = e[steps == s]
+        if at.size < min_count:
+            continue
+        width = float(np.mean(np.abs(at - np.median(at))))
+        if width > 0 and np.isfinite(width):
+            xs.append(math.log(float(s)))
+            ys.append(math.log(width))
+            ws.append(float(at.size))
+    if len(xs) < 2:
+        return DEFAULT_GROWTH
+    x, y, w = np.asarray(xs), np.asarray(ys), np.asarray(ws)
+    xm, ym = np.average(x, weights=w), np.average(y, weights=w)
+    den = float(np.sum(w * (x - xm) ** 2))
+    b = float(np.sum(w * (x - xm) * (y - ym)) / den) if den > 0 else DEFAULT_GROWTH
+    n = float(w.sum())
+    b = DEFAULT_GROWTH + n / (n + GROWTH_PRIOR) * (b - DEFAULT_GROWTH)
+    return float(np.clip(b, *GROWTH_BOUNDS))
+
+
+def monotone_spreads(table: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Each quantile's distance from the median made non-decreasing in the step (running maximum), and the
+    table monotone in probability: widths never fall further ahead, quantiles never cross."""
+    table = np.maximum.accumulate(np.asarray(table, dtype=float), axis=1)
+    mid = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
+    med = table[:, [mid]]
+    spread = np.maximum.accumulate(table - med, axis=0) * (np.asarray(quantiles) >= 0.5)
+    spread += np.minimum.accumulate(table - med, axis=0) * (np.asarray(quantiles) < 0.5)
+    return np.maximum.accumulate(med + spread, axis=1)
 
 
 @dataclass
@@ -59,23 +127,46 @@ class Calibrator:
     n_errors: int = 0  # errors of the group itself behind the table (all steps)
     pool_errors: int = 0  # errors of the pool it was shrunk toward (0: not shrunk)
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per step: weight on the group
+    growth: float = DEFAULT_GROWTH  # error scale ~ step**growth beyond the fitted steps (measured)
+    centre: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per step: trimmed mean scaled error
+    step_sources: tuple[str, ...] = ()  # per fitted step: own | pooled | extrapolated
 
     @property
     def steps(self) -> int:
         return int(self.table.shape[0])
 
+    def _ratio(self, s: int) -> float:
+        return float(_growth(s, self.growth) / _growth(self.steps, self.growth))
+
     def offsets(self, h: int) -> np.ndarray:
-        """``(h, n_quantiles)`` scaled offsets, extrapolating beyond the fitted steps."""
+        """``(h, n_quantiles)`` scaled offsets, extrapolating beyond the fitted steps by the measured
+        growth; spreads around the median never fall with the step."""
         out = np.empty((h, len(self.quantiles)))
         last = self.steps
         for s in range(1, h + 1):
-            out[s - 1] = (
-                self.table[s - 1] if s <= last else self.table[last - 1] * (_growth(s) / _growth(last))
-            )
+            out[s - 1] = self.table[s - 1] if s <= last else self.table[last - 1] * self._ratio(s)
         if self.inflation != 1.0:
             med = out[:, [self._median_index()]]
             out = med + self.inflation * (out - med)
-        return out
+        return monotone_spreads(out, self.quantiles)
+
+    def centre_offsets(self, h: int) -> np.ndarray:
+        """``(h,)`` scaled offset of the distribution's mean (trimmed mean error), extrapolated like
+        ``offsets``; the median's offset when no centre was fitted."""
+        if self.centre.size != self.steps:
+            return self.offsets(h)[:, self._median_index()]
+        last = self.steps
+        return np.array(
+            [
+                self.centre[s - 1] if s <= last else self.centre[last - 1] * self._ratio(s)
+                for s in range(1, h + 1)
+            ]
+        )
+
+    def sources(self, h: int) -> list[str]:
+        """Per step 1..h: where the band comes from (``own``, ``pooled`` or ``extrapolated``)."""
+        fitted = list(self.step_sources) if len(self.step_sources) == self.steps else ["own"] * self.steps
+        return [fitted[s - 1] if s <= self.steps else "extrapolated" for s in range(1, h + 1)]
 
     def _median_index(self) -> int:
         return int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
@@ -98,6 +189,15 @@ class Calibrator:
             out[q] = np.maximum(v, 0.0) if non_negative else v
         return out
 
+    def apply_mean(self, mean: np.ndarray, scale: float | np.ndarray, h: int | None = None) -> np.ndarray:
+        """The calibrated distribution's mean: ``mean + scale * centre_offsets`` (same shapes as ``apply``)."""
+        mean = np.asarray(mean, dtype=float)
+        h = mean.shape[-1] if h is None else int(h)
+        scale = np.asarray(scale, dtype=float)
+        if mean.ndim == 2:
+            scale = scale.reshape(-1, 1)
+        return mean + scale * self.centre_offsets(h)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "quantiles": list(self.quantiles),
@@ -108,6 +208,9 @@ class Calibrator:
             "n_errors": int(self.n_errors),
             "pool_errors": int(self.pool_errors),
             "weights": np.asarray(self.weights, dtype=float).tolist(),
+            "growth": float(self.growth),
+            "centre": np.asarray(self.centre, dtype=float).tolist(),
+            "step_sources": list(self.step_sources),
         }
 
     @classmethod
@@ -122,6 +225,9 @@ class Calibrator:
             int(d.get("n_errors", 0)),
             int(d.get("pool_errors", 0)),
             np.asarray(d.get("weights", []), dtype=float),
+            float(d.get("growth", DEFAULT_GROWTH)),
+            np.asarray(d.get("centre", []), dtype=float),
+            tuple(d.get("step_sources", ())),
         )
 
 
@@ -152,19 +258,26 @@ def fit_calibrator(
     e = errors["scaled_error"].to_numpy(float)
     keep = np.isfinite(e)
     steps, e = steps[keep], e[keep]
-    h = int(max_step or steps.max())
-    pooled = e / _growth(steps)
+    measured = int(steps.max())
+    h = int(max_step or measured)
+    b = fit_growth(steps, e)
+    pooled = e / _growth(steps, b)
     table = np.empty((h, len(qs)))
+    centre = np.empty(h)
     counts = np.zeros(h, dtype=int)
     for s in range(1, h + 1):
         at = e[steps == s]
         counts[s - 1] = at.size
         if at.size >= min_per_step:
             table[s - 1] = [conformal_quantile(at, q) for q in qs]
+            centre[s - 1] = trimmed_mean(at)
         else:
-            table[s - 1] = [conformal_quantile(pooled, q) * _growth(s) for q in qs]
-    table = np.maximum.accumulate(table, axis=1)  # monotone in probability
-    return Calibrator(qs, table, counts, inflation)
+            g = float(_growth(s, b))
+            table[s - 1] = [conformal_quantile(pooled, q) * g for q in qs]
+            centre[s - 1] = trimmed_mean(pooled) * g
+    sources = tuple("own" if s <= measured else "extrapolated" for s in range(1, h + 1))
+    table = monotone_spreads(table, qs)
+    return Calibrator(qs, table, counts, inflation, growth=b, centre=centre, step_sources=sources)
 
 
 def shrink(group: Calibrator | None, pool: Calibrator, k: float, *, label: str | None = None) -> Calibrator:
@@ -180,14 +293,42 @@ def shrink(group: Calibrator | None, pool: Calibrator, k: float, *, label: str |
         raise ValueError("group and pool calibrators must share their quantiles")
     if group is None:
         return replace(
-            pool, group=label, n_errors=0, pool_errors=int(pool.counts.sum()), weights=np.zeros(pool.steps)
+            pool,
+            group=label,
+            n_errors=0,
+            pool_errors=int(pool.counts.sum()),
+            weights=np.zeros(pool.steps),
+            step_sources=tuple(as_pooled(pool.sources(pool.steps))),
         )
+    seen = np.flatnonzero(group.counts > 0)
+    last = int(seen[-1]) + 1 if seen.size else 0  # the group's last measured step
     steps = max(group.steps, pool.steps)
+    p_off = pool.offsets(steps)
+    p_src = pool.sources(steps)
     n = np.zeros(steps)
     n[: group.counts.size] = group.counts[:steps]
     w = n / (n + k) if k > 0 else (n > 0).astype(float)
-    table = w[:, None] * group.offsets(steps) + (1 - w[:, None]) * pool.offsets(steps)
-    table = np.maximum.accumulate(table, axis=1)
+    g_off, g_centre = group.offsets(steps), group.centre_offsets(steps)
+    if 0 < last < steps:  # carry the group on by the pool's measured growth, at its last step's weight
+        lo, hi = _pair_index(pool.quantiles, 0.1)
+        base = p_off[last - 1, hi] - p_off[last - 1, lo]
+        for s in range(last + 1, steps + 1):
+            r = (
+                (p_off[s - 1, hi] - p_off[s - 1, lo]) / base
+                if base > 0
+                else float(_growth(s) / _growth(last))
+            )
+            r = max(float(r), 1.0)
+            g_off[s - 1] = g_off[last - 1] * r
+            g_centre[s - 1] = g_centre[last - 1] * r
+            w[s - 1] = w[last - 1]
+    table = w[:, None] * g_off + (1 - w[:, None]) * p_off
+    table = monotone_spreads(table, pool.quantiles)
+    centre = w * g_centre + (1 - w) * pool.centre_offsets(steps)
+    sources = tuple(
+        "own" if s <= last and w[s - 1] >= 0.5 else ("pooled" if p_src[s - 1] == "own" else p_src[s - 1])
+        for s in range(1, steps + 1)
+    )
     return Calibrator(
         tuple(pool.quantiles),
         table,
@@ -197,4 +338,18 @@ def shrink(group: Calibrator | None, pool: Calibrator, k: float, *, label: str |
         int(group.counts.sum()),
         int(pool.counts.sum()),
         w,
+        pool.growth,
+        centre,
+        sources,
     )
+
+
+def as_pooled(sources: Sequence[str]) -> list[str]:
+    """A pool's step labels seen from a series it calibrates without its own group: measured = pooled."""
+    return ["pooled" if x == "own" else x for x in sources]
+
+
+def _pair_index(quantiles: Sequence[float], p: float) -> tuple[int, int]:
+    """Indices of the quantiles nearest ``p`` and ``1 - p`` (the central ``1 - 2p`` band)."""
+    q = np.asarray(quantiles, dtype=float)
+    return int(np.argmin(np.abs(q - p))), int(np.argmin(np.abs(q - (1 - p))))

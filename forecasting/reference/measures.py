@@ -8,6 +8,7 @@ Definitions live in ``measures/*.toml`` (one file per family of sources), each t
     frequency = "A"          # A | Q | M
     aggregation = "sum"      # sum (flows, counts, stocks) | none (rates, ratios, indices)
     non_negative = false     # true: never forecast or accept below zero
+    floor_from_history = false  # true: may be negative, but a series never negative is bounded at 0
     derive_clusters = false  # true: industry slices (cluster = "sic-...") are summed into cluster series
     complete_listing = false # true: absent from the listing = zero (partner record lists)
     currency = "GBP"         # GBP | USD | "none" (not a money amount)
@@ -62,6 +63,9 @@ class Measure(BaseModel):
     frequency: Literal["A", "Q", "M"]
     aggregation: Literal["sum", "none"]
     non_negative: bool = False
+    # a measure that can be negative in principle (a net position) but whose series that never were
+    # (regional inward positions, world inflows) get forecast bands bounded at 0, with the reason stated
+    floor_from_history: bool = False
     derive_clusters: bool = False
     # true for counts/amounts from a listing of every record (partner exports): an area or year absent
     # from the listing had none, so it is a zero, not a gap

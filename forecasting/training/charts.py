@@ -40,7 +40,9 @@ def fan_chart(
     last_n: int = 24,
     frequency: str | None = None,
 ) -> Path:
-    """History (period_start, value) then the forecast mean with 50/80/95% bands; nowcasts shaded."""
+    """History (period_start, value) then the point forecast (the median of the bands' distribution,
+    ``point``; the mean for bundles without it) with 50/80/95% bands and the mean dashed; nowcasts
+    shaded."""
     hist = history.sort_values("period_start").tail(last_n)
     fc = forecast.sort_values("step")
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
@@ -56,8 +58,12 @@ def fan_chart(
             ax.fill_between(
                 x, ylo, yhi, color=COLOUR, alpha=alpha, lw=0, label=f"{round((hi - lo) * 100)}% interval"
             )
-    ymean = pd.concat([pd.Series([last]), fc["mean"]], ignore_index=True)
-    ax.plot(x, ymean, color=COLOUR, lw=2, label="forecast")
+    centre = "point" if "point" in fc else "mean"
+    ypoint = pd.concat([pd.Series([last]), fc[centre]], ignore_index=True)
+    ax.plot(x, ypoint, color=COLOUR, lw=2, label="forecast (median)" if centre == "point" else "forecast")
+    if centre == "point":
+        ymean = pd.concat([pd.Series([last]), fc["mean"]], ignore_index=True)
+        ax.plot(x, ymean, color=COLOUR, lw=1, ls="--", label="mean")
     ax.set_title(title, fontsize=11)
     if unit:
         ax.set_ylabel(unit if len(unit) <= 40 else unit[:39] + "…", fontsize=8)

@@ -120,7 +120,8 @@ def _fit_all(
     level) gets its own calibrator, shrunk toward its frequency's pool when it has few errors. Seasonally
     adjusted series (the measure registry says so) never get a seasonal model.
     """
-    from forecasting.evaluation.auto import fit_calibrators, forecast_many
+    from forecasting.evaluation.auto import forecast_many
+    from forecasting.reference.measures import load_measures
 
     auto = cfg.models.auto
     m_of = {s: season_length(freq[s]) for s in arrays}
@@ -132,6 +133,12 @@ def _fit_all(
     )
     group_of = (
         {s: f"{info.at[s, 'measure']}:{info.at[s, 'geography_level']}" for s in arrays}
+        if info is not None
+        else None
+    )
+    measures = load_measures()
+    floor_of = (
+        {s: bool(getattr(measures.get(info.at[s, "measure"]), "floor_from_history", False)) for s in arrays}
         if info is not None
         else None
     )
@@ -152,13 +159,13 @@ def _fit_all(
         history_at=published or None,
         seasonal=seasonal,
         group_of=group_of,
+        floor_of=floor_of,
     )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
-    if cfg.forecast.calibrate_intervals:
-        for cal, members in fit_calibrators(results, m_of, cfg.forecast.quantiles):
-            calibrators.append(cal.to_dict())
-            cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
+    for cal, members in results.calibrators:  # the ones applied, never a refit
+        calibrators.append(cal.to_dict())
+        cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
     progress.update(len(arrays))
     return results, calibrators, cal_of
 
@@ -275,7 +282,8 @@ def build_contents(
         states={s: results[s].state for s in sorted(results)},
         metadata=metadata,
     )
-    agg = aggregate_metrics(cfg, metrics, level_metrics, results)
+    fake = cat.loc[cat["is_synthetic"].astype(bool), "series_id"] if "is_synthetic" in cat else ()
+    agg = aggregate_metrics(cfg, metrics, level_metrics, results, synthetic=fake)
     if not transmission.empty:
         agg.update(transmission_metrics(transmission))
     return contents, agg, timings
@@ -387,8 +395,15 @@ def _version_tags(contents: BundleContents, run_id: str, metrics: dict[str, floa
         "n_series": len(contents.catalogue),
     }
     from forecasting.registry.promotion import HEADLINE_METRICS
+    from forecasting.registry.summary import headline
 
     tags.update({f"metric.{m}": f"{metrics[m]:.6g}" for m in HEADLINE_METRICS if m in metrics})
+    # what `invest models list` shows: robust, real series only (synthetic apart), outliers by name
+    cat = contents.catalogue
+    fake = cat.loc[cat["is_synthetic"].astype(bool), "series_id"] if "is_synthetic" in cat else []
+    head = headline(contents.metrics, fake)
+    tags.update({f"metric.headline.{k}": f"{v:.6g}" for k, v in head.items() if isinstance(v, float)})
+    tags["mase_outliers"] = head["outliers"]
     return tags
 
 

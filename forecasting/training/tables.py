@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.evaluation import bands
 from forecasting.registry.schema import SCORE_COLUMNS
 from forecasting.training.config import ExperimentConfig
 from forecasting.vocabulary import period_label, qcol, shift_periods
@@ -39,7 +40,15 @@ def forecast_table(
     periods: dict[str, list[pd.Timestamp]],
     nowcasts: dict[str, int],
 ) -> pd.DataFrame:
-    """One row per series and step: the period, mean, quantiles, ``kind`` (nowcast | forecast) and method.
+    """One row per series and step: the period, point (median), mean, quantiles, ``band_source``,
+    ``kind`` (nowcast | forecast) and method.
+
+    The quantiles are finished last (``bands.enforce``: never crossing, band widths never falling with
+    the step, the series' floor), after reconciliation moved them; ``point`` is their median, the number
+    to lead with, and ``mean`` (the same distribution's mean) stays inside the 80% band. ``band_source``
+    says per step whether the band rests on the series' group's own backtest errors (``own``), on like
+    series' pooled errors (``pooled``), on measured growth beyond every backtested step
+    (``extrapolated``) or on the model alone (``model``).
 
     ``base_method`` is what the engine chose; ``method`` says "reconciled (...) from <base>" when
     reconciliation moved the forecast materially (``reconciliation_shift`` = the largest move relative to
@@ -51,7 +60,15 @@ def forecast_table(
         base = np.asarray(r.forecast.mean, dtype=float)
         mean = np.asarray(rec["mean"].get(s, base), dtype=float)
         qd = rec["quantiles"].get(s, r.forecast.quantiles)
+        qd = bands.enforce({q: np.asarray(qd[q], dtype=float) for q in cfg.forecast.quantiles}, floor=r.floor)
+        if r.floor is not None:
+            mean = np.maximum(mean, r.floor)
+        mean = bands.within_band(mean, qd)
+        med = bands.median(qd)
+        point = med if med is not None else mean
         h = len(mean)
+        src = list(r.band_sources or [])
+        src = (src + ["extrapolated"] * h)[:h] if src else ["model"] * h
         starts = shift_periods(periods[s][-1], freq[s], range(1, h + 1))
         a, n = rec["window"].get(s, (0, 0))
         reconciled = np.zeros(h, dtype=bool)
@@ -65,8 +82,10 @@ def forecast_table(
                 "period": [period_label(t, freq[s]) for t in starts],
                 "period_start": starts,
                 "kind": np.where(np.arange(1, h + 1) <= nowcasts.get(s, 0), "nowcast", "forecast"),
+                "point": point,
                 "mean": mean,
                 **{qcol(q): np.asarray(qd[q], dtype=float) for q in cfg.forecast.quantiles},
+                "band_source": src,
                 "method": served_method(r.method, shift, cfg.reconciliation.method),
                 "base_method": r.method,
                 "fallback": r.forecast.fallback or "",
@@ -76,6 +95,17 @@ def forecast_table(
         )
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def describe_sources(sources: list[str]) -> str:
+    """Per-step band sources in words, runs collapsed: ``own 1-4, extrapolated 5-7``."""
+    runs: list[list[Any]] = []
+    for i, src in enumerate(sources, start=1):
+        if runs and runs[-1][0] == src:
+            runs[-1][2] = i
+        else:
+            runs.append([src, i, i])
+    return ", ".join(f"{src} {a}" if a == b else f"{src} {a}-{b}" for src, a, b in runs)
 
 
 def _clean(v: Any) -> Any:
@@ -96,6 +126,8 @@ def metrics_table(results: dict[str, Any], cat: pd.DataFrame, rec: dict[str, Any
         row["calibration_group"] = r.group or ""
         row["calibration_errors"] = int(r.calibration_errors)
         row["little_evidence"] = bool(r.little_evidence)
+        row["band_source"] = describe_sources(r.band_sources or [])
+        row["bound_note"] = str(r.bound_note or "")
         info = r.backtest_info or {}
         row["backtest_horizon"] = int(info.get("h_used") or 0)
         row["backtest_windows"] = int(info.get("windows_used") or 0)
@@ -134,13 +166,25 @@ def level_metrics_table(metrics: pd.DataFrame, rec: dict[str, Any]) -> pd.DataFr
 
 
 def aggregate_metrics(
-    cfg: ExperimentConfig, metrics: pd.DataFrame, level_metrics: pd.DataFrame, results: dict[str, Any]
+    cfg: ExperimentConfig,
+    metrics: pd.DataFrame,
+    level_metrics: pd.DataFrame,
+    results: dict[str, Any],
+    synthetic: Any = (),
 ) -> dict[str, float]:
-    """Headline, per hierarchy level and per model family (every candidate's backtest scores)."""
+    """Headline, per hierarchy level and per model family (every candidate's backtest scores).
+
+    ``headline.*`` is the robust summary over real series (``registry.summary``: median and geometric
+    mean MASE with the count; ``headline.synthetic.*`` the ``synthetic`` series apart); the plain means
+    stay for continuity but are not what people are shown."""
+    from forecasting.registry.summary import headline
+
     out: dict[str, float] = {
         "n_series": float(len(metrics)),
         "n_fallback": float(sum(bool(r.forecast.fallback) for r in results.values())),
     }
+    head = headline(metrics, synthetic)
+    out.update({f"headline.{k}": float(v) for k, v in head.items() if isinstance(v, float)})
     for m in SCORE_COLUMNS:
         if metrics[m].notna().any():
             out[m] = float(metrics[m].mean())

@@ -237,6 +237,7 @@ def table_columns(m: ServedModel, qs: Sequence[float]) -> list[str]:
         "step",
         "period",
         "period_start",
+        "point",
         "mean",
         *(qcol(q) for q in qs),
         *bounds,
@@ -267,6 +268,7 @@ def table_rows(
                 "step": s["step"],
                 "period": s["period"],
                 "period_start": s["period_start"],
+                "point": s.get("point", s["mean"]),
                 "mean": s["mean"],
             }
             row |= {qcol(q): s[qcol(q)] for q in qs}
@@ -290,7 +292,7 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
 
 CSV_EXAMPLE = (
     "series_id,measure,geography,geography_name,geography_level,cluster,frequency,unit,step,period,"
-    "period_start,mean,q0.1,q0.9,lo80,hi80,method,fallback,reconciled,is_synthetic,model_name,model_version,"
+    "period_start,point,mean,q0.1,q0.9,lo80,hi80,method,fallback,reconciled,is_synthetic,model_name,model_version,"
     "model_alias,run_id,data_vintage,trained_at,served_from,sources\n"
 )
 

@@ -284,7 +284,7 @@ def test_panel_of_trending_series_is_forecast_by_drift_with_drift_errors() -> No
     assert all(set(r.errors["series_id"]) == {s} for s, r in out.items())
     for s, r in out.items():  # the drift forecast: last value plus the mean step
         y = panel[s]
-        assert r.forecast.mean == pytest.approx(y[-1] + (y[-1] - y[0]) / (y.size - 1) * np.arange(1, 4))
+        assert r.model_mean == pytest.approx(y[-1] + (y[-1] - y[0]) / (y.size - 1) * np.arange(1, 4))
 
 
 def test_too_short_to_backtest_keeps_the_default_alone() -> None:

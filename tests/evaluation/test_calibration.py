@@ -42,12 +42,14 @@ def test_calibrated_intervals_cover_nominal_on_held_out(h: int) -> None:
 
 def test_sparse_steps_pool_and_extrapolate() -> None:
     rng = np.random.default_rng(2)
-    errs = _errors(rng, 30, 4)  # 30 per step < min_per_step -> pooled with sqrt(step) growth
+    errs = _errors(rng, 30, 4)  # 30 per step < min_per_step -> pooled with the measured step**b growth
     cal = fit_calibrator(errs, min_per_step=100)
+    assert 0.3 < cal.growth < 0.8  # simulated with sqrt(step): measured, shrunk toward 0.5
     off = cal.offsets(6)
     hi = off[:, cal.quantiles.index(0.975)] - off[:, cal.quantiles.index(0.5)]
-    assert hi[3] / hi[0] == pytest.approx(2.0)  # sqrt(4)
-    assert hi[5] / hi[3] == pytest.approx(np.sqrt(6 / 4))  # beyond the fitted steps
+    assert hi[3] / hi[0] == pytest.approx(4**cal.growth)
+    assert hi[5] / hi[3] == pytest.approx((6 / 4) ** cal.growth)  # beyond the fitted steps
+    assert cal.sources(6) == ["own"] * 4 + ["extrapolated"] * 2
     assert np.all(np.diff(off, axis=1) >= 0)  # monotone in probability
 
 
