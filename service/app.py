@@ -18,8 +18,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from service.connections import ConcurrencyLimitMiddleware
 from service.deps import ServiceState, require_reader
 from service.docs import PAGES, install_docs
+from service.head import HeadAsGetMiddleware
 from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
@@ -127,7 +129,9 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             allow_headers=["X-API-Key", "If-None-Match", "Content-Type"],
             expose_headers=["ETag"],
         )
+    app.add_middleware(HeadAsGetMiddleware)  # HEAD = GET without the body, on every GET route
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES | workbench.PAGES)
+    app.add_middleware(ConcurrencyLimitMiddleware, max_requests=settings.max_concurrent_requests)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -68,6 +68,34 @@ class ApiSettings(BaseSettings):
         "champion_moved: true and degraded) until an admin reload.",
     )
 
+    # Connection bounds (``invest serve``; see service/connections.py): a slow or idle client cannot hold
+    # sockets and file descriptors for ever, and load beyond the limits gets a clean 503.
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="Close a keep-alive connection idle this long after a response."
+    )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A connection must send complete request headers within this many seconds of opening "
+        "(or of its previous response), else it is closed: idle and header-trickling clients.",
+    )
+    max_header_bytes: int = Field(
+        default=32 * 1024, ge=1024, description="Request line plus headers larger than this -> 431."
+    )
+    max_connections: int = Field(
+        default=4096,
+        ge=1,
+        description="Open connections per worker. Past it the longest-idle connection is closed to make "
+        "room; if none is idle the new one gets 503. Kept below the process's file-descriptor limit, "
+        "which `invest serve` raises as far as the system allows.",
+    )
+    max_concurrent_requests: int = Field(
+        default=256,
+        ge=1,
+        description="Requests in progress per worker; more -> 503 with Retry-After (/health and /metrics "
+        "exempt).",
+    )
+
     @field_validator("api_keys", "admin_api_keys", "cors_origins", mode="before")
     @classmethod
     def _split(cls, v: object) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,6 +59,7 @@ def forecast_csv(
             raise InvalidParameter(f"--horizon must be >= 1, got {horizon}")
         _check_output(output)  # before minutes of forecasting, not after
         df = read_forecast_input(input, frequency=frequency)
+        _check_magnitude(df)
         n = df["series_id"].nunique()
         with Progress(
             TextColumn("[bold]forecasting"),
@@ -80,12 +82,36 @@ def forecast_csv(
             bar.update(task, completed=n)
     except InvestError as exc:
         _fail(str(exc))
+    except (OverflowError, FloatingPointError) as exc:  # a safety net: _check_magnitude should prevent it
+        _fail(
+            f"{input}: the numbers overflowed while forecasting ({exc}); rescale the values (e.g. divide by "
+            "1e6 and say so in the unit) and run again"
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         csv_safe(for_display(out, df)).to_csv(output, index=False)
     except OSError as exc:
         _fail(f"-o {output}: cannot write the output file ({exc.strerror or exc})")
     err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")
+
+
+# Largest |value| forecast: squares and sums of squares of the values (variances, RMSSE scales, ETS
+# likelihoods) must stay finite in float64 (max ~1.8e308), so values must stay well below ~1e154.
+MAX_MAGNITUDE = 1e100
+
+
+def _check_magnitude(df: Any) -> None:
+    """Refuse (in words, naming the series and row) values too large to forecast with finite arithmetic."""
+    values = df["value"].abs()
+    if not len(values) or values.max() <= MAX_MAGNITUDE:
+        return
+    row = values.idxmax()
+    sid, value = df.loc[row, "series_id"], df.loc[row, "value"]
+    raise InvalidParameter(
+        f"series {sid!r}: value {value:.3g} (period {df.loc[row, 'period']}) is too large to forecast: "
+        f"values must be at most {MAX_MAGNITUDE:.0e} in magnitude so that the arithmetic stays finite; "
+        "rescale the series (e.g. divide by 1e6 and say so in the unit) and run again"
+    )
 
 
 def _check_output(output: Path) -> None:

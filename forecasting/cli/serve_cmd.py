@@ -38,6 +38,30 @@ def metrics_dir(port: int) -> Path:
     return path
 
 
+def raise_fd_limit() -> int:
+    """Raise this process's open-file limit to the hard limit (workers inherit it); the soft limit now.
+
+    Every connection is a file descriptor: with the common soft limit of 1024 a few hundred slow clients
+    would stop ``accept``. Best effort: where the limit cannot be read or raised the current one stays."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return int(want if soft == resource.RLIM_INFINITY else soft)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        return int(want)
+    except (ValueError, OSError):
+        return int(soft)
+
+
+# Descriptors kept for everything but client sockets (the store, the warehouse, logs, metrics files).
+FD_RESERVE = 256
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for all)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
@@ -68,6 +92,17 @@ def serve(
     if bundle is not None:
         os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
     metrics_dir(port)
+    from service.settings import ApiSettings
+
+    api = ApiSettings()
+    fds = raise_fd_limit()
+    if fds and api.max_connections > fds - FD_RESERVE:
+        cap = max(fds - FD_RESERVE, 1)
+        typer.echo(
+            f"max_connections {api.max_connections} exceeds what {fds} file descriptors allow: using {cap}",
+            err=True,
+        )
+        os.environ["INVEST_API_MAX_CONNECTIONS"] = str(cap)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -78,6 +113,10 @@ def serve(
         access_log=access_log,
         proxy_headers=False,
         server_header=False,
+        # Bounded connections (service/connections.py): header timeout, header size, connection cap.
+        http="service.connections:BoundedHTTPProtocol",
+        timeout_keep_alive=api.keep_alive_seconds,
+        h11_max_incomplete_event_size=api.max_header_bytes,
     )
 
 

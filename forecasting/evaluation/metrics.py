@@ -51,7 +51,9 @@ def naive_scale(y: ArrayLike, season_length: int = 1, *, power: int = 1) -> floa
             s = float(np.mean(np.abs(y[m:] - y[:-m]) ** power))
             if s > 1e-12:
                 return s
-    level = float(np.mean(np.abs(y))) ** power if y.size else 0.0
+    with np.errstate(over="ignore"):  # a constant 1e300 squared overflows: cap, never raise
+        level = float(np.mean(np.abs(y)) ** power) if y.size else 0.0
+    level = min(level, float(np.finfo(float).max))
     return level if level > 1e-12 else 1.0
 
 

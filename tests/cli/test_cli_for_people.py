@@ -146,8 +146,29 @@ def test_forecast_csv_never_writes_non_finite_numbers(tmp_path: Path) -> None:
     )
     out = tmp_path / "out.csv"
     res = _invoke("forecast-csv", str(_csv(tmp_path, body)), "--horizon", "2", "-o", str(out))
-    assert res.exit_code == 2 and "not finite" in res.output and "'a'" in res.output
+    assert res.exit_code == 2 and "too large to forecast" in res.output and "'a'" in res.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["1e300", "-1e300", "1.7e308"])
+def test_forecast_csv_refuses_huge_constant_series_in_words(tmp_path: Path, value: str) -> None:
+    """Was: a constant 1e300 series crashed with OverflowError in naive_scale (exit 1, traceback)."""
+    body = "series_id,period,value\n" + "".join(
+        f"ok,{y},{y % 5}\nbig,{y},{value}\n" for y in range(2001, 2011)
+    )
+    out = tmp_path / "out.csv"
+    res = _invoke("forecast-csv", str(_csv(tmp_path, body)), "--horizon", "2", "-o", str(out))
+    assert res.exit_code == 2, res.output
+    assert "'big'" in res.output and "rescale" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_forecast_csv_forecasts_large_but_safe_values(tmp_path: Path) -> None:
+    body = "series_id,period,value\n" + "".join(f"a,{y},{1e90 * (1 + y % 3)}\n" for y in range(2001, 2013))
+    out = tmp_path / "out.csv"
+    res = _invoke("forecast-csv", str(_csv(tmp_path, body)), "--horizon", "2", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.read_text().count("\n") == 3
 
 
 def test_forecast_csv_escapes_formula_cells(tmp_path: Path) -> None:

@@ -76,3 +76,11 @@ def test_rows_without_any_finite_value_are_nan_without_warnings() -> None:
         warnings.simplefilter("error")
         out = mape(actual, forecast)
     assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
+def test_naive_scale_of_a_huge_constant_series_is_finite_not_an_error() -> None:
+    """Was: OverflowError (a Python float squared) on a constant 1e300 series, crashing forecast-csv."""
+    from forecasting.evaluation.metrics import naive_scale
+
+    assert naive_scale([1e300] * 6) == 1e300
+    assert 0 < naive_scale([1e300] * 6, power=2) < float("inf")

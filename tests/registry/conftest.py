@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bundle_helpers import tiny_contents
+from bundle_tiny import tiny_contents
 
 from forecasting.registry.contents import BundleContents
 

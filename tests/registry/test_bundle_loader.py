@@ -6,7 +6,7 @@ import socket
 
 import mlflow
 import pytest
-from bundle_helpers import IDS
+from bundle_tiny import IDS
 
 from forecasting.registry import promotion
 from forecasting.registry.loader import BundleUnavailable, load_bundle

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 import pytest
-from bundle_helpers import IDS
+from bundle_tiny import IDS
 
 from forecasting.registry import pyfunc as bundle_pyfunc
 from forecasting.registry.store import save_contents
