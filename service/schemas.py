@@ -8,6 +8,7 @@ load (``benchmarks/api_load.py`` shows why); for them the model documents the wi
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any, Literal
 
@@ -597,6 +598,9 @@ class ProjectRequest(BaseModel):
     )
     scenario: Scenario = Field(description="A scenario definition (same shape as the TOML files).")
     series: list[str] | None = Field(default=None, max_length=20000, description="Series ids; default all.")
+    today: datetime.date | None = Field(
+        default=None, description="The date scenario time is relative to (default: the server's date)."
+    )
 
     @field_validator("scenario", mode="wrap")
     @classmethod
@@ -779,6 +783,15 @@ class ProjectionResponse(BaseModel):
     scenario: Scenario
     model: ModelRef
     draws: dict[str, int | None] = Field(default_factory=dict, description="Monte Carlo draws and seed.")
+    timing: dict[str, Any] | None = Field(
+        default=None,
+        description="today (what scenario time is relative to), counterfactual or not, each change's first "
+        "period; points' kind says nowcast (begun, unpublished) or forecast.",
+    )
+    accounting: dict[str, Any] | None = Field(
+        default=None,
+        description="Statistical bases, identities with their uncertainty, channels that are off.",
+    )
     drivers: list[DriverPathOut]
     macro: dict[str, Any] | None = Field(default=None, description="The macro block's conditional responses.")
     count: int

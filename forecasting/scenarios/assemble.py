@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from forecasting.registry.contents import IDENTITY_FIELDS
+from forecasting.scenarios import timing
 from forecasting.scenarios.index import BundleIndex
 from forecasting.scenarios.macro import describe
 from forecasting.scenarios.propagate import Propagation, State
@@ -28,7 +29,7 @@ INFO_FIELDS = (*IDENTITY_FIELDS, "currency", "price_basis", "quantity", "seasona
 
 def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> ScenarioResult:
     stats = _batch_quantiles(index, plan, prop, seed)
-    out = [_series(index, sid, prop.states.get(sid), prop, stats.get(sid)) for sid in plan.wanted]
+    out = [_series(index, sid, prop.states.get(sid), prop, stats.get(sid), plan) for sid in plan.wanted]
     return ScenarioResult(
         scenario=plan.scenario,
         provenance=dict(index.provenance),
@@ -39,6 +40,9 @@ def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> Sc
         seed=seed,
         draws=prop.n,
         headline=index.headline,
+        today=plan.today.isoformat(),
+        starts=dict(plan.starts),
+        accounting=prop.accounting,
     )
 
 
@@ -90,6 +94,7 @@ def _series(
     st: State | None,
     prop: Propagation,
     qstats: tuple[np.ndarray, np.ndarray] | None,
+    plan: Plan,
 ) -> SeriesProjection:
     s = index.series[sid]
     info = {k: s.info.get(k) for k in INFO_FIELDS}
@@ -100,7 +105,7 @@ def _series(
         series_id=sid,
         info=info,
         periods=list(s.periods[:h]),
-        kinds=list(s.kinds[:h]),
+        kinds=list(timing.kinds(s.starts[:h], plan.today)),
         baseline_mean=base_mean,
         baseline_q=base_q,
         quantiles=index.qs,

@@ -84,6 +84,7 @@ class Propagation:
     macro: MacroOutcome | None
     rate_rel: np.ndarray | None
     n: int
+    accounting: dict[str, Any] | None = None
 
 
 class _Context:
