@@ -893,6 +893,11 @@ class DriverInfo(BaseModel):
     forecast_periods: int
     baseline: dict[str, float] = Field(description="The first baseline periods and their values.")
     acts_on: list[str] = Field(description="Where a path on this driver acts, in words.")
+    links: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Effective (shrunk) links from this driver: the coefficient projections apply, the link's "
+        "own estimate and se, and the weight on it (tau^2 / (tau^2 + se^2)).",
+    )
 
 
 class DriverList(BaseModel):
@@ -910,7 +915,7 @@ class DriverList(BaseModel):
                     "nowcast_periods": 2,
                     "forecast_periods": 6,
                     "baseline": {"2024": 1.51e12, "2025": 1.56e12},
-                    "acts_on": ["passes through to 40 series (38 identified): fdi_net_inflows_usd.GBR.all.A"],
+                    "acts_on": ["passes through to 40 series (0 with too little evidence of their own, shrunk to their prior): fdi_net_inflows_usd.GBR.all.A"],
                 }
             ],
         }

@@ -115,7 +115,7 @@ def _series(
         synthetic=s.synthetic,
     )
     if not moved:
-        status = st.status if st is not None and st.status == "not_identified" else "baseline"
+        status = "baseline"
         reason = st.reason if st is not None and st.reason else _why_unmoved(index, sid, prop)
         return SeriesProjection(
             **common,
@@ -243,9 +243,9 @@ def _macro(index: BundleIndex, prop: Propagation) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "model": describe(model),
         "notes": list(model.notes),
-        "identification": [
-            {"target": t, "condition": c, "identified": ok, "estimate": text}
-            for (t, c), (ok, text) in sorted(model.identified.items())
+        "channels": [
+            {"target": t, "condition": c, "estimate": text, "weight": model.weights.get((t, c))}
+            for (t, c), text in sorted(model.estimates.items())
         ],
         "applied": prop.macro is not None,
     }
