@@ -10,7 +10,7 @@ responses put on quarters by a smooth (Boot-Feibes-Lisman) interpolation that ke
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,14 +32,29 @@ BASIS_NOTE = (
     "investment: ONS CXNV (chained volume); GDP: ONS current prices"
 )
 
-if TYPE_CHECKING:
-    from forecasting.scenarios.propagate import _Context
+
+
+class Context(Protocol):
+    """What conditioning reads of a projection (``propagate._Context``): the bundle index, the plan, the
+    states computed so far, draws and the exchange-rate paths."""
+
+    index: Any
+    plan: Any
+    states: dict[str, State]
+    n: int
+    seed: int
+
+    def rates(self, years: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def bdraw(self, sid: str) -> np.ndarray: ...
+
+    def rel_of(self, sid: str, st: State) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class MacroConditioning:
     """The macro block's part of one projection (reads the context's states, writes ``outcome``)."""
 
-    def __init__(self, ctx: _Context) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.outcome: MacroOutcome | None = None
 
