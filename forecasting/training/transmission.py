@@ -834,18 +834,8 @@ def estimate_transmission(
         if t in covered or t in drivers:
             continue
         if t in synthetic:
-            refused.append(
-                Link(
-                    t,
-                    "",
-                    "log",
-                    0.0,
-                    0.0,
-                    "refused",
-                    0,
-                    "refused: synthetic (demo) data; no link rests on it",
-                )
-            )
+            why = "refused: synthetic (demo) data; no link rests on it"
+            refused += [Link(t, d, "log", 0.0, 0.0, "refused", 0, why) for d in upstream(t)[:1]]
             continue
         c, r = _log_candidates(t, [d for d in upstream(t) if d in set(drivers)], hist, rates, min_obs)
         cands += c
