@@ -8,6 +8,7 @@ load (``benchmarks/api_load.py`` shows why); for them the model documents the wi
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any, Literal
 
@@ -610,6 +611,9 @@ class ProjectRequest(BaseModel):
     )
     scenario: Scenario = Field(description="A scenario definition (same shape as the TOML files).")
     series: list[str] | None = Field(default=None, max_length=20000, description="Series ids; default all.")
+    today: datetime.date | None = Field(
+        default=None, description="The date scenario time is relative to (default: the server's date)."
+    )
 
     @field_validator("scenario", mode="wrap")
     @classmethod
@@ -792,6 +796,15 @@ class ProjectionResponse(BaseModel):
     scenario: Scenario
     model: ModelRef
     draws: dict[str, int | None] = Field(default_factory=dict, description="Monte Carlo draws and seed.")
+    timing: dict[str, Any] | None = Field(
+        default=None,
+        description="today (what scenario time is relative to), counterfactual or not, each change's first "
+        "period; points' kind says nowcast (begun, unpublished) or forecast.",
+    )
+    accounting: dict[str, Any] | None = Field(
+        default=None,
+        description="Statistical bases, identities with their uncertainty, channels that are off.",
+    )
     drivers: list[DriverPathOut]
     macro: dict[str, Any] | None = Field(default=None, description="The macro block's conditional responses.")
     count: int
@@ -893,6 +906,11 @@ class DriverInfo(BaseModel):
     forecast_periods: int
     baseline: dict[str, float] = Field(description="The first baseline periods and their values.")
     acts_on: list[str] = Field(description="Where a path on this driver acts, in words.")
+    links: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Effective (shrunk) links from this driver: the coefficient projections apply, the link's "
+        "own estimate and se, and the weight on it (tau^2 / (tau^2 + se^2)).",
+    )
 
 
 class DriverList(BaseModel):
@@ -910,7 +928,7 @@ class DriverList(BaseModel):
                     "nowcast_periods": 2,
                     "forecast_periods": 6,
                     "baseline": {"2024": 1.51e12, "2025": 1.56e12},
-                    "acts_on": ["passes through to 40 series (38 identified): fdi_net_inflows_usd.GBR.all.A"],
+                    "acts_on": ["passes through to 40 series (0 with too little evidence of their own, shrunk to their prior): fdi_net_inflows_usd.GBR.all.A"],
                 }
             ],
         }

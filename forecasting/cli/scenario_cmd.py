@@ -107,6 +107,9 @@ def run(
     draws: int | None = typer.Option(
         None, "--draws", min=50, max=5000, help="Projection draws (default 500)."
     ),
+    today: str | None = typer.Option(
+        None, "--today", help="The date scenario time is relative to, YYYY-MM-DD (default: today)."
+    ),
     bundle: str | None = BundleOpt,
     alias: str | None = AliasOpt,
     tracking_uri: str | None = TrackingOpt,
@@ -120,9 +123,10 @@ def run(
     ids = [s.strip() for item in (series or []) for s in item.split(",") if s.strip()] or None
     with user_errors():
         try:
+            when = _date(today)
             sc = load_scenario(scenario)
             contents = _load(bundle, alias, tracking_uri)
-            result = project(contents, sc, ids, seed=seed, draws=draws)
+            result = project(contents, sc, ids, seed=seed, draws=draws, today=when)
         except ScenarioError as exc:
             fail("\n".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors))
             return
@@ -141,6 +145,19 @@ def run(
         _print(result, chosen, summary=not (ids or show_all))
     if plot is not None:
         console.print(f"chart: {plot}")
+
+
+def _date(text: str | None):
+    import datetime as dt
+
+    from forecasting.errors import InvalidParameter
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(f"--today: {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def _loc(loc: list) -> str:
@@ -177,7 +194,9 @@ def _print(result, chosen, summary: bool) -> None:
     console.print(
         f"[bold]{result.scenario.name}[/]: {result.scenario.description}\n"
         f"model {prov.get('model_name') or ''} v{prov.get('model_version') or 'local'} · "
-        f"data vintage {prov.get('data_vintage')} · {result.draws} draws, seed {result.seed}"
+        f"data vintage {prov.get('data_vintage')} · {result.draws} draws, seed {result.seed}\n"
+        f"today {result.today}: {result.timing['label']}, first changed period "
+        f"{result.timing['first_period'] or '-'} (nowcast = begun but not published)"
     )
     for d in result.drivers:
         if d.source != "baseline" and not d.source.startswith("baseline "):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from forecasting.registry.contents import IDENTITY_FIELDS
+from forecasting.scenarios import timing
 from forecasting.scenarios.index import BundleIndex
 from forecasting.scenarios.macro import describe
 from forecasting.scenarios.propagate import Propagation, State
@@ -28,7 +29,7 @@ INFO_FIELDS = (*IDENTITY_FIELDS, "currency", "price_basis", "quantity", "seasona
 
 def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> ScenarioResult:
     stats = _batch_quantiles(index, plan, prop, seed)
-    out = [_series(index, sid, prop.states.get(sid), prop, stats.get(sid)) for sid in plan.wanted]
+    out = [_series(index, sid, prop.states.get(sid), prop, stats.get(sid), plan) for sid in plan.wanted]
     return ScenarioResult(
         scenario=plan.scenario,
         provenance=dict(index.provenance),
@@ -39,6 +40,9 @@ def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> Sc
         seed=seed,
         draws=prop.n,
         headline=index.headline,
+        today=plan.today.isoformat(),
+        starts=dict(plan.starts),
+        accounting=prop.accounting,
     )
 
 
@@ -90,6 +94,7 @@ def _series(
     st: State | None,
     prop: Propagation,
     qstats: tuple[np.ndarray, np.ndarray] | None,
+    plan: Plan,
 ) -> SeriesProjection:
     s = index.series[sid]
     info = {k: s.info.get(k) for k in INFO_FIELDS}
@@ -100,7 +105,7 @@ def _series(
         series_id=sid,
         info=info,
         periods=list(s.periods[:h]),
-        kinds=list(s.kinds[:h]),
+        kinds=list(timing.kinds(s.starts[:h], plan.today)),
         baseline_mean=base_mean,
         baseline_q=base_q,
         quantiles=index.qs,
@@ -110,7 +115,7 @@ def _series(
         synthetic=s.synthetic,
     )
     if not moved:
-        status = st.status if st is not None and st.status == "not_identified" else "baseline"
+        status = "baseline"
         reason = st.reason if st is not None and st.reason else _why_unmoved(index, sid, prop)
         return SeriesProjection(
             **common,
@@ -238,9 +243,9 @@ def _macro(index: BundleIndex, prop: Propagation) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "model": describe(model),
         "notes": list(model.notes),
-        "identification": [
-            {"target": t, "condition": c, "identified": ok, "estimate": text}
-            for (t, c), (ok, text) in sorted(model.identified.items())
+        "channels": [
+            {"target": t, "condition": c, "estimate": text, "weight": model.weights.get((t, c))}
+            for (t, c), text in sorted(model.estimates.items())
         ],
         "applied": prop.macro is not None,
     }

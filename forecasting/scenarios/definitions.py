@@ -13,12 +13,14 @@ Shape::
 
     name = "global-downturn"
     description = "..."
+    counterfactual = false           # true: changes in periods already over are allowed (and labelled)
     [[changes]]                      # a driver path, period by period
     type = "driver"
     driver = "world_fdi"             # alias or series id (`invest scenario drivers` lists them)
     kind = "deviation"               # level | growth (% per period) | extra_growth (points added to the
                                      # baseline growth rate, compounding) | deviation (% from baseline)
-    start = "2025"                   # or periods = ["2025", "2026", ...]; default: first forecast period
+    start = "2027"                   # or periods = ["2027", "2028", ...]; default: the first period that
+                                     # starts after today ("next year" for annual drivers)
     values = [-20, -13.3, -6.7, 0]
     after = "hold"                   # after the path: hold its last % deviation, or revert to baseline
     [[changes]]                      # a direct shock to target series
@@ -200,6 +202,10 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     description: str = ""
+    counterfactual: bool = Field(
+        default=False,
+        description="allow changes wholly in periods that have already ended (the output is labelled so)",
+    )
     changes: list[Change] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")

@@ -1,5 +1,8 @@
 """What a bundle lets a scenario set: every driver with its unit, baseline and where it acts.
 
+Each driver lists its effective links: the shrunk coefficient projections apply, beside the link's own
+estimate and the weight on it (tau^2 / (tau^2 + se^2)), so a link resting on a handful of points is visible.
+
 Why: an analyst writing ``driver = "world_fdi"`` needs to know what it is in (US$, GBP, % ...), what its
 baseline is, and what it will move (which links, the macro block), before running anything.
 """
@@ -33,9 +36,12 @@ def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
         targets = [k for k in index.links.values() if k.driver == sid and k.form != "macro"]
         by_form = Counter(k.form for k in targets)
         for form, n in sorted(by_form.items()):
-            ident = sum(1 for k in targets if k.form == form and k.identified)
+            weak = sum(1 for k in targets if k.form == form and k.weight is not None and k.weight < 0.2)
             examples = ", ".join(k.target for k in targets if k.form == form)[:160]
-            acts.append(f"{FORM_WORDS.get(form, form)} {n} series ({ident} identified): {examples}")
+            acts.append(
+                f"{FORM_WORDS.get(form, form)} {n} series ({weak} with too little evidence of their own, "
+                f"shrunk to their prior): {examples}"
+            )
         if sid in index.macro_inputs:
             acts.append(
                 f"conditions the macro block as {index.macro_inputs[sid]} (moves business investment, GDP)"
@@ -58,6 +64,21 @@ def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
                 "forecast_periods": n_fc,
                 "baseline": {p: float(v) for p, v in zip(s.periods[:4], s.mean[:4], strict=False)},
                 "acts_on": acts or ["nothing in this bundle (no estimated link uses it)"],
+                "links": [
+                    {
+                        "target_id": k.target,
+                        "form": k.form,
+                        "effective": k.coefficient,
+                        "elasticity": k.elasticity if k.form == "log" else None,
+                        "se": k.se,
+                        "own_estimate": k.own_coefficient,
+                        "own_se": k.own_se,
+                        "weight": k.weight,
+                        "n_obs": k.n_obs,
+                        "model": k.model,
+                    }
+                    for k in targets
+                ],
             }
         )
     return out

@@ -81,20 +81,36 @@ class LinkSpec:
     se: float
     ci_lo: float
     ci_hi: float
-    identified: bool
     model: str
     n_obs: int
     elasticity: float
     conversion: str = ""
     pooled: str = ""
     note: str = ""
+    own_coefficient: float | None = None  # its own estimate before shrinkage (None: not recorded)
+    own_se: float | None = None
+    weight: float | None = None  # weight on its own data, tau^2 / (tau^2 + se^2)
+
+    @property
+    def evidence(self) -> str:
+        """How much the effective coefficient rests on the link's own data, in words."""
+        if self.weight is None or self.own_coefficient is None:
+            return ""
+        text = (
+            f"own estimate {self.own_coefficient:.4g} (se {(self.own_se or 0):.2g}, n {self.n_obs}), weight "
+            f"{self.weight:.2f} on it"
+        )
+        if self.form in ("log", "level", "exposure") and self.weight < 0.2:
+            text += ": too little evidence of its own, it contributes almost only its prior"
+        return text
 
     def describe(self) -> str:
-        ci = f"95% CI {self.ci_lo:.3g} to {self.ci_hi:.3g}"
+        ci = f"95% interval {self.ci_lo:.3g} to {self.ci_hi:.3g}"
         what = {"stock_flow": "accumulates", "level": "pass-through", "log": "elasticity"}.get(
             self.form, self.form
         )
-        return f"{what} {self.coefficient:.4g} (se {self.se:.2g}, {ci}, {self.model}) to {self.driver}"
+        ev = f"; {self.evidence}" if self.evidence else ""
+        return f"{what} {self.coefficient:.4g} (se {self.se:.2g}, {ci}, {self.model}{ev}) to {self.driver}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,7 +121,10 @@ class LinkSpec:
             "se": _finite(self.se),
             "ci_lo": _finite(self.ci_lo),
             "ci_hi": _finite(self.ci_hi),
-            "identified": self.identified,
+            "own_coefficient": _finite(self.own_coefficient),
+            "own_se": _finite(self.own_se),
+            "weight": _finite(self.weight),
+            "evidence": self.evidence,
             "model": self.model,
             "n_obs": self.n_obs,
             "conversion": self.conversion,
@@ -118,7 +137,6 @@ class LinkSpec:
 class Exposure:
     share: float
     se: float
-    identified: bool
 
 
 @dataclass(frozen=True)
@@ -499,11 +517,9 @@ def _read_links(
         if has_form and isinstance(r.get("form"), str):
             form = str(r["form"])
             coef = float(r.get("coefficient", e))
-            ident = bool(r.get("identified", (lo > 0 or hi < 0)))
         else:  # a bundle from before the form column
             form = "share" if model == "share" else "log"
             coef = e
-            ident = True if model == "share" else bool(lo > 0 or hi < 0)
         used = bool(r.get("used", True))
         spec = LinkSpec(
             target=t,
@@ -513,17 +529,27 @@ def _read_links(
             se=se,
             ci_lo=lo,
             ci_hi=hi,
-            identified=ident and model != "refused",
             model=model,
             n_obs=int(r.get("n_obs", 0) or 0),
             elasticity=e,
             conversion=str(r.get("conversion") or ""),
             pooled=str(r.get("pooled") or ""),
             note=str(r.get("note") or ""),
+            own_coefficient=_opt(r.get("own_coefficient")),
+            own_se=_opt(r.get("own_se")),
+            weight=_opt(r.get("weight")),
         )
         if used or model == "refused":
             out.setdefault(t, []).append(spec)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _opt(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _macro_maps(
@@ -573,7 +599,7 @@ def _with_exposures(unit: Unit, all_links: Mapping[str, tuple[LinkSpec, ...]]) -
         for c in kids:
             row = next((k for k in all_links.get(c, ()) if k.form == "exposure" and k.driver == parent), None)
             if row is not None:
-                found[c] = Exposure(row.coefficient, row.se, row.identified)
+                found[c] = Exposure(row.coefficient, row.se)
         if len(found) == len(kids):
             exp.update({(parent, c): e for c, e in found.items()})
     if not exp:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from forecasting.registry.schema import MacroBlock
+from forecasting.statistics import shrink_toward
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ class MacroModel:
     resid_cross: np.ndarray
     dof: int
     last_year: int
-    identified: Mapping[tuple[str, str], tuple[bool, str]]  # (target, condition) -> (ok, text)
+    estimates: Mapping[tuple[str, str], str]  # (target, condition) -> the channel's estimate in words
+    weights: Mapping[tuple[str, str], float]  # (target, condition) -> evidence weight in [0, 1]
     notes: tuple[str, ...]
     _cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
@@ -66,13 +68,13 @@ class MacroModel:
         coefs = np.asarray(block.coefs, dtype=float).reshape(p, k, k)
         exog = np.asarray(block.exog_coefs, dtype=float).reshape(k, -1)
         b_hat = np.vstack([np.asarray(block.intercept)[None, :], *[coefs[j].T for j in range(p)], exog.T])
-        ident = {
+        estimates = {
             (lk.target, lk.condition): (
-                lk.identified,
-                f"{lk.coefficient:.4g} (se {lk.se:.2g}, 95% CI {lk.ci_lo:.3g} to {lk.ci_hi:.3g})",
+                f"{lk.coefficient:.4g} (se {lk.se:.2g}, 95% interval {lk.ci_lo:.3g} to {lk.ci_hi:.3g})"
             )
             for lk in block.links
         }
+        weights = channel_weights(block)
         arrays = [
             coefs,
             np.asarray(block.sigma),
@@ -95,7 +97,8 @@ class MacroModel:
             resid_cross=arrays[4],
             dof=block.dof,
             last_year=block.last_year,
-            identified=ident,
+            estimates=estimates,
+            weights=weights,
             notes=tuple(block.notes),
         )
 
@@ -130,6 +133,25 @@ class MacroModel:
         return coefs, sigmas
 
 
+def channel_weights(block: MacroBlock) -> dict[tuple[str, str], float]:
+    """Each channel's evidence weight tau^2 / (tau^2 + se^2), tau^2 estimated across the block's channels.
+
+    Channels respond in different units (% per %, % per point of GDP), so each response and its se are put
+    in standard-deviation units first (x sd of the condition's innovation / sd of the response's); tau^2
+    around zero is the moment estimate across them (``forecasting.statistics.shrink_toward``). A channel
+    whose response is small relative to its se contributes almost nothing, none is dropped by a test."""
+    names = [v.name for v in block.variables]
+    sd = np.sqrt(np.clip(np.diag(np.asarray(block.sigma, dtype=float)), 1e-300, None))
+    rows = [lk for lk in block.links if lk.target in names and lk.condition in names and lk.se > 0]
+    if not rows:
+        return {}
+    f = np.array([sd[names.index(lk.condition)] / sd[names.index(lk.target)] for lk in rows])
+    b = np.array([lk.coefficient for lk in rows]) * f
+    se = np.array([lk.se for lk in rows]) * f
+    got = shrink_toward(b, se, 0.0)
+    return {(lk.target, lk.condition): float(w) for lk, w in zip(rows, got.weight, strict=True)}
+
+
 def _spectral_radius(a: np.ndarray) -> float:
     p, k = a.shape[0], a.shape[1]
     comp = np.zeros((k * p, k * p))
@@ -157,7 +179,7 @@ def ma_coefficients(coefs: np.ndarray, horizon: int) -> np.ndarray:
 class Response:
     """Deviations from baseline in the VAR's transformed units, per variable, year and draw, split by
     (conditioning variable, assumption): ``parts[(variable, label)] = (central (k, H), draws (n, k, H))``.
-    The total is their sum; a caller drops the parts whose channel is not identified."""
+    The total is their sum; a caller weights each channel's part by its evidence."""
 
     years: tuple[int, ...]
     parts: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]]

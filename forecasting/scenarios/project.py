@@ -18,12 +18,14 @@ do not depend on which other series were asked for.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
 from forecasting.registry.contents import BundleContents
+from forecasting.scenarios import timing
 from forecasting.scenarios.assemble import assemble
 from forecasting.scenarios.definitions import Scenario
 from forecasting.scenarios.index import BundleIndex, bundle_key
@@ -60,11 +62,13 @@ class ScenarioEngine:
         *,
         seed: int | None = None,
         draws: int | None = None,
+        today: dt.date | str | None = None,
     ) -> ScenarioResult:
-        """Scenario vs baseline for ``series`` (default: every series); ``seed`` defaults to the bundle's."""
+        """Scenario vs baseline for ``series`` (default: every series); ``seed`` defaults to the bundle's,
+        ``today`` (what "next year" means) to the real date."""
         seed = self.index.seed if seed is None else int(seed)
         n = DEFAULT_DRAWS if draws is None else max(50, min(int(draws), MAX_DRAWS))
-        plan = validate(self.index, scenario, series)
+        plan = validate(self.index, scenario, series, today=timing.resolve_today(today))
         prop = propagate(self.index, plan, seed=seed, n_draws=n)
         return assemble(self.index, plan, prop, seed)
 
@@ -114,9 +118,10 @@ def project(
     *,
     seed: int | None = None,
     draws: int | None = None,
+    today: dt.date | str | None = None,
 ) -> ScenarioResult:
     """Scenario vs baseline for ``series`` (default: every series in the bundle); see the module docstring."""
-    return engine_for(bundle).project(scenario, series, seed=seed, draws=draws)
+    return engine_for(bundle).project(scenario, series, seed=seed, draws=draws, today=today)
 
 
 __all__ = ["DEFAULT_DRAWS", "ScenarioEngine", "engine_for", "project"]

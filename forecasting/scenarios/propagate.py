@@ -24,58 +24,24 @@ of the macro block's parameters. Units (summing trees) are visited in the index'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from forecasting.scenarios.alignment import align_deviation
+from forecasting.scenarios.conditioning import MacroConditioning
 from forecasting.scenarios.index import MACRO, BundleIndex, LinkSpec, SeriesData, Unit, rng_for
-from forecasting.scenarios.macro import Condition, condition, level_deviation, transformed_deviation
+from forecasting.scenarios.state import MacroOutcome, State, Transmitted, align_matrix, fractions
 from forecasting.scenarios.validate import Plan, driver_series
 from forecasting.vocabulary import period_end
 
 TINY = 1e-12
-
-
-@dataclass
-class State:
-    """One series' difference from baseline: ``central`` (h,), ``draws`` (n, h) or None (= central)."""
-
-    central: np.ndarray
-    draws: np.ndarray | None
-    channels: list[str] = field(default_factory=list)
-    status: str = "moved"  # moved | not_identified | baseline
-    reason: str | None = None
-    parts: dict[str, np.ndarray] = field(default_factory=dict)  # assumption -> its share of central
-    accounting: dict[str, Any] | None = None
-
-    @property
-    def moved(self) -> bool:
-        return bool(np.any(self.central != 0)) or (self.draws is not None and bool(np.any(self.draws != 0)))
-
-    def draws_or_central(self, n: int) -> np.ndarray:
-        return self.draws if self.draws is not None else np.broadcast_to(self.central, (n, len(self.central)))
-
-
-@dataclass
-class _Trans:
-    central: np.ndarray
-    draws: np.ndarray | None
-    channels: list[str]
-    status: str = "moved"
-    reason: str | None = None
-    parts: dict[str, np.ndarray] = field(default_factory=dict)
-    accounting: dict[str, Any] | None = None
-
-
-@dataclass
-class MacroOutcome:
-    """What the macro block did in this scenario (for the output and the CLI)."""
-
-    years: tuple[int, ...]
-    responses: dict[str, dict[str, Any]]  # variable -> {rel, rel_draws, channels, dropped, parts}
-    conditions: list[str]
+BASIS_NOTE = (
+    "flows: World Bank WDI FDI net inflows (balance of payments, asset/liability basis, US$, converted at the "
+    "year's mean US$ per GBP); positions: ONS inward FDI positions (directional principle, GBP million). The "
+    "bases differ (reverse investment, fellow enterprises): the identity is applied with the se of its data "
+    "check, and the difference between the bases is not adjusted"
+)
 
 
 @dataclass
@@ -84,13 +50,14 @@ class Propagation:
     macro: MacroOutcome | None
     rate_rel: np.ndarray | None
     n: int
+    accounting: dict[str, Any] | None = None
 
 
 class _Context:
     def __init__(self, index: BundleIndex, plan: Plan, seed: int, n: int) -> None:
         self.index, self.plan, self.seed, self.n = index, plan, seed, n
         self.states: dict[str, State] = {}
-        self.macro: MacroOutcome | None = None
+        self.conditioning = MacroConditioning(self)
         self.rate_rel, self.rate_years = self._rate_path()
 
     # ---- the exchange rate ------------------------------------------------------------------------
@@ -139,10 +106,10 @@ class _Context:
         return rel, rd
 
     # ---- transmitted differences ----------------------------------------------------------------------
-    def transmitted(self, t: str, h: int) -> _Trans | None:
+    def transmitted(self, t: str, h: int) -> Transmitted | None:
         idx = self.index
-        if t in idx.macro_outputs and self.macro is not None:
-            return self._from_macro(t, h)
+        if t in idx.macro_outputs and self.conditioning.outcome is not None:
+            return self.conditioning.response(t, h)
         link = idx.links.get(t)
         if link is None or link.form == "macro":
             return None
@@ -150,17 +117,6 @@ class _Context:
         rate_moves = link.form == "stock_flow" and self.rate_rel is not None and np.any(self.rate_rel)
         if (st is None or not st.moved) and not rate_moves:
             return None
-        if not link.identified:
-            return _Trans(
-                np.zeros(h),
-                None,
-                [],
-                status="not_identified",
-                reason=(
-                    f"link to {link.driver} not identified: {link.coefficient:.4g} (se {link.se:.2g}, 95% CI "
-                    f"{link.ci_lo:.3g} to {link.ci_hi:.3g}) includes zero, so it is held at baseline"
-                ),
-            )
         if st is None:
             st = State(np.zeros(idx.series[link.driver].h), None)
         fn = {
@@ -175,12 +131,12 @@ class _Context:
     def _parts_scaled(self, st: State, out: np.ndarray, driver_central: np.ndarray) -> dict[str, np.ndarray]:
         """Split a target's central difference among the driver's assumptions, in the driver's proportions."""
         del driver_central  # the proportions are the driver's own (``_fractions``)
-        fr = _fractions(st)
+        fr = fractions(st)
         if set(fr) == {""}:
             return {}
         return {k: out * f for k, f in fr.items()}
 
-    def _stock_flow(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+    def _stock_flow(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
         s, d = idx.series[t], idx.series[link.driver]
         hd = min(len(st.central), d.h)
@@ -204,7 +160,8 @@ class _Context:
         w = _overlap(d, hd, s, h, accumulate=True)
         gap_c = np.cumsum(w @ flow_c)
         gap_rate = np.cumsum(w @ rate_part)
-        gap_d = np.cumsum(flow_d @ w.T, axis=1)
+        # the identity's 1, drawn with the se of its data check (flows and positions are on different bases)
+        gap_d = self.coef_draws(link)[:, None] * np.cumsum(flow_d @ w.T, axis=1)
         base_flow_t = w @ base_gbp
         prev = np.r_[s.last_value if s.last_value is not None else np.nan, s.mean[: h - 1]]
         other = s.mean[:h] - prev - base_flow_t
@@ -214,17 +171,21 @@ class _Context:
             "other_changes": other,
             "unit": s.info.get("unit"),
             "flow_series": link.driver,
+            "coefficient": link.coefficient,
+            "se": link.se,
+            "basis": BASIS_NOTE,
         }
         ch = [
-            f"accumulates the flows of {link.driver}{conv} (stock-flow identity); valuation and other "
-            "changes held at their baseline, so the gap persists after flows recover"
+            f"accumulates the flows of {link.driver}{conv} (stock-flow identity, coefficient 1 drawn with se "
+            f"{link.se:.2g} from its data check); valuation and other changes held at their baseline, so the "
+            "gap persists after flows recover"
         ]
         parts = self._parts_scaled(st, gap_c - gap_rate, st.central)
         if self.plan.rate is not None and np.any(gap_rate):
             parts[self.plan.rate.label] = parts.get(self.plan.rate.label, 0) + gap_rate
-        return _Trans(gap_c, gap_d, ch, parts=parts, accounting=accounting)
+        return Transmitted(gap_c, gap_d, ch, parts=parts, accounting=accounting)
 
-    def _level(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+    def _level(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
         s, d = idx.series[t], idx.series[link.driver]
         hd = min(len(st.central), d.h)
@@ -238,7 +199,9 @@ class _Context:
         b = self.coef_draws(link)
         central = link.coefficient * (w @ c)
         draws = b[:, None] * (x @ w.T)
-        return _Trans(central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central))
+        return Transmitted(
+            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
+        )
 
     def _aligned_rel(
         self, d: SeriesData, hd: int, s: SeriesData, h: int, rel: np.ndarray, rd: np.ndarray
@@ -248,7 +211,7 @@ class _Context:
         a = align_matrix(d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency)
         return a @ rel[:hd], rd[:, :hd] @ a.T
 
-    def _log(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+    def _log(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
         s, d = idx.series[t], idx.series[link.driver]
         hd = min(len(st.central), d.h)
@@ -258,9 +221,11 @@ class _Context:
         ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
         central = s.mean[:h] * (np.power(1 + np.maximum(ra, -0.999999), e) - 1)
         draws = self.bdraw(t)[:, :h] * (np.power(1 + np.maximum(rda, -0.999999), ed[:, None]) - 1)
-        return _Trans(central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central))
+        return Transmitted(
+            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
+        )
 
-    def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> _Trans:
+    def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
         s, d = idx.series[t], idx.series[link.driver]
         hd = min(len(st.central), d.h)
@@ -268,218 +233,9 @@ class _Context:
         ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
         central = s.mean[:h] * ra
         ch = [f"same % deviation as {link.driver} ({link.conversion or 'price-basis conversion'})"]
-        return _Trans(
+        return Transmitted(
             central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central, st.central)
         )
-
-    def _from_macro(self, t: str, h: int) -> _Trans | None:
-        assert self.macro is not None
-        var = self.index.macro_outputs[t]
-        resp = self.macro.responses.get(var)
-        if resp is None:
-            return None
-        s = self.index.series[t]
-        years = np.array(self.macro.years)
-        ystarts = np.array([np.datetime64(f"{y}-01-01") for y in years])
-        w = np.ones(len(years))
-        if resp["status"] == "not_identified":
-            return _Trans(np.zeros(h), None, [], status="not_identified", reason=resp["reason"])
-        a = align_matrix(w, ystarts, "A", s.starts[:h], s.frequency)
-        ra, rda = a @ resp["rel"], resp["rel_draws"] @ a.T
-        central = s.mean[:h] * ra
-        draws = self.bdraw(t)[:, :h] * rda
-        parts = {}
-        tot = sum(float(np.sum(np.abs(v))) for v in resp["parts"].values())
-        for label, rel_part in resp["parts"].items():
-            if tot > 0:
-                parts[label] = central * (float(np.sum(np.abs(rel_part))) / tot)
-        return _Trans(central, draws, list(resp["channels"]), parts=parts)
-
-    # ---- the macro block ------------------------------------------------------------------------------
-    def run_macro(self) -> None:
-        idx, model = self.index, self.index.macro
-        if model is None:
-            return
-        last = model.last_year
-        ymax = last
-        for sid in list(idx.macro_outputs) + list(idx.macro_inputs):
-            ymax = max(ymax, int(idx.series[sid].periods[-1][:4]))
-        horizon = ymax - last
-        if horizon < 1:
-            return
-        years = np.arange(last + 1, ymax + 1)
-        conds: list[Condition] = []
-        described: list[str] = []
-        for var in model.names:
-            got = self._condition_values(var, years)
-            if got is None:
-                continue
-            central, draws, parts, text = got
-            for j in range(horizon):
-                if np.isnan(central[j]):
-                    continue
-                conds.append(Condition(var, j + 1, float(central[j]), draws[:, j], parts[j]))
-            described.append(text)
-        resp = condition(model, conds, horizon, self.seed, self.n)
-        if resp is None:
-            return
-        conditioned = {c.variable for c in conds}
-        responses: dict[str, dict[str, Any]] = {}
-        for var in ("uk_bi", "uk_gdp"):
-            path = next(
-                (p for s in model.series.get(var, ()) if (p := self.plan.paths.get(s)) is not None), None
-            )
-            if path is None or var not in model.names:
-                continue
-            s = idx.series[path.sid]
-            rel_c, rel_d, cover = _annual_rel(
-                s, path.rel[: s.h], np.broadcast_to(path.rel[: s.h], (self.n, s.h))
-            )
-            rel = np.array([rel_c[cover.index(int(y))] if int(y) in cover else 0.0 for y in years])
-            responses[var] = {
-                "status": "moved",
-                "rel": rel,
-                "rel_draws": np.broadcast_to(rel, (self.n, len(rel))),
-                "channels": [
-                    f"the same concept as {path.sid}: follows its scenario path changes[{path.change}]"
-                ],
-                "parts": {path.label: rel},
-            }
-        for var in model.names:
-            if var in conditioned or var not in ("uk_bi", "uk_gdp"):
-                continue
-            vi = model.names.index(var)
-            dropped = [
-                f"{var} <- {c}: {model.identified.get((var, c), (False, 'no estimate'))[1]}"
-                for c in sorted(conditioned)
-                if not model.identified.get((var, c), (False, ""))[0]
-            ]
-            keep = {c for c in conditioned if model.identified.get((var, c), (False, ""))[0]}
-            if not keep:
-                responses[var] = {
-                    "status": "not_identified",
-                    "reason": (
-                        "macro block: the response of "
-                        + var
-                        + " to "
-                        + ", ".join(sorted(conditioned))
-                        + " is not identified ("
-                        + "; ".join(dropped)
-                        + "), so it is held at baseline"
-                    ),
-                }
-                continue
-            cen, drw = resp.total(lambda v, a, keep=keep: v in keep)
-            rel = level_deviation(model.transforms[var], cen[vi])
-            rel_draws = level_deviation(model.transforms[var], drw[:, vi, :])
-            parts: dict[str, np.ndarray] = {}
-            for (v, label), (pc, _) in resp.parts.items():
-                if v in keep:
-                    parts[label] = parts.get(label, 0) + pc[vi]
-            if model.transforms[var] == "dlog":  # growth deviations -> contributions to the log level
-                parts = {k: np.cumsum(v) / 100 for k, v in parts.items()}
-            channels = [
-                f"macro block conditional forecast (VAR, {len(model.notes) and model.notes[-1]}); channels used: "
-                + ", ".join(f"{var} <- {c} ({model.identified[(var, c)][1]})" for c in sorted(keep))
-            ]
-            if dropped:
-                channels.append("channels not identified, dropped: " + "; ".join(dropped))
-            responses[var] = {
-                "status": "moved",
-                "rel": rel,
-                "rel_draws": rel_draws,
-                "channels": channels,
-                "parts": parts,
-            }
-        self.macro = MacroOutcome(tuple(int(y) for y in years), responses, described)
-
-    def _condition_values(self, var: str, years: np.ndarray):
-        """Central (H,), draws (n, H) and assumption fractions per year of a conditioning variable, or None
-        when the variable is free (a responder without a scenario path) or absent."""
-        idx, model = self.index, self.index.macro
-        assert model is not None
-        transform = model.transforms[var]
-        sids = [s for s in model.series[var] if s in idx.series]
-        path_sid = next((s for s in sids if s in self.plan.paths), None)
-        if var in ("uk_bi", "uk_gdp") and path_sid is None:
-            return None
-        sid = path_sid or next((s for s in sids if s in idx.series), None)
-        if sid is None:
-            return None
-        s = idx.series[sid]
-        st = self.states.get(sid)
-        if path_sid is not None:
-            p = self.plan.paths[path_sid]
-            st = State(s.mean * p.rel, None, parts={p.label: s.mean * p.rel})
-        if st is None:
-            st = State(np.zeros(s.h), None)
-        H = len(years)
-        central = np.full(H, np.nan)
-        draws = np.zeros((self.n, H))
-        ypos = {int(y): j for j, y in enumerate(years)}
-        if transform == "dlog":
-            rel, rd = self.rel_of(sid, st)
-            ann_c, ann_d, cover = _annual_rel(s, rel, rd)
-            relc = np.zeros(H)
-            reld = np.zeros((self.n, H))
-            for y, c, dd in zip(cover, ann_c, ann_d.T, strict=True):
-                if y in ypos:
-                    relc[ypos[y]], reld[:, ypos[y]] = c, dd
-            tc, td = transformed_deviation("dlog", relc), transformed_deviation("dlog", reld)
-            for y in cover:
-                if y in ypos:
-                    central[ypos[y]], draws[:, ypos[y]] = tc[ypos[y]], td[:, ypos[y]]
-        else:  # UK flows as a share of nominal GDP, in GBP
-            hd = s.h
-            fy = np.array([int(p[:4]) for p in s.periods[:hd]])
-            fb, fs = s.mean[:hd], s.mean[:hd] + st.central[:hd]
-            fbd = self.bdraw(sid)[:, :hd]
-            fsd = fbd + st.draws_or_central(self.n)[:, :hd]
-            rate_eff = np.zeros(hd)
-            if idx.rate is not None and s.info.get("currency") == "USD":
-                rb, rs, rbd, rsd = self.rates(fy)
-                dc, dd = fs / rs - fb / rb, fsd / rsd - fbd / rbd
-                rate_eff = fs * (1 / rs - 1 / rb)
-            else:
-                dc, dd = fs - fb, fsd - fbd
-            gdp = self._gdp_gbp(fy)
-            fr = _fractions(st)
-            parts = [fr for _ in range(H)]
-            for j, y in enumerate(fy):
-                if int(y) in ypos and gdp[j] > 0:
-                    central[ypos[int(y)]] = 100 * dc[j] / gdp[j]
-                    draws[:, ypos[int(y)]] = 100 * dd[:, j] / gdp[j]
-                    if self.plan.rate is not None and rate_eff[j] != 0 and dc[j] != 0:
-                        r_share = rate_eff[j] / dc[j]  # signed: the split is exact, not a weighting
-                        split = {k: f * (1 - r_share) for k, f in fr.items()}
-                        split[self.plan.rate.label] = split.get(self.plan.rate.label, 0.0) + r_share
-                        parts[ypos[int(y)]] = split
-            text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")
-            return central, draws, parts, text
-        fr = _fractions(st)
-        parts = [fr for _ in range(H)]
-        text = f"{var} from {sid}" + (" (scenario path)" if path_sid else "")
-        return central, draws, parts, text
-
-    def _gdp_gbp(self, years: np.ndarray) -> np.ndarray:
-        """Baseline nominal GDP in GBP for ``years`` (annual sums of the bundle's GDP forecast; the nearest
-        forecast year where a year is not covered)."""
-        idx, model = self.index, self.index.macro
-        assert model is not None
-        sid = next((s for s in model.series.get("uk_gdp", ()) if s in idx.series), None)
-        if sid is None:
-            return np.zeros(len(years))
-        s = idx.series[sid]
-        per_year: dict[int, list[float]] = {}
-        for p, v in zip(s.periods, s.mean, strict=True):
-            per_year.setdefault(int(p[:4]), []).append(float(v))
-        need = 1 if s.frequency == "A" else (4 if s.frequency == "Q" else 12)
-        full = {y: sum(v) for y, v in per_year.items() if len(v) == need}
-        if not full:
-            return np.zeros(len(years))
-        ys = np.array(sorted(full))
-        out = np.array([full[int(ys[np.argmin(np.abs(ys - y))])] for y in years])
-        return out * s.scale
 
     # ---- units --------------------------------------------------------------------------------------
     def project_unit(self, u: int) -> None:
@@ -488,7 +244,7 @@ class _Context:
         h, n_l, n = unit.h, len(unit.leaves), self.n
         paths = [t for t in unit.ids if t in plan.paths]
         shocks = [t for t in unit.ids if t in plan.shocks]
-        anchors: list[tuple[str, _Trans]] = []
+        anchors: list[tuple[str, Transmitted]] = []
         for t in unit.ids:
             if t in plan.paths:
                 continue
@@ -502,7 +258,6 @@ class _Context:
         uncertain = False
         parts: dict[str, np.ndarray] = {}
         notes: dict[str, list[str]] = {s: [] for s in unit.ids}
-        held: dict[str, str] = {}
         accounting: dict[str, dict[str, Any]] = {}
         anchors.sort(key=lambda a: -len(unit.under[a[0]]))
         covered: list[tuple[str, set[int]]] = []
@@ -510,17 +265,11 @@ class _Context:
             sub = set(unit.under[t].tolist())
             owner = next((o for o, cov in covered if sub <= cov), None)
             if owner is not None:
-                if tr.status != "not_identified":
-                    notes[t].append(
-                        f"its own link ({'; '.join(tr.channels)}) is overridden: it moves with its share of {owner}"
-                    )
+                notes[t].append(
+                    f"its own link ({'; '.join(tr.channels)}) is overridden: it moves with its share of {owner}"
+                )
                 continue
             covered.append((t, sub))
-            if tr.status == "not_identified":
-                for s in unit.ids:
-                    if set(unit.under[s].tolist()) <= sub:
-                        held.setdefault(s, tr.reason if s == t else f"{t}: {tr.reason}")
-                continue
             leaf_idx = unit.under[t]
             wc, wd, how = self._allocation(unit, t, h)
             central[leaf_idx] = wc * tr.central[None, :h]
@@ -550,9 +299,6 @@ class _Context:
             for arr in parts.values():
                 arr[leaf_idx] = 0.0
             parts.setdefault(p.label, np.zeros((n_l, h)))[leaf_idx] = sh * c[None, :]
-            for s2 in unit.ids:
-                if set(unit.under[s2].tolist()) <= set(leaf_idx.tolist()):
-                    held.pop(s2, None)
             self._mark(unit, t, notes, [f"scenario path changes[{p.change}] ({p.kind})"], "baseline shares")
         for t in shocks:
             leaf_idx = unit.under[t]
@@ -569,8 +315,6 @@ class _Context:
             d = draws[:, li, :].sum(axis=1) if uncertain else None
             pm = {k: v[li].sum(axis=0) for k, v in parts.items() if np.any(v[li])}
             st = State(c, d, list(dict.fromkeys(notes[m])), parts=pm, accounting=accounting.get(m))
-            if not st.moved and m in held:
-                st.status, st.reason = "not_identified", held[m]
             self.states[m] = st
 
     def _allocation(self, unit: Unit, anchor: str, h: int) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -596,10 +340,9 @@ class _Context:
                 continue
             exp = [unit.exposures.get((node, k)) for k in kids]
             b = np.vstack([unit.B[unit.under[k]].sum(axis=0) for k in kids])
-            if all(e is not None for e in exp) and any(e.identified for e in exp):
+            if all(e is not None for e in exp):
                 used_exposure = True
-                cw, dw, partial = _exposure_weights(exp, b, rng_for(self.seed, "exposure", node), n)
-                used_shares |= partial
+                cw, dw = _exposure_weights(exp, rng_for(self.seed, "exposure", node), n, h)
                 for i, k in enumerate(kids):
                     stack.append((k, c * cw[i], d * dw[:, i, :]))
             else:
@@ -609,7 +352,7 @@ class _Context:
                     stack.append((k, c * sh[i], d * sh[i][None, :]))
         how = "estimated exposures" if used_exposure and not used_shares else "baseline shares"
         if used_exposure and used_shares:
-            how = "estimated exposures (level shares where an exposure is missing or not identified)"
+            how = "estimated exposures (level shares where an exposure is missing)"
         return wc, (wd if used_exposure else None), how
 
     def _mark(self, unit: Unit, t: str, notes: dict[str, list[str]], ch: list[str], how: str) -> None:
@@ -631,13 +374,8 @@ class _Context:
                 if how.startswith("estimated") and s in reach:
                     parent = next((p for p, ks in unit.children.items() if s in ks and p in reach), None)
                     e = unit.exposures.get((parent, s)) if parent is not None else None
-                    if e is not None and e.identified:
+                    if e is not None:
                         ex = f" (exposure {e.share:.4f} of {parent}'s changes, se {e.se:.2g})"
-                    elif e is not None:
-                        ex = (
-                            f" (its exposure to {parent}, {e.share:.4f} se {e.se:.2g}, is not identified: it shares "
-                            "what the identified areas leave by its level)"
-                        )
                 notes[s].append(f"share of {t}'s difference by {how}{ex}: {'; '.join(ch)}")
             elif sub <= mine:
                 notes[s].append(f"sum includes {t} ({'; '.join(ch)})")
@@ -651,74 +389,27 @@ def propagate(index: BundleIndex, plan: Plan, *, seed: int, n_draws: int) -> Pro
         if node not in need:
             continue
         if node == MACRO:
-            ctx.run_macro()
+            ctx.conditioning.run()
         else:
             ctx.project_unit(node)
-    return Propagation(ctx.states, ctx.macro, ctx.rate_rel, n_draws)
+    return Propagation(
+        ctx.states, ctx.conditioning.outcome, ctx.rate_rel, n_draws, accounting=ctx.conditioning.accounting()
+    )
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
-def _exposure_weights(
-    exp: list, b: np.ndarray, rng: np.random.Generator, n: int
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Children's shares of a parent's difference: (central (nk, h), draws (n, nk, h), partial).
+def _exposure_weights(exp: list, rng: np.random.Generator, n: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Children's shares of a parent's difference: central (nk, h) and draws (n, nk, h).
 
-    Identified exposures are used as estimated (drawn with their se); children whose exposure is not
-    identified share what is left by their baseline level (``partial``). Each draw sums to one."""
-    nk, h = b.shape
+    Every exposure is its shrunk estimate (no significance gate), drawn with its se; each draw is
+    renormalised to sum to one so the children add up to the parent."""
+    nk = len(exp)
     s = np.array([e.share for e in exp])
     se = np.array([e.se for e in exp])
-    ident = np.array([e.identified for e in exp])
     z = s[None, :] + se[None, :] * rng.standard_normal((n, nk))
-    rem = 1.0 - float(s[ident].sum())
-    if ident.all() or rem <= 0:
-        z = z + (1 - z.sum(axis=1, keepdims=True)) * (s / s.sum())[None, :]  # renormalise each draw
-        cw = np.repeat((s / s.sum())[:, None], h, axis=1)
-        return cw, np.repeat(z[:, :, None], h, axis=2), False
-    within = _shares(b[~ident])  # (n_unidentified, h)
-    cw = np.zeros((nk, h))
-    cw[ident] = s[ident][:, None]
-    cw[~ident] = rem * within
-    dw = np.zeros((n, nk, h))
-    dw[:, ident, :] = z[:, ident][:, :, None]
-    rem_d = 1.0 - z[:, ident].sum(axis=1)
-    dw[:, ~ident, :] = rem_d[:, None, None] * within[None, :, :]
-    return cw, dw, True
-
-
-def _fractions(st: State) -> dict[str, float]:
-    if not st.parts:
-        return {"": 1.0}
-    w = {k: float(np.sum(np.abs(v))) for k, v in st.parts.items()}
-    z = sum(w.values())
-    return {k: v / z for k, v in w.items()} if z > 0 else {"": 1.0}
-
-
-def _annual_rel(s: SeriesData, rel: np.ndarray, rd: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Relative deviations per calendar year: an annual series as it is; sub-annual periods weighted by
-    their baseline (history periods of a year count with no deviation)."""
-    h = len(rel)
-    years = np.array([int(p[:4]) for p in s.periods[:h]])
-    if s.frequency == "A":
-        return rel, rd, [int(y) for y in years]
-    hist = {}
-    for p, v in s.history:
-        hist.setdefault(int(p[:4]), []).append(v)
-    per = 4 if s.frequency == "Q" else 12
-    out_c, out_d, cover = [], [], []
-    for y in np.unique(years):
-        m = years == y
-        b = s.mean[:h][m]
-        w_hist = sum(hist.get(int(y), [])) if m.sum() < per else 0.0
-        den = float(b.sum() + w_hist)
-        if den <= 0:
-            continue
-        out_c.append(float((b * rel[m]).sum()) / den)
-        out_d.append((rd[:, m] * b[None, :]).sum(axis=1) / den)
-        cover.append(int(y))
-    if not cover:
-        return np.zeros(0), np.zeros((rd.shape[0], 0)), []
-    return np.array(out_c), np.stack(out_d, axis=1), cover
+    z = z + (1 - z.sum(axis=1, keepdims=True)) * (s / s.sum())[None, :]
+    cw = np.repeat((s / s.sum())[:, None], h, axis=1)
+    return cw, np.repeat(z[:, :, None], h, axis=2)
 
 
 def _overlap(d: SeriesData, hd: int, s: SeriesData, h: int, accumulate: bool) -> np.ndarray:
@@ -751,18 +442,6 @@ def _shares(B: np.ndarray) -> np.ndarray:
     eq = np.full_like(B, 1.0 / B.shape[0])
     alt = np.divide(absB, atot, out=eq.copy(), where=atot > TINY)
     return np.where(ok, np.divide(B, np.where(tot > TINY, tot, 1.0)), alt)
-
-
-def align_matrix(
-    d_mean: np.ndarray, d_starts: np.ndarray, d_freq: str, t_starts: np.ndarray, t_freq: str
-) -> np.ndarray:
-    """``align_deviation`` as a matrix (it is linear in the deviations for fixed baseline weights), so
-    thousands of draws are aligned with one product."""
-    hd = len(d_starts)
-    eye = np.eye(hd)
-    return np.stack(
-        [align_deviation(eye[j], d_mean, d_starts, d_freq, t_starts, t_freq) for j in range(hd)], axis=1
-    )
 
 
 __all__ = ["Propagation", "State", "align_matrix", "propagate"]

@@ -216,6 +216,24 @@ class ScenarioResult:
     seed: int | None = None
     draws: int | None = None
     headline: tuple[str, ...] = ()
+    today: str | None = None  # the date the projection was made (ISO): what scenario time is relative to
+    starts: dict[int, str] = field(default_factory=dict)  # change index -> its first period
+    accounting: dict[str, Any] | None = None  # bases, identities and which channels are off
+
+    @property
+    def timing(self) -> dict[str, Any]:
+        """When the scenario happens relative to today, and whether it is a counterfactual."""
+        first = sorted(self.starts.values())
+        return {
+            "today": self.today,
+            "counterfactual": bool(self.scenario.counterfactual),
+            "label": "counterfactual (changes periods already over)"
+            if self.scenario.counterfactual
+            else "projection",
+            "change_starts": {str(k): v for k, v in sorted(self.starts.items())},
+            "first_period": first[0] if first else None,
+            "kinds": "nowcast: the period has begun (or is over) but is not published; forecast: it starts after today",
+        }
 
     @property
     def unaffected(self) -> list[str]:
@@ -274,6 +292,8 @@ class ScenarioResult:
             "scenario": self.scenario.model_dump(mode="json"),
             "model": dict(self.provenance),
             "draws": {"n": self.draws, "seed": self.seed},
+            "timing": self.timing,
+            "accounting": _clean(self.accounting) if self.accounting is not None else None,
             "drivers": [d.to_dict() for d in self.drivers],
             "macro": _clean(self.macro) if self.macro is not None else None,
             "count": len(self.series),

@@ -14,6 +14,7 @@ absolute shock that would take a non-negative measure below zero is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from forecasting.scenarios import timing
 from forecasting.scenarios.definitions import DriverChange, Scenario, ScenarioError, ShockChange
 from forecasting.scenarios.index import BundleIndex, SeriesData
 from forecasting.vocabulary import series_id as make_id
@@ -57,14 +59,27 @@ class Plan:
     shocks: Mapping[str, tuple[Shock, ...]]
     rate: DriverPath | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    today: dt.date = field(default_factory=timing.today)
+    starts: Mapping[int, str] = field(default_factory=dict)  # change index -> its first period
 
 
 def err(loc: list[str | int], msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg, "type": "value_error"}
 
 
-def validate(index: BundleIndex, scenario: Scenario, series: Sequence[str] | None = None) -> Plan:
-    """The scenario as a ``Plan``, or ``ScenarioError`` listing every problem (change index and field)."""
+def validate(
+    index: BundleIndex,
+    scenario: Scenario,
+    series: Sequence[str] | None = None,
+    today: dt.date | None = None,
+) -> Plan:
+    """The scenario as a ``Plan``, or ``ScenarioError`` listing every problem (change index and field).
+
+    ``today`` (default: the real date) anchors scenario time: a change without a start begins in the
+    first period that starts after it, and a change wholly in periods that ended before it is refused
+    unless the scenario is a counterfactual."""
+    today = timing.resolve_today(today)
+    when = _When(today, scenario.counterfactual, {})
     errors: list[dict[str, Any]] = []
     wanted = list(dict.fromkeys(series)) if series is not None else list(index.series)
     for j, sid in enumerate(wanted):
@@ -73,7 +88,7 @@ def validate(index: BundleIndex, scenario: Scenario, series: Sequence[str] | Non
     paths: dict[str, DriverPath] = {}
     rate: DriverPath | None = None
     for i, ch in scenario.driver_changes:
-        got = _driver_path(index, i, ch, errors)
+        got = _driver_path(index, i, ch, errors, when)
         if got is None:
             continue
         prior = rate if index.rate is not None and got.sid == index.rate.sid else paths.get(got.sid)
@@ -92,7 +107,7 @@ def validate(index: BundleIndex, scenario: Scenario, series: Sequence[str] | Non
     shocks: dict[str, list[Shock]] = {}
     notes: list[str] = []
     for i, ch in scenario.shocks:
-        for sid, shock in _shock(index, i, ch, errors, notes):
+        for sid, shock in _shock(index, i, ch, errors, notes, when):
             shocks.setdefault(sid, []).append(shock)
     if errors:
         raise ScenarioError(errors, scenario.name)
@@ -103,7 +118,34 @@ def validate(index: BundleIndex, scenario: Scenario, series: Sequence[str] | Non
         shocks=MappingProxyType({k: tuple(v) for k, v in shocks.items()}),
         rate=rate,
         notes=tuple(notes),
+        today=today,
+        starts=MappingProxyType(dict(when.starts)),
     )
+
+
+@dataclass(frozen=True)
+class _When:
+    """What scenario time needs while validating: today, whether the past is allowed, first periods."""
+
+    today: dt.date
+    counterfactual: bool
+    starts: dict[int, str]
+
+    def default_start(self, s: SeriesData) -> str | None:
+        k = timing.first_future(s.starts, self.today)
+        return s.periods[k] if k is not None else None
+
+    def past(self, i: int, fld: str, s: SeriesData, pos: Sequence[int]) -> dict[str, Any] | None:
+        """An error when the change at ``pos`` lies wholly in periods that ended before today."""
+        self.starts[i] = s.periods[pos[0]]
+        if self.counterfactual or not timing.ended(s.starts, s.frequency, pos, self.today):
+            return None
+        return err(
+            ["changes", i, fld],
+            f"{s.periods[pos[0]]}..{s.periods[pos[-1]]} is wholly in the past (today is "
+            f"{self.today.isoformat()}): a scenario changes the future; set counterfactual = true to ask "
+            "what would have happened instead",
+        )
 
 
 def _known_drivers(index: BundleIndex) -> list[str]:
@@ -144,7 +186,7 @@ def driver_series(index: BundleIndex, sid: str) -> SeriesData | None:
 
 
 def _driver_path(
-    index: BundleIndex, i: int, ch: DriverChange, errors: list[dict[str, Any]]
+    index: BundleIndex, i: int, ch: DriverChange, errors: list[dict[str, Any]], when: _When
 ) -> DriverPath | None:
     sid = index.resolve_driver(ch.driver)
     s = driver_series(index, sid) if (sid in index.drivers) else None
@@ -174,7 +216,15 @@ def _driver_path(
             errors.append(err(["changes", i, "periods"], "periods must be in time order"))
             return None
     else:
-        start = ch.start or s.periods[0]
+        start = ch.start or when.default_start(s)
+        if start is None:
+            errors.append(
+                err(
+                    ["changes", i, "start"],
+                    f"no period of {sid} ({span}) starts after today ({when.today.isoformat()}): give start",
+                )
+            )
+            return None
         if start not in s.periods:
             errors.append(
                 err(
@@ -193,6 +243,10 @@ def _driver_path(
             )
             return None
         pos = list(range(k0, k0 + len(ch.values)))
+    past = when.past(i, "periods" if ch.periods is not None else "start", s, pos)
+    if past is not None:
+        errors.append(past)
+        return None
     B = s.mean
     if ch.kind in ("level", "growth", "extra_growth") and np.any(B[pos[0] :] <= 0):
         errors.append(
@@ -263,7 +317,12 @@ def _driver_path(
 
 
 def _shock(
-    index: BundleIndex, i: int, ch: ShockChange, errors: list[dict[str, Any]], notes: list[str]
+    index: BundleIndex,
+    i: int,
+    ch: ShockChange,
+    errors: list[dict[str, Any]],
+    notes: list[str],
+    when: _When,
 ) -> list[tuple[str, Shock]]:
     series = index.series
     cands = [
@@ -281,7 +340,12 @@ def _shock(
     sid = cands[0]
     s = series[sid]
     span = f"{s.periods[0]}..{s.periods[-1]}"
-    start = ch.start or s.periods[0]
+    start = ch.start or when.default_start(s)
+    if start is None:
+        errors.append(
+            err(["changes", i, "start"], f"no period of {sid} ({span}) starts after today: give start")
+        )
+        return []
     end = ch.end or (start if ch.kind == "one_off" else s.periods[-1])
     for fld, p in (("start", start), ("end", end)):
         if p not in s.periods:
@@ -292,6 +356,10 @@ def _shock(
     k0, k1 = s.periods.index(start), s.periods.index(end)
     if k1 < k0:
         errors.append(err(["changes", i, "end"], f"end {end} is before start {start}"))
+        return []
+    past = when.past(i, "start", s, list(range(k0, k1 + 1)))
+    if past is not None:
+        errors.append(past)
         return []
     B, h = s.mean, s.h
     if ch.unit == "absolute" and ch.kind != "growth":

@@ -16,10 +16,11 @@ Variables (annual, all money in GBP: US$ flows converted with the published US$/
 
 Why crisis-year dummies (2009, 2020 by default, ``[scenarios] shock_years``): in those years everything
 fell together for reasons that were not FDI (the financial crisis, the pandemic); without dummies a
-World FDI scenario would "move" GDP through those two observations alone. The identification rows say,
-for business investment and GDP, whether their level response to a surprise in each conditioning variable
-(generalised impulse response with posterior draws) has a 95% interval excluding zero. Projections keep
-only the identified channels of a scenario's conditional forecast; a response with none stays at baseline.
+World FDI scenario would "move" GDP through those two observations alone. The channel rows give, for
+business investment and GDP, the level response to a surprise in each conditioning variable (generalised
+impulse response with posterior draws) with its se. Projections use every channel of business
+investment's conditional forecast, each shrunk by its evidence (``forecasting.scenarios.macro``); GDP moves
+through business investment's share of expenditure, not through the VAR's GDP equation.
 """
 
 from __future__ import annotations
@@ -362,12 +363,8 @@ def _identification(
                 f"to a one-unit surprise in {cond} ({spec[cond].unit}), generalised impulse response, "
                 f"{len(coefs)} posterior draws, sample {years[0]}-{years[-1]}"
                 + (f" with {', '.join(map(str, dummies))} dummied out" if dummies else "")
-                + (
-                    ""
-                    if ident
-                    else "; not identified: scenarios drop this channel (the response stays at baseline "
-                    "unless another, identified channel moves it)"
-                )
+                + "; scenarios use every channel, each weighted by its evidence (tau^2 / (tau^2 + se^2) across "
+                "the block's channels in standard-deviation units), none dropped by a test"
             )
             for sid in spec[target].series_ids:
                 if sid not in modelled or spec[cond].series_ids[0] not in modelled:

@@ -8,8 +8,11 @@ driver_id      the series it responds to (a scenario driver, an upstream target,
 form           how projections apply the link (below)
 coefficient    what projections multiply; ``se``, ``ci_lo``, ``ci_hi`` are its (95%, normal or t)
 elasticity     the implied elasticity at the sample means (comparable across forms)
-identified     the 95% interval excludes zero (identities are identified by construction). A link
-               that is not identified moves nothing: its target stays at baseline with that reason
+own_coefficient, own_se   the link's own estimate before shrinkage
+weight         the weight on its own data, tau^2 / (tau^2 + se^2): near 0, the link is its prior (a
+               pooled value or zero) and says so; 1, its own estimate. No link is dropped or kept by a
+               significance test: projections apply every used link's effective coefficient, and draw
+               it with its se
 model          the estimator; ``refused`` rows say why two series are *not* linked
 n_obs          observations the estimate used
 used           True for the links projections apply
@@ -36,15 +39,15 @@ Forms (why each, in the order they are tried):
   add up. Between trees (a combined authority and its region) the same estimate is a ``level`` link.
 * ``conversion`` -- the same concept in another price basis (business investment at current prices vs
   chained volume): same % deviation, prices held at their baseline.
-* ``macro`` -- rows describing the macro block (``forecasting.training.macro``): which responses of
-  business investment and GDP to a conditioning driver are identified.
+* ``macro`` -- rows describing the macro block (``forecasting.training.macro``): the responses of
+  business investment to a conditioning driver, with their posterior se.
 * ``log`` -- the remaining targets (cluster employment, project counts ...): OLS on annual
   log-differences (differences at the means when a series has zero or negative values), candidate
-  drivers from the target's family, pooled across areas of the same measure and cluster (random
-  effects, with the pooled mean's se never below that of the areas' total). A positive, identified
-  estimate is preferred. Regression with ARIMA errors in log levels is not used: on synthetic data with
-  a known elasticity its Hessian intervals covered the truth in 26 of 60 samples (OLS on log-differences:
-  60 of 60).
+  drivers from the target's family, then shrunk (empirical Bayes): each area's elasticity toward its
+  cluster's mean, cluster means toward zero, with the spreads estimated across areas and clusters
+  (``forecasting.statistics.shrink_hierarchical``). Synthetic series are never used. Regression with
+  ARIMA errors in log levels is not used: on synthetic data with a known elasticity its Hessian intervals
+  covered the truth in 26 of 60 samples (OLS on log-differences: 60 of 60).
 
 Nothing links series of different units without converting: ``level``/``stock_flow``/``exposure`` links
 need ``units.compatible`` measures or a conversion (US$ -> GBP with the published rates, scale);
@@ -55,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +66,7 @@ from scipy import stats
 
 from forecasting.errors import NotFound
 from forecasting.reference.measures import Measure, get_measure
+from forecasting.statistics import hac_lags, mean_se, ols_slope, pool_toward_prior, shrink_hierarchical
 from forecasting.training.drivers import STOCK_FLOW, WORLD_FLOWS, annual, family, may_drive
 from forecasting.units import RateTable, compatible, usd_to_gbp
 from forecasting.vocabulary import parse_series_id, series_id
@@ -80,21 +84,24 @@ TRANSMISSION_COLUMNS: tuple[str, ...] = (
     "note",
     "form",
     "coefficient",
-    "identified",
     "conversion",
     "pooled",
+    "own_coefficient",
+    "own_se",
+    "weight",
 )
 Z95 = float(stats.norm.ppf(0.975))
-# Relative heterogeneity never assumed below 10% when pooling (a zero estimate of tau on a handful of
-# areas would make every area's share exactly its prior, with no uncertainty at all).
-TAU_FLOOR = 0.1
-TAU_FEW = 0.5  # assumed when fewer than three estimates are pooled
+# The prior spread of an elasticity when fewer than three like links say how much they differ: most
+# elasticities of activity to activity lie within +-1, so a prior sd of 0.5 around zero.
+ELASTICITY_PRIOR_SD = 0.5
 # Geography levels of single economies (pooled); aggregates (EU, income groups) overlap and are not.
 ECONOMY_LEVELS = ("country", "uk")
 
 
 @dataclass(frozen=True)
 class Link:
+    """One (target, driver) link: its effective (shrunk) coefficient and se, and its own estimate."""
+
     target_id: str
     driver_id: str
     form: str
@@ -108,8 +115,10 @@ class Link:
     conversion: str = ""
     pooled: str = ""
     dof: int | None = None  # Student t degrees of freedom for the interval; None: normal
-    identity: bool = False
+    identity: bool = False  # exact by accounting (no uncertainty at all)
     ci: tuple[float, float] | None = None  # an interval from draws (macro block), else +- t se
+    own: tuple[float, float] | None = None  # the link's own estimate and se before shrinkage
+    weight: float = 1.0  # weight on its own data: tau^2 / (tau^2 + se^2) (1: not shrunk, 0: the prior)
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -126,20 +135,12 @@ class Link:
         return crit * self.se
 
     @property
-    def identified(self) -> bool:
-        if self.model == "refused":
-            return False
-        if self.identity:
-            return True
-        lo, hi = self.interval
-        return bool(self.se > 0 and (lo > 0 or hi < 0))
-
-    @property
     def t(self) -> float:
         return abs(self.coefficient) / self.se if self.se > 0 else math.inf
 
     def row(self) -> dict[str, object]:
         lo, hi = self.interval
+        own_b, own_se = self.own if self.own is not None else (self.coefficient, self.se)
         return {
             "target_id": self.target_id,
             "driver_id": self.driver_id,
@@ -153,121 +154,12 @@ class Link:
             "note": self.note,
             "form": self.form,
             "coefficient": float(self.coefficient),
-            "identified": self.identified,
             "conversion": self.conversion,
             "pooled": self.pooled,
+            "own_coefficient": float(own_b),
+            "own_se": float(own_se),
+            "weight": float(self.weight),
         }
-
-
-# ---- small estimators -------------------------------------------------------------------------------
-def ols_slope(y: np.ndarray, x: np.ndarray, hac_lags: int = 0) -> tuple[float, float] | None:
-    """Slope and its se in y = a + b x; Newey-West (Bartlett) se when ``hac_lags`` > 0.
-
-    None when x is constant or the fit is degenerate.
-    """
-    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
-    n = len(y)
-    xc = x - x.mean()
-    sxx = float(xc @ xc)
-    if n < 3 or sxx <= 0:
-        return None
-    b = float(xc @ (y - y.mean())) / sxx
-    resid = y - y.mean() - b * xc
-    if hac_lags > 0:
-        g = xc * resid
-        s = float(g @ g)
-        for lag in range(1, min(hac_lags, n - 1) + 1):
-            s += 2 * (1 - lag / (hac_lags + 1)) * float(g[lag:] @ g[:-lag])
-        var = max(s, 0.0) / sxx**2 * n / (n - 2)
-    else:
-        var = float(resid @ resid) / (n - 2) / sxx
-    se = math.sqrt(max(var, 0.0))
-    return (b, se) if math.isfinite(b) and math.isfinite(se) and se > 0 else None
-
-
-def hac_lags(n: int) -> int:
-    """The usual Newey-West bandwidth floor(4 (n/100)^(2/9))."""
-    return int(math.floor(4 * (n / 100) ** (2 / 9)))
-
-
-@dataclass(frozen=True)
-class Pooled:
-    estimate: np.ndarray
-    se: np.ndarray
-    tau: float
-    k: int
-
-
-def pool_toward_prior(
-    b: np.ndarray, se: np.ndarray, prior: np.ndarray, prior_se: np.ndarray | None = None
-) -> Pooled:
-    """Empirical-Bayes shrinkage of estimates ``b`` toward priors, heterogeneity relative to them.
-
-    Model: b_i = p_i (1 + d_i), d_i ~ N(0, tau^2); estimate bhat_i ~ N(b_i, se_i^2); the prior share is
-    itself estimated, phat_i ~ N(p_i, prior_se_i^2). tau^2 by the DerSimonian-Laird moment estimator on the
-    ratios bhat_i / phat_i around 1 (floored at ``TAU_FLOOR``; ``TAU_FEW`` with fewer than three
-    estimates); each b_i is then shrunk toward phat_i with prior variance tau^2 phat_i^2 + prior_se_i^2.
-    Items without an estimate of their own keep the prior and its variance.
-    """
-    b, se, prior = (np.asarray(a, dtype=float) for a in (b, se, prior))
-    pse = np.zeros_like(prior) if prior_se is None else np.nan_to_num(np.asarray(prior_se, dtype=float))
-    ok = np.isfinite(b) & np.isfinite(se) & (se > 0) & (np.abs(prior) > 1e-12)
-    ap = np.where(np.abs(prior) > 1e-12, np.abs(prior), 1.0)
-    rho = np.where(ok, b / np.where(ok, prior, 1.0), 1.0)
-    v = np.where(ok, (se / ap) ** 2 + (pse / ap) ** 2, np.inf)
-    w = np.where(ok, 1.0 / np.where(ok, v, 1.0), 0.0)
-    k = int(ok.sum())
-    tau2 = TAU_FEW**2  # fewer than three estimates say nothing about heterogeneity: a weak prior
-    if k >= 3 and w.sum() > 0:
-        q = float((w * (rho - 1) ** 2).sum())
-        tau2 = max(TAU_FLOOR**2, (q - k) / float(w.sum()))
-    prior_var = tau2 * prior**2 + pse**2
-    prior_var = np.where(prior_var > 0, prior_var, 1e-300)
-    prec = np.where(ok, 1 / np.where(ok, se, 1.0) ** 2, 0.0) + 1 / prior_var
-    post = (np.where(ok, b / np.where(ok, se, 1.0) ** 2, 0.0) + prior / prior_var) / prec
-    return Pooled(post, np.sqrt(1 / prec), math.sqrt(tau2), k)
-
-
-def mean_se(x: np.ndarray) -> float:
-    """The HAC (Newey-West) standard error of a series' mean."""
-    x = np.asarray(x, dtype=float)
-    n = len(x)
-    if n < 3:
-        return float("nan")
-    e = x - x.mean()
-    s = float(e @ e)
-    lags = hac_lags(n)
-    for lag in range(1, min(lags, n - 1) + 1):
-        s += 2 * (1 - lag / (lags + 1)) * float(e[lag:] @ e[:-lag])
-    return math.sqrt(max(s, 0.0)) / n
-
-
-def pool_random_effects(
-    b: np.ndarray, se: np.ndarray, floor_se: float | None = None
-) -> tuple[np.ndarray, np.ndarray, float, float, float]:
-    """Random-effects pooling toward an estimated common mean (DerSimonian-Laird).
-
-    Returns shrunk estimates, their se, the pooled mean, its se and tau. ``floor_se`` keeps the pooled
-    mean's se at least that large: the areas share the same years (and their common shocks), so their
-    errors are not independent and the textbook se would be too small.
-    """
-    b, se = np.asarray(b, dtype=float), np.asarray(se, dtype=float)
-    w = 1 / se**2
-    mu0 = float((w * b).sum() / w.sum())
-    q = float((w * (b - mu0) ** 2).sum())
-    k = len(b)
-    denom = float(w.sum() - (w**2).sum() / w.sum())
-    tau2 = max(0.0, (q - (k - 1)) / denom) if denom > 0 else 0.0
-    tau2 = max(tau2, (TAU_FLOOR * abs(mu0)) ** 2)
-    ws = 1 / (se**2 + tau2)
-    mu = float((ws * b).sum() / ws.sum())
-    var_mu = 1 / float(ws.sum())
-    if floor_se is not None and math.isfinite(floor_se):
-        var_mu = max(var_mu, floor_se**2)
-    shrink = tau2 / (tau2 + se**2)
-    est = mu + shrink * (b - mu)
-    var = shrink * se**2 + (1 - shrink) ** 2 * var_mu
-    return est, np.sqrt(var), mu, math.sqrt(var_mu), math.sqrt(tau2)
 
 
 # ---- histories and units ----------------------------------------------------------------------------
@@ -449,6 +341,7 @@ def stock_flow_links(
             out.append(Link(t, flow, "stock_flow", 0.0, 0.0, "refused", 0, u.text, conversion=u.text))
             continue
         note = "accounting identity: position = previous position + flow (converted) + other changes"
+        check_se = 0.0
         y, x = hist.get(t), hist.get(flow)
         if y is not None and x is not None:
             xf = _convert(x, u, rates)
@@ -458,9 +351,11 @@ def stock_flow_links(
                 other = df["y"] - df["x"]
                 ratio = (xf / y.shift(1)).dropna()
                 if fit is not None:
+                    check_se = fit[1]
                     note += (
                         f"; check: change in position on the flow = {fit[0]:.2f} (se {fit[1]:.2f}, "
-                        f"n {len(df)}), the identity says 1"
+                        f"n {len(df)}), the identity says 1: projections use 1 with that se (flows and "
+                        "positions are measured on different bases, so the identity holds only roughly)"
                     )
                 note += (
                     f"; other changes (valuation etc.) averaged {other.mean():,.0f} (sd {other.std():,.0f}) a "
@@ -478,14 +373,15 @@ def stock_flow_links(
                 flow,
                 "stock_flow",
                 1.0,
-                0.0,
+                float(check_se),
                 "stock_flow_identity",
                 0 if y is None else len(y),
                 note,
                 elasticity=elasticity,
                 used=True,
                 conversion=u.text,
-                identity=True,
+                identity=check_se == 0.0,
+                weight=0.0,  # the coefficient is the identity's 1, not the check's estimate
             )
         )
     return out
@@ -531,9 +427,11 @@ def passthrough_links(
     prior = np.array([e[3] for e in est])
     prior_se = np.array([e[7] for e in est])
     post_b, post_se, tau, k = b.copy(), se.copy(), float("nan"), 0
+    weight = np.ones(len(b))
     if lv.sum() >= 3:
         pooled = pool_toward_prior(b[lv], se[lv], prior[lv], prior_se[lv])
         post_b[lv], post_se[lv], tau, k = pooled.estimate, pooled.se, pooled.tau, pooled.k
+        weight[lv] = pooled.weight
     cur = "GBP (both converted at each year's mean US$ per GBP)" if in_gbp else "US$ (no rates)"
     out = []
     for i, (t, bi, sei, share, n, robust, ratio, share_se) in enumerate(est):
@@ -566,6 +464,8 @@ def passthrough_links(
                 used=True,
                 conversion="same currency (US$); estimated in GBP" if in_gbp else "",
                 pooled=pooled_text,
+                own=(float(bi), float(sei)),
+                weight=float(weight[i]),
             )
         )
     return out
@@ -613,7 +513,11 @@ def exposure_links(
         pooled = pool_toward_prior(
             g["b"].to_numpy(), g["se"].to_numpy(), g["prior"].to_numpy(), g["prior_se"].to_numpy()
         )
-        parts.append(g.assign(post=pooled.estimate, post_se=pooled.se, tau=pooled.tau, k=pooled.k))
+        parts.append(
+            g.assign(
+                post=pooled.estimate, post_se=pooled.se, tau=pooled.tau, k=pooled.k, weight=pooled.weight
+            )
+        )
     tab = pd.concat(parts).sort_index()
     out: list[Link] = []
     tree = tab[[(r.child, r.parent) in in_tree for r in tab.itertuples()]]
@@ -656,6 +560,8 @@ def _exposure_link(r: object, form: str, coef: float, se: float) -> Link:
         elasticity=float(coef / r.prior) if r.prior else float(coef),
         used=True,
         pooled=pooled,
+        own=(float(r.b), float(r.se)) if np.isfinite(r.b) else None,
+        weight=float(r.weight),
     )
 
 
@@ -724,7 +630,6 @@ class _Candidate:
     same_family: bool
     y: pd.Series
     x: pd.Series
-    group: tuple[str, str, str] = field(default=("", "", ""))
 
 
 def _log_candidates(
@@ -768,61 +673,77 @@ def _log_candidates(
             conversion=u.text,
             dof=max(n - 2, 1),
         )
-        cands.append(_Candidate(link, same, y, xc, (tm.measure, tm.cluster, d)))
+        cands.append(_Candidate(link, same, y, xc))
     return cands, refused
 
 
 def _pool_log(cands: list[_Candidate]) -> list[_Candidate]:
-    """Random-effects pooling of one driver's elasticities across the areas of a measure and cluster."""
-    by_group: dict[tuple[str, str, str], list[_Candidate]] = {}
+    """Every elasticity shrunk toward its cluster's mean, cluster means toward zero (empirical Bayes).
+
+    Like links are one driver's elasticities of one measure: areas within a cluster share a cluster mean
+    (its se never below that of the regression on the cluster's total: the areas share their years), and
+    cluster means are shrunk toward zero across clusters. A link on a handful of noisy points keeps a
+    weight near zero on its own data; nothing is dropped or kept by a significance test."""
+    by_like: dict[tuple[str, str], list[_Candidate]] = {}
     for c in cands:
-        if c.link.model == "logdiff_ols":
-            by_group.setdefault(c.group, []).append(c)
+        by_like.setdefault((parse_series_id(c.link.target_id).measure, c.link.driver_id), []).append(c)
     out = {id(c): c for c in cands}
-    for (measure, cluster, _), members in by_group.items():
-        if len(members) < 3:
-            continue
+    for (measure, _driver), members in by_like.items():
         b = np.array([c.link.coefficient for c in members])
         se = np.array([c.link.se for c in members])
-        total = pd.concat([c.y for c in members], axis=1, join="inner").sum(axis=1)
-        agg = _fit_simple(total, members[0].x, 3) if len(total) else None
-        est, est_se, mu, mu_se, tau = pool_random_effects(b, se, agg[1] if agg else None)
-        for c, e, s in zip(members, est, est_se, strict=True):
+        clusters = [parse_series_id(c.link.target_id).cluster for c in members]
+        floors: dict[object, float] = {}
+        for cl in set(clusters):
+            grp = [c for c, k in zip(members, clusters, strict=True) if k == cl]
+            if len(grp) < 2:
+                continue
+            total = pd.concat([c.y for c in grp], axis=1, join="inner").sum(axis=1)
+            agg = _fit_simple(total, grp[0].x, 3) if len(total) else None
+            if agg is not None:
+                floors[cl] = agg[1]
+        inner, top = shrink_hierarchical(b, se, clusters, group_se_floor=floors, tau_few=ELASTICITY_PRIOR_SD)
+        for i, c in enumerate(members):
+            g = top[clusters[i]]
             pooled = (
-                f"pooled across {len(members)} areas of {measure}/{cluster}: mean elasticity {mu:.3f} "
-                f"(se {mu_se:.3f}, never below the areas' total's {agg[1] if agg else float('nan'):.3f}), "
-                f"tau {tau:.3f}; own estimate {c.link.coefficient:.3f} (se {c.link.se:.3f})"
+                f"shrunk toward its cluster's mean elasticity {float(inner.prior[i]):.3f} (se "
+                f"{float(inner.prior_se[i]):.3f}; {g.k} areas of {measure}/{clusters[i]}, the cluster means "
+                f"shrunk toward zero across {len(top)} clusters, tau {g.tau:.3f}); within-cluster tau "
+                f"{inner.tau:.3f}; weight on its own estimate {float(inner.weight[i]):.2f}"
+            )
+            note = c.link.note + (
+                f"; own estimate {c.link.coefficient:.3f} (se {c.link.se:.3f}, n {c.link.n_obs})"
+                + (
+                    "; too little evidence of its own: it moves with its cluster's (shrunk) mean"
+                    if inner.weight[i] < 0.2
+                    else ""
+                )
             )
             out[id(c)] = replace(
                 c,
                 link=replace(
-                    c.link, coefficient=float(e), se=float(s), pooled=pooled, model=c.link.model + "_pooled"
+                    c.link,
+                    coefficient=float(inner.estimate[i]),
+                    se=float(inner.se[i]),
+                    pooled=pooled,
+                    note=note,
+                    model=c.link.model + "_shrunk",
+                    own=(c.link.coefficient, c.link.se),
+                    weight=float(inner.weight[i]),
+                    dof=None,
                 ),
             )
     return [out[id(c)] for c in cands]
 
 
 def _choose(cands: list[_Candidate], allowed: Sequence[str]) -> list[Link]:
-    """Mark the link projections use: family first, then identified and positive, then largest |t|."""
+    """Mark the link projections use: a driver of the target's family first, then the one whose own
+    data carry the most weight (evidence, not significance or sign), then the upstream order."""
     if not cands:
         return []
     pool = [c for c in cands if c.same_family] or cands
-    best = max(
-        pool,
-        key=lambda c: (
-            c.link.identified and c.link.coefficient > 0,
-            c.link.coefficient > 0,
-            c.link.t,
-            -allowed.index(c.link.driver_id),
-        ),
-    )
+    best = max(pool, key=lambda c: (round(c.link.weight, 6), -allowed.index(c.link.driver_id)))
     why = "in the driver family" if pool is not cands else "no family driver"
-    if best.link.identified and best.link.coefficient > 0:
-        why = "identified with the expected (positive) sign, " + why
-    elif not best.link.identified:
-        why = "no identified estimate (95% interval includes zero): held at baseline, " + why
-    else:
-        why = "no positive estimate; largest |t|, " + why
+    why = f"the most evidence of its own (weight {best.link.weight:.2f}), {why}"
     return [
         replace(c.link, used=c is best, note=c.link.note + (f"; used: {why}" if c is best else ""))
         for c in cands
@@ -844,15 +765,17 @@ def estimate_transmission(
     """The bundle's ``transmission`` table (see the module docstring) for ``targets`` given ``drivers``.
 
     ``panel`` is the warehouse panel (series_id, measure, geography, cluster, frequency, period, value,
-    ...); ``catalogue`` is accepted for the pipeline's convenience. Drivers are listed upstream first: a
+    ...); ``catalogue`` says which series are synthetic (demo partner data): no link is estimated on them
+    (their targets get a ``refused`` row saying so and stay at baseline unless shocked). Drivers are listed
+    upstream first: a
     driver that is also a target can only be explained by drivers before it, and only through an
     accounting link, a pass-through from World flows or the macro block (never by a regression on a
     shared trend). ``rates`` converts US$ to GBP; ``hierarchy`` (parent_id, child_id) says which areas sum
     to which (default: the geography partitions among the modelled series); ``macro_rows`` are the macro
     block's rows (``forecasting.training.macro.MacroOutcome.rows``).
     """
-    del catalogue
-    hist = _Histories(panel)
+    synthetic = synthetic_ids(catalogue)
+    hist = _Histories(panel[~panel["series_id"].isin(synthetic)]) if synthetic else _Histories(panel)
     drivers = list(dict.fromkeys(drivers))
     targets = list(dict.fromkeys(targets))
     modelled = set(targets) | set(drivers)
@@ -901,6 +824,7 @@ def estimate_transmission(
         parent = share_parent(t, modelled)
         if parent is not None and (t not in drivers or parent in upstream(t)):
             pairs.append((t, parent))
+    pairs = [(c, p) for c, p in pairs if c not in synthetic and p not in synthetic]
     got = exposure_links(pairs, in_tree, hist, min_obs)
     links += got
     covered |= {k.target_id for k in got if k.form == "level"} | has_parent
@@ -908,6 +832,10 @@ def estimate_transmission(
     refused: list[Link] = []
     for t in targets:
         if t in covered or t in drivers:
+            continue
+        if t in synthetic:
+            why = "refused: synthetic (demo) data; no link rests on it"
+            refused += [Link(t, d, "log", 0.0, 0.0, "refused", 0, why) for d in upstream(t)[:1]]
             continue
         c, r = _log_candidates(t, [d for d in upstream(t) if d in set(drivers)], hist, rates, min_obs)
         cands += c
@@ -922,6 +850,18 @@ def estimate_transmission(
     links += [k for k in refused if k.target_id not in linked]
     rows = [k.row() for k in links]
     return pd.DataFrame(rows, columns=list(TRANSMISSION_COLUMNS))
+
+
+def synthetic_ids(catalogue: pd.DataFrame | None) -> set[str]:
+    """Series the catalogue marks synthetic (``is_synthetic``, or a source named synthetic)."""
+    if catalogue is None or len(catalogue) == 0 or "series_id" not in catalogue.columns:
+        return set()
+    flag = pd.Series(False, index=catalogue.index)
+    if "is_synthetic" in catalogue.columns:
+        flag |= catalogue["is_synthetic"].fillna(False).astype(bool)
+    if "source" in catalogue.columns:
+        flag |= catalogue["source"].astype(str).str.lower().str.contains("synthetic")
+    return set(catalogue.loc[flag, "series_id"].astype(str))
 
 
 def macro_rows_as_links(rows: list[dict[str, object]]) -> list[Link]:
@@ -947,29 +887,27 @@ def macro_rows_as_links(rows: list[dict[str, object]]) -> list[Link]:
 
 
 def transmission_metrics(table: pd.DataFrame, *, per_link: bool = True) -> dict[str, float]:
-    """Flat MLflow metrics: counts (used, identified, refused) and, per used cross-series link, estimates."""
+    """Flat MLflow metrics: counts (used, refused), how much the links rest on their own data, and, per used
+    cross-series link, the effective (shrunk) estimates."""
     if table is None or table.empty:
         return {"transmission.n_links": 0.0, "transmission.n_used": 0.0}
     used = table[table["used"].astype(bool)] if "used" in table.columns else table
     form = used["form"] if "form" in used.columns else pd.Series("log", index=used.index)
-    ident = (
-        used["identified"].astype(bool)
-        if "identified" in used.columns
-        else (used["ci_lo"] > 0) | (used["ci_hi"] < 0)
-    )
     reg = used[form.isin(["log", "level", "macro"])]
     out: dict[str, float] = {
         "transmission.n_links": float(len(table)),
         "transmission.n_used": float(len(used)),
-        "transmission.n_identified": float(ident.sum()),
-        "transmission.n_not_identified": float((~ident).sum()),
         "transmission.n_exposure": float((form == "exposure").sum()),
         "transmission.n_regression": float(len(reg)),
         "transmission.n_refused": float((table["model"] == "refused").sum()),
     }
     if len(reg):
         out["transmission.median_abs_elasticity"] = float(reg["elasticity"].abs().median())
+        out["transmission.max_abs_elasticity"] = float(reg["elasticity"].abs().max())
         out["transmission.median_se"] = float(reg["se"].median())
+        if "weight" in reg.columns:
+            out["transmission.median_weight"] = float(reg["weight"].median())
+            out["transmission.n_weak"] = float((reg["weight"] < 0.2).sum())
     if per_link:
         coef = reg["coefficient"] if "coefficient" in reg.columns else reg["elasticity"]
         for r, c in zip(reg.itertuples(index=False), coef, strict=True):
@@ -984,10 +922,8 @@ __all__ = [
     "estimate_transmission",
     "level_units",
     "log_units",
-    "ols_slope",
     "partition_edges",
-    "pool_random_effects",
-    "pool_toward_prior",
     "share_parent",
+    "synthetic_ids",
     "transmission_metrics",
 ]

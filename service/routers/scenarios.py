@@ -14,6 +14,7 @@ response is validated against ``ProjectionResponse``.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +45,10 @@ SeriesQuery = Annotated[
         description="Comma-separated series ids (default: every series in the bundle).",
         openapi_examples={"two": {"value": "fdi_inward_position.TLG.all.A,fdi_inward_position.MID.all.A"}},
     ),
+]
+TodayQuery = Annotated[
+    datetime.date | None,
+    Query(description="The date scenario time is relative to: 'next year' after it (default: today)."),
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Bad scenario or series: `loc` names the change index and field."},
@@ -79,11 +84,16 @@ def _unprocessable(
 
 
 def _run(
-    m: ServedModel, scenario: Scenario, series: list[str] | None, prefix: list[str], series_prefix: list[str]
+    m: ServedModel,
+    scenario: Scenario,
+    series: list[str] | None,
+    prefix: list[str],
+    series_prefix: list[str],
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     engine = engine_for(_contents(m))
     try:
-        result = engine.project(scenario, series)
+        result = engine.project(scenario, series, today=today)
     except ScenarioError as exc:
         raise _unprocessable(exc, prefix, series_prefix) from None
     result.provenance = m.provenance()
@@ -124,7 +134,9 @@ def drivers(m: ModelDep) -> Any:
     summary="Project a named scenario",
     responses={**NOT_FOUND, **ERRORS},
 )
-def projections(name: str, m: ModelDep, settings: SettingsDep, series: SeriesQuery = None) -> Any:
+def projections(
+    name: str, m: ModelDep, settings: SettingsDep, series: SeriesQuery = None, today: TodayQuery = None
+) -> Any:
     """Baseline and scenario paths with 80/95% intervals, differences (absolute, %, cumulative), the
     driver paths used, how each series was reached, and provenance (model version, data vintage)."""
     named = list_scenarios(_dir(settings))
@@ -137,7 +149,7 @@ def projections(name: str, m: ModelDep, settings: SettingsDep, series: SeriesQue
     except ScenarioError as exc:
         raise _unprocessable(exc, ["scenario", name]) from None
     ids = [s.strip() for s in series.split(",") if s.strip()] if series else None
-    return _run(m, sc, ids, ["scenario", name], ["query"])
+    return _run(m, sc, ids, ["scenario", name], ["query"], today)
 
 
 @router.post(
@@ -153,4 +165,4 @@ def projections(name: str, m: ModelDep, settings: SettingsDep, series: SeriesQue
 def project_inline(body: ProjectRequest, m: ModelDep) -> Any:
     """The same as the named projections for a definition sent in the body (`scenario`, validated as a
     `Scenario`: a bad field is a 422 naming the change index and field) and `series`."""
-    return _run(m, body.scenario, body.series, ["body", "scenario"], ["body"])
+    return _run(m, body.scenario, body.series, ["body", "scenario"], ["body"], body.today)

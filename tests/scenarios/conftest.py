@@ -49,3 +49,14 @@ def quick_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) ->
     data = load_training_data(cfg, None, path)
     contents, _, _ = build_contents(cfg, data)
     return contents
+
+
+@pytest.fixture(autouse=True)
+def _today_before_the_fixture_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenario time is relative to today: the generated bundle forecasts 2025-2029, so its tests project
+    as of the last day of 2024 (tests of scenario time pass their own ``today``)."""
+    import datetime as dt
+
+    from forecasting.scenarios import timing
+
+    monkeypatch.setattr(timing, "today", lambda: dt.date(2024, 12, 31))

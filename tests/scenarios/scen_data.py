@@ -44,7 +44,7 @@ EDGES = (
 )
 POS_EDGES = (("UK", "TLF"), ("UK", "TLG"), ("UK", "UK-UNALLOC"), ("MID", "TLF"), ("MID", "TLG"))
 YEARS = list(range(2000, 2025))
-H = 5
+H = 8
 
 
 def rates_panel() -> pd.DataFrame:

@@ -32,14 +32,19 @@ def test_named_scenarios_are_listed(client: TestClient) -> None:
 
 def test_named_projection_with_series(client: TestClient) -> None:
     ids = f"{POS.format('MID')},{POS.format('TLF')},{WLD}"
-    r = client.get("/v1/scenarios/global-downturn/projections", params={"series": ids})
+    r = client.get("/v1/scenarios/global-downturn/projections", params={"series": ids, "today": "2026-12-07"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["model"]["model_version"] == "1" and body["model"]["data_vintage"] == "v1"
+    assert body["timing"]["today"] == "2026-12-07" and body["timing"]["first_period"] == "2027"
+    assert not body["timing"]["counterfactual"]
     mid = body["series"][0]
     assert mid["series_id"] == POS.format("MID") and mid["affected"] and mid["unit"] == "GBP million"
-    p0 = mid["points"][0]
-    assert p0["diff"] < 0 and p0["kind"] == "nowcast"
+    # 2025 and 2026 have begun (nowcasts) and the scenario starts next year: they do not move
+    assert [p["kind"] for p in mid["points"][:3]] == ["nowcast", "nowcast", "forecast"]
+    assert [p["diff"] for p in mid["points"][:2]] == [0, 0]
+    p0 = mid["points"][2]
+    assert p0["diff"] < 0 and p0["period"] == "2027"
     for k in ("diff_pct", "diff_lo80", "diff_hi80", "diff_lo95", "diff_hi95", "scenario_lo95"):
         assert p0[k] is not None, k
     assert p0["diff_lo80"] < p0["diff"] < p0["diff_hi80"]
@@ -68,7 +73,7 @@ def test_inline_projection_and_bad_input(client: TestClient) -> None:
         json={"scenario": {"name": "p", "changes": [shock]}, "series": [P.format("MID")]},
     )
     assert ok.status_code == 200, ok.text
-    assert [p["diff"] for p in ok.json()["series"][0]["points"]] == [0, 2, 0, 0, 0]
+    assert [p["diff"] for p in ok.json()["series"][0]["points"]] == [0, 2, 0, 0, 0, 0, 0, 0]
     bad = client.post(
         "/v1/scenarios:project",
         json={"scenario": {"name": "p", "changes": [shock, {**shock, "geography": "NOWHERE"}]}},

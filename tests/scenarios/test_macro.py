@@ -161,7 +161,7 @@ def test_no_signal_block_identifies_nothing() -> None:
     bi_world = next(lk for lk in out.block.links if lk.target == "uk_bi" and lk.condition == "world_fdi")
     assert not bi_world.identified and bi_world.ci_lo < 0 < bi_world.ci_hi
     rows = [r for r in out.rows if r["target_id"] == BUSINESS_INVESTMENT and r["driver_id"] == WLD]
-    assert rows and "not identified" in rows[0]["note"]
+    assert rows and "every channel" in rows[0]["note"] and "none dropped by a test" in rows[0]["note"]
 
 
 def test_too_short_a_sample_is_refused_with_a_reason() -> None:
