@@ -18,6 +18,7 @@ from forecasting.errors import NotFound
 from forecasting.profiles.areas import resolve_area
 from service.deps import ProfilesDirDep
 from service.documents import json_response, pdf_response, read_json
+from service.examples import ok
 from service.schemas import AreaList, AreaProfile
 
 router = APIRouter(tags=["areas"])
@@ -32,6 +33,70 @@ AreaKey = Annotated[
         description="Area code (E08000025, TLG31, E47000007) or name (Birmingham, Derby, Lincolnshire).",
     ),
 ]
+
+
+AREAS_EXAMPLE: dict[str, Any] = {
+    "data_vintage": "20261207T022110382573Z",
+    "generated_at": "2026-12-07T02:30:00Z",
+    "model": "investment-forecaster v3 (data 20261207T022110382573Z)",
+    "count": 1,
+    "items": [
+        {
+            "code": "E08000025",
+            "name": "Birmingham",
+            "level": "lad",
+            "level_label": "Local authority",
+            "midlands": True,
+            "pdf": True,
+        }
+    ],
+}
+_GVA = {
+    "id": "gva_cp",
+    "label": "GVA, current prices",
+    "value": 35427.0,
+    "unit": "GBP million",
+    "price_basis": "current",
+    "year": 2023,
+    "measure": "gva_cp",
+    "geography": "E08000025",
+    "geography_name": "Birmingham",
+    "geography_level": "lad",
+    "source": "ons_la_gdp_2025",
+    "release": "2025-10-10",
+    "vintage": "20261207T022110382573Z",
+    "kind": "observed",
+    "basis": "published for this area",
+}
+PROFILE_EXAMPLE: dict[str, Any] = {
+    "area": {
+        "code": "E08000025",
+        "name": "Birmingham",
+        "level": "lad",
+        "level_label": "Local authority",
+        "midlands": True,
+        "parents": [{"code": "TLG31", "name": "Birmingham", "level": "itl3"}],
+        "groups": [{"code": "E47000007", "name": "West Midlands", "level": "combined_authority"}],
+        "members": [],
+    },
+    "provenance": {
+        "data_vintage": "20261207T022110382573Z",
+        "generated_at": "2026-12-07T02:30:00Z",
+        "model": {"name": "investment-forecaster", "version": "3", "data_vintage": "20261207T022110382573Z"},
+        "synthetic": "excluded: demo partner files are never used in a profile",
+    },
+    "insights": [
+        {
+            "text": "Birmingham's GVA was £35,427m in 2023 (current prices).",
+            "section": "economy",
+            "figures": ["gva_cp"],
+            "numbers": [{"figure": "gva_cp", "shown": "£35,427m"}],
+        }
+    ],
+    "figures": {"gva_cp": _GVA},
+    "sections": {"economy": {"status": "ok", "note": "", "figures": [_GVA]}},
+    "history": {"gva_cp": [{"year": 2023, "value": 35427.0}]},
+}
 
 
 def _index(directory: Path) -> tuple[dict[str, Any], str]:
@@ -60,7 +125,7 @@ def _code(directory: Path, key: str) -> str:
     "/v1/areas",
     response_model=AreaList,
     summary="Areas with a profile (local authorities, combined authorities, counties, ITL areas)",
-    responses=ERRORS,
+    responses={**ok(AREAS_EXAMPLE, "The written profiles, Midlands first."), **ERRORS},
 )
 def list_areas(
     request: Request,
