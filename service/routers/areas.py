@@ -164,6 +164,8 @@ def list_areas(
     },
 )
 def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    """The document the profile page and PDF were rendered from: every figure with its source, release,
+    unit, year and where it was published; insight sentences listing the figures they state."""
     code = _code(directory, area)
     doc, etag = read_json(directory / "areas" / f"{code}.json", MISSING)
     return json_response(request, doc, etag)
@@ -180,6 +182,7 @@ def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> 
     },
 )
 def area_profile_pdf(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    """The profile page printed by `invest profiles` with the system Chromium (A4, same numbers as the JSON)."""
     code = _code(directory, area)
     return pdf_response(
         request,
