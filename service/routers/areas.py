@@ -159,6 +159,7 @@ def list_areas(
     response_model=AreaProfile,
     summary="One area's profile: figures with sources and years, clusters, forecasts, peers, key insights",
     responses={
+        **ok(PROFILE_EXAMPLE, "The area's profile document (abridged here)."),
         404: {"description": "Unknown area (with the closest matches) or no profile written."},
         **ERRORS,
     },
@@ -176,7 +177,15 @@ def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> 
     summary="One area's profile as printed (A4 PDF)",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {
+            "description": "The PDF as printed by `invest profiles`.",
+            "content": {
+                "application/pdf": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)",
+                }
+            },
+        },
         404: {"description": "Unknown area, or the profiles were written without PDFs."},
         **ERRORS,
     },
