@@ -18,6 +18,7 @@ from forecasting.errors import NotFound
 from forecasting.profiles.areas import resolve_area
 from service.deps import ProfilesDirDep
 from service.documents import json_response, pdf_response, read_json
+from service.examples import ok
 from service.schemas import AreaList, AreaProfile
 
 router = APIRouter(tags=["areas"])
@@ -32,6 +33,70 @@ AreaKey = Annotated[
         description="Area code (E08000025, TLG31, E47000007) or name (Birmingham, Derby, Lincolnshire).",
     ),
 ]
+
+
+AREAS_EXAMPLE: dict[str, Any] = {
+    "data_vintage": "20261207T022110382573Z",
+    "generated_at": "2026-12-07T02:30:00Z",
+    "model": "investment-forecaster v3 (data 20261207T022110382573Z)",
+    "count": 1,
+    "items": [
+        {
+            "code": "E08000025",
+            "name": "Birmingham",
+            "level": "lad",
+            "level_label": "Local authority",
+            "midlands": True,
+            "pdf": True,
+        }
+    ],
+}
+_GVA = {
+    "id": "gva_cp",
+    "label": "GVA, current prices",
+    "value": 35427.0,
+    "unit": "GBP million",
+    "price_basis": "current",
+    "year": 2023,
+    "measure": "gva_cp",
+    "geography": "E08000025",
+    "geography_name": "Birmingham",
+    "geography_level": "lad",
+    "source": "ons_la_gdp_2025",
+    "release": "2025-10-10",
+    "vintage": "20261207T022110382573Z",
+    "kind": "observed",
+    "basis": "published for this area",
+}
+PROFILE_EXAMPLE: dict[str, Any] = {
+    "area": {
+        "code": "E08000025",
+        "name": "Birmingham",
+        "level": "lad",
+        "level_label": "Local authority",
+        "midlands": True,
+        "parents": [{"code": "TLG31", "name": "Birmingham", "level": "itl3"}],
+        "groups": [{"code": "E47000007", "name": "West Midlands", "level": "combined_authority"}],
+        "members": [],
+    },
+    "provenance": {
+        "data_vintage": "20261207T022110382573Z",
+        "generated_at": "2026-12-07T02:30:00Z",
+        "model": {"name": "investment-forecaster", "version": "3", "data_vintage": "20261207T022110382573Z"},
+        "synthetic": "excluded: demo partner files are never used in a profile",
+    },
+    "insights": [
+        {
+            "text": "Birmingham's GVA was £35,427m in 2023 (current prices).",
+            "section": "economy",
+            "figures": ["gva_cp"],
+            "numbers": [{"figure": "gva_cp", "shown": "£35,427m"}],
+        }
+    ],
+    "figures": {"gva_cp": _GVA},
+    "sections": {"economy": {"status": "ok", "note": "", "figures": [_GVA]}},
+    "history": {"gva_cp": [{"year": 2023, "value": 35427.0}]},
+}
 
 
 def _index(directory: Path) -> tuple[dict[str, Any], str]:
@@ -60,7 +125,7 @@ def _code(directory: Path, key: str) -> str:
     "/v1/areas",
     response_model=AreaList,
     summary="Areas with a profile (local authorities, combined authorities, counties, ITL areas)",
-    responses=ERRORS,
+    responses={**ok(AREAS_EXAMPLE, "The written profiles, Midlands first."), **ERRORS},
 )
 def list_areas(
     request: Request,
@@ -94,11 +159,14 @@ def list_areas(
     response_model=AreaProfile,
     summary="One area's profile: figures with sources and years, clusters, forecasts, peers, key insights",
     responses={
+        **ok(PROFILE_EXAMPLE, "The area's profile document (abridged here)."),
         404: {"description": "Unknown area (with the closest matches) or no profile written."},
         **ERRORS,
     },
 )
 def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    """The document the profile page and PDF were rendered from: every figure with its source, release,
+    unit, year and where it was published; insight sentences listing the figures they state."""
     code = _code(directory, area)
     doc, etag = read_json(directory / "areas" / f"{code}.json", MISSING)
     return json_response(request, doc, etag)
@@ -109,12 +177,21 @@ def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> 
     summary="One area's profile as printed (A4 PDF)",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {
+            "description": "The PDF as printed by `invest profiles`.",
+            "content": {
+                "application/pdf": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)",
+                }
+            },
+        },
         404: {"description": "Unknown area, or the profiles were written without PDFs."},
         **ERRORS,
     },
 )
 def area_profile_pdf(request: Request, area: AreaKey, directory: ProfilesDirDep) -> Response:
+    """The profile page printed by `invest profiles` with the system Chromium (A4, same numbers as the JSON)."""
     code = _code(directory, area)
     return pdf_response(
         request,
