@@ -90,6 +90,31 @@ def _absent_as_zero(present: pd.DataFrame, missing: list[str]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def scope_panel(panel: pd.DataFrame, within: dict[str, str], lad_within: dict[str, str]) -> pd.DataFrame:
+    """Keep a measure's series inside ``within[measure]`` and its LA series inside ``lad_within[measure]``.
+
+    Why: a measure published for every Local Authority brings 361 series, several times the rest of its
+    tree; an experiment says where they are worth their training time (the Midlands for a Midlands
+    service). Done before ``derive_aggregates``, so a kept total is still summed from every part inside.
+    """
+    if panel.empty or not (within or lad_within):
+        return panel
+    from forecasting.reference.geography import load_geography
+
+    geo = load_geography()
+    codes = panel["geography"].unique()
+    lineage = {c: {c, *geo.ancestors(c)} for c in codes}
+    is_lad = {c: geo.area(c).level == "lad" for c in codes}
+    keep = pd.Series(True, index=panel.index)
+    for measure, area in within.items():
+        rows = panel["measure"] == measure
+        keep &= ~rows | panel["geography"].map(lambda c, a=area: a in lineage[c]).astype(bool)
+    for measure, area in lad_within.items():
+        rows = (panel["measure"] == measure) & panel["geography"].map(is_lad).astype(bool)
+        keep &= ~rows | panel["geography"].map(lambda c, a=area: a in lineage[c]).astype(bool)
+    return panel[keep]
+
+
 def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
 
@@ -296,6 +321,7 @@ def load_training_data(
             published = published_histories(wh, sorted(panel["series_id"].unique()), as_of=as_of)
     if d.frequencies:
         panel = panel[panel["frequency"].isin(d.frequencies)]
+    panel = scope_panel(panel, d.within, d.lad_within)
     panel = derive_aggregates(panel, d.derive_aggregates)
     panel, notes = last_contiguous_run(panel)
     panel = add_unallocated(panel)
