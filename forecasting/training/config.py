@@ -45,6 +45,15 @@ class DataSelection(_Section):
     )
     min_observations: int = Field(default=6, ge=2)
     max_series: int | None = Field(default=None, ge=1, description="cap (for demos); keeps the first by id")
+    within: dict[str, str] = Field(
+        default_factory=dict,
+        description="measure -> area: train that measure's series only inside the area (the area included)",
+    )
+    lad_within: dict[str, str] = Field(
+        default_factory=dict,
+        description="measure -> area: train that measure's Local Authority series only inside the area "
+        "(its other levels everywhere); the warehouse keeps every series either way",
+    )
 
 
 class ModelSelection(_Section):
@@ -215,6 +224,10 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
         for m in cfg.data.measures:
             if m not in measures:
                 problems.append(f"  data.measures: unknown measure {m!r}; known: {sorted(measures)}")
+        for field in ("within", "lad_within"):
+            for m in getattr(cfg.data, field):
+                if m not in cfg.data.measures:
+                    problems.append(f"  data.{field}: {m!r} is not one of data.measures")
     try:
         from forecasting.reference.geography import load_geography
 
@@ -222,7 +235,12 @@ def validate_references(cfg: ExperimentConfig, path: Path | str = "<config>") ->
     except Exception:
         geo = None
     if geo is not None:
-        for code in [*cfg.data.geographies, *(c.removesuffix("/*") for c in cfg.data.derive_aggregates)]:
+        for code in [
+            *cfg.data.geographies,
+            *(c.removesuffix("/*") for c in cfg.data.derive_aggregates),
+            *cfg.data.within.values(),
+            *cfg.data.lad_within.values(),
+        ]:
             try:
                 geo.level(code)
             except (KeyError, ValueError):

@@ -90,6 +90,31 @@ def _absent_as_zero(present: pd.DataFrame, missing: list[str]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def scope_panel(panel: pd.DataFrame, within: dict[str, str], lad_within: dict[str, str]) -> pd.DataFrame:
+    """Keep a measure's series inside ``within[measure]`` and its LA series inside ``lad_within[measure]``.
+
+    Why: a measure published for every Local Authority brings 361 series, several times the rest of its
+    tree; an experiment says where they are worth their training time (the Midlands for a Midlands
+    service). Done before ``derive_aggregates``, so a kept total is still summed from every part inside.
+    """
+    if panel.empty or not (within or lad_within):
+        return panel
+    from forecasting.reference.geography import load_geography
+
+    geo = load_geography()
+    codes = panel["geography"].unique()
+    lineage = {c: {c, *geo.ancestors(c)} for c in codes}
+    is_lad = {c: geo.area(c).level == "lad" for c in codes}
+    keep = pd.Series(True, index=panel.index)
+    for measure, area in within.items():
+        rows = panel["measure"] == measure
+        keep &= ~rows | panel["geography"].map(lambda c, a=area: a in lineage[c]).astype(bool)
+    for measure, area in lad_within.items():
+        rows = (panel["measure"] == measure) & panel["geography"].map(is_lad).astype(bool)
+        keep &= ~rows | panel["geography"].map(lambda c, a=area: a in lineage[c]).astype(bool)
+    return panel[keep]
+
+
 def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     """Add parent-geography series (e.g. MID = TLF + TLG) for summable measures where every child is there.
 
@@ -112,6 +137,7 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     geo, measures = load_geography(), load_measures()
     parts = geo.partitions()
     have = set(panel["series_id"])
+    info = _series_info(panel)
     for code in expand_tree_codes(codes, geo):
         new = []
         superseded: set[str] = set()
@@ -126,7 +152,8 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
             if not measures[m].summable:
                 continue
             if sid in have:
-                if not _superseded_by_parts(panel[panel["series_id"] == sid], g, kids):
+                parts_ids = [series_id(m, k, c, f) for k in kids]
+                if not _superseded_by_parts(sid, parts_ids, info):
                     continue
                 superseded.add(sid)
             if set(g["geography"]) != set(kids):
@@ -155,21 +182,36 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
         if superseded:
             panel = panel[~panel["series_id"].isin(superseded)]
         if new:
+            info.update(_series_info(pd.concat(new, ignore_index=True)))
             panel = pd.concat([panel, *new], ignore_index=True)
     return panel.sort_values(["series_id", "period"]).reset_index(drop=True)
 
 
-def _superseded_by_parts(parent: pd.DataFrame, parts: pd.DataFrame, kids: list[str]) -> bool:
-    """Every part is from a newer release than the parent and runs past the parent's last period."""
-    if "release" not in parent or parent.empty or set(parts["geography"]) != set(kids):
-        return False
-    if str(parent["source"].iloc[0]).startswith("derived(") or parts["release"].isna().any():
-        return False
-    by_part = parts.groupby("geography").agg(release=("release", "max"), end=("period", "max"))
-    return bool(
-        (by_part["release"].astype(str) > str(parent["release"].max())).all()
-        and (by_part["end"] > parent["period"].max()).all()
+def _series_info(panel: pd.DataFrame) -> dict[str, tuple[str, pd.Timestamp, str]]:
+    """Per series: newest release ("" when unknown), last period, source (what supersession compares)."""
+    if "release" not in panel or panel.empty:
+        return {}
+    g = panel.groupby("series_id", sort=False)
+    agg = pd.DataFrame(
+        {
+            "release": g["release"].max().astype(str),
+            "end": g["period"].max(),
+            "source": g["source"].first().astype(str),
+        }
     )
+    return {sid: (r.release, r.end, r.source) for sid, r in zip(agg.index, agg.itertuples(), strict=True)}
+
+
+def _superseded_by_parts(
+    parent: str, parts: list[str], info: dict[str, tuple[str, pd.Timestamp, str]]
+) -> bool:
+    """Every part is from a newer release than the parent and runs past the parent's last period."""
+    if parent not in info or any(p not in info for p in parts):
+        return False
+    release, end, source = info[parent]
+    if source.startswith("derived(") or not release or release in ("nan", "None", "NaT"):
+        return False
+    return all(info[p][0] > release and info[p][1] > end for p in parts)
 
 
 def last_contiguous_run(panel: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -296,6 +338,7 @@ def load_training_data(
             published = published_histories(wh, sorted(panel["series_id"].unique()), as_of=as_of)
     if d.frequencies:
         panel = panel[panel["frequency"].isin(d.frequencies)]
+    panel = scope_panel(panel, d.within, d.lad_within)
     panel = derive_aggregates(panel, d.derive_aggregates)
     panel, notes = last_contiguous_run(panel)
     panel = add_unallocated(panel)

@@ -77,3 +77,17 @@ def test_bad_config_fails_before_tracking_or_data(tmp_path: Path, settings) -> N
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         train_experiment(bad, settings=settings, show_progress=False)
     assert not (settings.data_dir / "mlflow.db").exists()
+
+
+def test_scopes_name_known_measures_and_areas() -> None:
+    import tomllib
+
+    data = tomllib.loads(DEFAULT.read_text())
+    assert load_config(DEFAULT).data.lad_within == {"gdp_cp": "MID"}
+    data["data"]["within"] = {"gfcf_dwellings_cp": "NOWHERE"}
+    with pytest.raises(ConfigError, match="unknown geography code 'NOWHERE'"):
+        parse_config(data, "default.toml")
+    data["data"]["within"] = {}
+    data["data"]["lad_within"] = {"population": "MID"}  # not a trained measure
+    with pytest.raises(ConfigError, match="data.lad_within: 'population' is not one of data.measures"):
+        parse_config(data, "default.toml")

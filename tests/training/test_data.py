@@ -155,3 +155,25 @@ def test_parts_of_another_release_get_no_remainder() -> None:
     assert "UK-UNALLOC" not in set(add_unallocated(pd.concat([*parts, uk]))["geography"])
     same = uk.assign(release="2024-04-24")
     assert "UK-UNALLOC" in set(add_unallocated(pd.concat([*parts, same]))["geography"])
+
+
+def test_scope_keeps_a_measure_inside_its_area() -> None:
+    from forecasting.training.data import scope_panel
+
+    geo = load_geography()
+    mid_lads = geo.partitions()["TLG24"]
+    years = [2020, 2021, 2022]
+    frames = [
+        _series(g, years, [1.0, 2.0, 3.0], m)
+        for m in ("gva_cp", "gdp_cp", "gfcf_dwellings_cp")
+        for g in [*mid_lads, "E06000001", "TLG24", "TLC1"]  # Midlands LAs, Hartlepool, their ITL3s
+    ]
+    out = scope_panel(
+        pd.concat(frames, ignore_index=True),
+        within={"gfcf_dwellings_cp": "MID"},
+        lad_within={"gdp_cp": "MID"},
+    )
+    kept = {m: set(g["geography"]) for m, g in out.groupby("measure")}
+    assert kept["gva_cp"] == {*mid_lads, "E06000001", "TLG24", "TLC1"}  # not scoped: everything
+    assert kept["gdp_cp"] == {*mid_lads, "TLG24", "TLC1"}  # LAs outside the Midlands left out
+    assert kept["gfcf_dwellings_cp"] == {*mid_lads, "TLG24"}  # every level outside the Midlands left out

@@ -104,6 +104,15 @@ def read_long(
             raise IngestError(path, problem, line=i + 2, column=column, expected=expected,
                               got=table[column][i].as_py())  # fmt: skip
 
+    for column in ("dataset", "dates.freq", variable):
+        if not pa.types.is_string(table.schema.field(column).type):
+            raise IngestError(path, f"unknown layout: column {column!r} holds {table.schema.field(column).type}",
+                              line=1, column=column, expected="text")  # fmt: skip
+    if not pa.types.is_floating(table.schema.field("value").type) and not pa.types.is_integer(
+        table.schema.field("value").type
+    ):
+        raise IngestError(path, f"unknown layout: column 'value' holds {table.schema.field('value').type}",
+                          line=1, column="value", expected="numbers")  # fmt: skip
     first_bad(pc.not_equal(table["dataset"], dataset), "dataset", f"not the {dataset} dataset", repr(dataset))
     first_bad(pc.not_equal(table["dates.freq"], "a"), "dates.freq", "not an annual observation",
               "'a' (annual)")  # fmt: skip
@@ -150,7 +159,7 @@ def _out(df: pd.DataFrame, geography: pd.Series, system: pd.Series | str, cluste
             "cluster": cluster,
             "frequency": "A",
             "period": period,
-            "value": pd.to_numeric(df["value"], errors="coerce"),
+            "value": df["value"].astype(float),
             "line": df.index.to_numpy(),
         },
         index=df.index,

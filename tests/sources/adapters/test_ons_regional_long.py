@@ -194,3 +194,10 @@ def test_unknown_geography_code(shared_data: Path, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="unknown geography code") as exc:
         rl.parse_rgva_itl(_sample(shared_data, ITL, tmp_path, edit))
     assert f"line {first[0] + 2}" in str(exc.value) and "UKG31" in str(exc.value)
+
+
+def test_values_written_as_text_are_an_unknown_layout(shared_data: Path, tmp_path: Path) -> None:
+    path = _sample(shared_data, GFCF, tmp_path, lambda d: d.assign(value=d["value"].astype(str)))
+    with pytest.raises(IngestError, match="column 'value' holds string") as exc:
+        rl.parse_regional_gfcf(path)
+    assert str(path) in str(exc.value)
