@@ -609,6 +609,7 @@ def fit_calibrators(
     min_errors: int = 60,
     group_of: Mapping[str, str] | None = None,
     shrinkage: float = SHRINKAGE_K,
+    families: bool = True,
 ) -> list[tuple[Calibrator, list[str]]]:
     """Calibrators from the scaled backtest errors of each series' chosen method, with their members.
 
@@ -616,8 +617,12 @@ def fit_calibrators(
     ``min_errors`` errors keeps the models' own intervals (a handful of errors from one or two series
     says little about the tails). Series are then split by calibration group (``group_of``, else each
     result's ``group``; none = the pool itself): each group gets its own calibrator shrunk toward the
-    pool with weight ``n / (n + shrinkage)`` per step (``calibration.shrink``). Deterministic: groups in
-    sorted order, members in input order.
+    pool with weight ``n / (n + shrinkage)`` per step (``calibration.shrink``). With ``families``, groups
+    of one family (the label before its last ``:``, e.g. ``fdi_inward_position`` of
+    ``fdi_inward_position:itl2``) shrink toward their family's errors (itself shrunk toward the pool)
+    rather than straight toward the pool: a group with few errors borrows from like series (the same
+    measure at other levels) before borrowing from every series of the frequency. Deterministic: groups
+    in sorted order, members in input order.
     """
     by_m: dict[int, list[str]] = {}
     for s in results:
@@ -641,6 +646,7 @@ def fit_calibrators(
             pool.n_errors = int(pool.counts.sum())
             out.append((pool, members))
             continue
+        parents = _family_calibrators(groups, results, pool, quantiles, min_per_step, shrinkage, families)
         for g in sorted(groups, key=lambda k: (k is not None, k or "")):
             gm = groups[g]
             if g is None:
@@ -649,7 +655,38 @@ def fit_calibrators(
                 continue
             gf = [results[s].errors for s in gm if not results[s].errors.empty]
             own = fit_calibrator(pd.concat(gf), quantiles, min_per_step=min_per_step) if gf else None
-            out.append((shrink(own, pool, shrinkage, label=g), gm))
+            out.append((shrink(own, parents.get(family(g), pool), shrinkage, label=g), gm))
+    return out
+
+
+def family(group: str) -> str:
+    """A calibration group's family: the label before its last ``:`` (the measure of measure:level)."""
+    return group.rsplit(":", 1)[0] if ":" in group else group
+
+
+def _family_calibrators(
+    groups: Mapping[str | None, list[str]],
+    results: Mapping[str, SeriesResult],
+    pool: Calibrator,
+    quantiles: Sequence[float],
+    min_per_step: int,
+    shrinkage: float,
+    enabled: bool,
+) -> dict[str, Calibrator]:
+    """Per family of two or more groups: its pooled errors' calibrator, shrunk toward ``pool``."""
+    if not enabled:
+        return {}
+    fams: dict[str, list[str]] = {}
+    for g in sorted(k for k in groups if k is not None):
+        fams.setdefault(family(g), []).append(g)
+    out: dict[str, Calibrator] = {}
+    for fam, gs in fams.items():
+        if len(gs) < 2:
+            continue
+        frames = [results[s].errors for g in gs for s in groups[g] if not results[s].errors.empty]
+        if frames:
+            own = fit_calibrator(pd.concat(frames), quantiles, min_per_step=min_per_step)
+            out[fam] = shrink(own, pool, shrinkage, label=fam)
     return out
 
 

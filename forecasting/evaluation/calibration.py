@@ -18,7 +18,10 @@ Uncertainty that grows with the horizon (issue 20). Each quantile's distance fro
 non-decreasing in the step (a running maximum), so a band never narrows further ahead because one step
 happened to see calmer errors or fewer windows. The calibrator also keeps ``centre``: per step the 10%
 trimmed mean of the scaled errors, from which the *mean* of the calibrated distribution is read; the
-point forecast served is the distribution's median (``q0.5``).
+point forecast served is the distribution's median (``q0.5``). Calibrators are ``centred``: the
+distribution's median is the model's forecast and the backtests' median error is not added to it
+(on the real series adding it raised MASE: FDI positions 1.370 -> 1.383, GVA 1.399 -> 1.405, UK
+investment 0.433 -> 0.602, for 2.229 -> 2.221 on WDI), so only the spread and skew come from the errors.
 
 Per group (issue 11 §5). One pooled calibrator can be right on average and wrong for every group in it
 (smooth GVA series under-covered while volatile FDI over-covered). :func:`shrink` blends a group's own
@@ -130,6 +133,9 @@ class Calibrator:
     growth: float = DEFAULT_GROWTH  # error scale ~ step**growth beyond the fitted steps (measured)
     centre: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per step: trimmed mean scaled error
     step_sources: tuple[str, ...] = ()  # per fitted step: own | pooled | extrapolated
+    # True: the distribution is centred on the model's forecast (its median = the forecast); the
+    # backtests' median error is not added (a bias measured on a few origins did not hold out of sample)
+    centred: bool = True
 
     @property
     def steps(self) -> int:
@@ -180,6 +186,8 @@ class Calibrator:
         if mean.shape[-1] != h:
             raise ValueError(f"mean has {mean.shape[-1]} steps, h={h}")
         off = self.offsets(h)
+        if self.centred:
+            off = off - off[:, [self._median_index()]]
         scale = np.asarray(scale, dtype=float)
         if mean.ndim == 2:
             scale = scale.reshape(-1, 1)
@@ -196,7 +204,10 @@ class Calibrator:
         scale = np.asarray(scale, dtype=float)
         if mean.ndim == 2:
             scale = scale.reshape(-1, 1)
-        return mean + scale * self.centre_offsets(h)
+        centre = self.centre_offsets(h)
+        if self.centred:  # only the skew: the mean's distance from the median
+            centre = centre - self.offsets(h)[:, self._median_index()]
+        return mean + scale * centre
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -211,6 +222,7 @@ class Calibrator:
             "growth": float(self.growth),
             "centre": np.asarray(self.centre, dtype=float).tolist(),
             "step_sources": list(self.step_sources),
+            "centred": bool(self.centred),
         }
 
     @classmethod
@@ -228,6 +240,7 @@ class Calibrator:
             float(d.get("growth", DEFAULT_GROWTH)),
             np.asarray(d.get("centre", []), dtype=float),
             tuple(d.get("step_sources", ())),
+            bool(d.get("centred", False)),
         )
 
 
