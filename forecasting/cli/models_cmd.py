@@ -199,7 +199,8 @@ def doctor_cmd(
     model: str | None = ModelOpt,
 ) -> None:
     """Check the registry: the store, version numbering, interrupted runs (marked FAILED), versions
-    whose run did not finish (never promotable) and stale scorecards."""
+    whose run did not finish (never promotable), the champion's and challenger's artifacts (every file
+    against its checksum, then the bundle contract) and stale scorecards. Exit 2 when anything is wrong."""
     from forecasting.registry import health, promotion
     from forecasting.registry.ledger import VersionLedger
     from forecasting.registry.target import resolve_target
@@ -253,6 +254,19 @@ def doctor_cmd(
             )
         if not unfinished:
             console.print("versions: every registered version's run finished")
+        for art in health.check_artifacts(client, name):
+            if not art.problems:
+                console.print(
+                    f"{art.alias} v{art.version}: artifacts match their checksums and the bundle contract"
+                )
+                continue
+            problems += 1
+            console.print(
+                f"[red]{art.alias} v{art.version}: its artifacts at {escape(art.location)} are broken:[/]"
+            )
+            for p in art.problems:
+                console.print(f"  - {escape(p)}")
+            console.print(f"  to repair: {escape(art.repair)}")
         stale = _scorecards_note(client, name)
         if stale:
             problems += 1
