@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from mlflow import MlflowClient
 from rich.markup import escape
 from rich.table import Table
 
-from forecasting.cli.common import console, err_console, user_errors
-from forecasting.settings import get_settings
+from forecasting.cli.common import console, err_console, get_settings, user_errors
+
+if TYPE_CHECKING:  # mlflow costs seconds to import: only the commands that talk to the registry pay it
+    from mlflow import MlflowClient
 
 app = typer.Typer(
     help="Registered forecast bundles: list versions, compare them, promote the champion, check health.",
