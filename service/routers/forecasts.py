@@ -279,11 +279,20 @@ def table_rows(
     return rows
 
 
+# Text cells starting like a formula get a leading ' (as `invest forecast-csv` writes them), so a
+# spreadsheet shows a series id such as =HYPERLINK(...) as text instead of running it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue().encode()
 
 
