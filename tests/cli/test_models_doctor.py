@@ -4,7 +4,10 @@ and exit 2. A real sqlite MLflow registry holding a tiny bundle."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from forecasting.cli.app import app
 from forecasting.registry import promotion
 from forecasting.registry.store import find_bundle_dir, save_contents
 from forecasting.registry.target import use_tracking
-from forecasting.settings import get_settings
+from forecasting.settings import PROJECT_ROOT, get_settings
 from forecasting.training.tracking import RunTracker, ensure_experiment
 
 pytestmark = pytest.mark.slow  # a real sqlite MLflow registry per test (~20 s each on a busy machine)
@@ -89,3 +92,40 @@ def test_doctor_reports_broken_champion_artifacts(
     text = " ".join(res.output.split())
     assert "champion v1: its artifacts at" in text and words in text
     assert "to repair: restore the folder from a backup" in text and "invest models promote" in text
+
+
+def test_compare_with_a_single_version_says_what_to_do(registry: tuple[str, Path]) -> None:
+    """Was: right after the quickstart `invest models compare` failed, suggesting versions that do not exist."""
+    res = CliRunner().invoke(app, ["models", "compare", "--tracking-uri", registry[0], "--model", "fc"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "only v1 is registered" in text and "nothing to compare yet" in text and "invest train" in text
+
+
+def test_list_after_the_store_was_removed_says_so(registry: tuple[str, Path], tmp_path: Path) -> None:
+    """Was: "no versions registered yet: run invest train", although training then refuses."""
+    uri = registry[0]
+    assert _doctor(uri).exit_code == 0  # records v1 in the version ledger beside the data
+    (tmp_path / "mlflow.db").unlink()
+    # a new process, as a user's next command is (this one keeps MLflow's connection to the deleted file)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forecasting.cli.app",
+            "models",
+            "list",
+            "--tracking-uri",
+            uri,
+            "--model",
+            "fc",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "INVEST_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2, res.stdout + res.stderr
+    text = " ".join((res.stdout + res.stderr).split())
+    assert "versions up to v1 were issued" in text and "removed or replaced" in text
+    assert "Restore it" in text and "registered yet" not in text
