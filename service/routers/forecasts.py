@@ -56,7 +56,8 @@ Horizon = Annotated[
     Query(
         ge=1,
         le=1000,
-        description="Steps ahead; default all stored (422 beyond).",
+        description="Steps ahead, from 1 to the steps stored for the series (its `max_horizon` on "
+        "`/v1/models/current` gives the model's largest); default all stored; 422 beyond.",
         openapi_examples={"three": {"value": 3}},
     ),
 ]
@@ -82,7 +83,8 @@ SINGLE_PARAMS = [
         "name": "series_id",
         "in": "path",
         "required": True,
-        "description": "measure.geography.cluster.frequency",
+        "description": "measure.geography.cluster.frequency; at most 300 characters (the whole request line "
+        "and headers at most INVEST_API_MAX_HEADER_BYTES, 32 KiB by default: 431 beyond).",
         "schema": {"type": "string", "maxLength": 300},
         "examples": {"fdi": {"value": SID}},
     },
@@ -90,7 +92,8 @@ SINGLE_PARAMS = [
         "name": "horizon",
         "in": "query",
         "required": False,
-        "description": "Steps ahead; default all stored (422 beyond).",
+        "description": "Steps ahead, from 1 to the steps stored for the series (`max_horizon` on "
+        "`/v1/models/current` gives the model's largest); default all stored; 422 beyond.",
         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
         "examples": {"three": {"value": 3}},
     },
