@@ -33,15 +33,41 @@ log = logging.getLogger("service.connections")
 EXEMPT_PATHS = frozenset({"/health", "/metrics"})
 
 
+# Descriptors kept for everything but client sockets (the store, the warehouse, logs, metrics files).
+FD_RESERVE = 256
+
+
+def fd_limit() -> int | None:
+    """This process's soft open-file limit (``invest serve`` raises it to the hard limit first)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
 @dataclass(frozen=True)
 class Limits:
     header_timeout: float
     max_header_bytes: int
     max_connections: int
+    keep_alive: int = 5
 
     @classmethod
     def from_settings(cls, s: ApiSettings) -> Limits:
-        return cls(s.header_timeout_seconds, s.max_header_bytes, s.max_connections)
+        """The settings, with the connection cap kept below the descriptor limit (else accept fails)."""
+        cap = s.max_connections
+        fds = fd_limit()
+        if fds is not None and cap > fds - FD_RESERVE:
+            cap = max(fds - FD_RESERVE, 1)
+            log.warning(
+                "max_connections %d exceeds what %d file descriptors allow: using %d",
+                s.max_connections,
+                fds,
+                cap,
+            )
+        return cls(s.header_timeout_seconds, s.max_header_bytes, cap, s.keep_alive_seconds)
 
 
 def _raw_response(status: str, message: str, retry_after: int | None = None) -> bytes:
@@ -76,6 +102,7 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         if BoundedHTTPProtocol.limits is None:
             BoundedHTTPProtocol.limits = Limits.from_settings(ApiSettings())
         self._limits = BoundedHTTPProtocol.limits
+        self.timeout_keep_alive = self._limits.keep_alive  # uvicorn's own keep-alive timer, from our settings
         waiting = getattr(self.server_state, "invest_waiting", None)
         if waiting is None:
             waiting = OrderedDict()

@@ -52,16 +52,45 @@ def _warehouse_vintage(path: Path | None) -> str | None:
         return None
 
 
+def store_identity(source: BundleSource) -> str | None:
+    """Which store file the source reads now (sources may define ``store_identity``); None: not a file."""
+    probe = getattr(source, "store_identity", None)
+    return probe() if probe is not None else None
+
+
 @dataclass
 class LoaderSource:
-    """The registry alias (default) or a local bundle folder, via ``forecasting.registry.loader.load_bundle``."""
+    """The registry alias (default) or a local bundle folder, via ``forecasting.registry.loader.load_bundle``.
+
+    Notices the embedded store file being replaced (a restored backup): its identity (device, inode) is
+    compared before every registry call, and on a change MLflow's pooled connections, which would keep
+    reading the deleted file, are closed first."""
 
     settings: ApiSettings
+    _seen_identity: str | None = None
+
+    def store_identity(self) -> str | None:
+        if self.settings.bundle_path is not None:
+            return None
+        from forecasting.registry.target import store_identity
+
+        return store_identity(self.settings.resolved_tracking_uri())
+
+    def _fresh_connections(self) -> None:
+        """Close pooled connections to a store file that has been replaced since the last call."""
+        ident = self.store_identity()
+        if ident is not None and self._seen_identity is not None and ident != self._seen_identity:
+            from forecasting.registry.target import release_store
+
+            log.warning("the tracking store file was replaced (%s -> %s)", self._seen_identity, ident)
+            release_store(self.settings.resolved_tracking_uri())
+        self._seen_identity = ident
 
     def load(self) -> ServedModel:
         from forecasting.registry import loader
 
         s = self.settings
+        self._fresh_connections()
         with _cache_lock(s.resolved_cache_dir()):
             lb = self._load(loader)
         return build_served(
@@ -82,6 +111,7 @@ class LoaderSource:
         s = self.settings
         if s.bundle_path is not None:
             return None
+        self._fresh_connections()
         from mlflow import MlflowClient
 
         uri = s.resolved_tracking_uri()
@@ -153,6 +183,7 @@ PROBLEMS: dict[str, str] = {
     "not_loaded": "the model has not been loaded yet",
     "champion_moved": "a newer model version is registered under the alias; this server still serves the "
     "previous one",
+    "store_replaced": "the tracking store file was replaced since the model was loaded",
 }
 
 
@@ -171,6 +202,10 @@ class ModelHolder:
         self.last_error: str | None = None  # full text (admin health only)
         self.registered_version: str | None = None  # the alias's version at the last check
         self.checked_at: float | None = None
+        # a load that failed while a model was served (a PROBLEMS key): /health says degraded until one works
+        self.reload_failure: str | None = None
+        self.store_replaced = False  # the store file is not the one the served model was loaded from
+        self.loaded_identity: str | None = None  # store_identity(source) at the last successful load
         self.started = time.time()
         self.listeners: list[Callable[[ModelHolder], None]] = []
         self._lock = threading.Lock()
@@ -187,7 +222,7 @@ class ModelHolder:
         m = self.model
         if m is None:
             return "unavailable"
-        if m.origin == "cache" or self.champion_moved:
+        if m.origin == "cache" or self.champion_moved or self.reload_failure:
             return "degraded"
         return "ok"
 
@@ -199,6 +234,8 @@ class ModelHolder:
             return self.problem or "load_failed"
         if m.origin == "cache":
             return m.fallback_kind or "load_failed"
+        if self.reload_failure:
+            return self.reload_failure
         return "champion_moved" if self.champion_moved else None
 
     def problem_text(self) -> str:
@@ -213,11 +250,26 @@ class ModelHolder:
             return None
         text = PROBLEMS.get(kind, PROBLEMS["load_failed"])
         m = self.model
+        replaced = PROBLEMS["store_replaced"] + "; " if self.store_replaced else ""
         if m is not None and m.origin == "cache":
-            return f"serving the locally cached bundle (version {m.version}): {text}"
+            return f"{replaced}serving the locally cached bundle (version {m.version}): {text}"
         if kind == "champion_moved" and m is not None:
             return f"{text} (serving version {m.version}, registered version {self.registered_version})"
+        if m is not None and self.reload_failure:
+            return f"{replaced}the last reload failed: {text} (still serving version {m.version})"
         return f"no model loaded: {text}"
+
+    def failure_text(self) -> str:
+        """Why the last load failed, for the admin who asked for it: plain words, then the error itself."""
+        m = self.model
+        if m is not None and m.origin == "cache":
+            kind = m.fallback_kind
+        else:
+            kind = self.reload_failure if m is not None else self.problem
+        words = PROBLEMS.get(kind or "load_failed", PROBLEMS["load_failed"])
+        if self.store_replaced:
+            words = f"{PROBLEMS['store_replaced']}; {words}"
+        return f"{words} ({self.last_error})" if self.last_error else words
 
     # ---- loading --------------------------------------------------------------------------------------
     def _notify(self) -> None:
@@ -234,6 +286,8 @@ class ModelHolder:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 kind = exc.kind if isinstance(exc, BundleUnavailable) else None
                 self.problem = kind or "load_failed"
+                if self.model is not None:
+                    self.reload_failure = self.problem
                 log.warning("model load failed: %s", self.last_error)
                 self._notify()
                 raise
@@ -242,6 +296,11 @@ class ModelHolder:
             # collections (latency spikes at p99) do not rescan them. Refcounting still frees an old model.
             gc.collect()
             gc.freeze()
+            self.reload_failure = None
+            if new.origin != "cache":  # the cache is no proof the (replaced) store can be read
+                self.store_replaced = False
+                with contextlib.suppress(Exception):
+                    self.loaded_identity = store_identity(self.source)
             if new.origin == "cache":
                 self.last_error = new.fallback_reason
             else:
@@ -254,21 +313,45 @@ class ModelHolder:
     def refresh(self) -> bool:
         """Check the alias; reload when it moved (or when serving the cache and the registry is back).
 
-        With ``auto_reload`` off only the check is made: /health then says ``champion_moved`` until an
-        admin reload."""
+        A replaced store file (another inode: a restored backup) forces a reload even when the alias names
+        the same version number, since that number may now mean another model; if the reload fails the
+        server keeps serving and /health says ``degraded`` with why.
+
+        With ``auto_reload`` off only the check is made: /health then says ``champion_moved`` (or
+        ``store_replaced``) until an admin reload."""
+        m = self.model
+        try:
+            ident = store_identity(self.source)
+        except Exception:
+            ident = None
+        if (
+            m is not None
+            and m.origin == "registry"
+            and ident is not None
+            and self.loaded_identity is not None
+            and ident != self.loaded_identity
+        ):
+            self.store_replaced = True
         try:
             wanted = current_version(self.source)
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
+            if self.store_replaced:
+                self.reload_failure = _failure_kind(exc) or "store_replaced"
+                self._notify()
             return False
         self.checked_at = time.time()
         if wanted is not None:
             self.registered_version = wanted
         self._notify()
-        m = self.model
-        if wanted is None or (m is not None and wanted == m.version and m.origin != "cache"):
+        if not self.store_replaced and (
+            wanted is None or (m is not None and wanted == m.version and m.origin != "cache")
+        ):
             return False
         if not self.auto_reload:
+            if self.store_replaced:
+                self.reload_failure = "store_replaced"
+                self._notify()
             return False
         with contextlib.suppress(Exception):
             self.load()
@@ -317,6 +400,13 @@ class ModelHolder:
             "cache_dir": str(settings.resolved_cache_dir()),
             "uptime_seconds": round(time.time() - self.started, 1),
         }
+
+
+def _failure_kind(exc: BaseException) -> str | None:
+    """The PROBLEMS key for a failed registry call, when it can be told."""
+    from forecasting.registry.loader import lookup_kind
+
+    return exc.kind if isinstance(exc, BundleUnavailable) else lookup_kind(exc)
 
 
 def _iso(t: float | None) -> str | None:

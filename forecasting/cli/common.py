@@ -7,7 +7,8 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +23,22 @@ from rich.progress import (
 )
 
 from forecasting.errors import InvestError
+
+if TYPE_CHECKING:
+    from forecasting.settings import Settings
+
+# The project root, as forecasting.settings.PROJECT_ROOT (checked equal by tests/cli/test_cli_start.py),
+# without importing pydantic-settings (~0.3 s) just to build option defaults.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def get_settings() -> Settings:
+    """``forecasting.settings.get_settings()``, imported when a command first needs it, so that
+    ``invest --help`` and commands that need no settings do not pay for pydantic-settings."""
+    from forecasting.settings import get_settings as cached
+
+    return cached()
+
 
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)

@@ -13,12 +13,12 @@ from forecasting.cli.common import (
     err_console,
     fail,
     format_value,
+    get_settings,
     print_json,
     progress,
     user_errors,
 )
 from forecasting.errors import InvalidParameter
-from forecasting.settings import get_settings
 
 app = typer.Typer(
     help="Pull published files, ingest them into the warehouse, and inspect series.", no_args_is_help=True

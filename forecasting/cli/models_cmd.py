@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from mlflow import MlflowClient
 from rich.markup import escape
 from rich.table import Table
 
-from forecasting.cli.common import console, err_console, user_errors
-from forecasting.settings import get_settings
+from forecasting.cli.common import console, err_console, fail, get_settings, user_errors
+
+if TYPE_CHECKING:  # mlflow costs seconds to import: only the commands that talk to the registry pay it
+    from mlflow import MlflowClient
 
 app = typer.Typer(
     help="Registered forecast bundles: list versions, compare them, promote the champion, check health.",
@@ -74,12 +76,25 @@ def _scorecards_note(client: MlflowClient, name: str) -> str | None:
 @app.command("list")
 def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOpt) -> None:
     """Versions (newest first) with aliases, data vintage, experiment and headline backtest metrics."""
+    from forecasting.registry.ledger import VersionLedger
     from forecasting.registry.promotion import list_versions
+    from forecasting.registry.target import resolve_target
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
         versions = list_versions(client, name)
     if not versions:
+        target = resolve_target(tracking_uri)
+        ledger = VersionLedger.beside(get_settings().data_dir, target.uri, target.embedded)
+        issued = ledger.highest(name)
+        if issued:  # the store was removed or replaced: training would refuse, so say so here too
+            fail(
+                f"the registry store {target.uri} has no versions of {name!r}, but versions up to v{issued} "
+                f"were issued (ledger {ledger.path}): the store was removed or replaced since. Restore it "
+                "(mlflow.db and the artifacts folder) from a backup, or point --tracking-uri at the right "
+                f"store; training refuses to register until then (only to start a new registry "
+                f"deliberately, move {ledger.path.name} aside as well)"
+            )
         console.print(
             f"no versions of {name!r} registered yet: run `invest train --experiment experiments/quick.toml`"
         )
@@ -128,10 +143,19 @@ def compare_cmd(
     model: str | None = ModelOpt,
 ) -> None:
     """Backtest metrics of A and B side by side per hierarchy level, on the series both forecast."""
-    from forecasting.registry.promotion import compare
+    from forecasting.registry.promotion import compare, list_versions
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
+        versions = list_versions(client, name)
+        if len(versions) < 2:  # right after the quickstart: nothing to compare yet, say what to do
+            only = f"only v{versions[0].version} is" if versions else "no version is"
+            console.print(
+                f"{only} registered for {name!r}: nothing to compare yet. Train another version "
+                "(`invest train --experiment experiments/quick.toml`, registered as challenger), then "
+                "`invest models compare` shows it beside the champion"
+            )
+            return
         cmp = compare(client, name, a, b, metrics=list(metric))
     if cmp.note:
         console.print(f"[yellow]{escape(cmp.note)}[/]")
@@ -229,7 +253,8 @@ def doctor_cmd(
     model: str | None = ModelOpt,
 ) -> None:
     """Check the registry: the store, version numbering, interrupted runs (marked FAILED), versions
-    whose run did not finish (never promotable) and stale scorecards."""
+    whose run did not finish (never promotable), the champion's and challenger's artifacts (every file
+    against its checksum, then the bundle contract) and stale scorecards. Exit 2 when anything is wrong."""
     from forecasting.registry import health, promotion
     from forecasting.registry.ledger import VersionLedger
     from forecasting.registry.target import resolve_target
@@ -283,6 +308,19 @@ def doctor_cmd(
             )
         if not unfinished:
             console.print("versions: every registered version's run finished")
+        for art in health.check_artifacts(client, name):
+            if not art.problems:
+                console.print(
+                    f"{art.alias} v{art.version}: artifacts match their checksums and the bundle contract"
+                )
+                continue
+            problems += 1
+            console.print(
+                f"[red]{art.alias} v{art.version}: its artifacts at {escape(art.location)} are broken:[/]"
+            )
+            for p in art.problems:
+                console.print(f"  - {escape(p)}")
+            console.print(f"  to repair: {escape(art.repair)}")
         stale = _scorecards_note(client, name)
         if stale:
             problems += 1

@@ -9,8 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from forecasting.cli.common import console, err_console, user_errors
-from forecasting.settings import PROJECT_ROOT, get_settings
+from forecasting.cli.common import PROJECT_ROOT, console, err_console, get_settings, user_errors
 
 RUN_CHECK_DRAWS = 30
 

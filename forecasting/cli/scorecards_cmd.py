@@ -10,8 +10,7 @@ from pathlib import Path
 
 import typer
 
-from forecasting.cli.common import console, err_console, user_errors
-from forecasting.settings import get_settings
+from forecasting.cli.common import console, err_console, get_settings, user_errors
 
 
 def default_out_dir() -> Path:

@@ -58,10 +58,6 @@ def raise_fd_limit() -> int:
         return int(soft)
 
 
-# Descriptors kept for everything but client sockets (the store, the warehouse, logs, metrics files).
-FD_RESERVE = 256
-
-
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 for all)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
@@ -92,17 +88,7 @@ def serve(
     if bundle is not None:
         os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
     metrics_dir(port)
-    from service.settings import ApiSettings
-
-    api = ApiSettings()
-    fds = raise_fd_limit()
-    if fds and api.max_connections > fds - FD_RESERVE:
-        cap = max(fds - FD_RESERVE, 1)
-        typer.echo(
-            f"max_connections {api.max_connections} exceeds what {fds} file descriptors allow: using {cap}",
-            err=True,
-        )
-        os.environ["INVEST_API_MAX_CONNECTIONS"] = str(cap)
+    raise_fd_limit()  # before uvicorn starts: workers inherit it
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -113,10 +99,9 @@ def serve(
         access_log=access_log,
         proxy_headers=False,
         server_header=False,
-        # Bounded connections (service/connections.py): header timeout, header size, connection cap.
+        # Bounded connections (service/connections.py, limits from INVEST_API_*): keep-alive and header
+        # timeouts, header size, a connection cap kept below the file-descriptor limit.
         http="service.connections:BoundedHTTPProtocol",
-        timeout_keep_alive=api.keep_alive_seconds,
-        h11_max_incomplete_event_size=api.max_header_bytes,
     )
 
 

@@ -22,6 +22,7 @@ from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
 
 from forecasting.registry.promotion import model_exists, run_status
+from forecasting.registry.store import find_bundle_dir, load_contents, read_manifest, sha256
 
 HOST_TAG = "invest.host"
 PID_TAG = "invest.pid"
@@ -169,4 +170,102 @@ def experiment_ids(client: MlflowClient, names: Iterable[str] | None = None) -> 
             exp = None
         if exp is not None:
             out.append(exp.experiment_id)
+    return out
+
+
+@dataclass(frozen=True)
+class ArtifactCheck:
+    """One aliased version's bundle, checked file by file against its manifest and then its contract."""
+
+    alias: str
+    version: str
+    location: str
+    problems: tuple[str, ...]
+
+    @property
+    def repair(self) -> str:
+        return (
+            f"restore the folder from a backup of the artifact store, or point {self.alias} at a sound "
+            "version (`invest models promote VERSION --reason ...`), or retrain "
+            "(`invest train --experiment FILE`) and promote the new version"
+        )
+
+
+def _local_path(location: str) -> Path | None:
+    if location.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(location).path))
+    return Path(location) if "://" not in location else None
+
+
+def bundle_problems(root: Path) -> list[str]:
+    """What is wrong with the bundle at or under ``root``: missing files, checksum mismatches (truncated,
+    corrupted or re-saved after training, even as valid Parquet), then the typed contract. Empty: sound."""
+    from forecasting.registry.schema import BundleFormatError
+
+    if not root.exists():
+        return [f"the artifact folder {root} is missing"]
+    try:
+        bundle = find_bundle_dir(root)
+    except BundleFormatError:
+        return [f"no forecast bundle under {root}: its files were deleted or moved"]
+    try:
+        manifest = read_manifest(bundle)
+    except (BundleFormatError, OSError, ValueError) as exc:
+        return [f"the bundle's manifest cannot be read ({exc})"]
+    problems = []
+    for rel, digest in sorted(manifest.get("sha256", {}).items()):
+        path = bundle / rel
+        if not path.is_file():
+            problems.append(f"{rel} is missing")
+        elif sha256(path) != digest:
+            problems.append(
+                f"{rel} does not match its checksum ({path.stat().st_size} bytes): truncated, corrupted "
+                "or changed after training"
+            )
+    try:
+        load_contents(bundle, verify=False)
+    except Exception as exc:  # every way a table or JSON file can break the contract
+        problems.append(f"the bundle breaks its contract: {exc}")
+    return problems
+
+
+def check_artifacts(
+    client: MlflowClient, name: str, aliases: Iterable[str] = ("champion", "challenger")
+) -> list[ArtifactCheck]:
+    """The bundle of each aliased version (those that exist), verified where it is stored (a local
+    artifact store in place; a remote one through a download)."""
+    import shutil
+    import tempfile
+
+    out = []
+    for alias in aliases:
+        try:
+            mv = client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            continue
+        version = str(mv.version)
+        try:
+            location = client.get_model_version_download_uri(name, version)
+        except MlflowException as exc:
+            out.append(
+                ArtifactCheck(alias, version, "?", (f"the registry has no artifact location ({exc})",))
+            )
+            continue
+        local = _local_path(location)
+        if local is not None:
+            problems = bundle_problems(local)
+        else:
+            import mlflow.artifacts
+
+            tmp = Path(tempfile.mkdtemp(prefix="doctor-"))
+            try:
+                got = Path(mlflow.artifacts.download_artifacts(artifact_uri=location, dst_path=str(tmp)))
+                problems = bundle_problems(got)
+            except Exception as exc:
+                problems = [f"the artifacts at {location} cannot be downloaded ({type(exc).__name__}: {exc})"]
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        out.append(ArtifactCheck(alias, version, location, tuple(problems)))
     return out

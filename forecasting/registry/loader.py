@@ -181,7 +181,7 @@ def _is_connection_error(exc: BaseException) -> bool:
     return False
 
 
-def _lookup_kind(exc: BaseException) -> FailureKind:
+def lookup_kind(exc: BaseException) -> FailureKind:
     """A failed version lookup: the registry answered "no such thing", or it did not answer at all."""
     if _is_connection_error(exc):
         return "registry_unreachable"
@@ -213,7 +213,7 @@ def _load_remote(
                     else client.get_model_version(name, version)
                 )
         except Exception as exc:
-            raise _StageError(_lookup_kind(exc), exc) from exc
+            raise _StageError(lookup_kind(exc), exc) from exc
         version, run_id, source = str(mv.version), mv.run_id, "registry"
         uri = f"models:/{name}/{version}"  # pin: the alias may move while we download
     tmp = Path(tempfile.mkdtemp(prefix="bundle-download-"))

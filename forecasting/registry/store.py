@@ -64,6 +64,11 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+def sha256(path: Path) -> str:
+    """Hex digest of a file (the manifest's checksum)."""
+    return _sha256(path)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

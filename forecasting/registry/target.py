@@ -189,3 +189,45 @@ def store_errors(uri: str) -> Iterator[None]:
             raise
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         raise TrackingUnavailable(f"tracking store {uri} failed: {first}") from exc
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI; None for a server or another database."""
+    if not uri.lower().startswith("sqlite:") or ":///" not in uri:
+        return None
+    return Path(uri.split(":///", 1)[1].split("?", 1)[0])
+
+
+def store_identity(uri: str) -> str | None:
+    """Which file the embedded store is *now*: device and inode (a restored backup or a moved-in copy is a
+    new inode even with the same name and content), or ``"missing"``; None for stores that are not a file.
+
+    Why identity and not content: MLflow keeps pooled SQLite connections open, and an open connection keeps
+    reading the file it opened even after that file was deleted or renamed over; only a new connection sees
+    the replacement."""
+    db = sqlite_path(uri)
+    if db is None:
+        return None
+    try:
+        st = db.stat()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def release_store(uri: str) -> None:
+    """Close MLflow's pooled database connections for ``uri`` so the next call opens the file afresh (after
+    the store file was replaced). MLflow caches one SQLAlchemy engine per URI in each store class."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+
+    path = sqlite_path(uri)
+    for cls in (TrackingStore, RegistryStore):
+        engines = getattr(cls, "_engine_map", None)
+        if not isinstance(engines, dict):
+            continue
+        for key, engine in list(engines.items()):
+            if key == uri or (path is not None and sqlite_path(key) == path):
+                engine.dispose()

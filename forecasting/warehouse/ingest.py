@@ -9,7 +9,10 @@ inside that same transaction, so an ingest killed at any moment leaves either no
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,15 +97,44 @@ def items_from_manifest(cache: Path, sources: Iterable[Source] | None = None) ->
     return out
 
 
+def _why_missing(path: Path) -> str:
+    """``exists()`` is False for a missing file, but also for a symbolic link loop or a dangling link."""
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 raises RuntimeError for a loop
+            return "is a symbolic link loop (it points back to itself), not a file"
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "is a symbolic link loop (it points back to itself), not a file"
+            return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+        return f"is a symbolic link to {os.readlink(path)}, which cannot be read"
+    return "file not found"
+
+
+def _not_regular(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    return "is not a regular file"
+
+
 def item_for_path(path: Path, source_id: str | None = None, release: str | None = None) -> IngestItem:
     """Identify a file: by pinned checksum, by an explicit ``--source``, or as a partner export."""
     path = Path(path)
     if not path.exists():
-        raise IngestError(path, "file not found")
+        raise IngestError(path, _why_missing(path), expected="a data file")
     if not path.is_file():
         raise IngestError(
             path,
-            "is a directory, not a file" if path.is_dir() else "is not a regular file",
+            "is a directory, not a file" if path.is_dir() else _not_regular(path),
             expected="a data file (to ingest a folder, list its files: DIR/*.csv)",
         )
     if release is not None:
@@ -357,6 +389,11 @@ def ingest(
                     "status": "ingested",
                 }
             )
+        if total == 0:  # new bytes, same rows (a re-download): no vintage without a single new value
+            con.execute("ROLLBACK")
+            for f in report.files[-len(staged) :]:
+                f["status"] = "unchanged"
+            return report
         con.execute(
             "INSERT INTO vintages VALUES (?, ?, ?, ?, ?)",
             [vintage, dt.datetime.now(dt.UTC).replace(tzinfo=None), total, len(staged), note],

@@ -132,12 +132,18 @@ With = Annotated[
         alias="with",
         max_length=64,
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
-        description="A registry alias to compare with (default challenger).",
+        description="A registry alias to compare with (default challenger). Exclusive with `version`: "
+        "giving both is a 422.",
         openapi_examples={"challenger": {"value": "challenger"}},
     ),
 ]
 Version = Annotated[
-    int | None, Query(ge=1, le=10_000_000, description="A registry version number (instead of `with`).")
+    int | None,
+    Query(
+        ge=1,
+        le=10_000_000,
+        description="A registry version number, instead of `with` (exclusive: giving both is a 422).",
+    ),
 ]
 
 

@@ -56,7 +56,8 @@ Horizon = Annotated[
     Query(
         ge=1,
         le=1000,
-        description="Steps ahead; default all stored (422 beyond).",
+        description="Steps ahead, from 1 to the steps stored for the series (its `max_horizon` on "
+        "`/v1/models/current` gives the model's largest); default all stored; 422 beyond.",
         openapi_examples={"three": {"value": 3}},
     ),
 ]
@@ -82,7 +83,8 @@ SINGLE_PARAMS = [
         "name": "series_id",
         "in": "path",
         "required": True,
-        "description": "measure.geography.cluster.frequency",
+        "description": "measure.geography.cluster.frequency; at most 300 characters (the whole request line "
+        "and headers at most INVEST_API_MAX_HEADER_BYTES, 32 KiB by default: 431 beyond).",
         "schema": {"type": "string", "maxLength": 300},
         "examples": {"fdi": {"value": SID}},
     },
@@ -90,7 +92,8 @@ SINGLE_PARAMS = [
         "name": "horizon",
         "in": "query",
         "required": False,
-        "description": "Steps ahead; default all stored (422 beyond).",
+        "description": "Steps ahead, from 1 to the steps stored for the series (`max_horizon` on "
+        "`/v1/models/current` gives the model's largest); default all stored; 422 beyond.",
         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
         "examples": {"three": {"value": 3}},
     },
@@ -282,11 +285,20 @@ def table_rows(
     return rows
 
 
+# Text cells starting like a formula get a leading ' (as `invest forecast-csv` writes them), so a
+# spreadsheet shows a series id such as =HYPERLINK(...) as text instead of running it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue().encode()
 
 

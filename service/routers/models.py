@@ -77,12 +77,21 @@ async def reload(caller: AdminDep, holder: HolderDep) -> Any:
     try:
         new = await run_in_threadpool(holder.load)
     except Exception:
-        # plain words only: the full error is on the admin health route
+        # the caller is an admin: the cause in plain words and the error itself (as on the admin health)
+        still = f"version {before.version}" if before is not None else "none"
         raise HTTPException(
             503,
-            detail=f"reload failed, still serving the previous model: {holder.problem_text()}",
+            detail=f"reload failed: {holder.failure_text()}; still serving the previous model: {still}",
             headers={"Retry-After": "30"},
         ) from None
+    if new.origin == "cache":
+        # the registry load failed and the cached copy stands in: that is no successful reload
+        raise HTTPException(
+            503,
+            detail=f"reload failed: {holder.failure_text()}; serving the locally cached bundle "
+            f"(version {new.version})",
+            headers={"Retry-After": "30"},
+        )
     return {
         "changed": before is None or before.key != new.key,
         "previous_version": before.version if before else None,
