@@ -33,7 +33,6 @@ BASIS_NOTE = (
 )
 
 
-
 class Context(Protocol):
     """What conditioning reads of a projection (``propagate._Context``): the bundle index, the plan, the
     states computed so far, draws and the exchange-rate paths."""
@@ -121,7 +120,15 @@ class MacroConditioning:
             rel_c, rel_d, cover = annual_rel(
                 s, path.rel[: s.h], np.broadcast_to(path.rel[: s.h], (self.ctx.n, s.h))
             )
-            rel = np.array([rel_c[cover.index(int(y))] if int(y) in cover else 0.0 for y in years])
+            held = path.after == "hold" and len(cover) and abs(float(path.rel[s.h - 1])) > 0
+            rel = np.array(
+                [
+                    rel_c[cover.index(int(y))]
+                    if int(y) in cover
+                    else (float(rel_c[-1]) if held and int(y) > cover[-1] else 0.0)
+                    for y in years
+                ]
+            )
             responses[var] = {
                 "status": "moved",
                 "rel": rel,

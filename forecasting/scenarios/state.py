@@ -29,6 +29,7 @@ class State:
     reason: str | None = None
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # assumption -> its share of central
     accounting: dict[str, Any] | None = None
+    placed: np.ndarray | None = None  # the part from shocks: it stays where it was placed
 
     @property
     def moved(self) -> bool:
