@@ -120,7 +120,8 @@ class MacroConditioning:
             rel_c, rel_d, cover = annual_rel(
                 s, path.rel[: s.h], np.broadcast_to(path.rel[: s.h], (self.ctx.n, s.h))
             )
-            held = path.after == "hold" and len(cover) and abs(float(path.rel[s.h - 1])) > 0
+            after = getattr(self.ctx.plan.scenario.changes[path.change], "after", "revert")
+            held = after == "hold" and len(cover) > 0 and abs(float(path.rel[s.h - 1])) > 0
             rel = np.array(
                 [
                     rel_c[cover.index(int(y))]
