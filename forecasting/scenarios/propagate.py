@@ -139,9 +139,8 @@ class _Context:
         }[link.form]
         return fn(t, h, link, st)
 
-    def _parts_scaled(self, st: State, out: np.ndarray, driver_central: np.ndarray) -> dict[str, np.ndarray]:
+    def _parts_scaled(self, st: State, out: np.ndarray) -> dict[str, np.ndarray]:
         """Split a target's central difference among the driver's assumptions, in the driver's proportions."""
-        del driver_central  # the proportions are the driver's own (``_fractions``)
         fr = fractions(st)
         if set(fr) == {""}:
             return {}
@@ -191,7 +190,7 @@ class _Context:
             f"{link.se:.2g} from its data check); valuation and other changes held at their baseline, so the "
             "gap persists after flows recover"
         ]
-        parts = self._parts_scaled(st, gap_c - gap_rate, st.central)
+        parts = self._parts_scaled(st, gap_c - gap_rate)
         if self.plan.rate is not None and np.any(gap_rate):
             parts[self.plan.rate.label] = parts.get(self.plan.rate.label, 0) + gap_rate
         return Transmitted(gap_c, gap_d, ch, parts=parts, accounting=accounting)
@@ -210,9 +209,7 @@ class _Context:
         b = self.coef_draws(link)
         central = link.coefficient * (w @ c)
         draws = b[:, None] * (x @ w.T)
-        return Transmitted(
-            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))
 
     def _aligned_rel(
         self, d: SeriesData, hd: int, s: SeriesData, h: int, rel: np.ndarray, rd: np.ndarray
@@ -232,9 +229,7 @@ class _Context:
         ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
         central = s.mean[:h] * (np.power(1 + np.maximum(ra, -0.999999), e) - 1)
         draws = self.bdraw(t)[:, :h] * (np.power(1 + np.maximum(rda, -0.999999), ed[:, None]) - 1)
-        return Transmitted(
-            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))
 
     def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
@@ -244,9 +239,7 @@ class _Context:
         ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
         central = s.mean[:h] * ra
         ch = [f"same % deviation as {link.driver} ({link.conversion or 'price-basis conversion'})"]
-        return Transmitted(
-            central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central))
 
     # ---- units --------------------------------------------------------------------------------------
     def project_unit(self, u: int) -> None:

@@ -134,10 +134,6 @@ class Link:
         crit = float(stats.t.ppf(0.975, self.dof)) if self.dof else Z95
         return crit * self.se
 
-    @property
-    def t(self) -> float:
-        return abs(self.coefficient) / self.se if self.se > 0 else math.inf
-
     def row(self) -> dict[str, object]:
         lo, hi = self.interval
         own_b, own_se = self.own if self.own is not None else (self.coefficient, self.se)
