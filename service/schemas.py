@@ -715,7 +715,7 @@ class SeriesProjectionOut(SeriesIdentity):
     model_config = ConfigDict(extra="allow")
     synthetic: bool = False
     affected: bool
-    status: str = Field(description="moved | baseline | not_identified (held at baseline, reason says why)")
+    status: str = Field(description="moved | baseline (reason says why it did not move)")
     reason: str | None = Field(description="How the series was reached (or why not).")
     channels: list[str]
     links: list[dict[str, Any]] = Field(description="Estimated links with coefficient, se, CI, identified.")
@@ -811,7 +811,11 @@ class ProjectionResponse(BaseModel):
     shown: int | None = None
     affected: int
     unaffected: list[str]
-    not_identified: list[str] = Field(default_factory=list, description="Series held at baseline: no signal.")
+    not_identified: list[str] = Field(
+        default_factory=list,
+        description="Always empty: links are shrunk by their evidence, none is held at baseline by a test "
+        "(kept for older clients).",
+    )
     notes: list[str]
     series: list[SeriesProjectionOut]
 

@@ -258,12 +258,11 @@ def _print(result, chosen, summary: bool) -> None:
                 end_section=p is pts[-1],
             )
     console.print(t)
-    counts = {"moved": 0, "baseline": 0, "not_identified": 0}
+    counts = {"moved": 0, "baseline": 0}
     for s in result.series:
         counts[s.status] = counts.get(s.status, 0) + 1
     console.print(
-        f"{len(result.series)} series: {counts['moved']} moved, {counts['not_identified']} held at baseline "
-        f"because their link is not identified, {counts['baseline']} unaffected"
+        f"{len(result.series)} series: {counts['moved']} moved, {counts['baseline']} unaffected"
         + (" (--all for every series, --series to pick)" if summary else "")
     )
     for n in result.notes:

@@ -40,6 +40,7 @@ def assemble(index: BundleIndex, plan: Plan, prop: Propagation, seed: int) -> Sc
         seed=seed,
         draws=prop.n,
         headline=index.headline,
+        related=tuple(sid for sid in index.macro_outputs if sid not in index.headline),
         today=plan.today.isoformat(),
         starts=dict(plan.starts),
         accounting=prop.accounting,

@@ -93,8 +93,8 @@ def _panel(ax: plt.Axes, ax_diff: plt.Axes, s: SeriesProjection) -> None:
     title = f"{s.series_id}" + (f"  [{unit}]" if unit else "")
     if s.synthetic:
         title = "SYNTHETIC demo data: " + title
-    if s.status == "not_identified":
-        title += "  (link not identified)"
+    if not s.affected and s.reason:
+        title += "  (unaffected)"
     ax.set_title(title, fontsize=9, color="#b35900" if s.synthetic else "black")
     ax.grid(alpha=0.3)
     ax.set_xticks([])

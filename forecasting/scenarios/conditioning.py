@@ -23,6 +23,7 @@ from forecasting.scenarios.state import (
     annual_rel,
     fractions,
 )
+from forecasting.vocabulary import period_end
 
 RESPONDERS = ("uk_bi", "uk_gdp")
 BASIS_NOTE = (
@@ -31,7 +32,6 @@ BASIS_NOTE = (
     "difference between the bases (reverse investment, fellow enterprises) is not adjusted. Business "
     "investment: ONS CXNV (chained volume); GDP: ONS current prices"
 )
-
 
 
 class Context(Protocol):
@@ -65,6 +65,9 @@ class MacroConditioning:
         if resp is None:
             return None
         s = self.ctx.index.series[t]
+        exact = self._quarterly_gdp(var, s, h, resp)
+        if exact is not None:
+            return exact
         years = np.array(self.outcome.years)
         ystarts = np.array([np.datetime64(f"{y}-01-01") for y in years])
         w = np.ones(len(years))
@@ -81,6 +84,29 @@ class MacroConditioning:
             if tot > 0:
                 parts[label] = central * (float(np.sum(np.abs(rel_part))) / tot)
         return Transmitted(central, draws, list(resp["channels"]), parts=parts)
+
+    def _quarterly_gdp(self, var: str, s: Any, h: int, resp: dict[str, Any]) -> Transmitted | None:
+        """GDP under a quarterly business-investment path: the path's own differences in GBP summed over
+        each GDP period (the expenditure identity, prices at baseline), not an interpolation of annual
+        figures; after the investment horizon, its last quarter's difference (held or reverted as the path)."""
+        bi = self.outcome.responses.get("uk_bi") if self.outcome is not None else None
+        q = bi.get("quarterly") if bi is not None else None
+        if var != "uk_gdp" or q is None:
+            return None
+        bsid, label = q
+        b = self.ctx.index.series[bsid]
+        rel = self.ctx.plan.paths[bsid].rel
+        k_gbp = b.scale / s.scale
+        diff_c = b.mean * rel * k_gbp  # (hb,)
+        diff_d = self.ctx.bdraw(bsid) * rel[None, :] * k_gbp  # (n, hb)
+        b0, b1 = b.starts, period_end(b.starts, b.frequency)
+        t0, t1 = s.starts[:h], period_end(s.starts[:h], s.frequency)
+        w = ((b0[None, :] >= t0[:, None]) & (b1[None, :] <= t1[:, None])).astype(float)  # (h, hb)
+        quarters = {"A": 4.0, "Q": 1.0, "M": 1 / 3}[s.frequency]
+        beyond = t0 >= b1[-1]
+        w[beyond, -1] = quarters
+        central = w @ diff_c
+        return Transmitted(central, diff_d @ w.T, list(resp["channels"]), parts={label: central.copy()})
 
     def run(self) -> None:
         idx, model = self.ctx.index, self.ctx.index.macro
@@ -121,7 +147,16 @@ class MacroConditioning:
             rel_c, rel_d, cover = annual_rel(
                 s, path.rel[: s.h], np.broadcast_to(path.rel[: s.h], (self.ctx.n, s.h))
             )
-            rel = np.array([rel_c[cover.index(int(y))] if int(y) in cover else 0.0 for y in years])
+            after = getattr(self.ctx.plan.scenario.changes[path.change], "after", "revert")
+            held = after == "hold" and len(cover) > 0 and abs(float(path.rel[s.h - 1])) > 0
+            rel = np.array(
+                [
+                    rel_c[cover.index(int(y))]
+                    if int(y) in cover
+                    else (float(rel_c[-1]) if held and int(y) > cover[-1] else 0.0)
+                    for y in years
+                ]
+            )
             responses[var] = {
                 "status": "moved",
                 "rel": rel,
@@ -130,6 +165,7 @@ class MacroConditioning:
                     f"the same concept as {path.sid}: follows its scenario path changes[{path.change}]"
                 ],
                 "parts": {path.label: rel},
+                "quarterly": (path.sid, path.label) if s.frequency == "Q" else None,
             }
         if "uk_bi" in model.names and "uk_bi" not in responses and "uk_bi" not in conditioned:
             responses["uk_bi"] = self._shrunk_response("uk_bi", resp, conditioned)

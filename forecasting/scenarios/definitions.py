@@ -195,7 +195,43 @@ class ShockChange(_Change):
         return self
 
 
-Change = Annotated[DriverChange | ShockChange, Field(discriminator="type")]
+class ProjectChange(_Change):
+    """One investment project at a place (LA, combined authority or ITL code): what it is (capital
+    expenditure, inward FDI, jobs, a project count) decides which measures move; where it is decides which
+    areas (the place's smallest modelled area containing it and that area's parents, never its siblings)."""
+
+    type: Literal["project"]
+    place: str = Field(min_length=1, max_length=40)
+    cluster: str = Field(default="all", min_length=1, max_length=60)
+    start: Period | None = None
+    years: int = Field(default=1, ge=1, le=10, description="capital expenditure spread over this many years")
+    capex: float | None = Field(default=None, description="GBP million of capital expenditure")
+    fdi: float | None = Field(default=None, description="GBP million of it financed by inward FDI")
+    jobs: float | None = Field(default=None, description="jobs created (employment)")
+    projects: float | None = Field(default=None, description="projects counted (FDI project counts)")
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return _period_text(v)
+
+    @model_validator(mode="after")
+    def _check(self) -> ProjectChange:
+        given = {
+            k: getattr(self, k) for k in ("capex", "fdi", "jobs", "projects") if getattr(self, k) is not None
+        }
+        if not given:
+            raise _FieldError("capex", "a project needs at least one of capex, fdi, jobs, projects")
+        for k, v in given.items():
+            _magnitude([v], percent=False, fld=k)
+            if v < 0:
+                raise _FieldError(k, f"{v:g}: a project adds, it cannot be negative")
+        if self.fdi is not None and self.capex is not None and self.fdi > self.capex * 10:
+            raise _FieldError("fdi", "FDI financing more than ten times the capital expenditure is a typo")
+        return self
+
+
+Change = Annotated[DriverChange | ShockChange | ProjectChange, Field(discriminator="type")]
 
 
 class Scenario(BaseModel):
@@ -226,6 +262,10 @@ class Scenario(BaseModel):
     def shocks(self) -> list[tuple[int, ShockChange]]:
         return [(i, c) for i, c in enumerate(self.changes) if isinstance(c, ShockChange)]
 
+    @property
+    def projects(self) -> list[tuple[int, ProjectChange]]:
+        return [(i, c) for i, c in enumerate(self.changes) if isinstance(c, ProjectChange)]
+
 
 class _ConflictError(ValueError):
     def __init__(self, i: int, j: int, driver: str) -> None:
@@ -246,7 +286,7 @@ def conflict_error(i: int, j: int, driver: str, source: str | None = None) -> Sc
 def _clean_loc(loc: tuple[Any, ...]) -> list[str | int]:
     """Drop the union tag pydantic inserts: ("changes", 0, "driver", "values") -> ("changes", 0, "values")."""
     out = list(loc)
-    if len(out) >= 3 and out[0] == "changes" and out[2] in ("driver", "shock"):
+    if len(out) >= 3 and out[0] == "changes" and out[2] in ("driver", "shock", "project"):
         del out[2]
     return out
 
@@ -260,7 +300,7 @@ def _message(err: dict[str, Any]) -> str:
         return f"must be a finite number, got {err['input']}"
     msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
-        return "type must be 'driver' or 'shock'"
+        return "type must be 'driver', 'shock' or 'project'"
     return msg
 
 

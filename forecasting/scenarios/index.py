@@ -541,7 +541,46 @@ def _read_links(
         )
         if used or model == "refused":
             out.setdefault(t, []).append(spec)
+    if "weight" not in tab.columns:  # a bundle from before shrinkage: shrink its elasticities here
+        _shrink_old_elasticities(out)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _shrink_old_elasticities(out: dict[str, list[LinkSpec]]) -> None:
+    """Bundles trained before links were shrunk carry raw elasticities (n = 6 estimates up to 18): shrink
+    them the way training now does (areas toward their cluster's mean, cluster means toward zero, tau^2
+    across like links, t variance on few degrees of freedom), so no old champion projects a pre-test."""
+    from dataclasses import replace
+
+    from forecasting.statistics import shrink_hierarchical
+
+    like: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for t, specs in out.items():
+        for j, k in enumerate(specs):
+            if k.form == "log" and k.model != "refused" and k.se > 0:
+                like.setdefault((SeriesId.parse(t).measure, k.driver), []).append((t, j))
+    for members in like.values():
+        specs = [out[t][j] for t, j in members]
+        dof = np.array([max(k.n_obs - 2, 3) for k in specs], dtype=float)
+        b = np.array([k.coefficient for k in specs])
+        se = np.array([k.se for k in specs]) * np.sqrt(dof / (dof - 2))
+        clusters = [SeriesId.parse(t).cluster for t, _ in members]
+        inner, _ = shrink_hierarchical(b, se, clusters, tau_few=0.5)
+        for i, (t, j) in enumerate(members):
+            k = specs[i]
+            half = 1.959963984540054 * float(inner.se[i])
+            out[t][j] = replace(
+                k,
+                coefficient=float(inner.estimate[i]),
+                elasticity=float(inner.estimate[i]),
+                se=float(inner.se[i]),
+                ci_lo=float(inner.estimate[i]) - half,
+                ci_hi=float(inner.estimate[i]) + half,
+                own_coefficient=k.coefficient,
+                own_se=k.se,
+                weight=float(inner.weight[i]),
+                pooled="shrunk when the bundle was read (trained before links were shrunk)",
+            )
 
 
 def _opt(v: Any) -> float | None:

@@ -36,6 +36,7 @@ from forecasting.scenarios.validate import Plan, driver_series
 from forecasting.vocabulary import period_end
 
 TINY = 1e-12
+ESTIMATED_FORMS = ("level", "log", "share")
 BASIS_NOTE = (
     "flows: World Bank WDI FDI net inflows (balance of payments, asset/liability basis, US$, converted at the "
     "year's mean US$ per GBP); positions: ONS inward FDI positions (directional principle, GBP million). The "
@@ -58,6 +59,7 @@ class _Context:
         self.index, self.plan, self.seed, self.n = index, plan, seed, n
         self.states: dict[str, State] = {}
         self.conditioning = MacroConditioning(self)
+        self.shock_labels = {sh.label for v in plan.shocks.values() for sh in v}
         self.rate_rel, self.rate_years = self._rate_path()
 
     # ---- the exchange rate ------------------------------------------------------------------------
@@ -114,6 +116,15 @@ class _Context:
         if link is None or link.form == "macro":
             return None
         st = self.states.get(link.driver)
+        if st is not None and st.placed is not None and link.form in ESTIMATED_FORMS:
+            # a shock lands where it was placed and in its parents (and what accounting identities tie to
+            # it): estimated links never carry it to other areas or measures
+            st = State(
+                st.central - st.placed,
+                None if st.draws is None else st.draws - st.placed[None, :],
+                st.channels,
+                parts={k: v for k, v in st.parts.items() if k not in self.shock_labels},
+            )
         rate_moves = link.form == "stock_flow" and self.rate_rel is not None and np.any(self.rate_rel)
         if (st is None or not st.moved) and not rate_moves:
             return None
@@ -128,9 +139,8 @@ class _Context:
         }[link.form]
         return fn(t, h, link, st)
 
-    def _parts_scaled(self, st: State, out: np.ndarray, driver_central: np.ndarray) -> dict[str, np.ndarray]:
+    def _parts_scaled(self, st: State, out: np.ndarray) -> dict[str, np.ndarray]:
         """Split a target's central difference among the driver's assumptions, in the driver's proportions."""
-        del driver_central  # the proportions are the driver's own (``_fractions``)
         fr = fractions(st)
         if set(fr) == {""}:
             return {}
@@ -180,7 +190,7 @@ class _Context:
             f"{link.se:.2g} from its data check); valuation and other changes held at their baseline, so the "
             "gap persists after flows recover"
         ]
-        parts = self._parts_scaled(st, gap_c - gap_rate, st.central)
+        parts = self._parts_scaled(st, gap_c - gap_rate)
         if self.plan.rate is not None and np.any(gap_rate):
             parts[self.plan.rate.label] = parts.get(self.plan.rate.label, 0) + gap_rate
         return Transmitted(gap_c, gap_d, ch, parts=parts, accounting=accounting)
@@ -199,9 +209,7 @@ class _Context:
         b = self.coef_draws(link)
         central = link.coefficient * (w @ c)
         draws = b[:, None] * (x @ w.T)
-        return Transmitted(
-            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))
 
     def _aligned_rel(
         self, d: SeriesData, hd: int, s: SeriesData, h: int, rel: np.ndarray, rd: np.ndarray
@@ -221,9 +229,7 @@ class _Context:
         ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
         central = s.mean[:h] * (np.power(1 + np.maximum(ra, -0.999999), e) - 1)
         draws = self.bdraw(t)[:, :h] * (np.power(1 + np.maximum(rda, -0.999999), ed[:, None]) - 1)
-        return Transmitted(
-            central, draws, [link.describe()], parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))
 
     def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
         idx = self.index
@@ -233,9 +239,7 @@ class _Context:
         ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
         central = s.mean[:h] * ra
         ch = [f"same % deviation as {link.driver} ({link.conversion or 'price-basis conversion'})"]
-        return Transmitted(
-            central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central, st.central)
-        )
+        return Transmitted(central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central))
 
     # ---- units --------------------------------------------------------------------------------------
     def project_unit(self, u: int) -> None:
@@ -300,12 +304,14 @@ class _Context:
                 arr[leaf_idx] = 0.0
             parts.setdefault(p.label, np.zeros((n_l, h)))[leaf_idx] = sh * c[None, :]
             self._mark(unit, t, notes, [f"scenario path changes[{p.change}] ({p.kind})"], "baseline shares")
+        placed = np.zeros((n_l, h))
         for t in shocks:
             leaf_idx = unit.under[t]
             sh = _shares(unit.B[leaf_idx])
             for shock in plan.shocks[t]:
                 add = sh * shock.delta[None, :h]
                 central[leaf_idx] += add
+                placed[leaf_idx] += add
                 draws[:, leaf_idx, :] += add[None]
                 parts.setdefault(shock.label, np.zeros((n_l, h)))[leaf_idx] += add
                 self._mark(unit, t, notes, [shock.label], "baseline shares")
@@ -314,7 +320,15 @@ class _Context:
             c = central[li].sum(axis=0)
             d = draws[:, li, :].sum(axis=1) if uncertain else None
             pm = {k: v[li].sum(axis=0) for k, v in parts.items() if np.any(v[li])}
-            st = State(c, d, list(dict.fromkeys(notes[m])), parts=pm, accounting=accounting.get(m))
+            pl = placed[li].sum(axis=0)
+            st = State(
+                c,
+                d,
+                list(dict.fromkeys(notes[m])),
+                parts=pm,
+                accounting=accounting.get(m),
+                placed=pl if np.any(pl) else None,
+            )
             self.states[m] = st
 
     def _allocation(self, unit: Unit, anchor: str, h: int) -> tuple[np.ndarray, np.ndarray | None, str]:

@@ -216,6 +216,7 @@ class ScenarioResult:
     seed: int | None = None
     draws: int | None = None
     headline: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # shown after the headline when they move (GDP: the accounting channel)
     today: str | None = None  # the date the projection was made (ISO): what scenario time is relative to
     starts: dict[int, str] = field(default_factory=dict)  # change index -> its first period
     accounting: dict[str, Any] | None = None  # bases, identities and which channels are off
@@ -281,6 +282,7 @@ class ScenarioResult:
         """The headline series, then the largest movers (what an analyst reads first)."""
         by = {s.series_id: s for s in self.series}
         head = [by[s] for s in self.headline if s in by]
+        head += [by[s] for s in self.related if s in by and by[s].affected and by[s] not in head]
         seen = {s.series_id for s in head}
         return head + [
             s for s in self.movers(n_movers, include_synthetic=include_synthetic) if s.series_id not in seen

@@ -25,10 +25,11 @@ class State:
     central: np.ndarray
     draws: np.ndarray | None
     channels: list[str] = field(default_factory=list)
-    status: str = "moved"  # moved | not_identified | baseline
+    status: str = "moved"  # moved | baseline
     reason: str | None = None
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # assumption -> its share of central
     accounting: dict[str, Any] | None = None
+    placed: np.ndarray | None = None  # the part from shocks: it stays where it was placed
 
     @property
     def moved(self) -> bool:

@@ -22,8 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from forecasting.scenarios import timing
-from forecasting.scenarios.definitions import DriverChange, Scenario, ScenarioError, ShockChange
+from forecasting.scenarios import placement, timing
+from forecasting.scenarios.definitions import (
+    DriverChange,
+    ProjectChange,
+    Scenario,
+    ScenarioError,
+    ShockChange,
+)
 from forecasting.scenarios.index import BundleIndex, SeriesData
 from forecasting.vocabulary import series_id as make_id
 
@@ -108,6 +114,9 @@ def validate(
     notes: list[str] = []
     for i, ch in scenario.shocks:
         for sid, shock in _shock(index, i, ch, errors, notes, when):
+            shocks.setdefault(sid, []).append(shock)
+    for i, ch in scenario.projects:
+        for sid, shock in _project(index, i, ch, errors, notes, when):
             shocks.setdefault(sid, []).append(shock)
     if errors:
         raise ScenarioError(errors, scenario.name)
@@ -398,6 +407,29 @@ def _shock(
         if all_sid in series and series[all_sid].periods[:h] == s.periods:
             out.append((all_sid, Shock(d.copy(), f"{label} to cluster {ch.cluster} (counted in 'all')")))
     return out
+
+
+def _project(
+    index: BundleIndex, i: int, ch: ProjectChange, errors: list[dict[str, Any]], notes: list[str], when: _When
+) -> list[tuple[str, Shock]]:
+    """A project as shocks on the measures its parts belong to, where it happens (``placement``)."""
+    year = placement.start_year(ch, when.today)
+    got, missing = placement.project_shocks(index, i, ch, year)
+    notes.extend(missing)
+    if not got:
+        errors.append(err(["changes", i, "place"], f"nothing in this bundle at {ch.place} or its parents"))
+        return []
+    when.starts[i] = str(year)
+    if not when.counterfactual and year <= when.today.year - 1:
+        errors.append(
+            err(
+                ["changes", i, "start"],
+                f"{year} is wholly in the past (today is {when.today.isoformat()}): set counterfactual = true "
+                "to ask what would have happened instead",
+            )
+        )
+        return []
+    return [(sid, Shock(d, label)) for sid, d, label in got]
 
 
 def _scope_field(index: BundleIndex, ch: ShockChange, cands: list[str]) -> str:

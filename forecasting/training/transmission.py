@@ -134,10 +134,6 @@ class Link:
         crit = float(stats.t.ppf(0.975, self.dof)) if self.dof else Z95
         return crit * self.se
 
-    @property
-    def t(self) -> float:
-        return abs(self.coefficient) / self.se if self.se > 0 else math.inf
-
     def row(self) -> dict[str, object]:
         lo, hi = self.interval
         own_b, own_se = self.own if self.own is not None else (self.coefficient, self.se)
@@ -690,7 +686,10 @@ def _pool_log(cands: list[_Candidate]) -> list[_Candidate]:
     out = {id(c): c for c in cands}
     for (measure, _driver), members in by_like.items():
         b = np.array([c.link.coefficient for c in members])
-        se = np.array([c.link.se for c in members])
+        # a t with few degrees of freedom has variance dof / (dof - 2) times its se^2: on 5 log-differences
+        # (n = 6 years) that is 3, so a handful of points weighs what it is worth in the normal model
+        dof = np.array([max(c.link.n_obs - 2, 3) for c in members], dtype=float)
+        se = np.array([c.link.se for c in members]) * np.sqrt(dof / (dof - 2))
         clusters = [parse_series_id(c.link.target_id).cluster for c in members]
         floors: dict[object, float] = {}
         for cl in set(clusters):
@@ -700,7 +699,7 @@ def _pool_log(cands: list[_Candidate]) -> list[_Candidate]:
             total = pd.concat([c.y for c in grp], axis=1, join="inner").sum(axis=1)
             agg = _fit_simple(total, grp[0].x, 3) if len(total) else None
             if agg is not None:
-                floors[cl] = agg[1]
+                floors[cl] = agg[1] * math.sqrt(max(agg[3] - 2, 3) / max(agg[3] - 4, 1))
         inner, top = shrink_hierarchical(b, se, clusters, group_se_floor=floors, tau_few=ELASTICITY_PRIOR_SD)
         for i, c in enumerate(members):
             g = top[clusters[i]]

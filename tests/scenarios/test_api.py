@@ -139,3 +139,15 @@ def test_non_finite_json_is_refused(client: TestClient) -> None:
     body = '{"scenario": {"name": "p", "changes": [{"type": "shock", "measure": "fdi_projects", "geography": "TLG", "kind": "level", "value": Infinity}]}}'
     r = client.post("/v1/scenarios:project", content=body, headers={"content-type": "application/json"})
     assert r.status_code in (400, 422)
+
+
+def test_inline_projection_is_dated_by_the_body(client: TestClient) -> None:
+    change = {"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [-20]}
+    body = {"scenario": {"name": "w", "changes": [change]}, "series": [WLD], "today": "2026-12-07"}
+    r = client.post("/v1/scenarios:project", json=body)
+    assert r.status_code == 200, r.text
+    pts = r.json()["series"][0]["points"]
+    assert [p["diff"] != 0 for p in pts[:3]] == [False, False, True] and pts[2]["period"] == "2027"
+    past = {**body, "scenario": {"name": "w", "changes": [{**change, "start": "2025"}]}}
+    bad = client.post("/v1/scenarios:project", json=past)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "start"

@@ -86,6 +86,11 @@ def test_drivers_lists_unit_baseline_and_where_each_acts(bundle_dir: Path) -> No
     assert any("passes through" in a for a in by["world_fdi"]["acts_on"])
     assert any("accumulates into" in a for a in by["uk_fdi"]["acts_on"])
     assert by["usd_per_gbp"]["unit"] == "USD per GBP"
+    # effective (shrunk) links beside their own estimates and the weight on them
+    links = [lk for d in out["drivers"] for lk in d["links"]]
+    assert links and all(0 <= lk["weight"] <= 1 for lk in links if lk["weight"] is not None)
+    assert all(abs(lk["elasticity"]) <= 3 for lk in links if lk["form"] == "log")
+    assert any(lk["own_estimate"] is not None and lk["effective"] != lk["own_estimate"] for lk in links)
     text = _run("drivers", "--bundle", str(bundle_dir))
     assert "world_fdi" in text and "acts on" in text
 

@@ -408,3 +408,16 @@ def test_index_arrays_are_read_only(bundle) -> None:
         s.mean[0] = 0.0
     with pytest.raises(TypeError):
         idx.series[WLD] = s  # type: ignore[index]
+
+
+def test_a_bundle_trained_before_shrinkage_is_shrunk_when_read(bundle) -> None:
+    import dataclasses
+
+    from forecasting.scenarios.index import BundleIndex
+
+    old = bundle.transmission.drop(columns=["weight", "own_coefficient", "own_se"])
+    old.loc[old["target_id"] == NOISE, ["coefficient", "elasticity", "se"]] = [9.0, 9.0, 6.0]
+    idx = BundleIndex.build(dataclasses.replace(bundle, transmission=old))
+    link = next(k for k in idx.all_links[NOISE] if k.form == "log")
+    assert link.own_coefficient == 9.0 and abs(link.coefficient) < 3 and link.weight < 0.5
+    assert "shrunk when the bundle was read" in link.pooled

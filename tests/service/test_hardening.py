@@ -92,7 +92,7 @@ def test_scenario_body_is_the_typed_scenario_model(kclient: TestClient) -> None:
     assert r.json()["detail"][0]["msg"] == "required field missing"
     typo = {"scenario": {"name": "p", "changes": [{"type": "shok"}]}}
     assert kclient.post("/v1/scenarios:project", json=typo).json()["detail"][0]["msg"] == (
-        "type must be 'driver' or 'shock'"
+        "type must be 'driver', 'shock' or 'project'"
     )
     spec = kclient.get("/openapi.json").json()
     body_ref = spec["paths"]["/v1/scenarios:project"]["post"]["requestBody"]["content"]["application/json"]
