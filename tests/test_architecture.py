@@ -37,7 +37,13 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     "data": ("forecasting.reference", "forecasting.sources", "forecasting.units", "forecasting.warehouse"),
     "registry": ("forecasting.registry",),
     "training": ("forecasting.training", "forecasting.forecast_table"),
-    "consumers": ("forecasting.scenarios", "forecasting.scorecards", "forecasting.charts", "service"),
+    "consumers": (
+        "forecasting.scenarios",
+        "forecasting.scorecards",
+        "forecasting.clusters",
+        "forecasting.charts",
+        "service",
+    ),
     "interface": ("forecasting.cli",),
 }
 PACKAGE_INITS = {"forecasting", "models", "service"}  # docstring-only package modules

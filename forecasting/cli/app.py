@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from forecasting.cli import (
+    clusters_cmd,
     data_cmd,
     forecast_csv_cmd,
     models_cmd,
@@ -33,6 +34,7 @@ app.add_typer(models_cmd.app, name="models")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("scorecards")(scorecards_cmd.scorecards)
+app.add_typer(clusters_cmd.app, name="clusters")
 
 
 def main() -> None:
