@@ -62,6 +62,9 @@ def write_scorecards(
     s = get_settings()
     out = out or default_out_dir()
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
+    from forecasting.clusters.evidence import write_evidence
+
+    write_evidence(s.warehouse, out)  # validation and candidate chapters (and the API's documents)
     sset = build_scorecards(
         s.warehouse,
         bundle,

@@ -86,3 +86,17 @@ def write_document(doc: dict[str, Any], path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_evidence(warehouse: Path, out_dir: Path, definitions: Path | None = None) -> dict[str, Path]:
+    """Both documents into ``out_dir`` (the scorecards folder), from one read of the warehouse."""
+    defs = load_definitions(definitions)
+    panel = load_panel(warehouse)
+    return {
+        "validation": write_document(
+            validation_from_panel(panel, defs), Path(out_dir) / "cluster_validation.json"
+        ),
+        "candidates": write_document(
+            candidates_from_panel(panel, defs), Path(out_dir) / "cluster_candidates.json"
+        ),
+    }

@@ -14,11 +14,12 @@ import hashlib
 import json
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.deps import HolderDep, ScorecardsDirDep
 from service.examples import CLUSTERS_EXAMPLE, SCORECARD_EXAMPLE, SCORECARDS_EXAMPLE, ok
@@ -195,3 +196,182 @@ def all_scorecards(request: Request, directory: ScorecardsDirDep, holder: Holder
     """The whole document the HTML report was rendered from."""
     doc, etag = _doc(directory)
     return _respond(request, {**doc, "provenance": _provenance(holder, doc)}, etag)
+
+
+# ---- cluster evidence: validation of the declared clusters and candidate clusters -------------------------
+# Served as written by `invest clusters validate|discover` and `invest scorecards` (beside scorecards.json),
+# so the API, the CLI's JSON and the report's chapters show the same numbers. Response models live here:
+# they describe only these two documents (forecasting/clusters/evidence.py writes them).
+
+Verdict = Literal["validated", "emerging", "not evidenced"]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Specialisation(_Open):
+    midlands_lq: float | None = Field(description="Location quotient of the Midlands against Great Britain.")
+    lq_low: float | None = Field(description="Lower end of the LQ range (BRES rounding x basket choice).")
+    lq_high: float | None
+    lq_basket_range: list[float | None] = Field(description="Min and max LQ over the basket variants.")
+    basket_variants: dict[str, float | None]
+    region_wide: bool
+    hotspots: list[str] = Field(description="Midlands ITL2 areas specialised at the hotspot threshold.")
+    passed: bool
+
+
+class CriticalMass(_Open):
+    jobs: int
+    businesses: int | None
+    business_year: int | None
+    passed: bool
+
+
+class Growth(_Open):
+    midlands_growth: float | None = Field(description="% a year, Midlands cluster employment (BRES).")
+    gb_growth: float | None
+    national_effect: float | None
+    industry_mix_effect: float | None
+    competitive_effect: float | None = Field(description="Shift-share competitive effect, pp a year.")
+    first_year: int
+    year: int
+    gva: dict[str, Any] = Field(description="GVA growth where the industry detail allows, with its detail.")
+    passed: bool
+
+
+class AreaEvidence(_Open):
+    area: str
+    name: str
+    jobs: int
+    lq: float | None
+    lq_low: float | None
+    lq_high: float | None
+
+
+class Concentration(_Open):
+    hhi_ratio: float | None = Field(description="HHI across Midlands ITL2 areas / HHI of all employment.")
+    top_area: str | None
+    top_area_share: float | None
+    areas: list[AreaEvidence]
+    passed: bool
+
+
+class ClusterVerdict(_Open):
+    cluster: str
+    name: str
+    verdict: Verdict
+    reason: str
+    specialisation: Specialisation
+    critical_mass: CriticalMass
+    growth: Growth
+    concentration: Concentration
+
+
+class InvestmentOutcome(_Open):
+    label: str
+    unit: str
+    source: str
+    n: int
+    available: bool
+    slope: float | None = None
+    slope_90: list[float] | None = None
+    r: float | None = None
+    r_90: list[float] | None = None
+    spearman_rho: float | None = None
+    p_value: float | None = None
+    reading: str | None = None
+
+
+class InvestmentRelationship(_Open):
+    strength_definition: str
+    areas: int
+    outcomes: dict[str, InvestmentOutcome]
+    caveat: str
+    midlands: dict[str, dict[str, Any]]
+    gb_median_strength: float | None
+
+
+class ValidationDocument(_Open):
+    criteria: dict[str, Any]
+    year: int
+    first_year: int
+    midlands_areas: list[dict[str, str]]
+    counts: dict[str, int]
+    clusters: list[ClusterVerdict]
+    provenance: dict[str, Any]
+    method: str
+    definitions: dict[str, Any]
+    investment: InvestmentRelationship
+
+
+class Candidate(_Open):
+    id: str
+    name: str
+    kind: Literal["specialised group", "co-locating groups"]
+    sic: list[str] = Field(description="SIC groups (3-digit) the candidate is made of.")
+    colocation_mean_r: float | None = None
+    midlands_lq: float | None
+    lq_low: float | None
+    lq_high: float | None
+    jobs: int
+    gb_jobs: int
+    businesses: int | None
+    best_area: dict[str, Any]
+    overlap: dict[str, float] = Field(
+        description="Share of its Midlands jobs in each declared cluster's basket."
+    )
+    declared_share: float
+
+
+class CandidatesDocument(_Open):
+    criteria: dict[str, Any]
+    year: int
+    screened_groups: int
+    colocation_groups: int
+    candidates: list[Candidate]
+    more: int
+    provenance: dict[str, Any]
+    method: str
+    definitions: dict[str, Any]
+
+
+def _evidence(directory: Path, name: str, command: str) -> tuple[dict[str, Any], str]:
+    path = directory / name
+    if not path.is_file():
+        raise HTTPException(
+            503,
+            detail=f"no {name} written yet: run `invest clusters {command}` or `invest scorecards`",
+            headers={"Retry-After": "60"},
+        )
+    return load_document(path)
+
+
+EVIDENCE_ERRORS: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Not written yet (run `invest clusters validate|discover` or `invest scorecards`)."},
+}
+
+
+@router.get(
+    "/v1/clusters/validation",
+    response_model=ValidationDocument,
+    summary="Each declared cluster's verdict (validated / emerging / not evidenced) with the numbers behind it",
+    responses=EVIDENCE_ERRORS,
+)
+def cluster_validation(request: Request, directory: ScorecardsDirDep) -> Response:
+    """Specialisation (LQ with rounding and basket-choice range), critical mass, growth (shift-share, GVA),
+    concentration, the criteria used, and how cluster strength relates to FDI and GVA growth across areas."""
+    doc, etag = _evidence(directory, "cluster_validation.json", "validate")
+    return _respond(request, doc, etag)
+
+
+@router.get(
+    "/v1/clusters/candidates",
+    response_model=CandidatesDocument,
+    summary="Candidate clusters the declared list misses, with specialisation, size and overlap",
+    responses=EVIDENCE_ERRORS,
+)
+def cluster_candidates(request: Request, directory: ScorecardsDirDep) -> Response:
+    """Specialised SIC groups and co-locating groups of industries, each with its evidence."""
+    doc, etag = _evidence(directory, "cluster_candidates.json", "discover")
+    return _respond(request, doc, etag)

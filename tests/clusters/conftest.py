@@ -31,3 +31,15 @@ def real_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) 
 @pytest.fixture(scope="session")
 def panel(real_warehouse: Path) -> Panel:
     return load_panel(real_warehouse)
+
+
+@pytest.fixture(scope="session")
+def built_world():
+    """The scorecards on the in-memory world (tests/scorecard_world.py), for rendering the report."""
+    from scorecard_world import make_bundle, make_inputs
+
+    from forecasting.scorecards.build import build_scorecards
+
+    return build_scorecards(
+        "unused.duckdb", make_bundle(), None, 11, draws=200, replicates=10, inputs=make_inputs()
+    )
