@@ -27,6 +27,13 @@ from forecasting.clusters.validate import load_criteria, rounding_redraws
 from forecasting.reference.clusters import Cluster
 
 
+def _group_name(members: list[str], names: dict[str, str], show: int = 3) -> str:
+    """'A + B + C and N more' from the SIC group names (the full list is in ``sic``)."""
+    parts = [names.get(m, f"SIC {m}") for m in members[:show]]
+    more = len(members) - show
+    return " + ".join(parts) + (f" and {more} more groups" if more > 0 else "")
+
+
 def _group_matrix(panel: Panel, level: int) -> tuple[pd.DataFrame, pd.Series]:
     """Area x SIC group employment (reference year) and each code's group."""
     m = panel.emp5[panel.year]
@@ -89,10 +96,13 @@ def _evidence(
     }
 
 
-def colocation(panel: Panel, level: int, min_gb_jobs: float) -> tuple[pd.DataFrame, list[str]]:
+def colocation(
+    panel: Panel, level: int, min_gb_jobs: float, exclude: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, list[str]]:
     """Correlation across GB areas of the log location quotients of every sizeable SIC group."""
     g, _ = _group_matrix(panel, level)
     tot = panel.total[panel.year]
+    g = g.drop(columns=[c for c in exclude if c in g.columns])
     g = g.loc[:, g.sum(0) >= min_gb_jobs]
     lq = g.div(tot, axis=0) / (g.sum(0) / tot.sum())
     x = np.log(np.maximum(lq.to_numpy(float), 0.05))
@@ -114,6 +124,7 @@ def discover(
     rng = np.random.default_rng(int(crit["uncertainty"]["seed"]) + 1)
     reps = rounding_redraws(panel.emp5[panel.year].to_numpy(float), int(crit["uncertainty"]["draws"]), rng)
     g, group_of = _group_matrix(panel, level)
+    g = g.drop(columns=[c for c in dc.get("exclude_groups", []) if c in g.columns])
     codes_of = {k: list(v.index) for k, v in group_of.groupby(group_of)}
 
     def qualifies(ev: dict[str, Any]) -> bool:
@@ -141,7 +152,7 @@ def discover(
                     **ev,
                 }
             )
-    r, cols = colocation(panel, level, dc["min_gb_jobs"])
+    r, cols = colocation(panel, level, dc["min_gb_jobs"], tuple(dc.get("exclude_groups", [])))
     dist = np.clip(1 - r.to_numpy(float), 0, 2)
     np.fill_diagonal(dist, 0)
     tree = linkage(squareform(dist, checks=False), method="average")
@@ -161,7 +172,7 @@ def discover(
         found.append(
             {
                 "id": "coloc-" + "-".join(members),
-                "name": " + ".join(names.get(m_, f"SIC {m_}") for m_ in members),
+                "name": _group_name(members, names),
                 "kind": "co-locating groups",
                 "sic": members,
                 "colocation_mean_r": round(mean_r, 3),

@@ -102,7 +102,7 @@ def investment_relationship(
             per_job = per_job[per_job > 0]
             x = strength.reindex(per_job.index).to_numpy(float)
             out["outcomes"]["fdi_position_per_job"] = {
-                "label": f"log inward FDI position per job, {last}",
+                "label": f"log inward FDI position {last} per job (BRES {panel.year})",
                 "unit": "change in log(£ per job) per percentage point of employment in strong clusters",
                 "source": "ONS subnational FDI (official statistics in development); ONS BRES",
                 **_effect(x, np.log(per_job.to_numpy(float)), rng),

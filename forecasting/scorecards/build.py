@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards import montecarlo as mc
+from forecasting.scorecards.audit import REDUNDANT_R as AUDIT_R
 from forecasting.scorecards.audit import Audit, audit
 from forecasting.scorecards.catalogue import Catalogue, ScorecardError
 from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
@@ -42,9 +43,8 @@ from forecasting.scorecards.uncertainty import input_replicates, measurement_noi
 
 MIN_RELATIVE_RANGE = 0.02  # a metric whose spread across clusters is under 2% of its mean is not scored
 AREA_MIN_SPREAD = 0.02  # an area whose scores span under 2 points of 100 does not separate clusters
-REDUNDANT_R = (
-    0.95  # two scored metrics correlating this closely across clusters are one signal: one is scored
-)
+# Scored metrics the correlation audit calls redundant (|r| above its threshold) are one signal: one is scored.
+REDUNDANT_R = AUDIT_R
 SCHEMA_VERSION = 2
 
 
@@ -213,7 +213,7 @@ def _forecast_noise(r: MetricResult) -> float:
 def redundant_pairs(
     norm: np.ndarray, scored: list[str], threshold: float = REDUNDANT_R
 ) -> list[tuple[str, str, float]]:
-    """(kept, dropped, r): while two scored metrics correlate at |r| >= threshold across clusters, the later
+    """(kept, dropped, r): while two scored metrics correlate at |r| > threshold across clusters, the later
     one in catalogue order (the restatement) is dropped. Acts on the redundancy audit instead of listing it."""
     from forecasting.scorecards.audit import _corr
 
@@ -224,7 +224,7 @@ def redundant_pairs(
         for a_i, i in enumerate(keep):
             for j in keep[a_i + 1 :]:
                 r = _corr(norm[:, i], norm[:, j])
-                if np.isfinite(r) and abs(r) >= threshold and (best is None or abs(r) > abs(best[2])):
+                if np.isfinite(r) and abs(r) > threshold and (best is None or abs(r) > abs(best[2])):
                     best = (i, j, r)
         if best is None:
             return out

@@ -43,3 +43,10 @@ def built_world():
     return build_scorecards(
         "unused.duckdb", make_bundle(), None, 11, draws=200, replicates=10, inputs=make_inputs()
     )
+
+
+@pytest.fixture(scope="session")
+def inputs():
+    from scorecard_world import make_inputs
+
+    return make_inputs()

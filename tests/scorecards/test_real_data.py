@@ -129,3 +129,29 @@ def test_licensed_exports_score_and_are_labelled_partner_data(licensed) -> None:
     assert row["data_kind"] == "partner data" and row["scored"] and not row["is_synthetic"]
     assert row["source_ids"] == ["partner_fdi_projects"]
     assert row["provenance"].startswith("Partner data (licensed export: partner_fdi_projects)")
+
+
+def test_no_two_scored_metrics_restate_each_other(demo, tmp_path) -> None:
+    """In the written scorecards.json no two scored metrics correlate at |r| >= 0.95 across the 25 clusters,
+    and no scored metric varies only by place."""
+    import json
+
+    import numpy as np
+
+    from forecasting.scorecards.publish import publish
+
+    publish(demo, tmp_path, report=False)
+    doc = json.loads((tmp_path / "scorecards.json").read_text())
+    scored = doc["scored_metrics"]
+    values = {
+        m: np.array([next(x["value"] for x in c["metrics"] if x["id"] == m) for c in doc["clusters"]], float)
+        for m in scored
+    }
+    for i, a in enumerate(scored):
+        for b in scored[i + 1 :]:
+            r = np.corrcoef(values[a], values[b])[0, 1]
+            assert abs(r) < 0.95, (a, b, r)
+    varies = {m["id"]: m["varies_by"] for m in doc["catalogue"]}
+    assert all(varies[m] == "industry" for m in scored), {m: varies[m] for m in scored}
+    assert "employment_competitive_effect" in scored
+    assert "midlands_share" not in scored
