@@ -314,7 +314,14 @@ def validate_cluster(
     else:
         parts = []
         if not specialised:
-            parts.append(f"not specialised (Midlands LQ {lq:.2f}, low {lq_lo:.2f}; no hotspot)")
+            thr = spec["midlands_lq"]
+            if lq >= thr:
+                parts.append(
+                    f"specialisation not robust (Midlands LQ {lq:.2f}, but {lq_lo:.2f} in the low draws against "
+                    f"{thr:.2f}; no hotspot)"
+                )
+            else:
+                parts.append(f"not specialised (Midlands LQ {lq:.2f}, low {lq_lo:.2f}; no hotspot)")
         if not has_mass:
             parts.append("below critical mass")
         if not growing:
