@@ -347,6 +347,112 @@ def _evidence(directory: Path, name: str, command: str) -> tuple[dict[str, Any],
     return load_document(path)
 
 
+_AREA = {"area": "TLG3", "name": "West Midlands", "jobs": 31500, "lq": 2.1, "lq_low": 1.98, "lq_high": 2.22}
+VALIDATION_EXAMPLE: dict[str, Any] = {
+    "criteria": {
+        "specialisation": {"midlands_lq": 1.1, "hotspot_lq": 1.25},
+        "critical_mass": {"jobs": 10000},
+    },
+    "year": 2021,
+    "first_year": 2015,
+    "midlands_areas": [{"area": "TLG3", "name": "West Midlands"}],
+    "counts": {"validated": 13, "emerging": 5, "not evidenced": 7},
+    "clusters": [
+        {
+            "cluster": "automotive",
+            "name": "Automotive",
+            "verdict": "validated",
+            "reason": "specialised and of critical mass",
+            "specialisation": {
+                "midlands_lq": 2.67,
+                "lq_low": 2.47,
+                "lq_high": 2.82,
+                "lq_basket_range": [2.45, 2.84],
+                "basket_variants": {"as defined": 2.67, "without 291": 2.45},
+                "region_wide": True,
+                "hotspots": ["TLG1", "TLG2", "TLG3"],
+                "passed": True,
+            },
+            "critical_mass": {"jobs": 70800, "businesses": 1395, "business_year": 2021, "passed": True},
+            "growth": {
+                "midlands_growth": 1.6,
+                "gb_growth": 0.3,
+                "national_effect": 1.1,
+                "industry_mix_effect": -0.8,
+                "competitive_effect": 1.3,
+                "first_year": 2015,
+                "year": 2021,
+                "gva": {
+                    "available": True,
+                    "growth": -1.6,
+                    "detail": "apportioned by BRES employment within slices",
+                },
+                "passed": True,
+            },
+            "concentration": {
+                "hhi_ratio": 1.46,
+                "top_area": "TLG3",
+                "top_area_share": 0.44,
+                "areas": [_AREA],
+                "passed": True,
+            },
+        }
+    ],
+    "provenance": {"sources": ["bres_employment_sic5"], "data_vintage": "20261207T014603Z"},
+    "method": "Location quotients against Great Britain from BRES ...",
+    "definitions": {"file": "clusters.toml", "overlap_audit": []},
+    "investment": {
+        "strength_definition": "share of an area's employment in declared clusters where its LQ is at least 1.25",
+        "areas": 40,
+        "outcomes": {
+            "gva_growth": {
+                "label": "GVA growth 2015-2022 (current prices)",
+                "unit": "pp a year per percentage point of employment in strong clusters",
+                "source": "ONS regional GVA (balanced) by ITL2",
+                "n": 40,
+                "available": True,
+                "slope": 0.026,
+                "slope_90": [-0.004, 0.052],
+                "r": 0.23,
+                "r_90": [-0.04, 0.43],
+                "spearman_rho": 0.23,
+                "p_value": 0.15,
+                "reading": "no clear association (the 90% interval of the slope includes zero)",
+            }
+        },
+        "caveat": "A cross-section of GB ITL2 areas: associations, not effects.",
+        "midlands": {"TLG3": {"name": "West Midlands", "strength": 5.6}},
+        "gb_median_strength": 12.0,
+    },
+}
+CANDIDATES_EXAMPLE: dict[str, Any] = {
+    "criteria": {"group_level": 3, "min_lq": 1.25},
+    "year": 2021,
+    "screened_groups": 220,
+    "colocation_groups": 35,
+    "candidates": [
+        {
+            "id": "sic-162",
+            "name": "Manufacture of products of wood, cork, straw and plaiting materials",
+            "kind": "specialised group",
+            "sic": ["162"],
+            "midlands_lq": 1.81,
+            "lq_low": 1.78,
+            "lq_high": 1.83,
+            "jobs": 17745,
+            "gb_jobs": 64000,
+            "businesses": 2672,
+            "best_area": {"area": "TLF2", "name": "Leicestershire, Rutland and Northamptonshire", "lq": 2.91},
+            "overlap": {},
+            "declared_share": 0.0,
+        }
+    ],
+    "more": 20,
+    "provenance": {"sources": ["bres_employment_sic5"], "data_vintage": "20261207T014603Z"},
+    "method": "SIC 3-digit groups with at least 5,000 GB jobs are screened ...",
+    "definitions": {"file": "clusters.toml", "overlap_audit": []},
+}
+
 EVIDENCE_ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Not written yet (run `invest clusters validate|discover` or `invest scorecards`)."},
 }
@@ -356,7 +462,10 @@ EVIDENCE_ERRORS: dict[int | str, dict[str, Any]] = {
     "/v1/clusters/validation",
     response_model=ValidationDocument,
     summary="Each declared cluster's verdict (validated / emerging / not evidenced) with the numbers behind it",
-    responses=EVIDENCE_ERRORS,
+    responses={
+        **ok(VALIDATION_EXAMPLE, "Verdicts with their numbers, criteria and provenance."),
+        **EVIDENCE_ERRORS,
+    },
 )
 def cluster_validation(request: Request, directory: ScorecardsDirDep) -> Response:
     """Specialisation (LQ with rounding and basket-choice range), critical mass, growth (shift-share, GVA),
@@ -369,7 +478,7 @@ def cluster_validation(request: Request, directory: ScorecardsDirDep) -> Respons
     "/v1/clusters/candidates",
     response_model=CandidatesDocument,
     summary="Candidate clusters the declared list misses, with specialisation, size and overlap",
-    responses=EVIDENCE_ERRORS,
+    responses={**ok(CANDIDATES_EXAMPLE, "Candidates with their evidence."), **EVIDENCE_ERRORS},
 )
 def cluster_candidates(request: Request, directory: ScorecardsDirDep) -> Response:
     """Specialised SIC groups and co-locating groups of industries, each with its evidence."""

@@ -86,3 +86,18 @@ def test_report_chapters_render_in_chromium_without_console_errors(panel, built_
     assert len(results) == 6, names  # index, methodology, validation, candidates, print, one cluster page
     assert all(not r.errors for r in results), [r.errors for r in results]
     json.loads((out / "cluster_validation.json").read_text())
+
+
+def test_response_models_accept_the_examples_and_written_documents(tmp_path):
+    from service.routers.clusters import (
+        CANDIDATES_EXAMPLE,
+        VALIDATION_EXAMPLE,
+        CandidatesDocument,
+        ValidationDocument,
+    )
+
+    ValidationDocument.model_validate(VALIDATION_EXAMPLE)
+    CandidatesDocument.model_validate(CANDIDATES_EXAMPLE)
+    v, c = _tiny_docs(tmp_path)
+    ValidationDocument.model_validate(v)
+    CandidatesDocument.model_validate(c)
