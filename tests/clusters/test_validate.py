@@ -123,3 +123,21 @@ def test_criteria_are_data_and_complete():
     crit = load_criteria()
     assert crit["specialisation"]["midlands_lq"] > 0 and crit["critical_mass"]["jobs"] > 0
     assert 0.5 < crit["uncertainty"]["confidence"] < 1
+
+
+def test_a_warehouse_without_bres_is_a_clear_error(tmp_path):
+    from forecasting.clusters.evidence import write_evidence
+    from forecasting.clusters.panel import ClusterEvidenceError
+    from forecasting.errors import InvestError
+    from forecasting.warehouse.store import Warehouse
+
+    path = tmp_path / "empty.duckdb"
+    with Warehouse(path):
+        pass
+    with pytest.raises(InvestError, match="holds no data yet"):
+        write_evidence(path, tmp_path / "out")
+    with pytest.raises(ClusterEvidenceError, match="no bres_employment by ITL2 x SIC"):
+        panel_from_observations(_obs().query("measure != 'bres_employment'"), "v1")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ClusterEvidenceError, match="not found"):
+        write_evidence(tmp_path / "missing.duckdb", tmp_path / "out")
