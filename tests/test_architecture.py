@@ -47,6 +47,7 @@ MEMBERS: dict[str, tuple[str, ...]] = {
         "forecasting.scenarios",
         "forecasting.scorecards",
         "forecasting.profiles",
+        "forecasting.clusters",
         "forecasting.charts",
         "service",
     ),

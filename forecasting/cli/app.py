@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from forecasting.cli import (
+    clusters_cmd,
     data_cmd,
     forecast_csv_cmd,
     models_cmd,
@@ -35,6 +36,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("scorecards")(scorecards_cmd.scorecards)
 app.command("profiles")(profiles_cmd.profiles)
+app.add_typer(clusters_cmd.app, name="clusters")
 
 
 def main() -> None:

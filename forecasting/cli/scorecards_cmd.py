@@ -61,6 +61,13 @@ def write_scorecards(
     s = get_settings()
     out = out or default_out_dir()
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
+    from forecasting.clusters.evidence import write_evidence
+    from forecasting.errors import InvestError
+
+    try:  # validation and candidate chapters (and the API's documents); the scorecards do not need them
+        write_evidence(s.warehouse, out)
+    except InvestError as exc:
+        err_console.print(f"[yellow]cluster validation and candidates not written: {exc}[/]")
     sset = build_scorecards(
         s.warehouse,
         bundle,

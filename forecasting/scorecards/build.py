@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecasting.reference.geography import MIDLANDS_ITL1
 from forecasting.scorecards import montecarlo as mc
+from forecasting.scorecards.audit import REDUNDANT_R as AUDIT_R
 from forecasting.scorecards.audit import Audit, audit
 from forecasting.scorecards.catalogue import Catalogue, ScorecardError
 from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
@@ -38,10 +39,12 @@ from forecasting.scorecards.registry import Registry, load_metric_set
 from forecasting.scorecards.result import MetricResult
 from forecasting.scorecards.robustness import Robustness, robustness
 from forecasting.scorecards.stars import Stars, ratings, region_cluster_table
-from forecasting.scorecards.uncertainty import input_replicates
+from forecasting.scorecards.uncertainty import input_replicates, measurement_noise
 
 MIN_RELATIVE_RANGE = 0.02  # a metric whose spread across clusters is under 2% of its mean is not scored
 AREA_MIN_SPREAD = 0.02  # an area whose scores span under 2 points of 100 does not separate clusters
+# Scored metrics the correlation audit calls redundant (|r| above its threshold) are one signal: one is scored.
+REDUNDANT_R = AUDIT_R
 SCHEMA_VERSION = 2
 
 
@@ -49,7 +52,7 @@ SCHEMA_VERSION = 2
 class Exclusion:
     """Why a metric is not scored: a code the report words, plus the data behind it."""
 
-    code: str  # context | unavailable | synthetic | weight_zero | no_variation
+    code: str  # context | unavailable | synthetic | weight_zero | no_variation | redundant | area_dropped
     detail: str = ""
 
 
@@ -94,6 +97,8 @@ class ScorecardSet:
     error_model: InputErrorModel | None = field(repr=False, default=None)
     coverage: dict[str, object] | None = None
     elapsed: dict[str, float] = field(default_factory=dict)
+    noise: np.ndarray | None = field(repr=False, default=None)  # (scored,) measurement sd per metric
+    basket_uncertainty: bool = True
 
     @property
     def band(self) -> np.ndarray:
@@ -189,11 +194,43 @@ def score_matrix(
     metric_w: np.ndarray,
     area_w: np.ndarray,
     method: Method,
+    noise: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Headline (nominal) normalised values, area scores and composite for one normalisation method."""
-    norm = normalise(orient(values.to_numpy(float), signs), method, axis=0)
+    norm = normalise(orient(values.to_numpy(float), signs), method, axis=0, noise=noise)
     a, s = composite(norm, metric_w, membership, area_w)
     return norm, a, s
+
+
+def _forecast_noise(r: MetricResult) -> float:
+    """A forecast metric's sd from its 10-90% band (median over clusters)."""
+    if r.quantiles is None or not {"q0.1", "q0.9"} <= set(r.quantiles.columns):
+        return 0.0
+    width = (r.quantiles["q0.9"] - r.quantiles["q0.1"]).to_numpy(float) / 2.563
+    return float(np.nanmedian(width)) if np.isfinite(width).any() else 0.0
+
+
+def redundant_pairs(
+    norm: np.ndarray, scored: list[str], threshold: float = REDUNDANT_R
+) -> list[tuple[str, str, float]]:
+    """(kept, dropped, r): while two scored metrics correlate at |r| > threshold across clusters, the later
+    one in catalogue order (the restatement) is dropped. Acts on the redundancy audit instead of listing it."""
+    from forecasting.scorecards.audit import _corr
+
+    keep = list(range(len(scored)))
+    out = []
+    while True:
+        best = None
+        for a_i, i in enumerate(keep):
+            for j in keep[a_i + 1 :]:
+                r = _corr(norm[:, i], norm[:, j])
+                if np.isfinite(r) and abs(r) > threshold and (best is None or abs(r) > abs(best[2])):
+                    best = (i, j, r)
+        if best is None:
+            return out
+        i, j, r = best
+        out.append((scored[i], scored[j], round(float(r), 3)))
+        keep.remove(j)
 
 
 def _stars(ctx: MetricContext, metrics: dict[str, MetricResult], scored: list[str]) -> dict[str, Stars]:
@@ -229,9 +266,11 @@ def build_scorecards(
     catalogue_path: Path | None = None,
     registry: Registry | None = None,
     check_redraws: int = 0,
+    basket_uncertainty: bool = True,
 ) -> ScorecardSet:
     """All 25 scorecards, as data. ``replicates`` input replicates feed the ``draws`` Monte Carlo draws;
-    ``check_redraws`` > 0 also measures how often independently re-drawn inputs land inside the intervals."""
+    ``check_redraws`` > 0 also measures how often independently re-drawn inputs land inside the intervals;
+    ``basket_uncertainty`` lets input replicates draw basket variants (``basket.py``) too."""
     t0 = time.perf_counter()
     ms = load_metric_set(catalogue_path, registry)
     cat = ms.catalogue
@@ -249,8 +288,44 @@ def build_scorecards(
     if not scored:
         raise ScorecardError("no metric can be scored: check the warehouse and the weights file")
     values = pd.DataFrame({m: metrics[m].values for m in scored}, index=clusters)
-    signs = np.array([cat.get(m).sign for m in scored])
-    metric_w = np.array([weights.metric(m) for m in scored])
+
+    # Input replicates (re-drawn published inputs and, with basket uncertainty, basket variants) for every
+    # candidate metric; measurement noise is sized on the clusters that kept their basket as defined.
+    t_mc = time.perf_counter()
+    model = InputErrorModel.from_inputs(inp, cat)
+    kept: list[np.ndarray] = []
+    all_reps = input_replicates(
+        ctx,
+        model,
+        scored,
+        values.to_numpy(float),
+        replicates,
+        seed,
+        basket=basket_uncertainty,
+        as_defined=kept,
+    )
+    all_noise = measurement_noise(all_reps, np.stack(kept))
+    for j, m in enumerate(scored):
+        if cat.get(m).aggregation in ("forecast", "scenario"):
+            all_noise[j] = _forecast_noise(metrics[m])
+    noise_of = dict(zip(scored, all_noise, strict=True))
+    t_rep = time.perf_counter()
+
+    def matrices(ms: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.array([cat.get(m).sign for m in ms]),
+            np.array([weights.metric(m) for m in ms]),
+            np.array([noise_of[m] for m in ms]),
+        )
+
+    # One metric per signal: a metric restating another (|r| >= REDUNDANT_R) is moved to context.
+    signs, metric_w, noise = matrices(scored)
+    norm0 = normalise(orient(values.to_numpy(float), signs), normalisation, axis=0, noise=noise)
+    for kept_m, dropped_m, r in redundant_pairs(norm0, scored):
+        excluded[dropped_m] = Exclusion("redundant", f"r = {r:.2f} with {cat.get(kept_m).name}")
+    scored = [m for m in scored if m not in excluded]
+    values = values[scored]
+    signs, metric_w, noise = matrices(scored)
 
     # Areas: those with a scored metric, minus any whose headline scores do not separate clusters.
     areas = [a for a in cat.areas if any(cat.get(m).area == a for m in scored)]
@@ -258,7 +333,9 @@ def build_scorecards(
     while True:
         membership = np.array([[1.0 if cat.get(m).area == a else 0.0 for a in areas] for m in scored])
         area_w = np.array([weights.area(a) for a in areas])
-        norm, a_scores, score = score_matrix(values, signs, membership, metric_w, area_w, normalisation)
+        norm, a_scores, score = score_matrix(
+            values, signs, membership, metric_w, area_w, normalisation, noise
+        )
         flat = flat_areas(a_scores, areas)
         if not flat or len(areas) == 1:
             break
@@ -269,15 +346,12 @@ def build_scorecards(
             if m not in keep:
                 excluded[m] = Exclusion("area_dropped", cat.get(m).area)
         scored, values = keep, values[keep]
-        signs = np.array([cat.get(m).sign for m in scored])
-        metric_w = np.array([weights.metric(m) for m in scored])
+        signs, metric_w, noise = matrices(scored)
 
-    t_mc = time.perf_counter()
-    model = InputErrorModel.from_inputs(inp, cat)
-    reps = input_replicates(ctx, model, scored, values.to_numpy(float), replicates, seed)
-    t_rep = time.perf_counter()
+    cols = [list(noise_of).index(m) for m in scored]
+    reps = all_reps[:, :, cols]
     fc_draws = _forecast_inputs(metrics, scored)
-    result = mc.run(reps, signs, membership, metric_w, area_w, fc_draws, draws=draws, seed=seed)
+    result = mc.run(reps, signs, membership, metric_w, area_w, fc_draws, draws=draws, seed=seed, noise=noise)
     t_mc_end = time.perf_counter()
     tier, overlap = mc.tiers(result.median_rank, result.rank_p05, result.rank_p95)
 
@@ -293,6 +367,7 @@ def build_scorecards(
         areas,
         [cat.areas[a] for a in areas],
         normalisation,
+        noise,
     )
     shares = fdi_shares(ctx)[0]
     sset = ScorecardSet(
@@ -331,6 +406,8 @@ def build_scorecards(
         forecast_draws=fc_draws,
         context=ctx,
         error_model=model,
+        noise=noise,
+        basket_uncertainty=basket_uncertainty,
     )
     if check_redraws > 0:
         from forecasting.scorecards.uncertainty import interval_coverage

@@ -162,8 +162,8 @@ async def _check(ws_url: str, pages: list[Path], shots: Path) -> list[PageCheck]
 
 
 def check_report(report_dir: Path, max_cluster_pages: int | None = None) -> list[PageCheck]:
-    """Open index.html, methodology.html, print.html and the cluster pages (all, or the first
-    ``max_cluster_pages``) in headless Chromium."""
+    """Open index.html, methodology.html, validation.html, candidates.html (when written), print.html and
+    the cluster pages (all, or the first ``max_cluster_pages``) in headless Chromium."""
     report_dir = Path(report_dir)
     index = report_dir / "index.html"
     if not index.is_file():
@@ -180,7 +180,8 @@ def check_report(report_dir: Path, max_cluster_pages: int | None = None) -> list
         stderr=subprocess.DEVNULL,
     )
     try:
-        extra = [p for p in (report_dir / "methodology.html", report_dir / "print.html") if p.is_file()]
+        pages = ("methodology.html", "validation.html", "candidates.html", "print.html")
+        extra = [report_dir / p for p in pages if (report_dir / p).is_file()]
         return asyncio.run(_check(_ws_url(user_dir, proc), [index, *extra, *clusters], shots))
     finally:
         proc.terminate()

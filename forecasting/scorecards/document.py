@@ -60,6 +60,7 @@ def exclusion_text(sset: ScorecardSet, metric: str) -> str | None:
             "never used in any score, rank, star or band"
         ),
         "weight_zero": "weight 0 in the weights file",
+        "redundant": f"the same signal as a scored metric ({e.detail}): shown, scored once",
         "no_variation": "no material variation across clusters (spread under 2% of the mean): shown, not scored",
         "area_dropped": (
             f"its area ({cat.areas.get(e.detail, e.detail)}) does not separate clusters and is left out of the composite"

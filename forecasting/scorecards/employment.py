@@ -1,5 +1,9 @@
 """The BRES employment base most metrics share: cluster employment by ITL2 area, division and SIC code.
 
+Each 5-digit slice enters a cluster times the cluster's apportioning share of that code (30300: 0.9 to
+aerospace, 0.1 to space) and, in a basket-uncertainty replicate, times the replicate's basket variant
+(``Inputs.basket_factor``).
+
 Why built here from the 5-digit slices (not the warehouse's derived cluster rows): a cluster made only of
 2-digit entries gets derived rows from both BRES files with the same vintage, and the warehouse's
 current-value pick between them is arbitrary; summing the 5-digit slices ourselves keeps every build
@@ -33,6 +37,8 @@ class EmploymentBase:
     cluster_code_emp: pd.DataFrame  # geography, cid, code (5-digit), value (reference year)
     code_emp: pd.DataFrame  # geography, code (5-digit), value: every published 5-digit slice (reference year)
     div_emp: pd.DataFrame  # geography, div, value (reference year, 2-digit slices)
+    cluster_code_emp_first: pd.DataFrame | None = None  # as cluster_code_emp, first year
+    code_emp_first: pd.DataFrame | None = None  # as code_emp, first year
 
     @cached_property
     def cluster_div_emp(self) -> pd.DataFrame:
@@ -69,7 +75,9 @@ class _Structure:
     s5_rows: dict[str, np.ndarray]  # "year"/"first" -> row positions of 5-digit slices
     s5_geo: dict[str, np.ndarray]
     s5_code: dict[str, np.ndarray]
-    pairs: dict[str, tuple[np.ndarray, np.ndarray]]  # -> (index into the s5 arrays, cluster id)
+    pairs: dict[
+        str, tuple[np.ndarray, np.ndarray, np.ndarray]
+    ]  # -> (index into s5 arrays, cluster id, share)
     s2_rows: dict[str, np.ndarray]
     s2_geo: dict[str, np.ndarray]
     s2_div: dict[str, np.ndarray]
@@ -92,9 +100,9 @@ def _structure(inp: Inputs, measure: str, year: int) -> _Structure | None:
     first = held[0]
     codes_all = cl.str[4:].to_numpy()
     geo_all = df["geography"].astype(str).to_numpy()
-    members: dict[str, list[str]] = {}
+    members: dict[str, list[tuple[str, float]]] = {}
     for code in np.unique(codes_all[is5]):
-        members[code] = [c.id for c in inp.clusters if c.covers(code)]
+        members[code] = [(c.id, c.share(code)) for c in inp.clusters if c.covers(code)]
     out: dict[str, dict] = {
         k: {} for k in ("s5_rows", "s5_geo", "s5_code", "pairs", "s2_rows", "s2_geo", "s2_div")
     }
@@ -103,13 +111,14 @@ def _structure(inp: Inputs, measure: str, year: int) -> _Structure | None:
         rows5 = np.flatnonzero(is5 & at)
         rows2 = np.flatnonzero(is2 & at)
         code5 = codes_all[rows5]
-        idx, cid = [], []
+        idx, cid, share = [], [], []
         for i, code in enumerate(code5):
-            for c in members.get(code, ()):
+            for c, w in members.get(code, ()):
                 idx.append(i)
                 cid.append(c)
+                share.append(w)
         out["s5_rows"][key], out["s5_geo"][key], out["s5_code"][key] = rows5, geo_all[rows5], code5
-        out["pairs"][key] = (np.asarray(idx, int), np.asarray(cid, object))
+        out["pairs"][key] = (np.asarray(idx, int), np.asarray(cid, object), np.asarray(share, float))
         out["s2_rows"][key], out["s2_geo"][key], out["s2_div"][key] = rows2, geo_all[rows2], codes_all[rows2]
     return _Structure(when, first, **out, prov=provenance(df[is5 | is2]))
 
@@ -124,13 +133,14 @@ def employment_base(inp: Inputs, measure: str, year: int) -> EmploymentBase | No
 
     def cluster_codes(key: str) -> pd.DataFrame:
         rows = st.s5_rows[key]
-        idx, cid = st.pairs[key]
+        idx, cid, share = st.pairs[key]
+        weight = share * inp.basket_factor(cid, st.s5_code[key][idx])
         return pd.DataFrame(
             {
                 "geography": st.s5_geo[key][idx],
                 "cid": cid,
                 "code": st.s5_code[key][idx],
-                "value": v[rows][idx],
+                "value": v[rows][idx] * weight,
             }
         )
 
@@ -145,6 +155,7 @@ def employment_base(inp: Inputs, measure: str, year: int) -> EmploymentBase | No
 
     rows5 = st.s5_rows["year"]
     rows2 = st.s2_rows["year"]
+    rows5f = st.s5_rows["first"]
     return EmploymentBase(
         year=int(st.year.year),
         first_year=int(st.first.year),
@@ -159,6 +170,10 @@ def employment_base(inp: Inputs, measure: str, year: int) -> EmploymentBase | No
             {"geography": st.s5_geo["year"], "code": st.s5_code["year"], "value": v[rows5]}
         ),
         div_emp=pd.DataFrame({"geography": st.s2_geo["year"], "div": st.s2_div["year"], "value": v[rows2]}),
+        cluster_code_emp_first=cluster_codes("first"),
+        code_emp_first=pd.DataFrame(
+            {"geography": st.s5_geo["first"], "code": st.s5_code["first"], "value": v[rows5f]}
+        ),
     )
 
 

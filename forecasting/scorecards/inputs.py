@@ -50,6 +50,23 @@ class Inputs:
     itl1_of_itl2: dict[str, str]
     releases: dict[str, pd.DataFrame] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
+    basket: dict[str, dict[str, float]] = field(default_factory=dict)  # cluster -> SIC prefix -> factor
+
+    def basket_factor(self, cids: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Multiplier of each (cluster, 5-digit code) pair under this replicate's basket variant (1 = as defined)."""
+        out = np.ones(len(cids), float)
+        for cid, prefixes in self.basket.items():
+            mine = cids == cid
+            if not mine.any():
+                continue
+            for prefix, factor in prefixes.items():
+                hit = mine & np.char.startswith(codes.astype(str), prefix)
+                out[hit] *= factor
+        return out
+
+    def with_basket(self, basket: dict[str, dict[str, float]]) -> Inputs:
+        """The same rows under another basket variant (structure cache shared: rows do not change)."""
+        return replace(self, basket=basket)
 
     def get(self, measure: str) -> pd.DataFrame:
         df = self.obs.get(measure)

@@ -73,6 +73,35 @@ def employment_growth(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
     )
 
 
+@metric("employment_competitive_effect")
+def employment_competitive_effect(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
+    """Shift-share: actual Midlands cluster growth minus growth at each SIC code's GB rate (% a year)."""
+    b = ctx.base
+    years = b.year - b.first_year
+    gb0 = b.code_emp_first.groupby("code")["value"].sum()
+    gb1 = b.code_emp.groupby("code")["value"].sum()
+    rate = (gb1 / gb0.where(gb0 > 0)).fillna(1.0)
+    first = b.cluster_code_emp_first
+    first = first[first["geography"].isin(b.midlands)]
+    mid0 = first.groupby("cid")["value"].sum()
+    expected = (first["value"] * first["code"].map(rate).fillna(1.0).to_numpy()).groupby(first["cid"]).sum()
+    mid1 = b.mid_emp
+    actual = agg.cagr(mid0.reindex(mid1.index), mid1, years)
+    exp_growth = agg.cagr(mid0.reindex(mid1.index), expected.reindex(mid1.index), years)
+    t0, t1 = float(b.total_emp_first.sum()), float(b.total_emp.sum())
+    national = ((t1 / t0) ** (1 / years) - 1) * 100 if years > 0 and t0 > 0 else float("nan")
+    return _result(
+        spec,
+        actual - exp_growth,
+        0.0,
+        f"{b.first_year}-{b.year}",
+        b.prov,
+        first_year=b.first_year,
+        year=b.year,
+        national=f"{national:+.2f}",
+    )
+
+
 @metric("location_quotient")
 def location_quotient(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
     b = ctx.base

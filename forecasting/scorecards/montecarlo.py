@@ -80,8 +80,10 @@ def run(
     seed: int = 0,
     weight_spread: float = WEIGHT_SPREAD,
     methods: tuple[Method, ...] = METHODS,
+    noise: np.ndarray | None = None,
 ) -> MonteCarloResult:
-    """values (C, M) or (R, C, M) replicates, raw; signs (M,); membership (M, K); nominal weights (M,), (K,)."""
+    """values (C, M) or (R, C, M) replicates, raw; signs (M,); membership (M, K); nominal weights (M,), (K,);
+    ``noise`` (M,) each metric's measurement sd, which no normalisation stretches (``normalise``)."""
     rng = np.random.default_rng(seed)
     v = sample_forecasts(np.asarray(values, float), forecasts or [], draws, rng)
     v = orient(v, signs)
@@ -90,7 +92,7 @@ def run(
     for i, m in enumerate(methods):
         sel = pick == i
         if sel.any():
-            norm[sel] = normalise(v[sel], m, axis=-2)
+            norm[sel] = normalise(v[sel], m, axis=-2, noise=noise)
     mw = metric_w * rng.uniform(1 - weight_spread, 1 + weight_spread, size=(draws, len(metric_w)))
     aw = area_w * rng.uniform(1 - weight_spread, 1 + weight_spread, size=(draws, len(area_w)))
     _, score = composite(norm, mw, membership, aw)

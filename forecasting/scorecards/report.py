@@ -8,6 +8,7 @@ page each, for ``pdf.py`` to print. PNG charts and inline CSS open anywhere (no 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,15 @@ def _position(doc: dict[str, Any], c: dict[str, Any], m: dict[str, Any]) -> floa
     return 1.0 - (m["rank_among"] - 1) / max(n - 1, 1)
 
 
+def cluster_evidence(out_dir: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The validation and candidates documents written beside the scorecards (None when not written)."""
+    out = []
+    for name in ("cluster_validation.json", "cluster_candidates.json"):
+        path = Path(out_dir) / name
+        out.append(json.loads(path.read_text("utf-8")) if path.is_file() else None)
+    return out[0], out[1]
+
+
 def render_report(doc_or_set: Any, out_dir: Path, cluster_pages: bool = True) -> dict[str, Path]:
     """Write index.html, methodology.html, clusters/<id>.html, print.html and img/*.png under ``out_dir``."""
     doc = doc_or_set if isinstance(doc_or_set, dict) else _document(doc_or_set)
@@ -223,7 +233,9 @@ def render_report(doc_or_set: Any, out_dir: Path, cluster_pages: bool = True) ->
         ),
     )
     names = {m["id"]: m["name"] for m in doc["catalogue"]}
-    shared = {**common, "doc": doc, "metric_names": names}
+    ev, cand = cluster_evidence(out_dir)
+    verdicts = {r["cluster"]: r["verdict"] for r in ev["clusters"]} if ev else {}
+    shared = {**common, "doc": doc, "metric_names": names, "ev": ev, "cand": cand, "verdicts": verdicts}
     files = {}
     files["report"] = out_dir / "index.html"
     files["report"].write_text(
@@ -231,6 +243,12 @@ def render_report(doc_or_set: Any, out_dir: Path, cluster_pages: bool = True) ->
     )
     files["methodology"] = out_dir / "methodology.html"
     files["methodology"].write_text(env.get_template("methodology.html.j2").render(**shared), "utf-8")
+    if ev:
+        files["validation"] = out_dir / "validation.html"
+        files["validation"].write_text(env.get_template("validation.html.j2").render(**shared), "utf-8")
+    if cand:
+        files["candidates"] = out_dir / "candidates.html"
+        files["candidates"].write_text(env.get_template("candidates.html.j2").render(**shared), "utf-8")
     clusters = doc["clusters"] if cluster_pages else []
     cluster_imgs = dict(
         zip((c["id"] for c in clusters), _all_cluster_charts(doc, clusters, img), strict=True)

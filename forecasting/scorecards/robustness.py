@@ -63,12 +63,13 @@ def robustness(
     area_keys: list[str],
     area_labels: list[str],
     headline: Method,
+    noise: np.ndarray | None = None,
 ) -> Robustness:
     """Ranks of every cluster under the headline and each single-change alternative."""
     oriented = orient(values, signs)
 
     def score(method: Method, mw: np.ndarray, aw: np.ndarray, arithmetic: bool = False) -> np.ndarray:
-        norm = normalise(oriented, method, axis=0)
+        norm = normalise(oriented, method, axis=0, noise=noise)
         if arithmetic:
             return _arithmetic(norm, mw, membership, aw)
         return composite(norm, mw, membership, aw)[1]

@@ -9,10 +9,12 @@ recomputed; forecast metrics draw from the bundle's quantiles instead.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from forecasting.scorecards import basket as basket_mod
 from forecasting.scorecards import montecarlo as mc
 from forecasting.scorecards.composite import composite, ranks
 from forecasting.scorecards.context import MetricContext
@@ -29,14 +31,37 @@ def affected_metrics(ctx: MetricContext, model: InputErrorModel, scored: list[st
 
 
 def input_replicates(
-    ctx: MetricContext, model: InputErrorModel, scored: list[str], values: np.ndarray, n: int, seed: int
+    ctx: MetricContext,
+    model: InputErrorModel,
+    scored: list[str],
+    values: np.ndarray,
+    n: int,
+    seed: int,
+    *,
+    basket: bool = False,
+    as_defined: list[np.ndarray] | None = None,
 ) -> np.ndarray:
-    """(n, C, M): the nominal values first, then n - 1 replicates from re-drawn inputs."""
+    """(n, C, M): the nominal values first, then n - 1 replicates from re-drawn inputs.
+
+    ``basket``: each replicate also draws a basket variant per cluster (``forecasting.scorecards.basket``).
+    ``as_defined``, when given a list, receives per replicate a (C,) bool: which clusters kept their basket
+    as defined (so measurement noise can be sized on those alone).
+    """
     rng = np.random.default_rng([seed, 1])
+    brng = np.random.default_rng([seed, 3])
     reps = [np.asarray(values, float)]
+    ids = ctx.inp.cluster_ids
+    if as_defined is not None:
+        as_defined.append(np.ones(len(ids), bool))
     affected = affected_metrics(ctx, model, scored)
     for _ in range(max(n, 1) - 1):
-        rep = ctx.replicate(ctx.inp.with_values(model.draw(ctx.inp, rng)))
+        inp = ctx.inp.with_values(model.draw(ctx.inp, rng))
+        variant = basket_mod.draw(ctx.inp, brng) if basket else {}
+        if variant:
+            inp = inp.with_basket(variant)
+        if as_defined is not None:
+            as_defined.append(np.array([c not in variant for c in ids]))
+        rep = ctx.replicate(inp)
         out = np.array(values, float, copy=True)
         for j, m in enumerate(scored):
             if m in affected:
@@ -45,22 +70,39 @@ def input_replicates(
     return np.stack(reps)
 
 
+def measurement_noise(reps: np.ndarray, as_defined: np.ndarray) -> np.ndarray:
+    """(M,) one standard deviation of each metric from input-data error alone: per cluster the sd over the
+    replicates that kept its basket as defined, then the median over clusters (0 when nothing is drawn)."""
+    r = np.where(as_defined[:, :, None], reps, np.nan)  # (R, C, M)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd = np.nanstd(r, axis=0)  # (C, M)
+        out = np.nanmedian(sd, axis=0)
+    return np.nan_to_num(out, nan=0.0)
+
+
 def redrawn_headline_ranks(sset: Any, n: int, seed: int) -> np.ndarray:
     """(n, C) headline ranks (nominal weights, headline normalisation) under independently re-drawn inputs.
 
     ``sset`` is a built ``ScorecardSet`` (not imported: the build imports this module). Every draw re-draws
-    the published inputs (rounding, revisions) with a seed the Monte Carlo never used,
+    the published inputs (rounding, revisions) with a seed the Monte Carlo never used (baskets as defined:
+    the check is that intervals cover input-data error, which basket variants only widen),
     recomputes the affected metrics, and draws each forecast metric once from its quantile curve.
     """
     reps = input_replicates(
-        sset.context, sset.error_model, sset.scored, sset.values.to_numpy(float), n + 1, seed
+        sset.context,
+        sset.error_model,
+        sset.scored,
+        sset.values.to_numpy(float),
+        n + 1,
+        seed,
     )[1:]
     rng = np.random.default_rng([seed, 2])
     out = np.empty((n, len(sset.cluster_ids)), int)
     signs = np.array([sset.catalogue.get(m).sign for m in sset.scored])
     for k in range(n):
         v = mc.sample_forecasts(reps[k], sset.forecast_draws, 1, rng)[0]
-        norm = normalise(orient(v, signs), sset.normalisation, axis=0)
+        norm = normalise(orient(v, signs), sset.normalisation, axis=0, noise=sset.noise)
         _, s = composite(norm, sset.metric_weights, sset.membership, sset.area_weights)
         out[k] = ranks(s)
     return out

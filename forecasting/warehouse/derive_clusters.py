@@ -10,7 +10,9 @@ Apportionment rule (``derive_cluster_rows``):
   5-digit slice it prefixes. At 2-digit resolution a 2-digit entry takes its slice; a 5-digit entry cannot
   be apportioned from its division (no employment shares are assumed), so it is skipped and recorded.
 * Baskets never nest (checked in ``forecasting.reference.clusters``), so each slice is counted at most once
-  per cluster. Slices missing for a geography/period (suppressed cells) contribute nothing.
+  per cluster, times the entry's apportioning share (``Cluster.share``: 1 unless the code is shared with
+  another cluster, e.g. 30300 = 0.9 aerospace + 0.1 space). Slices missing for a geography/period
+  (suppressed cells) contribute nothing.
 * A cluster with a skipped entry would be a different basket under the same series id, so by default
   (``allow_partial=False``) no rows are emitted for that (measure, cluster); ``allow_partial=True`` emits
   the partial sums instead. Either way the skips are listed in ``result.attrs["skipped"]`` (columns
@@ -34,9 +36,9 @@ SKIP_COLUMNS = ["measure", "cluster", "entry", "reason"]
 
 
 def _basket_map(codes: pd.DataFrame, clusters: list[Cluster]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(measure, code) -> cluster id for the slices each basket takes, plus the skipped entries."""
+    """(measure, code) -> cluster id and share for the slices each basket takes, plus the skipped entries."""
     entries = pd.DataFrame(
-        [(c.id, e) for c in clusters for e in c.sic], columns=["cluster_id", "entry"]
+        [(c.id, e, c.share(e)) for c in clusters for e in c.sic], columns=["cluster_id", "entry", "share"]
     ).assign(entry_len=lambda d: d["entry"].str.len())
     res = codes.groupby("measure")["code_len"].max().rename("res").reset_index()
     pairs = res.merge(entries, how="cross")
@@ -57,7 +59,7 @@ def _basket_map(codes: pd.DataFrame, clusters: list[Cluster]) -> tuple[pd.DataFr
         "5-digit entry, only 2-digit data"
     )
     skipped = skipped.rename(columns={"cluster_id": "cluster"})[SKIP_COLUMNS].reset_index(drop=True)
-    return hits[["measure", "code", "cluster_id"]], skipped
+    return hits[["measure", "code", "cluster_id", "share"]], skipped
 
 
 def derive_cluster_rows(
@@ -78,6 +80,7 @@ def derive_cluster_rows(
 
     keys = [c for c in ("measure", "geography", "geo_system", "frequency", "period") if c in obs.columns]
     merged = slices.merge(mapping, on=["measure", "code"])
+    merged["value"] = merged["value"] * merged["share"]
     out = merged.groupby([*keys, "cluster_id"], sort=True, observed=True)["value"].sum().reset_index()
     out = out.rename(columns={"cluster_id": "cluster"}).assign(line=-1)
 

@@ -85,7 +85,8 @@ def licensed(public_warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_location_quotients_match_the_hand_check_on_bres_2021(demo) -> None:
     lq = demo.metrics["location_quotient"].values
     assert round(lq["automotive"], 3) == 2.666
-    assert round(lq["aerospace"], 3) == 1.385
+    # aerospace = 0.9 x SIC 30300 (its share; 0.1 to space) + 33160: was 1.385 with 30300 counted twice
+    assert round(lq["aerospace"], 3) == 1.392
     assert round(lq["food-drink"], 3) == 1.362
     assert demo.metrics["location_quotient"].period == "2021"
 
@@ -108,7 +109,9 @@ def test_every_evidence_area_separates_the_clusters(demo) -> None:
 
 def test_reference_years_on_the_real_files(demo) -> None:
     years = {f: ry.year for f, ry in demo.reference_years.items()}
-    assert years["structure"] == 2021  # open BRES ends in 2021: counts and GVA read for 2021 too
+    assert (
+        years["structure"] == 2021
+    )  # this collection's open BRES copy ends in 2021: counts and GVA read for 2021
     assert years["public_rd"] == 2021  # FY 2020/21 and 2021/22 -> calendar 2021
     assert years["business_rd"] == 2022 and years["demography"] == 2024
     assert demo.metrics["business_count"].period == "2021"
@@ -124,8 +127,37 @@ def test_rank_intervals_cover_redrawn_inputs_on_real_data(demo) -> None:
 def test_licensed_exports_score_and_are_labelled_partner_data(licensed) -> None:
     doc = scorecard_document(licensed)
     assert licensed.partner_data == "licensed" and not licensed.preview
-    assert set(PARTNER) <= set(licensed.scored)
+    # every partner metric scores, unless it restates another scored metric (one metric per signal)
+    for m in PARTNER:
+        assert m in licensed.scored or licensed.excluded[m].code == "redundant", (m, licensed.excluded.get(m))
+    assert "fdi_projects_3y" in licensed.scored
     row = next(m for m in doc["clusters"][0]["metrics"] if m["id"] == "fdi_projects_3y")
     assert row["data_kind"] == "partner data" and row["scored"] and not row["is_synthetic"]
     assert row["source_ids"] == ["partner_fdi_projects"]
     assert row["provenance"].startswith("Partner data (licensed export: partner_fdi_projects)")
+
+
+def test_no_two_scored_metrics_restate_each_other(demo, tmp_path) -> None:
+    """In the written scorecards.json no two scored metrics correlate at |r| >= 0.95 across the 25 clusters,
+    and no scored metric varies only by place."""
+    import json
+
+    import numpy as np
+
+    from forecasting.scorecards.publish import publish
+
+    publish(demo, tmp_path, report=False)
+    doc = json.loads((tmp_path / "scorecards.json").read_text())
+    scored = doc["scored_metrics"]
+    values = {
+        m: np.array([next(x["value"] for x in c["metrics"] if x["id"] == m) for c in doc["clusters"]], float)
+        for m in scored
+    }
+    for i, a in enumerate(scored):
+        for b in scored[i + 1 :]:
+            r = np.corrcoef(values[a], values[b])[0, 1]
+            assert abs(r) < 0.95, (a, b, r)
+    varies = {m["id"]: m["varies_by"] for m in doc["catalogue"]}
+    assert all(varies[m] == "industry" for m in scored), {m: varies[m] for m in scored}
+    assert "employment_competitive_effect" in scored
+    assert "midlands_share" not in scored

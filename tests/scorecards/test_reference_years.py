@@ -65,3 +65,12 @@ def test_public_rd_intensity_divides_calendar_rd_by_same_year_gva(built, inputs)
     assert sset.metrics["public_rd_intensity"].values["automotive"] == pytest.approx(expected, rel=1e-12)
     uk = (0.25 * rd[("UK", 2020)] + 0.75 * rd[("UK", 2021)]) / gva["UK"] * 100
     assert sset.metrics["public_rd_intensity"].benchmark["automotive"] == pytest.approx(uk, rel=1e-12)
+
+
+def test_the_bres_note_is_about_this_collections_copy() -> None:
+    """Open BRES itself goes beyond 2021; the copy held here ends there, and the report says so."""
+    from forecasting.scorecards.catalogue import load_catalogue
+
+    note = load_catalogue().families["structure"].note
+    assert "copy of open BRES in this collection ends in 2021" in note
+    assert not note.startswith("Open BRES ends")
