@@ -12,6 +12,7 @@ from forecasting.cli import (
     scenario_cmd,
     scorecards_cmd,
     serve_cmd,
+    track_record_cmd,
     train_cmd,
 )
 
@@ -33,6 +34,7 @@ app.add_typer(models_cmd.app, name="models")
 app.command("serve")(serve_cmd.serve)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("scorecards")(scorecards_cmd.scorecards)
+app.command("track-record")(track_record_cmd.track_record)
 
 
 def main() -> None:
