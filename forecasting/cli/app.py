@@ -12,9 +12,9 @@ from forecasting.cli import (
     scenario_cmd,
     scorecards_cmd,
     serve_cmd,
-    track_record_cmd,
     train_cmd,
 )
+from forecasting.cli import track_record_cmd as track_record_cmd
 
 app = typer.Typer(
     help="Midlands investment trend forecasting: data, training, models, API, scenarios, scorecards.",

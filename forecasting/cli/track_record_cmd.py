@@ -38,6 +38,12 @@ def track_record(
         None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --backend dask)."
     ),
     n_jobs: int | None = typer.Option(None, "--n-jobs", help="Local worker processes (-1 = all CPUs)."),
+    attach: bool = typer.Option(
+        False,
+        "--attach",
+        help="Keep the result under the data dir: the next invest train / invest run puts it in the bundle "
+        "(and so in the API's /v1/track-record).",
+    ),
 ) -> None:
     """Train the experiment's engine on each release of a series as published then; score against the
     newest release by horizon (levels within one reference year; calendar-year growth always), beside
@@ -76,6 +82,15 @@ def track_record(
                 n_jobs=n_jobs if n_jobs is not None else ex.n_jobs,
             )
             seconds = time.perf_counter() - t0
+        if attach:
+            from datetime import UTC, datetime
+
+            from forecasting.training.track_record import attach as attach_records
+
+            folder = attach_records(
+                records, get_settings().data_dir, datetime.now(UTC).isoformat(timespec="seconds")
+            )
+            err_console.print(f"attached to {folder}: the next `invest train` / `invest run` bundles it")
     if as_json:
         print_json(
             {

@@ -51,6 +51,7 @@ from forecasting.training.tables import (
     level_metrics_table,
     metrics_table,
 )
+from forecasting.training.track_record import load_attached
 from forecasting.training.tracking import RunTracker, ensure_experiment, flatten, git_commit, tracked_run
 from forecasting.training.transmission import (
     TRANSMISSION_COLUMNS,
@@ -430,6 +431,10 @@ def run_training(
                 "model_name": settings.model_name,
             }
             contents, metrics, timings = build_contents(cfg, data, progress=progress, extra_metadata=extra)
+            # the track record `invest track-record --attach` wrote (the replay is too costly to run here)
+            contents.track_record, contents.track_record_points = load_attached(
+                settings.data_dir, list(contents.catalogue["series_id"])
+            )
             check_registrable(contents.forecasts, contents.metrics, metrics)
             progress.stage("log to MLflow", None)
             tracker.log_metrics(metrics)

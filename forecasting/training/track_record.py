@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,12 +108,24 @@ class TrackRecord:
 
 
 # ---- reading the releases ------------------------------------------------------------------------------
+def _has_reference_year(wh: Any) -> bool:
+    cols = wh.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'observations'"
+    ).fetchall()
+    return "reference_year" in {c[0] for c in cols}
+
+
 def series_releases(wh: Any, series_id: str) -> pd.DataFrame:
-    """Every published value of a series: period, value, release, source (oldest release first)."""
+    """Every published value of a series: period, value, release, source, reference_year (oldest first).
+
+    ``reference_year`` is the warehouse's record of a chained-volume release's reference year where the
+    warehouse keeps one (NULL/absent otherwise: then it is read off the data, see ``reference_year``).
+    """
     sid = parse_series_id(series_id)
+    ref = "reference_year" if _has_reference_year(wh) else "CAST(NULL AS INTEGER) AS reference_year"
     rows = wh.con.execute(
-        """
-        SELECT period, value, release, source, vintage FROM observations
+        f"""
+        SELECT period, value, release, source, vintage, {ref} FROM observations
         WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
         ORDER BY release, vintage, source, period
         """,
@@ -122,6 +135,12 @@ def series_releases(wh: Any, series_id: str) -> pd.DataFrame:
         raise NotFound(f"no observations for series {series_id!r} in the warehouse (see `invest data list`)")
     rows["period"] = pd.to_datetime(rows["period"])
     return rows
+
+
+def recorded_reference_year(rows: pd.DataFrame, release: str) -> int | None:
+    """The reference year the warehouse recorded for a release (``None`` when it has none)."""
+    r = rows.loc[rows["release"] == release, "reference_year"].dropna()
+    return int(r.iloc[-1]) if len(r) else None
 
 
 def release_values(rows: pd.DataFrame, release: str) -> pd.Series:
@@ -251,9 +270,10 @@ def vintage_tasks(
     horizon = cfg.horizon_for(sid.frequency)
     for rel in releases:
         vals = trailing_run(release_values(rows, rel), sid.frequency)
-        if measure.price_basis == "chained_volume":
+        if measure.price_basis in ("chained_volume", "index"):
             cp = release_values(twin_rows, rel) if twin_rows is not None else None
-            ref_years[rel] = reference_year(vals, cp, sid.frequency)
+            recorded = recorded_reference_year(rows, rel)
+            ref_years[rel] = recorded if recorded is not None else reference_year(vals, cp, sid.frequency)
         else:
             ref_years[rel] = None
         if len(vals) < cfg.data.min_observations:
@@ -404,7 +424,7 @@ def replay_series(
     for task, res in zip(tasks, results, strict=True):
         observed = pd.Series(task.values, index=pd.DatetimeIndex(task.periods))
         ref = ref_years.get(task.release)
-        if measure.price_basis == "chained_volume":
+        if measure.price_basis in ("chained_volume", "index"):
             comparable = ref is not None and ref == out_ref
             note = (
                 ""
@@ -584,3 +604,107 @@ def summary_table(records: Sequence[TrackRecord]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
+
+
+# ---- into the bundle -----------------------------------------------------------------------------------
+ATTACHED_DIR = "track_record"  # under the data dir: what `invest track-record --attach` writes
+
+
+def bundle_tables(records: Sequence[TrackRecord], computed_at: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundle's ``track_record`` (summary) and ``track_record_points`` tables for these records."""
+    summary = summary_table(records)
+    if not summary.empty:
+        summary = summary.assign(
+            experiment=[r.experiment for r in records for _ in range(len(r.summary))],
+            computed_at=computed_at,
+        )
+        summary["horizon"] = summary["horizon"].astype("int64")
+        summary["n"] = summary["n"].astype("int64")
+        summary["vintages"] = summary["vintages"].astype("int64")
+        for c in ("model", "naive", "drift", "ratio_naive", "coverage80", "coverage95"):
+            summary[c] = summary[c].astype(float)
+    parts = []
+    for tr in records:
+        last = {v.release: period_label(v.last_observed, v.frequency) for v in tr.vintages}
+        lv = tr.levels
+        if not lv.empty:
+            p = pd.DataFrame(
+                {
+                    "series_id": tr.series_id,
+                    "release": lv["release"].astype(str),
+                    "last_observed": lv["release"].map(last),
+                    "kind": "level",
+                    "horizon": lv["step"].astype("int64"),
+                    "period": [period_label(x, tr.frequency) for x in lv["period"]],
+                    "mean": lv["mean"].astype(float),
+                    "naive": lv["naive"].astype(float),
+                    "drift": lv["drift"].astype(float),
+                    "outturn": lv["outturn"].astype(float),
+                    "comparable": lv["comparable"].astype(bool),
+                }
+            )
+            for c in ("lo80", "hi80", "lo95", "hi95"):
+                p[c] = lv[c].astype(float) if c in lv else np.nan
+            parts.append(p)
+        gr = tr.growth
+        if not gr.empty:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "series_id": tr.series_id,
+                        "release": gr["release"].astype(str),
+                        "last_observed": gr["release"].map(last),
+                        "kind": "growth",
+                        "horizon": gr["horizon"].astype("int64"),
+                        "period": gr["year"].astype(int).astype(str),
+                        "mean": gr["model"].astype(float),
+                        "naive": gr["naive"].astype(float),
+                        "drift": gr["drift"].astype(float),
+                        "outturn": gr["outturn"].astype(float),
+                        "comparable": True,
+                        **{c: np.nan for c in ("lo80", "hi80", "lo95", "hi95")},
+                    }
+                )
+            )
+    points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return summary, points
+
+
+def attach(records: Sequence[TrackRecord], data_dir: Path, computed_at: str) -> Path:
+    """Write the track record where the next ``invest train``/``invest run`` puts it into the bundle.
+
+    Validated against the bundle schemas first; series already attached are replaced, others kept.
+    """
+    from forecasting.registry.schema import validate_table
+
+    summary, points = bundle_tables(records, computed_at)
+    folder = Path(data_dir) / ATTACHED_DIR
+    old_s, old_p = load_attached(data_dir)
+    ids = {r.series_id for r in records}
+    if not old_s.empty:
+        summary = pd.concat([old_s[~old_s["series_id"].isin(ids)], summary], ignore_index=True)
+    if not old_p.empty:
+        points = pd.concat([old_p[~old_p["series_id"].isin(ids)], points], ignore_index=True)
+    validate_table("track_record", summary)
+    validate_table("track_record_points", points)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in (("summary", summary), ("points", points)):
+        tmp = folder / f".{name}.parquet.tmp"
+        df.to_parquet(tmp, index=False)
+        tmp.replace(folder / f"{name}.parquet")
+    return folder
+
+
+def load_attached(
+    data_dir: Path, series_ids: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The attached track record (empty frames when none), limited to ``series_ids`` when given."""
+    folder = Path(data_dir) / ATTACHED_DIR
+    out = []
+    for name in ("summary", "points"):
+        f = folder / f"{name}.parquet"
+        df = pd.read_parquet(f) if f.is_file() else pd.DataFrame()
+        if series_ids is not None and not df.empty:
+            df = df[df["series_id"].isin(set(series_ids))].reset_index(drop=True)
+        out.append(df)
+    return out[0], out[1]
