@@ -231,6 +231,47 @@ def extend_deflator(index_annual: pd.Series, growth_pct: pd.Series) -> pd.Series
 # ---- compatibility ----------------------------------------------------------------------------------
 
 
+def _complete_years(series: pd.Series) -> pd.DataFrame:
+    """Calendar-year sums, means and period counts of a quarterly or monthly series (indexed by period start)."""
+    s = series.dropna()
+    years = pd.DatetimeIndex(s.index).year
+    return pd.DataFrame(
+        {"sum": s.groupby(years).sum(), "mean": s.groupby(years).mean(), "n": s.groupby(years).size()}
+    )
+
+
+def chain_reference_years(cvm: pd.Series, cp: pd.Series, frequency: str, rounding: float = 1.0) -> list[int]:
+    """Years in which a chained-volume series' calendar-year total equals its current-price counterpart.
+
+    Why: chain-linked volumes are expressed "in the prices of the reference year", and by construction
+    the volume equals the current-price value in that year only. So the reference year is read off the
+    published numbers rather than trusted from a label: one year for a clean release, none when the
+    pair is inconsistent, two or more when levels of different reference years were spliced together.
+    ``rounding`` is the publication's rounding unit (ONS £m: 1): complete years agree within
+    ``periods per year x rounding``.
+    """
+    per_year = _PER_YEAR[frequency]
+    a, b = _complete_years(cvm), _complete_years(cp)
+    both = a.join(b, lsuffix="_cvm", rsuffix="_cp", how="inner")
+    both = both[(both["n_cvm"] == per_year) & (both["n_cp"] == per_year)]
+    close = (both["sum_cvm"] - both["sum_cp"]).abs() <= per_year * rounding
+    return [int(y) for y in both.index[close]]
+
+
+def index_reference_year(index: pd.Series, frequency: str, rounding: float = 0.1) -> int | None:
+    """The year in which an index (e.g. a deflator, 2023 = 100) averages 100: its reference year.
+
+    ``rounding`` is the published precision (one decimal: 0.1); a complete year's mean must be within it
+    of 100. In years of flat prices two adjacent years can both round to 100 (CPI: 2014 99.96, 2015
+    100.01): the closest wins. None when no complete year is near 100.
+    """
+    years = _complete_years(index)
+    years = years[years["n"] == _PER_YEAR[frequency]]
+    gap = (years["mean"] - 100).abs()
+    gap = gap[gap <= rounding + 1e-9]
+    return int(gap.idxmin()) if not gap.empty else None
+
+
 def compatible(measure_a: Measure | str, measure_b: Measure | str) -> tuple[bool, str]:
     """Can two measures be added or spliced without conversion? (True, why) or (False, what differs).
 
@@ -269,6 +310,26 @@ def _series(panel: pd.DataFrame, measure: str, geography: str) -> pd.Series:
             "pass one value per period (a warehouse view, not raw vintages)"
         )
     return s.sort_index()
+
+
+def _deflator_base_year(df: pd.DataFrame, geography: str) -> int:
+    """The deflator's reference year: the panel's ``reference_year`` (read off the release) when it has
+    one, else the measure registry's ``base_year``; annual and quarterly must agree."""
+    years: dict[str, int | None] = {}
+    for measure in (DEFLATOR_A, DEFLATOR_Q):
+        year = get_measure(measure).base_year
+        if "reference_year" in df.columns:
+            rows = df[(df["measure"] == measure) & (df["geography"] == geography)]["reference_year"].dropna()
+            if not rows.empty:
+                if rows.nunique() > 1:
+                    raise UnitError(
+                        f"{measure} mixes reference years {sorted(set(rows.astype(int)))} in this panel"
+                    )
+                year = int(rows.iloc[0])
+        years[measure] = year
+    if years[DEFLATOR_A] is None or years[DEFLATOR_A] != years[DEFLATOR_Q]:
+        raise UnitError(f"{DEFLATOR_A} and {DEFLATOR_Q} must share a reference year, got {years}")
+    return int(years[DEFLATOR_A])
 
 
 @dataclass(frozen=True, eq=False)
@@ -310,14 +371,12 @@ class RateTable:
             quarterly_rate(monthly) if not monthly.empty else _with_frequency(pd.Series(dtype=float), "Q")
         )
 
-        base_year = get_measure(DEFLATOR_A).base_year
-        if base_year is None or get_measure(DEFLATOR_Q).base_year != base_year:
-            raise UnitError(f"{DEFLATOR_A} and {DEFLATOR_Q} must share a base year in the measure registry")
+        base_year = _deflator_base_year(df, geography)
         ybgb_a, ybgb_q = _series(df, DEFLATOR_A, geography), _series(df, DEFLATOR_Q, geography)
         if ybgb_a.empty or ybgb_q.empty:
             raise UnitError(f"panel has no {DEFLATOR_A} / {DEFLATOR_Q} rows for {geography}")
         if base_year not in set(ybgb_a.index.year) or abs(ybgb_a[pd.Timestamp(base_year, 1, 1)] - 100) > 0.05:
-            raise UnitError(f"{DEFLATOR_A} is not {base_year} = 100 in this panel (the registry's base year)")
+            raise UnitError(f"{DEFLATOR_A} is not {base_year} = 100 in this panel (its reference year)")
         growth = _series(df, DEFLATOR_GROWTH, geography)
         deflator_a = extend_deflator(ybgb_a, growth) if not growth.empty else _with_frequency(ybgb_a, "A")
         return cls(

@@ -15,6 +15,9 @@ value      float
 line       1-based line number in the source file (header = 1), for error messages
 =========  ============================================================================
 
+Optionally ``reference_year`` (Int64): the reference year of chained-volume / index rows, read off the
+file by the adapter (see ``forecasting.units.chain_reference_years``).
+
 The ingest step adds ``source``, ``release``, ``vintage`` and ``file_sha256``.
 """
 
@@ -42,6 +45,9 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "value",
     "line",
 )
+# Optional column: the reference year of a chained-volume or index row (e.g. 2023 for "2023 prices"),
+# where the adapter can read it off the file; the warehouse keeps it so a served series never mixes years.
+REFERENCE_YEAR = "reference_year"
 GEO_SYSTEMS = ("gss", "itl2021", "itl2025", "nuts2016", "iso3", "name", "canonical")
 _CLUSTER = re.compile(r"^[A-Za-z0-9-]+$")
 
@@ -313,6 +319,8 @@ def finish_frame(
     ``value_column`` column of ``rows``.
     """
     out = rows.loc[:, list(OUTPUT_COLUMNS)].copy()
+    if REFERENCE_YEAR in rows.columns:  # chained volumes / indices: the reference year read off the file
+        out[REFERENCE_YEAR] = pd.array(rows[REFERENCE_YEAR].to_numpy(), dtype="Int64")
     out["period"] = pd.to_datetime(out["period"])
     out["value"] = out["value"].astype(float)
     out["line"] = out["line"].astype(int)

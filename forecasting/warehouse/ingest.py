@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import InvalidParameter
 from forecasting.reference.geography import canonical_code
 from forecasting.reference.measures import load_measures
+from forecasting.sources.canonical import REFERENCE_YEAR
 from forecasting.sources.errors import IngestError
 from forecasting.sources.manifest import Source, get_source, load_manifest
 from forecasting.sources.pull import sha256_file
@@ -190,6 +192,80 @@ def check_not_after_release(df: pd.DataFrame, item: IngestItem) -> None:
     )
 
 
+def reference_years(df: pd.DataFrame, measures: dict) -> pd.Series:
+    """Each row's reference year: as read off the file by the adapter, else the measure registry's
+    ``base_year`` for chained-volume and index measures (the year the registry documents), else NULL."""
+    default = df["measure"].map(lambda m: measures[m].base_year).astype("Int64")
+    if REFERENCE_YEAR in df.columns:
+        return df[REFERENCE_YEAR].astype("Int64").fillna(default)
+    return default
+
+
+def check_rebasing(wh: Warehouse, staged: Sequence[tuple[IngestItem, str, pd.DataFrame]]) -> None:
+    """Reference years of a series never go backwards in release order (nothing is spliced onto a rebase).
+
+    A file that puts older-base levels after a rebased release (or a rebased one before an old one) would
+    make the as-of views of the dates in between disagree about what "the latest release" means in levels;
+    it is refused, naming the file and the release it conflicts with, before anything is written.
+    """
+    keys = ["measure", "geography", "cluster", "frequency"]
+    parts = []
+    for item, _, df in staged:
+        based = df[df["reference_year"].notna()]
+        if not based.empty:
+            parts.append(
+                based.groupby(keys, as_index=False)
+                .agg(reference_year=("reference_year", "max"), low=("reference_year", "min"))
+                .assign(release=item.release, path=str(item.path))
+            )
+    if not parts:
+        return
+    new = pd.concat(parts, ignore_index=True)
+    for _, row in new[new["low"] != new["reference_year"]].head(1).iterrows():
+        raise IngestError(
+            Path(row["path"]),
+            f"series {row['measure']}.{row['geography']}.{row['cluster']}.{row['frequency']} mixes reference "
+            f"years {int(row['low'])} and {int(row['reference_year'])} in one file",
+            column="reference_year",
+            expected="one reference year per series and release",
+        )
+    if wh.has_schema:
+        con = wh.con.cursor()  # its own cursor: the file-seen queries above may hold a pending result
+        con.register("new_bases", new[[*keys]].drop_duplicates())
+        old = con.execute(
+            """SELECT DISTINCT o.measure, o.geography, o.cluster, o.frequency, o.release, o.reference_year,
+                      f.path
+               FROM observations o JOIN new_bases USING (measure, geography, cluster, frequency)
+               LEFT JOIN files f ON f.sha256 = o.file_sha256 AND f.source = o.source
+               WHERE o.reference_year IS NOT NULL"""
+        ).df()
+        con.unregister("new_bases")
+        con.close()
+    else:
+        old = pd.DataFrame(columns=[*keys, "release", "reference_year", "path"])
+    every = pd.concat([old, new[[*keys, "release", "reference_year", "path"]]], ignore_index=True)
+    every["reference_year"] = every["reference_year"].astype(int)
+    for _, g in every.groupby(keys, sort=False):
+        g = g.sort_values(["release", "reference_year"])
+        years = g["reference_year"].to_numpy()
+        drops = np.flatnonzero(years[1:] < np.maximum.accumulate(years)[:-1])
+        if not drops.size:
+            continue
+        late = g.iloc[drops[0] + 1]
+        base = g.iloc[: drops[0] + 1].sort_values("reference_year").iloc[-1]
+        staged_paths = set(new["path"])
+        culprit, other = (late, base) if late["path"] in staged_paths else (base, late)
+        raise IngestError(
+            Path(culprit["path"]),
+            f"rebasing goes backwards for {late['measure']}.{late['geography']}.{late['cluster']}."
+            f"{late['frequency']}: release {late['release']} is on reference year {int(late['reference_year'])} "
+            f"but the earlier release {base['release']} ({other['path']}) is already on "
+            f"{int(base['reference_year'])}; levels of different reference years are never spliced",
+            column="reference_year",
+            expected=f"reference year >= {int(base['reference_year'])} for a release after {base['release']}",
+        )
+
+
 def prepare(item: IngestItem) -> pd.DataFrame:
     """Parse, normalise, validate and derive cluster series for one file (no warehouse access)."""
     from forecasting.reference.clusters import load_clusters
@@ -207,7 +283,9 @@ def prepare(item: IngestItem) -> pd.DataFrame:
         derived = derive_cluster_rows(df, measures, load_clusters())
         if not derived.empty:
             df = pd.concat([df, derived[df.columns.intersection(derived.columns)]], ignore_index=True)
-    df = df[["measure", "geography", "cluster", "frequency", "period", "value"]].copy()
+    keep = ["measure", "geography", "cluster", "frequency", "period", "value"]
+    df = df[keep + [REFERENCE_YEAR] if REFERENCE_YEAR in df.columns else keep].copy()
+    df["reference_year"] = reference_years(df, measures)
     df["source"] = "synthetic" if synthetic else item.source
     df["release"] = item.release
     df["is_synthetic"] = synthetic
@@ -256,6 +334,7 @@ def ingest(
             on_file(item, f"parsed {len(df):,} rows")
     if not staged:
         return report
+    check_rebasing(wh, staged)  # raises IngestError before any write
 
     con = wh.con
     con.execute("BEGIN TRANSACTION")
@@ -295,22 +374,24 @@ def write_file(con: duckdb.DuckDBPyConnection, item: IngestItem, df: pd.DataFram
     new = con.execute(
         """
         WITH latest AS (
-            SELECT measure, geography, cluster, frequency, period, source, value FROM observations
+            SELECT measure, geography, cluster, frequency, period, source, value, reference_year
+            FROM observations
             WHERE source = (SELECT any_value(source) FROM staged_df)
             QUALIFY row_number() OVER (
                 PARTITION BY measure, geography, cluster, frequency, period, source
                 ORDER BY vintage DESC) = 1)
         SELECT s.* FROM staged_df s
         LEFT JOIN latest l USING (measure, geography, cluster, frequency, period, source)
-        WHERE l.value IS NULL OR l.value <> s.value
+        WHERE l.value IS NULL OR l.value <> s.value OR l.reference_year IS DISTINCT FROM s.reference_year
         """
     ).df()
     con.unregister("staged_df")
     if not new.empty:
         con.register("new_df", new)
         con.execute(
-            "INSERT INTO observations SELECT measure, geography, cluster, frequency, period, value, "
-            "source, release, vintage, file_sha256, is_synthetic FROM new_df"
+            "INSERT INTO observations (measure, geography, cluster, frequency, period, value, source, release, "
+            "vintage, file_sha256, is_synthetic, reference_year) SELECT measure, geography, cluster, frequency, "
+            "period, value, source, release, vintage, file_sha256, is_synthetic, reference_year FROM new_df"
         )
         con.unregister("new_df")
     con.execute(

@@ -29,9 +29,14 @@ CREATE TABLE IF NOT EXISTS observations (
     release      VARCHAR NOT NULL,
     vintage      VARCHAR NOT NULL,
     file_sha256  VARCHAR NOT NULL,
-    is_synthetic BOOLEAN NOT NULL
+    is_synthetic BOOLEAN NOT NULL,
+    reference_year INTEGER             -- chained volumes / indices: the release's reference year, else NULL
 );
 """
+
+# Warehouses made before reference years were kept get the column on their next write (old rows NULL:
+# a chained-volume series then shows only its releases with a known reference year).
+MIGRATIONS_SQL = "ALTER TABLE observations ADD COLUMN IF NOT EXISTS reference_year INTEGER;"
 
 OBSERVATION_COLUMNS = (
     "measure",
@@ -45,6 +50,7 @@ OBSERVATION_COLUMNS = (
     "vintage",
     "file_sha256",
     "is_synthetic",
+    "reference_year",
 )
 
 # Every table and its columns, as ``Warehouse`` checks them when it opens a file.

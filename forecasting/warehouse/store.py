@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecasting.errors import InvestError
 from forecasting.vocabulary import period_label
-from forecasting.warehouse.schema import TABLE_COLUMNS
+from forecasting.warehouse.schema import MIGRATIONS_SQL, TABLE_COLUMNS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -83,6 +83,15 @@ def _schema_state(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     return True
 
 
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring an older warehouse's tables up to date (columns added since; existing rows keep NULL)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'observations'"
+    ).fetchone()[0]
+    if exists:
+        con.execute(MIGRATIONS_SQL)
+
+
 class Warehouse:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -101,6 +110,8 @@ class Warehouse:
                 ) from None
         self.con = _connect(self.path, read_only)
         try:
+            if not read_only:
+                _migrate(self.con)
             # tables are created by the first ingest, inside its transaction (never half a schema)
             self.has_schema = _schema_state(self.con, self.path)
         except BaseException:
@@ -200,15 +211,21 @@ class Warehouse:
             where.append("frequency = ?")
             wparams.append(frequency)
         filt = (" WHERE " + " AND ".join(where)) if where else ""
+        # A chained-volume (or index) series is served in the reference year of its latest visible release
+        # only: a rebased release replaces the whole history, older-base periods are never spliced on.
         sql = f"""
-            WITH visible AS ({base}), chosen AS (
-                SELECT * FROM visible {filt}
+            WITH visible AS ({base}), filtered AS (SELECT * FROM visible {filt}), based AS (
+                SELECT *, first_value(reference_year) OVER (
+                    PARTITION BY measure, geography, cluster, frequency
+                    ORDER BY release DESC, vintage DESC, source) AS served_reference_year
+                FROM filtered), chosen AS (
+                SELECT * FROM based WHERE reference_year IS NOT DISTINCT FROM served_reference_year
                 QUALIFY row_number() OVER (
                     PARTITION BY measure, geography, cluster, frequency, period
                     ORDER BY release DESC, vintage DESC, source) = 1)
             SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
                    measure, geography, cluster, frequency, period, value, source, release, vintage,
-                   file_sha256, is_synthetic
+                   file_sha256, is_synthetic, reference_year
             FROM chosen ORDER BY series_id, period
         """
         df = self.con.execute(sql, params + wparams).df()
@@ -278,6 +295,7 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
         "n",
         "source",
         "vintage",
+        "release",
         "is_synthetic",
     ]
     if obs.empty:
@@ -294,7 +312,11 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
         source=("source", lambda s: ",".join(sorted(set(s)))),
         vintage=("vintage", "max"),
         is_synthetic=("is_synthetic", "any"),
+        release=("release", "max"),
+        reference_year=("reference_year", "max") if "reference_year" in obs.columns else ("release", "size"),
     ).reset_index()
+    if "reference_year" not in obs.columns:
+        cat["reference_year"] = pd.NA
     geo = load_geography()
     measures = load_measures()
     codes = cat["geography"].unique()
@@ -306,7 +328,11 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
     # units as data travel with each series, so consumers can check before adding or converting
     for field in ("currency", "price_basis", "seasonal_adjustment", "quantity"):
         cat[field] = cat["measure"].map(lambda m, f=field: getattr(measures[m], f)).astype(object)
-    cat["base_year"] = pd.array([measures[m].base_year for m in cat["measure"]], dtype="Int64")
+    # the reference year of the served rows (read off the release) where known, else the registry's
+    registry_base = pd.array([measures[m].base_year for m in cat["measure"]], dtype="Int64")
+    cat["base_year"] = (
+        pd.array(cat["reference_year"], dtype="Int64").fillna(pd.Series(registry_base)).astype("Int64")
+    )
     cat["aggregation"] = cat["measure"].map(lambda m: measures[m].aggregation)
     cat["non_negative"] = cat["measure"].map(lambda m: measures[m].non_negative)
     cat["start"] = [period_label(p, f) for p, f in zip(cat["start"], cat["frequency"], strict=True)]

@@ -110,7 +110,31 @@ def parse_cxnv(path: Path) -> pd.DataFrame:
         check_series_order(rows, path)
     except IngestError as exc:
         raise with_column(exc, "date") from exc
+    rows["reference_year"] = _cxnv_reference_year(rows, path)
     return finish_frame(rows, path, key_column="date")
+
+
+# chained-volume measure -> its current-price pair in the CXNV file (for the reference year)
+_CXNV_PAIRS = {
+    "business_investment_cvm_sa": "business_investment_cp_sa",
+    "business_investment_exc_transfer_cvm_sa": "business_investment_exc_transfer_cp_sa",
+    "gfcf_total_cvm_sa": "gfcf_total_cp_sa",
+    "gfcf_manufacturing_cvm_sa": "gfcf_manufacturing_cp_sa",
+}
+
+
+def _cxnv_reference_year(rows: pd.DataFrame, path: Path) -> pd.Series:
+    """The file's reference year on its chained-volume rows (read off the CVM/CP pairs), NA elsewhere."""
+    from forecasting.reference.measures import get_measure
+    from forecasting.sources.adapters.ons_dataset import CdidSeries, chain_reference_year
+
+    series = {
+        cvm: CdidSeries({"Q": cvm}, True, "gbp_million", cp_pair=cp) for cvm, cp in _CXNV_PAIRS.items()
+    } | {cp: CdidSeries({"Q": cp}, True, "gbp_million") for cp in _CXNV_PAIRS.values()}
+    raw = rows.rename(columns={"measure": "code"})
+    year = chain_reference_year(raw, path, series, list(series))
+    chained = rows["measure"].map(lambda m: get_measure(m).price_basis == "chained_volume")
+    return pd.Series(pd.array([year if c else pd.NA for c in chained], dtype="Int64"), index=rows.index)
 
 
 def parse_ybha(path: Path) -> pd.DataFrame:

@@ -64,7 +64,11 @@ def cpi(shared_data: Path) -> pd.DataFrame:
 
 def test_qna_december_published_values(dec: pd.DataFrame) -> None:
     """SOURCES.md checks: NPEL (Dec-2023 release) 2019 Q4, 2020 Q2, 2023 Q3 and the 2022 annual total."""
-    assert list(dec.columns) == list(OUTPUT_COLUMNS)
+    assert list(dec.columns) == [*OUTPUT_COLUMNS, "reference_year"]
+    # 2019 prices: read off the file (NPEL = NPEK in 2019), on the chained-volume and index rows only
+    refs = dec.groupby("measure")["reference_year"].unique()
+    assert refs["business_investment_cvm_sa"].tolist() == [2019] and refs["gdp_deflator"].tolist() == [2019]
+    assert refs["business_investment_cp_sa"].isna().all()
     assert value(dec, "business_investment_cvm_sa", q(2019, 4)) == 57293
     assert value(dec, "business_investment_cvm_sa", q(2020, 2)) == 45262
     assert value(dec, "business_investment_cvm_sa", q(2023, 3)) == 59396
