@@ -38,6 +38,9 @@ def track_record(
         None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --backend dask)."
     ),
     n_jobs: int | None = typer.Option(None, "--n-jobs", help="Local worker processes (-1 = all CPUs)."),
+    markdown: Path | None = typer.Option(
+        None, "--markdown", help="Also write the track record as a Markdown document (docs/TRACK_RECORD.md)."
+    ),
     attach: bool = typer.Option(
         False,
         "--attach",
@@ -82,9 +85,20 @@ def track_record(
                 n_jobs=n_jobs if n_jobs is not None else ex.n_jobs,
             )
             seconds = time.perf_counter() - t0
-        if attach:
-            from datetime import UTC, datetime
+        from datetime import UTC, datetime
 
+        if markdown is not None:
+            from forecasting.training.track_record import markdown as to_markdown
+
+            parts = ["invest track-record", *(f"--series {x}" for x in series)]
+            if experiment != DEFAULT_EXPERIMENT:
+                parts.append(f"--experiment {experiment}")
+            parts.append(f"--markdown {markdown}")
+            command = " ".join(parts)
+            when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            markdown.write_text(to_markdown(records, command, seconds, when), encoding="utf-8")
+            err_console.print(f"wrote {markdown}")
+        if attach:
             from forecasting.training.track_record import attach as attach_records
 
             folder = attach_records(

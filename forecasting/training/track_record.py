@@ -708,3 +708,70 @@ def load_attached(
             df = df[df["series_id"].isin(set(series_ids))].reset_index(drop=True)
         out.append(df)
     return out[0], out[1]
+
+
+# ---- docs/TRACK_RECORD.md ------------------------------------------------------------------------------
+def _cell(v: Any, digits: int = 2) -> str:
+    x = _num(v)
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def markdown(records: Sequence[TrackRecord], command: str, seconds: float, when: str) -> str:
+    """The track record as a Markdown document (``invest track-record --markdown FILE``)."""
+    lines = [
+        "# Real-time track record",
+        "",
+        f"Generated {when} by `{command}` ({seconds:.0f} s). Do not edit by hand: rerun the command.",
+        "",
+        "Each publisher release of a series is replayed: the experiment's engine (families, backtest,",
+        "selection, interval calibration) is trained on the series exactly as that release published it,",
+        "and its forecasts are scored against the newest release. Benchmarks from the same release:",
+        "**no-change** (last observed level carried forward) and **drift** (the release's average change).",
+        "",
+        "* **growth**: mean absolute error of calendar-year growth (percentage points); horizon = years",
+        "  after the release year (0 = the year of the release, 1 = the next). Growth rates are comparable",
+        "  across rebasing, so every release is scored.",
+        "* **level**: mean absolute error in % of the outturn; horizon = steps after the last observed",
+        "  period; cov80/cov95 = share of outturns inside the 80%/95% intervals. Chained-volume levels are",
+        "  scored only for releases in the outturn's reference year (never across a rebasing).",
+        "* ratio = model / no-change (below 1 beats no-change).",
+        "",
+    ]
+    for tr in records:
+        scored = [v for v in tr.vintages if v.release != tr.outturn_release]
+        lines += [
+            f"## `{tr.series_id}`",
+            "",
+            f"{tr.unit}; {len(scored)} releases scored ({scored[0].release if scored else '–'} → "
+            f"{scored[-1].release if scored else '–'}) against the {tr.outturn_release} release"
+            + (f" (reference year {tr.outturn_reference_year})" if tr.outturn_reference_year else "")
+            + f"; experiment `{tr.experiment}`.",
+            "",
+            "| kind | horizon | n | model | no-change | drift | ratio | cov80 | cov95 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in tr.summary.sort_values(["kind", "horizon"], ascending=[True, True]).to_dict("records"):
+            lines.append(
+                f"| {r['kind']} | {r['horizon']} | {r['n']} | {_cell(r['model'])} | {_cell(r['naive'])} | "
+                f"{_cell(r['drift'])} | {_cell(r['ratio_naive'])} | {_cell(r['coverage80'])} | "
+                f"{_cell(r['coverage95'])} |"
+            )
+        g = tr.growth.dropna(subset=["outturn"])
+        if not g.empty:
+            lines += [
+                "",
+                "Calendar-year growth, % (each release's forecast; outturn from the newest release):",
+                "",
+                "| release | last observed | year | horizon | model | no-change | drift | outturn |",
+                "|---|---|---:|---:|---:|---:|---:|---:|",
+            ]
+            last = {v.release: period_label(v.last_observed, v.frequency) for v in tr.vintages}
+            for r in g.to_dict("records"):
+                lines.append(
+                    f"| {r['release']} | {last[r['release']]} | {r['year']} | {r['horizon']} | "
+                    f"{_cell(r['model'])} | {_cell(r['naive'])} | {_cell(r['drift'])} | {_cell(r['outturn'])} |"
+                )
+        for n in tr.notes:
+            lines.append(f"\n_{n}_")
+        lines.append("")
+    return "\n".join(lines)

@@ -82,3 +82,26 @@ def test_one_release_is_a_clear_error(env: Path) -> None:
         app, ["track-record", "--series", "gfcf_manufacturing_cvm_sa.UK.all.Q", "--experiment", str(env)]
     )
     assert res.exit_code == 2 and "error:" in res.output
+
+
+def test_markdown_document_names_its_command(env: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "TRACK_RECORD.md"
+    res = CliRunner().invoke(
+        app,
+        [
+            "track-record",
+            "-s",
+            "uk_gdp_cp_sa.UK.all.Q",
+            "-e",
+            str(env),
+            "--backend",
+            "serial",
+            "--markdown",
+            str(doc),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    text = doc.read_text()
+    assert f"`invest track-record --series uk_gdp_cp_sa.UK.all.Q --experiment {env} --markdown {doc}`" in text
+    assert "## `uk_gdp_cp_sa.UK.all.Q`" in text and "| level | 1 | 1 |" in text
+    assert "Calendar-year growth" not in text  # 2023 was not complete in the newest release (to 2023Q3)
