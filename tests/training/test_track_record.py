@@ -176,3 +176,40 @@ def test_bad_series_are_refused_with_the_reason(warehouse: Path, cfg) -> None:
             replay_series(wh, "business_investment_cvm_sa.TLF.all.Q", cfg)
         with pytest.raises(InvalidParameter, match="one release"):
             replay_series(wh, "gfcf_manufacturing_cvm_sa.UK.all.Q", cfg)
+
+
+@pytest.fixture(scope="module")
+def cxnv_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """Every CXNV release of SOURCES.md section 10 (28, Mar 2023 -> Jun 2026), each its own vintage."""
+    from forecasting.sources.manifest import load_manifest
+
+    paths = sorted(s.path for s in load_manifest() if s.id.startswith("ons_cxnv_20"))
+    assert len(paths) == 28
+    path = tmp_path_factory.mktemp("cxnv") / "wh.duckdb"
+    with Warehouse(path) as wh:
+        ingest(wh, [item_for_path(shared_data / p) for p in paths], note="CXNV vintages")
+    return path
+
+
+@pytest.mark.slow
+def test_business_investment_growth_beats_no_change_in_real_time(cxnv_warehouse: Path) -> None:
+    """The default experiment replayed on 28 CXNV releases: 20+ vintages with forecasts and outturns, and
+    calendar-year growth errors below no-change's on average (at each horizon and over all)."""
+    from forecasting.settings import PROJECT_ROOT
+
+    cfg = load_config(PROJECT_ROOT / "experiments" / "default.toml")
+    with Warehouse(cxnv_warehouse, read_only=True) as wh:
+        (tr,) = replay(wh, [BI], cfg, n_jobs=2)
+    out = record_json(tr)
+    with_outturns = [v for v in out["vintages"] if any(f["outturn"] is not None for f in v["forecasts"])]
+    assert len(out["vintages"]) == 28 and len(with_outturns) >= 20
+    assert out["outturn_release"] == "2026-06-30"
+    g = tr.growth.dropna(subset=["outturn", "model", "naive"])
+    assert len(g) >= 40
+    assert (g["model"] - g["outturn"]).abs().mean() < (g["naive"] - g["outturn"]).abs().mean()
+    by_h = tr.summary[tr.summary["kind"] == "growth"]
+    assert (by_h["ratio_naive"] < 1).all()
+    # levels are scored only within the outturn's reference year
+    lv = tr.levels
+    refs = {v.release: v.reference_year for v in tr.vintages}
+    assert lv["comparable"].equals(lv["release"].map(refs) == tr.outturn_reference_year)
