@@ -71,6 +71,9 @@ class VintageTask:
     quantiles: tuple[float, ...]
     seed: int
     calibrate: bool
+    # quarters nowcast by a bridge on a timelier published indicator (``forecasting.training.bridge``)
+    bridge: tuple[tuple[pd.Timestamp, float], ...] = ()
+    bridge_note: str = ""
 
 
 @dataclass
@@ -87,6 +90,7 @@ class VintageForecast:
     observed: pd.Series  # the vintage's own values, by period start
     reference_year: int | None = None
     note: str = ""
+    nowcast_indicators: str = ""  # what the bridged quarters used ("" = the engine's own forecast only)
 
 
 @dataclass
@@ -223,6 +227,16 @@ def train_vintage(task: VintageTask) -> dict[str, Any]:
         out[qcol(q)] = np.asarray(fc.quantiles[q], dtype=float)
     out["naive"] = float(y[-1])
     out["drift"] = y[-1] + slope * steps
+    # the engine's path with the bridged quarters in place of its own forecast, re-anchored after them
+    bridged = dict(task.bridge)
+    path, ratio = [], 1.0
+    for p, m in zip(out["period"], out["mean"], strict=True):
+        if p in bridged:
+            ratio = bridged[p] / m
+            path.append(bridged[p])
+        else:
+            path.append(m * ratio)
+    out["bridge"] = path if bridged else np.nan
     return {"forecasts": out, "method": res.method}
 
 
@@ -268,6 +282,7 @@ def vintage_tasks(
     tasks: list[VintageTask] = []
     settings = _engine_settings(cfg)
     horizon = cfg.horizon_for(sid.frequency)
+    monthly, indicator = _bridge_indicator(wh, sid.measure)
     for rel in releases:
         vals = trailing_run(release_values(rows, rel), sid.frequency)
         if measure.price_basis in ("chained_volume", "index"):
@@ -281,8 +296,21 @@ def vintage_tasks(
             continue
         last = pd.Timestamp(vals.index[-1])
         steps = max(nowcast_steps(last, sid.frequency, pd.Timestamp(rel)), 0) + horizon
+        bridge, bridge_note = (), ""
+        if monthly is not None:
+            from forecasting.training.bridge import bridge_nowcast
+
+            try:
+                b = bridge_nowcast(vals, monthly, rel, indicator, tuple(cfg.scenarios.shock_years))
+            except ValueError as exc:  # too little overlap: the engine's forecast alone
+                b, bridge_note = None, f"no bridge: {exc}"
+            if b is not None:
+                bridge = tuple(zip(b.periods, b.levels, strict=True))
+                bridge_note = b.describe()
         tasks.append(
             VintageTask(
+                bridge=bridge,
+                bridge_note=bridge_note,
                 series_id=series_id,
                 release=rel,
                 periods=tuple(pd.Timestamp(p) for p in vals.index),
@@ -295,6 +323,20 @@ def vintage_tasks(
             )
         )
     return tasks, rows, ref_years, notes
+
+
+def _bridge_indicator(wh: Any, measure: str) -> tuple[pd.Series | None, str]:
+    """The monthly indicator bridging ``measure`` (its newest release), if any and in the warehouse."""
+    from forecasting.training.bridge import BRIDGES
+
+    ind = BRIDGES.get(measure)
+    if ind is None:
+        return None, ""
+    try:
+        s = wh.series(ind)
+    except Exception:  # not ingested: no bridge
+        return None, ""
+    return s.set_index("period")["value"].astype(float), ind
 
 
 def calendar_totals(values: pd.Series, frequency: str) -> pd.Series:
@@ -317,7 +359,7 @@ def score_vintage(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Level rows (each forecast step with its outturn) and calendar-year growth rows of one vintage."""
     fc = vf.forecasts
-    lv = fc[["step", "period", "mean", "naive", "drift"]].copy()
+    lv = fc[["step", "period", "mean", "naive", "drift", "bridge"]].copy()
     for level in LEVELS:
         lo, hi = (qcol(q) for q in level_to_quantiles(level))
         if lo in fc and hi in fc:
@@ -332,7 +374,7 @@ def score_vintage(
     out_tot = calendar_totals(outturn, vf.frequency)
     rows = []
     paths = {}
-    for col in ("mean", "naive", "drift"):
+    for col in ("mean", "naive", "drift", "bridge"):
         path = pd.concat([obs, fc.set_index("period")[col]])
         paths[col] = calendar_totals(path[~path.index.duplicated(keep="first")], vf.frequency)
     first_fc_year = pd.Timestamp(fc["period"].iloc[0]).year
@@ -348,23 +390,28 @@ def score_vintage(
                 "model": _growth(paths["mean"], year),
                 "naive": _growth(paths["naive"], year),
                 "drift": _growth(paths["drift"], year),
+                "bridge": _growth(paths["bridge"], year),
                 "outturn": _growth(out_tot, year),
             }
         )
-    gr = pd.DataFrame(rows, columns=["release", "year", "horizon", "model", "naive", "drift", "outturn"])
+    gr = pd.DataFrame(
+        rows, columns=["release", "year", "horizon", "model", "naive", "drift", "bridge", "outturn"]
+    )
     return lv, gr
 
 
-def summarise(levels: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
+def summarise(levels: pd.DataFrame, growth: pd.DataFrame, bridged: bool = False) -> pd.DataFrame:
     """Mean absolute errors by horizon: levels in % of the outturn (comparable vintages only), growth in
-    percentage points; the model's ratio to no-change (< 1 beats it); interval coverage of levels."""
+    percentage points; the model's ratio to no-change (< 1 beats it); interval coverage of levels.
+    ``bridge``: the same for the engine's path with the bridged quarters (NaN when none was bridged)."""
     out = []
     lv = levels[levels["comparable"] & levels["outturn"].notna()]
     for h, g in lv.groupby("step"):
         o = g["outturn"].to_numpy()
 
         def ape(col: str, g: pd.DataFrame = g, o: np.ndarray = o) -> float:
-            return float(np.mean(np.abs(g[col].to_numpy() - o) / np.abs(o)) * 100)
+            v = g[col].fillna(g["mean"]) if col == "bridge" else g[col]  # not bridged: the engine's path
+            return float(np.mean(np.abs(v.to_numpy(dtype=float) - o) / np.abs(o)) * 100)
 
         row = {
             "kind": "level",
@@ -373,6 +420,7 @@ def summarise(levels: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
             "model": ape("mean"),
             "naive": ape("naive"),
             "drift": ape("drift"),
+            "bridge": ape("bridge") if bridged else np.nan,
         }
         for level in LEVELS:
             if f"lo{level}" in g:
@@ -389,9 +437,21 @@ def summarise(levels: pd.DataFrame, growth: pd.DataFrame) -> pd.DataFrame:
                 "model": float(np.mean(np.abs(g["model"] - o))),
                 "naive": float(np.mean(np.abs(g["naive"] - o))),
                 "drift": float(np.mean(np.abs(g["drift"] - o))),
+                "bridge": float(np.mean(np.abs(g["bridge"].fillna(g["model"]) - o))) if bridged else np.nan,
             }
         )
-    cols = ["kind", "horizon", "n", "model", "naive", "drift", "ratio_naive", "coverage80", "coverage95"]
+    cols = [
+        "kind",
+        "horizon",
+        "n",
+        "model",
+        "naive",
+        "drift",
+        "bridge",
+        "ratio_naive",
+        "coverage80",
+        "coverage95",
+    ]
     df = pd.DataFrame(out)
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -444,6 +504,7 @@ def replay_series(
             observed=observed,
             reference_year=ref,
             note=note,
+            nowcast_indicators=task.bridge_note,
         )
         vintages.append(vf)
         if task.release == newest:
@@ -470,7 +531,7 @@ def replay_series(
         vintages=vintages,
         levels=levels,
         growth=growth,
-        summary=summarise(levels, growth),
+        summary=summarise(levels, growth, bridged=any(t.bridge for t in tasks)),
         notes=notes,
     )
 
@@ -554,6 +615,7 @@ def record_json(tr: TrackRecord) -> dict[str, Any]:
                     "quantiles": {c: _num(rd[c]) for c in qcols},
                     "naive": _num(rd["naive"]),
                     "drift": _num(rd["drift"]),
+                    "bridge": _num(rd["bridge"]) if "bridge" in rd else None,
                     "outturn": outturn,
                 }
             )
@@ -565,6 +627,7 @@ def record_json(tr: TrackRecord) -> dict[str, Any]:
                 "observations": vf.n_observations,
                 "reference_year": vf.reference_year,
                 "method": vf.method,
+                "nowcast_indicators": vf.nowcast_indicators,
                 "scored": vf.release != tr.outturn_release,
                 "note": vf.note,
                 "forecasts": fcs,
@@ -621,7 +684,7 @@ def bundle_tables(records: Sequence[TrackRecord], computed_at: str) -> tuple[pd.
         summary["horizon"] = summary["horizon"].astype("int64")
         summary["n"] = summary["n"].astype("int64")
         summary["vintages"] = summary["vintages"].astype("int64")
-        for c in ("model", "naive", "drift", "ratio_naive", "coverage80", "coverage95"):
+        for c in ("model", "naive", "drift", "bridge", "ratio_naive", "coverage80", "coverage95"):
             summary[c] = summary[c].astype(float)
     parts = []
     for tr in records:
@@ -639,6 +702,7 @@ def bundle_tables(records: Sequence[TrackRecord], computed_at: str) -> tuple[pd.
                     "mean": lv["mean"].astype(float),
                     "naive": lv["naive"].astype(float),
                     "drift": lv["drift"].astype(float),
+                    "bridge": lv["bridge"].astype(float) if "bridge" in lv else np.nan,
                     "outturn": lv["outturn"].astype(float),
                     "comparable": lv["comparable"].astype(bool),
                 }
@@ -660,6 +724,7 @@ def bundle_tables(records: Sequence[TrackRecord], computed_at: str) -> tuple[pd.
                         "mean": gr["model"].astype(float),
                         "naive": gr["naive"].astype(float),
                         "drift": gr["drift"].astype(float),
+                        "bridge": gr["bridge"].astype(float) if "bridge" in gr else np.nan,
                         "outturn": gr["outturn"].astype(float),
                         "comparable": True,
                         **{c: np.nan for c in ("lo80", "hi80", "lo95", "hi95")},
