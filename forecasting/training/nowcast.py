@@ -248,27 +248,21 @@ def indicator_path(
     return pd.DataFrame(rows)
 
 
-def indicator_nowcast(
+def carry(
     target: pd.Series,
-    indicator: pd.Series,
-    indicator_frequency: str,
+    path: pd.DataFrame,
     *,
     until: int,
-    cfg: ExperimentConfig,
+    quantiles: list[float],
     present: pd.Timestamp,
     target_id: str,
     indicator_id: str,
-    as_of: str,
-    real: pd.Series | None = None,
-    deflator: pd.Series | None = None,
     revision: float = 0.0,
 ) -> tuple[pd.DataFrame, float, int]:
-    """The target's years after its last, carried by the indicator (module doc); with tracking sd and n."""
+    """Steps 3-4 of the module doc: the target's years after its last, from the indicator's ``path``
+    (``indicator_path(...).set_index("year")``); with the tracking sd and the years it rests on."""
     t = target.groupby(pd.DatetimeIndex(target.index).year).sum().astype(float)
     last = int(t.index.max())
-    path = indicator_path(
-        indicator, indicator_frequency, until, cfg, indicator_id, as_of, real=real, deflator=deflator
-    ).set_index("year")
     if last not in path.index or path.at[last, "kind"] != "published":
         raise InvalidParameter(
             f"{target_id}: its last year {last} is not a complete published year of {indicator_id}"
@@ -285,8 +279,7 @@ def indicator_nowcast(
     drift = float(np.mean(d))
     track_sd = float(np.std(d, ddof=1))
     rows = []
-    quantiles = list(cfg.forecast.quantiles)
-    for y in range(last + 1, until + 1):
+    for y in range(last + 1, min(until, int(path.index.max())) + 1):
         k = y - last
         log_mean = np.log(t[last]) + np.log(path.at[y, "total"] / path.at[last, "total"]) + drift * k
         sd = float(np.sqrt(path.at[y, "log_sd"] ** 2 + k * track_sd**2 + revision**2))
@@ -302,6 +295,37 @@ def indicator_nowcast(
             row[qcol(q)] = float(np.exp(log_mean + _z(q) * sd))
         rows.append(row)
     return pd.DataFrame(rows), track_sd, len(d)
+
+
+def indicator_nowcast(
+    target: pd.Series,
+    indicator: pd.Series,
+    indicator_frequency: str,
+    *,
+    until: int,
+    cfg: ExperimentConfig,
+    present: pd.Timestamp,
+    target_id: str,
+    indicator_id: str,
+    as_of: str,
+    real: pd.Series | None = None,
+    deflator: pd.Series | None = None,
+    revision: float = 0.0,
+) -> tuple[pd.DataFrame, float, int]:
+    """The target's years after its last, carried by the indicator (module doc); with tracking sd and n."""
+    path = indicator_path(
+        indicator, indicator_frequency, until, cfg, indicator_id, as_of, real=real, deflator=deflator
+    ).set_index("year")
+    return carry(
+        target,
+        path,
+        until=until,
+        quantiles=list(cfg.forecast.quantiles),
+        present=present,
+        target_id=target_id,
+        indicator_id=indicator_id,
+        revision=revision,
+    )
 
 
 def nowcast_from_warehouse(
@@ -372,3 +396,159 @@ def nowcast_from_warehouse(
     )
     out.table["indicators"] = out.indicators
     return out
+
+
+# ---- in the bundle: the served nowcasts of nominal series --------------------------------------------
+def _indicator_data(
+    wh: Any, ind: str, as_of: str | None
+) -> tuple[pd.Series, pd.Series | None, pd.Series | None, str, str, float]:
+    rows = wh.series(ind, as_of=as_of)
+    indicator = rows.set_index("period")["value"].astype(float)
+    real = deflator = None
+    if ind in PRICE_VOLUME:
+        vol_id, price_id = PRICE_VOLUME[ind]
+        try:
+            real = wh.series(vol_id, as_of=as_of).set_index("period")["value"].astype(float)
+            deflator = wh.series(price_id, as_of=as_of).set_index("period")["value"].astype(float)
+        except Exception:  # not in the warehouse: nominal totals alone
+            real = deflator = None
+    from forecasting.training.track_record import series_releases
+
+    hist = series_releases(wh, ind)
+    if as_of is not None and len(as_of) == 10:
+        hist = hist[hist["release"] <= as_of]
+    ifreq = parse_series_id(ind).frequency
+    revision, _n = revision_sd(hist, ifreq)
+    used = [ind] + ([*PRICE_VOLUME[ind]] if real is not None else [])
+    label = f"{ind} (release {rows['release'].max()}, to {period_label(indicator.index.max(), ifreq)})" + (
+        f"; forecast years: {' x '.join(used[1:])}" if len(used) > 1 else ""
+    )
+    return indicator, real, deflator, ifreq, label, revision
+
+
+def apply_indicator_nowcasts(
+    forecasts: pd.DataFrame,
+    panel: pd.DataFrame,
+    hierarchy: pd.DataFrame,
+    cfg: ExperimentConfig,
+    *,
+    warehouse: Any,
+    as_of: str | None,
+    present: pd.Timestamp,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The bundle's forecasts with annual nominal series' nowcast years carried by their published
+    indicator (module doc), later years re-anchored on them, and an ``indicators`` column saying what each
+    row used ("" = the engine alone). Regional series are then scaled, year by year, so that children sum
+    to their parent (the UK total's nowcast), as published data do. Returns the table and a note per
+    series left to the engine (too little overlap with the indicator)."""
+    out = forecasts.copy()
+    if "indicators" not in out:
+        out["indicators"] = ""
+    notes: dict[str, str] = {}
+    ids = sorted(out["series_id"].unique())
+    targets = [
+        s
+        for s in ids
+        if (sid := parse_series_id(s)).measure in NOMINAL_INDICATORS
+        and sid.frequency == "A"
+        and sid.cluster == "all"
+    ]
+    if not targets:
+        return out, notes
+    qcols = [c for c in out.columns if c.startswith("q0.") or c.startswith("q1")]
+    by_ind: dict[str, list[str]] = {}
+    for s in targets:
+        by_ind.setdefault(NOMINAL_INDICATORS[parse_series_id(s).measure], []).append(s)
+    changed: set[str] = set()
+    for ind, members in by_ind.items():
+        try:
+            indicator, real, deflator, ifreq, label, revision = _indicator_data(warehouse, ind, as_of)
+        except Exception as exc:  # the indicator is not in the warehouse: the engine alone
+            notes.update({s: f"no indicator nowcast ({exc})" for s in members})
+            continue
+        until = int(pd.DatetimeIndex(out.loc[out["series_id"].isin(members), "period_start"]).year.max())
+        try:
+            path = indicator_path(
+                indicator,
+                ifreq,
+                until,
+                cfg,
+                ind,
+                as_of or present.date().isoformat(),
+                real=real,
+                deflator=deflator,
+            ).set_index("year")
+        except InvalidParameter as exc:
+            notes.update({s: f"no indicator nowcast ({exc})" for s in members})
+            continue
+        for s in members:
+            hist = panel.loc[panel["series_id"] == s].set_index("period")["value"].astype(float)
+            rows = out.index[(out["series_id"] == s)]
+            now = rows[out.loc[rows, "kind"].to_numpy() == "nowcast"]
+            if len(now) == 0 or hist.empty:
+                continue
+            if (hist.tail(MIN_OVERLAP + 1) <= 0).any():
+                notes[s] = "no indicator nowcast (non-positive values: growth rates undefined)"
+                continue
+            try:
+                carried, _sd, _n = carry(
+                    hist,
+                    path,
+                    until=until,
+                    quantiles=[float(c[1:]) for c in qcols],
+                    present=present,
+                    target_id=s,
+                    indicator_id=ind,
+                    revision=revision,
+                )
+            except InvalidParameter as exc:
+                notes[s] = f"no indicator nowcast ({exc})"
+                continue
+            carried = carried[carried["kind"] == "nowcast"].set_index("period")
+            if not np.isfinite(carried[["mean", *qcols]].to_numpy(dtype=float)).all():
+                notes[s] = "no indicator nowcast (non-finite result)"
+                continue
+            now = [i for i in now if out.at[i, "period"] in carried.index]
+            if not now:
+                continue
+            for i in now:
+                p = out.at[i, "period"]
+                out.loc[i, ["mean", *qcols]] = carried.loc[p, ["mean", *qcols]].to_numpy(dtype=float)
+                out.at[i, "indicators"] = label
+            # later years: the engine's path re-anchored on the last nowcast year
+            last_i = now[-1]
+            later = rows[rows > last_i]
+            base = forecasts.at[last_i, "mean"]
+            if len(later) and base:
+                ratio = out.at[last_i, "mean"] / base
+                out.loc[later, ["mean", *qcols]] = forecasts.loc[later, ["mean", *qcols]].to_numpy() * ratio
+                out.loc[later, "indicators"] = (
+                    f"re-anchored on the {out.at[last_i, 'period']} nowcast from {ind}"
+                )
+            changed.add(s)
+    _cohere(out, hierarchy, changed, qcols)
+    return out, notes
+
+
+def _cohere(out: pd.DataFrame, hierarchy: pd.DataFrame, changed: set[str], qcols: list[str]) -> None:
+    """Top-down: each changed parent's children (all changed) scaled per period to sum to it."""
+    if hierarchy is None or hierarchy.empty or not changed:
+        return
+    edges = hierarchy[hierarchy["parent_id"].isin(changed) & hierarchy["child_id"].isin(changed)]
+    kids = edges.groupby("parent_id")["child_id"].apply(list).to_dict()
+    children = set(edges["child_id"])
+    order, queue = [], [p for p in kids if p not in children]
+    while queue:
+        p = queue.pop(0)
+        order.append(p)
+        queue += [c for c in kids.get(p, []) if c in kids]
+    key = out.set_index(["series_id", "period"]).index
+    for p in order:
+        prow = out[(out["series_id"] == p) & (out["indicators"] != "")]
+        for _, r in prow.iterrows():
+            mask = key.isin([(c, r["period"]) for c in kids[p]])
+            total = out.loc[mask, "mean"].sum()
+            if mask.sum() == len(kids[p]) and total > 0:
+                out.loc[mask, ["mean", *qcols]] = out.loc[mask, ["mean", *qcols]].to_numpy() * (
+                    r["mean"] / total
+                )

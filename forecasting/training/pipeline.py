@@ -163,6 +163,28 @@ def _fit_all(
     return results, calibrators, cal_of
 
 
+def indicator_nowcasts(
+    cfg: ExperimentConfig,
+    data: TrainingData,
+    panel: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    edges: pd.DataFrame,
+    present: pd.Timestamp,
+) -> pd.DataFrame:
+    """Nominal annual series nowcast from the national accounts published by then (training/nowcast.py);
+    the forecasts table gains an ``indicators`` column. A panel not read from a warehouse is left as is."""
+    from forecasting.training.nowcast import apply_indicator_nowcasts
+    from forecasting.warehouse.store import Warehouse
+
+    if not Path(data.source).is_file():
+        return forecasts
+    with Warehouse(Path(data.source), read_only=True) as wh:
+        out, _notes = apply_indicator_nowcasts(
+            forecasts, panel, edges, cfg, warehouse=wh, as_of=data.as_of, present=present
+        )
+    return out
+
+
 def with_freshness(
     cat: pd.DataFrame,
     periods: dict[str, list[pd.Timestamp]],
@@ -219,6 +241,7 @@ def build_contents(
     t = time.perf_counter()
     progress.stage("assemble", None)
     forecasts = forecast_table(cfg, results, rec, freq, periods, nowcasts)
+    forecasts = indicator_nowcasts(cfg, data, panel, forecasts, rec["edges"], present)
     metrics = metrics_table(results, cat, rec)
     level_metrics = level_metrics_table(metrics, rec)
     cat["data_vintage"] = data.vintage

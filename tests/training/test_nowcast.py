@@ -141,3 +141,59 @@ def test_bad_requests_say_why(warehouse: Path, cfg) -> None:
             nowcast_from_warehouse(wh, "population.UK.all.A", cfg, as_of="2023-12-22")
         with pytest.raises(InvalidParameter, match="annual"):
             nowcast_from_warehouse(wh, "uk_gdp_cp_sa.UK.all.Q", cfg, as_of="2023-12-22")
+
+
+BUNDLE_CONFIG = """
+[experiment]
+name = "nowcast-bundle"
+seed = 3
+[data]
+measures = ["gdp_cp", "gva_cp"]
+geographies = ["UK", "TLC", "TLD", "TLE", "TLF", "TLG", "TLH", "TLI", "TLJ", "TLK", "TLL", "TLM", "TLN"]
+clusters = ["all"]
+[models]
+families = ["naive", "drift"]
+[backtest]
+horizon = { A = 3 }
+windows = 2
+[selection]
+rule = "best"
+[reconciliation]
+method = "bottom_up"
+[scenarios]
+transmission = false
+macro = false
+[execution]
+n_jobs = 1
+"""
+
+
+def test_the_bundle_serves_indicator_nowcasts_that_sum_up(warehouse: Path, tmp_path: Path) -> None:
+    """A training job as of December 2023: gdp_cp/gva_cp nowcast years come from the national accounts,
+    say so in an ``indicators`` column, and the regions sum to the UK nowcast."""
+    from forecasting.training.data import load_training_data
+    from forecasting.training.pipeline import build_contents
+
+    p = tmp_path / "exp.toml"
+    p.write_text(BUNDLE_CONFIG)
+    cfg = load_config(p)
+    data = load_training_data(cfg, "2023-12-22", warehouse)
+    contents, _metrics, _t = build_contents(cfg, data)
+    fc = contents.forecasts.set_index(["series_id", "period"])
+    uk = fc.loc["gdp_cp.UK.all.A"]
+    assert uk.at["2022", "kind"] == "nowcast"
+    assert "uk_gdp_cp_sa.UK.all.Q (release 2023-12-22, to 2023Q3)" in uk.at["2022", "indicators"]
+    assert 2_450_000 < uk.at["2022", "mean"] < 2_550_000  # the own-trend nowcast was 2,323bn
+    # the outturn published since: 2,489,146 = the 361 local authorities' sum, ONS LA workbook (April 2025)
+    assert uk.at["2022", "q0.025"] <= 2_489_146 <= uk.at["2022", "q0.975"]
+    regions = [s for s in contents.forecasts["series_id"].unique() if s.startswith("gdp_cp.TL")]
+    edges = contents.hierarchy
+    kids = set(edges.loc[edges["parent_id"] == "gdp_cp.UK.all.A", "child_id"])
+    assert kids and kids <= set(regions)
+    total = sum(fc.loc[(k, "2022"), "mean"] for k in kids)
+    assert total == pytest.approx(uk.at["2022", "mean"], rel=1e-9)
+    assert all(fc.loc[(k, "2022"), "indicators"] for k in kids)
+    later = contents.forecasts[contents.forecasts["kind"] == "forecast"]
+    assert (
+        later.loc[later["series_id"] == "gdp_cp.UK.all.A", "indicators"].str.startswith("re-anchored").all()
+    )
