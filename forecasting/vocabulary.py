@@ -119,6 +119,36 @@ def is_stale(last_start: pd.Timestamp, frequency: str, present: pd.Timestamp | s
     return months_behind(last_start, frequency, present) > 12 + spec.publication_lag_months
 
 
+def stale_reason(
+    last_start: pd.Timestamp,
+    frequency: str,
+    present: pd.Timestamp | str,
+    release: str | None = None,
+    source: str | None = None,
+) -> str:
+    """Why a series is stale, in words people read beside a chart or table row; "" when it is not.
+
+    Says where the data end, how far behind the present that is, and which publisher release (and its
+    age) the numbers come from, so "stale" never appears without its reason: usually the source is
+    pinned at an old release, or the publisher stopped.
+    """
+    if not is_stale(last_start, frequency, present):
+        return ""
+    p = pd.Timestamp(present)
+    behind = months_behind(last_start, frequency, p)
+    lag = frequency_spec(frequency).publication_lag_months
+    text = (
+        f"stale: data end {period_label(last_start, frequency)}, {behind} months before {p.date().isoformat()} "
+        f"(over a year past the usual {lag}-month publication lag)"
+    )
+    if release:
+        r = pd.Timestamp(str(release)[:10])
+        age = max(0, (p.year - r.year) * 12 + (p.month - r.month))
+        text += f"; from the release of {r.date().isoformat()}" + (f" ({source})" if source else "")
+        text += f", {age} months old"
+    return text
+
+
 # ---- series identity ------------------------------------------------------------------------------------
 @dataclass(frozen=True, order=True)
 class SeriesId:
@@ -224,6 +254,7 @@ __all__ = [
     "interval_columns",
     "interval_levels",
     "is_stale",
+    "stale_reason",
     "level_to_quantiles",
     "months_behind",
     "months_per_period",

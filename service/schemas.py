@@ -51,6 +51,8 @@ class Provenance(BaseModel):
             "present": "2026-12-01",
             "nowcast_periods": 2,
             "stale": True,
+            "stale_reason": "stale: data end 2024, 23 months before 2026-12-01 (over a year past the usual "
+            "10-month publication lag); from the release of 2025-06-19 (ons_fdi), 17 months old",
             "history_note": "",
             "little_evidence": False,
             "calibration_errors": 412,
@@ -77,6 +79,11 @@ class Provenance(BaseModel):
     )
     stale: bool | None = Field(
         default=None, description="More than a year behind what publishers usually have out by the present."
+    )
+    stale_reason: str | None = Field(
+        default=None,
+        description="Why it is stale: where the data end, how far behind the present, and the release they "
+        "come from with its age (empty when fresh; null for bundles made before it was recorded).",
     )
     history_note: str | None = Field(
         default=None, description="What was done to the history before modelling."

@@ -26,7 +26,7 @@ ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
 # How much evidence a series' interval rests on (metrics table), carried in its provenance.
 EVIDENCE = ("little_evidence", "calibration_errors")
 # How current the series is (catalogue), carried in its provenance.
-FRESHNESS = ("last_observed", "nowcast_periods", "stale", "history_note")
+FRESHNESS = ("last_observed", "nowcast_periods", "stale", "stale_reason", "history_note")
 CATALOGUE_FIELDS = (
     "series_id",
     *IDENTITY_FIELDS,

@@ -55,3 +55,14 @@ def test_quantile_columns() -> None:
     assert quantile_columns(["mean", "q0.9", "q0.1", "qx", "q1.5"]) == ["q0.1", "q0.9"]
     assert qcol_prob("q0.025") == 0.025 and qcol_prob("quarter") is None
     assert interval_levels([0.1, 0.9, 0.025, 0.975, 0.5]) == [80, 95]
+
+
+def test_stale_reason_says_where_the_data_end_their_age_and_release() -> None:
+    from forecasting.vocabulary import stale_reason
+
+    present = pd.Timestamp("2026-12-07")
+    assert stale_reason(pd.Timestamp("2026-01-01"), "Q", present, "2026-06-30") == ""  # fresh: no reason
+    text = stale_reason(pd.Timestamp("2023-07-01"), "Q", present, "2024-02-15", "ons_npqt_2024_02")
+    assert text.startswith("stale: data end 2023Q3, 38 months before 2026-12-07")
+    assert "release of 2024-02-15 (ons_npqt_2024_02), 34 months old" in text
+    assert stale_reason(pd.Timestamp("2021-01-01"), "A", present).startswith("stale: data end 2021,")

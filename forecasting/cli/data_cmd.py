@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -133,6 +134,7 @@ def list_cmd(
             frequency=frequency,
             geography_level=level,
             as_of=as_of,
+            present=_present(as_of),
         )
     cols = [
         "series_id",
@@ -148,10 +150,16 @@ def list_cmd(
         "source",
     ]
     if as_json:
-        print_json(cat[cols + ["vintage", "is_synthetic"]].to_dict(orient="records"))
+        extra = ["base_year", "release", "vintage", "is_synthetic", "months_behind", "stale", "stale_reason"]
+        print_json(cat[cols + extra].to_dict(orient="records"))
         return
     shown = cols if wide else [c for c in cols if c not in ("measure", "geography", "cluster", "frequency")]
-    rows = cat[shown].head(limit)
+    # staleness in plain sight: the end of a stale series says so, with its age and release
+    end = [
+        f"{e} ⚠ stale: {m} months behind, release {r}" if st else e
+        for e, st, m, r in zip(cat["end"], cat["stale"], cat["months_behind"], cat["release"], strict=True)
+    ]
+    rows = cat[shown].assign(end=end).head(limit)
     t = Table(title=f"{len(cat):,} series")
     for c in shown:
         if c == "series_id":  # never cut: it is what `data show` needs; other columns wrap instead
@@ -168,6 +176,19 @@ def list_cmd(
     console.print(t)
     if len(cat) > limit:
         err_console.print(f"({len(cat) - limit:,} more: use filters, --limit or --json)")
+    n_stale = int(cat["stale"].sum())
+    if n_stale:
+        err_console.print(
+            f"[yellow]{n_stale:,} of {len(cat):,} series are stale[/] (data end over a year past the usual "
+            "publication lag; `--json` gives each one's stale_reason)"
+        )
+
+
+def _present(as_of: str | None) -> pd.Timestamp:
+    """The date staleness is judged at: an ``--as-of`` release date, else today."""
+    if as_of and len(as_of) == 10 and as_of[4] == "-":
+        return pd.Timestamp(as_of)
+    return pd.Timestamp.today().normalize()
 
 
 def derived_series(wh, series_id: str, as_of: str | None):  # noqa: ANN001, ANN201 - Warehouse, DataFrame
@@ -215,7 +236,7 @@ def show(
     """Observations of one series with source and vintage; aggregates training derives (e.g. MID = East +
     West Midlands) are summed from their children and labelled derived."""
     from forecasting.reference.measures import load_measures
-    from forecasting.vocabulary import SeriesId
+    from forecasting.vocabulary import SeriesId, stale_reason
     from forecasting.warehouse.store import Warehouse, WarehouseError
 
     s = get_settings()
@@ -229,7 +250,12 @@ def show(
                 raise
             derived = True
     out = df[["label", "value", "source", "release", "vintage"]].rename(columns={"label": "period"})
-    measure = load_measures().get(SeriesId.parse(series_id).measure)
+    sid = SeriesId.parse(series_id)
+    last = df.iloc[-1]
+    stale = stale_reason(
+        last["period"], sid.frequency, _present(as_of), str(last["release"]), str(last["source"])
+    )
+    measure = load_measures().get(sid.measure)
     unit = measure.unit if measure is not None else ""
     if as_json:
         print_json(out.assign(unit=unit, derived=derived).to_dict(orient="records"))
@@ -239,7 +265,7 @@ def show(
             if derived
             else ""
         )
-        t = Table(title=f"{series_id}{note}")
+        t = Table(title=f"{series_id}{note}", caption=f"⚠ {stale}" if stale else None, caption_style="yellow")
         for c in out.columns:
             t.add_column(
                 f"value ({unit})" if c == "value" and unit else c, justify="right" if c == "value" else "left"
@@ -252,7 +278,7 @@ def show(
 
         with user_errors():
             try:
-                history_chart(series_id, out, plot)
+                history_chart(series_id, out, plot, stale=stale)
             except OSError as exc:
                 raise InvalidParameter(
                     f"--plot {plot}: cannot write the chart ({exc.strerror or exc})"

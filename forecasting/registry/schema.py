@@ -68,6 +68,9 @@ class CatalogueTable(_Table):
     months_behind: Series[int] = pa.Field(ge=0)
     stale: Series[bool]
     history_note: Series[str]
+    # why it is stale: where the data end, their age, the release they come from ("" when fresh);
+    # optional so bundles written before it still load
+    stale_reason: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045 (pandera needs Optional)
 
 
 class HistoryTable(_Table):

@@ -98,8 +98,9 @@ def headline_charts(
         freq = str(row["frequency"]) if row is not None and "frequency" in row else None
         fresh = ""
         if row is not None and "last_observed" in row:
+            reason = str(row.get("stale_reason") or "") if bool(row.get("stale")) else ""
             fresh = f" · last observed {row['last_observed']}" + (
-                " (stale)" if bool(row.get("stale")) else ""
+                f" · {reason}" if reason else " (stale)" if bool(row.get("stale")) else ""
             )
         paths.append(
             fan_chart(

@@ -64,6 +64,7 @@ from forecasting.vocabulary import (
     nowcast_steps,
     period_label,
     season_length,
+    stale_reason,
 )
 
 
@@ -202,6 +203,11 @@ def with_freshness(
     out["nowcast_periods"] = [int(nowcasts[s]) for s in ids]
     out["months_behind"] = [months_behind(periods[s][-1], freq[s], present) for s in ids]
     out["stale"] = [is_stale(periods[s][-1], freq[s], present) for s in ids]
+    release = out["release"] if "release" in out.columns else pd.Series("", index=out.index)
+    out["stale_reason"] = [
+        stale_reason(periods[s][-1], freq[s], present, str(r) or None, str(src))
+        for s, r, src in zip(ids, release.fillna(""), out["source"], strict=True)
+    ]
     out["history_note"] = [notes.get(s, "") for s in ids]
     return out
 

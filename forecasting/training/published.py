@@ -12,6 +12,16 @@ from forecasting.evaluation.realtime import DEFAULT_LAG_MONTHS, PublishedHistory
 from forecasting.warehouse.store import Warehouse
 
 
+def _current_base(g: pd.DataFrame) -> pd.DataFrame:
+    """Only the releases on the reference year of the newest one: an origin's view is built per period from
+    several releases, and levels of different reference years (e.g. 2019 and 2023 prices) must never be
+    spliced into one history. Releases before a rebase drop out of the real-time backtest."""
+    newest = g.sort_values(["release", "vintage"]).iloc[-1]["reference_year"]
+    if pd.isna(newest):
+        return g[g["reference_year"].isna()]
+    return g[g["reference_year"] == newest]
+
+
 def published_histories(
     wh: Warehouse,
     series_ids: list[str],
@@ -26,7 +36,7 @@ def published_histories(
         f"""
         WITH visible AS ({visible})
         SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
-               frequency, period, value, release, vintage
+               frequency, period, value, release, vintage, reference_year
         FROM visible
         WHERE measure || '.' || geography || '.' || cluster || '.' || frequency IN (SELECT unnest(?))
         ORDER BY series_id, release, vintage, period
@@ -35,6 +45,7 @@ def published_histories(
     ).df()
     out: dict[str, PublishedHistory] = {}
     for sid, g in rows.groupby("series_id", sort=True):
+        g = _current_base(g)
         if g["release"].nunique() < 2:
             continue  # a single release: real-time and revised histories are the same
         freq = str(g["frequency"].iloc[0])

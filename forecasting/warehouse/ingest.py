@@ -106,7 +106,10 @@ def item_for_path(path: Path, source_id: str | None = None, release: str | None 
             expected="a data file (to ingest a folder, list its files: DIR/*.csv)",
         )
     if release is not None:
-        release = check_release(release)
+        try:
+            release = check_release(release)
+        except InvalidParameter as exc:  # name the file too: several may be ingested at once
+            raise InvalidParameter(f"{exc} (for {path})") from None
     try:
         digest = sha256_file(path)
     except OSError as exc:
@@ -243,7 +246,8 @@ def check_rebasing(wh: Warehouse, staged: Sequence[tuple[IngestItem, str, pd.Dat
         con.close()
     else:
         old = pd.DataFrame(columns=[*keys, "release", "reference_year", "path"])
-    every = pd.concat([old, new[[*keys, "release", "reference_year", "path"]]], ignore_index=True)
+    fresh = new[[*keys, "release", "reference_year", "path"]]
+    every = pd.concat([old, fresh], ignore_index=True) if not old.empty else fresh.copy()
     every["reference_year"] = every["reference_year"].astype(int)
     for _, g in every.groupby(keys, sort=False):
         g = g.sort_values(["release", "reference_year"])

@@ -253,6 +253,31 @@ class Warehouse:
         df["label"] = [period_label(p, frequency) for p in df["period"]]
         return df
 
+    def releases(self, series_id: str) -> pd.DataFrame:
+        """Every publisher release holding ``series_id``: source, release, reference year, first and last
+        period, rows. What a real-time replay iterates over (``series(sid, as_of=release)`` is each view)."""
+        from forecasting.vocabulary import parse_series_id
+
+        self._require_data()
+        try:
+            key = list(parse_series_id(series_id))
+        except ValueError as exc:
+            raise WarehouseError(f"{exc} (see `invest data list`)") from None
+        df = self.con.execute(
+            """SELECT source, release, reference_year, min(period) AS first, max(period) AS last,
+                      count(DISTINCT period) AS n
+               FROM observations WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
+               GROUP BY source, release, reference_year ORDER BY release, source""",
+            key,
+        ).df()
+        if df.empty:
+            raise WarehouseError(f"no observations for series {series_id!r}")
+        freq = key[3]
+        df["first"] = [period_label(p, freq) for p in pd.to_datetime(df["first"])]
+        df["last"] = [period_label(p, freq) for p in pd.to_datetime(df["last"])]
+        df["reference_year"] = df["reference_year"].astype("Int64")
+        return df
+
     def catalogue(
         self,
         *,
@@ -262,15 +287,19 @@ class Warehouse:
         frequency: str | None = None,
         geography_level: str | None = None,
         as_of: str | None = None,
+        present: pd.Timestamp | str | None = None,
     ) -> pd.DataFrame:
-        """One row per series: identity, unit (and its currency, price basis, base year …), coverage, sources."""
+        """One row per series: identity, unit (and its currency, price basis, base year …), coverage, sources;
+        with ``present``, how current each is then (``months_behind``, ``stale``, ``stale_reason``)."""
         obs = self.observations(
             measures=measures, geographies=geographies, clusters=clusters, frequency=frequency, as_of=as_of
         )
-        return catalogue_from_observations(obs, geography_level=geography_level)
+        return catalogue_from_observations(obs, geography_level=geography_level, present=present)
 
 
-def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None = None) -> pd.DataFrame:
+def catalogue_from_observations(
+    obs: pd.DataFrame, geography_level: str | None = None, present: pd.Timestamp | str | None = None
+) -> pd.DataFrame:
     from forecasting.reference.geography import load_geography
     from forecasting.reference.measures import load_measures
 
@@ -335,6 +364,14 @@ def catalogue_from_observations(obs: pd.DataFrame, geography_level: str | None =
     )
     cat["aggregation"] = cat["measure"].map(lambda m: measures[m].aggregation)
     cat["non_negative"] = cat["measure"].map(lambda m: measures[m].non_negative)
+    if present is not None:
+        from forecasting.vocabulary import is_stale, months_behind, stale_reason
+
+        ends = list(zip(cat["end"], cat["frequency"], cat["release"], cat["source"], strict=True))
+        cat["months_behind"] = [months_behind(e, f, present) for e, f, _, _ in ends]
+        cat["stale"] = [is_stale(e, f, present) for e, f, _, _ in ends]
+        cat["stale_reason"] = [stale_reason(e, f, present, r, s) for e, f, r, s in ends]
+        cols = [*cols, "months_behind", "stale", "stale_reason"]
     cat["start"] = [period_label(p, f) for p, f in zip(cat["start"], cat["frequency"], strict=True)]
     cat["end"] = [period_label(p, f) for p, f in zip(cat["end"], cat["frequency"], strict=True)]
     if geography_level:

@@ -220,6 +220,7 @@ PROVENANCE_COLUMNS = (
     "present",
     "nowcast_periods",
     "stale",
+    "stale_reason",
     "history_note",
     "little_evidence",
     "calibration_errors",

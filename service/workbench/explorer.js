@@ -109,7 +109,7 @@ function badges(f) {
   clear(
     $("series-badges"),
     p.is_synthetic ? el("span", { class: "badge synthetic", title: "Generated demo partner data, not real records" }, "SYNTHETIC demo data") : null,
-    p.stale ? el("span", { class: "badge warn" }, "stale: over a year behind") : null,
+    p.stale ? el("span", { class: "badge warn", title: p.stale_reason || "over a year behind what publishers usually have out" }, p.stale_reason || "stale: over a year behind") : null,
     p.little_evidence ? el("span", { class: "badge warn" }, "interval rests on little evidence") : null,
     f.fallback ? el("span", { class: "badge bad" }, "fallback model") : null,
     p.nowcast_periods ? el("span", { class: "badge ok" }, `${p.nowcast_periods} nowcast period${p.nowcast_periods > 1 ? "s" : ""}`) : null,
@@ -143,7 +143,7 @@ function provenance(f) {
     ["Last observed", p.last_observed || "–"],
     ["Forecasts made as of", p.present || "–"],
     ["Nowcast periods", p.nowcast_periods == null ? "–" : `${p.nowcast_periods} (begun by then, not yet published)`],
-    ["Stale", p.stale == null ? "–" : p.stale ? "yes: more than a year behind what publishers usually have out" : "no"],
+    ["Stale", p.stale == null ? "–" : p.stale ? (p.stale_reason || "yes: more than a year behind what publishers usually have out") : "no"],
     ["History note", p.history_note || "none"],
     [
       "Backtest accuracy",

@@ -37,7 +37,14 @@ def test_every_toml_entry_states_every_unit_field() -> None:
 def test_known_units() -> None:
     m = load_measures()
     usd = {n for n, x in m.items() if x.currency == "USD"}
-    assert usd == {"fdi_net_inflows_usd", "fdi_project_capex_usd_m"}
+    assert usd == {
+        "fdi_net_inflows_usd",
+        "fdi_project_capex_usd_m",
+        "unctad_fdi_inward_flow_usd",
+        "unctad_fdi_outward_flow_usd",
+        "unctad_fdi_inward_stock_usd",
+        "unctad_fdi_outward_stock_usd",
+    }
     bi = m["business_investment_cvm_sa"]
     assert (bi.currency, bi.price_basis, bi.base_year, bi.seasonal_adjustment, bi.quantity, bi.scale) == (
         "GBP",

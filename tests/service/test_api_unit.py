@@ -236,3 +236,18 @@ def test_polling_picks_up_a_moved_alias(static_source: StaticSource) -> None:
         while c.get("/v1/models/current").json()["model_version"] != "2" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert c.get(f"/v1/forecasts/{SID}").json()["provenance"]["model_version"] == "2"
+
+
+def test_stale_series_says_why_in_json_and_csv() -> None:
+    """Staleness in plain sight: the reason (data end, age, release) travels with ``stale``."""
+    contents = make_contents()
+    cat = contents.catalogue
+    reason = "stale: data end 2019, 83 months before 2026-12-07; from the release of 2020-06-01 (ons_fdi), 78 months old"
+    cat["stale"] = cat["series_id"] == SID
+    cat["stale_reason"] = [reason if s == SID else "" for s in cat["series_id"]]
+    with TestClient(create_app(ApiSettings(), StaticSource(contents))) as c:
+        p = c.get(f"/v1/forecasts/{SID}").json()["provenance"]
+        assert p["stale"] is True and p["stale_reason"] == reason
+        assert c.get(f"/v1/forecasts/{QID}").json()["provenance"]["stale_reason"] == ""
+        rows = list(csv.DictReader(io.StringIO(c.get("/v1/forecasts", params={"format": "csv"}).text)))
+    assert {r["stale_reason"] for r in rows if r["series_id"] == SID} == {reason}

@@ -145,3 +145,42 @@ def test_truncated_vintage_is_refused_and_the_warehouse_unchanged(
         ingest(wh, [item_for_path(bad, "ons_cxnv_2026_05_14", "2026-05-14")])
     assert exc.value.file == str(bad)
     assert _counts(wh_path) == before
+
+
+def test_catalogue_says_which_series_are_stale_and_why(wh_path: Path) -> None:
+    """Staleness in plain sight: as of the March 2024 release, judged in December 2026, NPEL (ending
+    2023Q4) is stale, from the 2024-03-28 release; today's view of the same series is not."""
+    with Warehouse(wh_path, read_only=True) as wh:
+        old = wh.catalogue(measures=["business_investment_cvm_sa"], as_of="2024-03-28", present="2026-12-07")
+        now = wh.catalogue(measures=["business_investment_cvm_sa"], present="2026-12-07")
+    row = old.iloc[0]
+    assert bool(row["stale"]) and row["release"] == "2024-03-28" and row["months_behind"] == 35
+    assert "data end 2023Q4" in row["stale_reason"] and "release of 2024-03-28" in row["stale_reason"]
+    assert not bool(now.iloc[0]["stale"]) and now.iloc[0]["stale_reason"] == ""
+
+
+def test_real_time_histories_never_splice_reference_years(wh_path: Path) -> None:
+    """The real-time backtest's release history holds the newest release's reference year only."""
+    from forecasting.training.published import published_histories
+
+    with Warehouse(wh_path, read_only=True) as wh:
+        then = published_histories(wh, [BI], as_of="2024-08-01")
+        now = published_histories(wh, [BI])
+    assert set(then[BI].releases["release"]) == {"2024-03-28", "2024-06-28"}  # both 2019 prices
+    assert BI not in now  # one release on 2023 prices: nothing older may be spliced onto it
+
+
+def test_future_release_on_the_command_line_names_the_file(shared_data: Path) -> None:
+    path = shared_data / get_source("ons_cxnv_2026_06_30").path
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidParameter, match="in the future") as exc:
+        item_for_path(path, "ons_cxnv_2026_06_30", tomorrow)
+    assert str(path) in str(exc.value)
+
+
+def test_releases_lists_every_vintage_of_a_series(wh_path: Path) -> None:
+    with Warehouse(wh_path, read_only=True) as wh:
+        rel = wh.releases(BI)
+    assert rel["release"].tolist() == ["2024-03-28", "2024-06-28", "2024-09-30", "2026-06-30"]
+    assert rel["reference_year"].tolist() == [2019, 2019, 2022, 2023]
+    assert rel["last"].tolist() == ["2023Q4", "2024Q1", "2024Q2", "2026Q1"]

@@ -298,6 +298,7 @@ def build(data: Path) -> None:
         economies.append(
             dict(code=code, name=name, level="aggregate" if code in WDI_AGGREGATES else "country")
         )
+    economies += [dict(code=c, name=n, level="country") for c, n in UNCTAD_ONLY_ECONOMIES.items()]
     aliases += [
         dict(system="iso3", code="GBR", canonical="UK"),
         dict(system="iso3", code="WLD", canonical="WLD"),
@@ -327,7 +328,18 @@ LADS_HEADER = """\
 ECONOMIES_HEADER = """\
 # World Bank WDI economies and aggregates from API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv (WDI of
 # 2023-10-26). level aggregate = WDI region/income/lending group (blank Region in WDI Metadata_Country);
-# parent of every row is WLD; GBR and WLD are mapped in aliases.csv (GBR -> UK)."""
+# parent of every row is WLD; GBR and WLD are mapped in aliases.csv (GBR -> UK). The last rows are
+# economies UNCTAD reports that WDI does not list (ISO3 codes; unctad_m49.csv maps UNCTAD's M49 codes)."""
+# Economies in UNCTAD's FDI statistics (WIR 2025) without a WDI row: ISO 3166-1 alpha-3 -> UNCTAD label.
+UNCTAD_ONLY_ECONOMIES = {
+    "AIA": "Anguilla",
+    "COK": "Cook Islands",
+    "GUF": "French Guiana",
+    "MSR": "Montserrat",
+    "MYT": "Mayotte",
+    "REU": "Reunion",
+    "TWN": "China, Taiwan Province of",
+}
 ALIASES_HEADER = """\
 # Non-identity code mappings: system,code -> canonical. itl2025: every ITL 2025 code used in ONS ELS files;
 # iso3: GBR, WLD; name: place names of transcribed tables (matched case-insensitively). gss, itl2021,
