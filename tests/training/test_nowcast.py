@@ -70,14 +70,36 @@ def test_2023_vintage_nowcasts_hold_the_published_outturns(nowcasts, warehouse: 
         assert checked >= 2  # 2022 from the April 2024 release, from both vintages
 
 
-def test_gdp_nowcasts_hold_national_nominal_gdp(nowcasts, warehouse: Path) -> None:
-    """gdp_cp's own 2022+ are not in this warehouse: the national accounts' YBHA is the same concept."""
-    national = _outturns(warehouse, "uk_gdp_cp_annual.UK.all.A")
+# Outturns published since, not in this warehouse's files: the UK totals (sum of the 361 local
+# authorities) of the ONS LA workbook, April 2025 (corrected Oct 2025), Table 5 (GDP) and Table 1 (GVA),
+# £m current prices; 2024 national nominal GDP (YBHA) from QNA March 2026 (ingested below).
+LA_WORKBOOK = {
+    "gdp_cp.UK.all.A": {2022: 2_489_146.0, 2023: 2_689_853.0},
+    "gva_cp.UK.all.A": {2022: 2_228_791.0, 2023: 2_434_400.0},
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_2023_vintages_hold_the_la_workbook_outturns(nowcasts, target: str) -> None:
     for v in VINTAGES:
-        t = nowcasts[("gdp_cp.UK.all.A", v)].table
+        t = nowcasts[(target, v)].table
         t = t.set_index(t["period"].astype(int))
-        assert t.at[2022, "q0.025"] <= national[2022] <= t.at[2022, "q0.975"]
-    # the old own-trend nowcast (2,323bn for 2022) is far outside
+        for year, value in LA_WORKBOOK[target].items():
+            assert t.at[year, "q0.025"] <= value <= t.at[year, "q0.975"], (target, v, year)
+
+
+def test_2024_gdp_nowcast_holds_national_nominal_gdp(nowcasts, tmp_path_factory, shared_data: Path) -> None:
+    """2024 is in no regional release yet: the national accounts' YBHA (QNA March 2026) is the outturn."""
+    path = tmp_path_factory.mktemp("qna26") / "wh.duckdb"
+    with Warehouse(path) as wh:
+        ingest(wh, [item_for_path(shared_data / "ons_qna/ons_qna_long_release2026-03-31.parquet")])
+        national = wh.series("uk_gdp_cp_sa.UK.all.Q")
+    y2024 = national.loc[national["period"].dt.year == 2024, "value"].sum()
+    assert 2_800_000 < y2024 < 3_000_000
+    for v in VINTAGES:
+        t = nowcasts[("gdp_cp.UK.all.A", v)].table.set_index("period")
+        assert t.at["2024", "q0.025"] <= y2024 <= t.at["2024", "q0.975"], v
+    # the old own-trend nowcast (2,323bn for 2022) is far below the band
     t = nowcasts[("gdp_cp.UK.all.A", "2023-06-30")].table
     assert t.loc[t["period"] == "2022", "q0.025"].iloc[0] > 2_400_000
 
