@@ -1037,6 +1037,9 @@ class TrackRecordScore(BaseModel):
     model: float
     naive: float
     drift: float
+    bridge: float | None = Field(
+        default=None, description="the model with unpublished quarters bridged from monthly GDP"
+    )
     ratio_naive: float | None = None
     coverage80: float | None = None
     coverage95: float | None = None
@@ -1051,6 +1054,7 @@ class TrackRecordPoint(BaseModel):
     mean: float | None
     naive: float | None
     drift: float | None
+    bridge: float | None = None
     outturn: float | None
     lo80: float | None = None
     hi80: float | None = None

@@ -129,13 +129,26 @@ def track_record(
             _fmt(r["model"]),
             _fmt(r["naive"]),
             _fmt(r["drift"]),
+            _fmt(r.get("bridge")),
             _fmt(r["ratio_naive"]),
             _fmt(r["coverage80"]),
             _fmt(r["coverage95"]),
         ]
         for r in (table.to_dict("records") if not table.empty else [])
     ]
-    cols = ["series", "kind", "horizon", "n", "model", "no-change", "drift", "ratio", "cov80", "cov95"]
+    cols = [
+        "series",
+        "kind",
+        "horizon",
+        "n",
+        "model",
+        "no-change",
+        "drift",
+        "bridge",
+        "ratio",
+        "cov80",
+        "cov95",
+    ]
     for r in records:
         for n in r.notes:
             err_console.print(f"{r.series_id}: {n}")

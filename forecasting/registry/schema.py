@@ -220,6 +220,7 @@ class TrackRecordTable(_Table):
     model: Series[float] = pa.Field(ge=0)
     naive: Series[float] = pa.Field(ge=0)
     drift: Series[float] = pa.Field(ge=0)
+    bridge: Optional[Series[float]] = pa.Field(nullable=True, ge=0)  # noqa: UP045 (pandera needs Optional)
     ratio_naive: Series[float] = pa.Field(nullable=True, ge=0)
     coverage80: Series[float] = pa.Field(nullable=True, ge=0, le=1)
     coverage95: Series[float] = pa.Field(nullable=True, ge=0, le=1)
@@ -252,6 +253,7 @@ class TrackRecordPointsTable(_Table):
     mean: Series[float] = pa.Field(nullable=True)
     naive: Series[float] = pa.Field(nullable=True)
     drift: Series[float] = pa.Field(nullable=True)
+    bridge: Optional[Series[float]] = pa.Field(nullable=True)  # noqa: UP045
     outturn: Series[float] = pa.Field(nullable=True)
     lo80: Series[float] = pa.Field(nullable=True)
     hi80: Series[float] = pa.Field(nullable=True)

@@ -800,6 +800,10 @@ def markdown(records: Sequence[TrackRecord], command: str, seconds: float, when:
         "  period; cov80/cov95 = share of outturns inside the 80%/95% intervals. Chained-volume levels are",
         "  scored only for releases in the outturn's reference year (never across a rebasing).",
         "* ratio = model / no-change (below 1 beats no-change).",
+        "* **bridge** (business investment): the model's path with the quarters not yet published at the",
+        "  release nowcast from monthly GDP out by then (`forecasting/training/bridge.py`; the monthly",
+        "  values are those of the July 2026 release, their availability is real-time); – where no",
+        "  indicator bridges the series.",
         "",
     ]
     for tr in records:
@@ -812,13 +816,14 @@ def markdown(records: Sequence[TrackRecord], command: str, seconds: float, when:
             + (f" (reference year {tr.outturn_reference_year})" if tr.outturn_reference_year else "")
             + f"; experiment `{tr.experiment}`.",
             "",
-            "| kind | horizon | n | model | no-change | drift | ratio | cov80 | cov95 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| kind | horizon | n | model | no-change | drift | bridge | ratio | cov80 | cov95 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in tr.summary.sort_values(["kind", "horizon"], ascending=[True, True]).to_dict("records"):
             lines.append(
                 f"| {r['kind']} | {r['horizon']} | {r['n']} | {_cell(r['model'])} | {_cell(r['naive'])} | "
-                f"{_cell(r['drift'])} | {_cell(r['ratio_naive'])} | {_cell(r['coverage80'])} | "
+                f"{_cell(r['drift'])} | {_cell(r.get('bridge'))} | {_cell(r['ratio_naive'])} | "
+                f"{_cell(r['coverage80'])} | "
                 f"{_cell(r['coverage95'])} |"
             )
         g = tr.growth.dropna(subset=["outturn"])
@@ -827,15 +832,20 @@ def markdown(records: Sequence[TrackRecord], command: str, seconds: float, when:
                 "",
                 "Calendar-year growth, % (each release's forecast; outturn from the newest release):",
                 "",
-                "| release | last observed | year | horizon | model | no-change | drift | outturn |",
-                "|---|---|---:|---:|---:|---:|---:|---:|",
+                "| release | last observed | year | horizon | model | no-change | drift | bridge | outturn |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|",
             ]
             last = {v.release: period_label(v.last_observed, v.frequency) for v in tr.vintages}
             for r in g.to_dict("records"):
                 lines.append(
                     f"| {r['release']} | {last[r['release']]} | {r['year']} | {r['horizon']} | "
-                    f"{_cell(r['model'])} | {_cell(r['naive'])} | {_cell(r['drift'])} | {_cell(r['outturn'])} |"
+                    f"{_cell(r['model'])} | {_cell(r['naive'])} | {_cell(r['drift'])} | "
+                    f"{_cell(r.get('bridge'))} | {_cell(r['outturn'])} |"
                 )
+        bridged = [v for v in scored if v.nowcast_indicators.startswith("bridge")]
+        if bridged:
+            lines += ["", "Bridged releases (what each nowcast used):", ""]
+            lines += [f"* {v.release}: {v.nowcast_indicators}" for v in bridged]
         for n in tr.notes:
             lines.append(f"\n_{n}_")
         lines.append("")

@@ -91,7 +91,7 @@ def track_record_of(model: ServedModel, series_id: str) -> dict[str, Any]:
         "vintages_scored": int(rows["vintages"].max()),
         "summary": [
             {
-                k: _clean(r[k])
+                k: _clean(r.get(k))
                 for k in (
                     "kind",
                     "horizon",

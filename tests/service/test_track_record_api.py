@@ -88,6 +88,7 @@ def test_track_record_of_a_series(tr_client: TestClient) -> None:
         "mean": 101.0,
         "naive": 100.0,
         "drift": 100.5,
+        "bridge": None,
         "outturn": 102.0,
         "lo80": 98.0,
         "hi80": 104.0,
