@@ -93,7 +93,7 @@ def fit_bridge(
     # business investment) are not what monthly GDP can explain: quarters beyond OUTLIER_MADS robust
     # standard deviations are left out and the line refitted once
     scale = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
-    keep = np.abs(resid) <= OUTLIER_MADS * scale if scale > 0 else np.ones(len(y), bool)
+    keep = np.abs(resid) <= OUTLIER_MADS * max(scale, 1e-8)  # (an exact fit has no outliers)
     coef, *_ = np.linalg.lstsq(X[keep], y[keep], rcond=None)
     resid = y[keep] - X[keep] @ coef
     return float(coef[0]), float(coef[1]), float(np.std(resid, ddof=2)), int(keep.sum())
