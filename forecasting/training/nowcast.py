@@ -460,6 +460,9 @@ def apply_indicator_nowcasts(
     for s in targets:
         by_ind.setdefault(NOMINAL_INDICATORS[parse_series_id(s).measure], []).append(s)
     changed: set[str] = set()
+    rows_of = out.groupby("series_id").indices
+    tp = panel[panel["series_id"].isin(targets)]
+    panel_of = {s: g.set_index("period")["value"].astype(float) for s, g in tp.groupby("series_id")}
     for ind, members in by_ind.items():
         try:
             indicator, real, deflator, ifreq, label, revision = _indicator_data(warehouse, ind, as_of)
@@ -482,8 +485,8 @@ def apply_indicator_nowcasts(
             notes.update({s: f"no indicator nowcast ({exc})" for s in members})
             continue
         for s in members:
-            hist = panel.loc[panel["series_id"] == s].set_index("period")["value"].astype(float)
-            rows = out.index[(out["series_id"] == s)]
+            hist = panel_of.get(s, pd.Series(dtype=float))
+            rows = out.index[rows_of.get(s, [])]
             now = rows[out.loc[rows, "kind"].to_numpy() == "nowcast"]
             if len(now) == 0 or hist.empty:
                 continue
@@ -542,13 +545,15 @@ def _cohere(out: pd.DataFrame, hierarchy: pd.DataFrame, changed: set[str], qcols
         p = queue.pop(0)
         order.append(p)
         queue += [c for c in kids.get(p, []) if c in kids]
-    key = out.set_index(["series_id", "period"]).index
+    at = {k: i for i, k in enumerate(zip(out["series_id"], out["period"], strict=True))}
+    cols = [out.columns.get_loc(c) for c in ["mean", *qcols]]
     for p in order:
-        prow = out[(out["series_id"] == p) & (out["indicators"] != "")]
-        for _, r in prow.iterrows():
-            mask = key.isin([(c, r["period"]) for c in kids[p]])
-            total = out.loc[mask, "mean"].sum()
-            if mask.sum() == len(kids[p]) and total > 0:
-                out.loc[mask, ["mean", *qcols]] = out.loc[mask, ["mean", *qcols]].to_numpy() * (
-                    r["mean"] / total
-                )
+        for pos in np.flatnonzero((out["series_id"] == p).to_numpy() & (out["indicators"] != "").to_numpy()):
+            period = out.iat[pos, out.columns.get_loc("period")]
+            idx = [at.get((c, period)) for c in kids[p]]
+            if any(i is None for i in idx):
+                continue
+            total = out.iloc[idx, cols[0]].sum()
+            if total > 0:
+                scale = out.iat[pos, cols[0]] / total
+                out.iloc[idx, cols] = out.iloc[idx, cols].to_numpy() * scale
