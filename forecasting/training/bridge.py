@@ -131,3 +131,53 @@ def bridge_nowcast(
     if not periods:
         return None
     return Bridge(indicator, a, b, sd, n, tuple(periods), tuple(levels), tuple(months))
+
+
+def apply_bridge_nowcasts(
+    forecasts: pd.DataFrame,
+    panel: pd.DataFrame,
+    *,
+    warehouse: object,
+    present: pd.Timestamp,
+    exclude_years: tuple[int, ...] = (2009, 2020),
+) -> pd.DataFrame:
+    """The bundle's forecasts with bridged quarters in place of the engine's nowcast (module doc): the
+    mean moves to the bridge, the interval keeps the engine's relative width (wider than the bridge's own
+    residual error: conservative), later steps are re-anchored, and ``indicators`` says what was used."""
+    from forecasting.vocabulary import parse_series_id
+
+    out = forecasts.copy()
+    if "indicators" not in out:
+        out["indicators"] = ""
+    qcols = [c for c in out.columns if c.startswith("q0.")]
+    rows_of = out.groupby("series_id").indices
+    for s in sorted(rows_of):
+        sid = parse_series_id(s)
+        ind = BRIDGES.get(sid.measure)
+        if ind is None or sid.frequency != "Q":
+            continue
+        try:
+            monthly = warehouse.series(ind).set_index("period")["value"].astype(float)  # type: ignore[attr-defined]
+        except Exception:  # the indicator is not in the warehouse: the engine alone
+            continue
+        hist = panel.loc[panel["series_id"] == s].set_index("period")["value"].astype(float).sort_index()
+        try:
+            b = bridge_nowcast(hist, monthly, present.date().isoformat(), ind, exclude_years)
+        except ValueError:
+            continue
+        if b is None:
+            continue
+        idx = out.index[rows_of[s]]
+        ratio, last = 1.0, None
+        for i in idx:
+            start = pd.Timestamp(out.at[i, "period_start"])
+            if start in b.periods:
+                level = b.levels[b.periods.index(start)]
+                ratio = level / out.at[i, "mean"]
+                out.loc[i, ["mean", *qcols]] = out.loc[i, ["mean", *qcols]].to_numpy(dtype=float) * ratio
+                out.at[i, "indicators"] = b.describe()
+                last = out.at[i, "period"]
+            elif last is not None:
+                out.loc[i, ["mean", *qcols]] = out.loc[i, ["mean", *qcols]].to_numpy(dtype=float) * ratio
+                out.at[i, "indicators"] = f"re-anchored on the {last} bridge nowcast from {ind}"
+    return out

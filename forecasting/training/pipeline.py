@@ -172,8 +172,10 @@ def indicator_nowcasts(
     edges: pd.DataFrame,
     present: pd.Timestamp,
 ) -> pd.DataFrame:
-    """Nominal annual series nowcast from the national accounts published by then (training/nowcast.py);
-    the forecasts table gains an ``indicators`` column. A panel not read from a warehouse is left as is."""
+    """Nominal annual series nowcast from the national accounts published by then (training/nowcast.py),
+    business investment's unpublished quarters bridged from monthly GDP (training/bridge.py); the
+    forecasts table gains an ``indicators`` column. A panel not read from a warehouse is left as is."""
+    from forecasting.training.bridge import apply_bridge_nowcasts
     from forecasting.training.nowcast import apply_indicator_nowcasts
     from forecasting.warehouse.store import Warehouse
 
@@ -183,6 +185,10 @@ def indicator_nowcasts(
         out, _notes = apply_indicator_nowcasts(
             forecasts, panel, edges, cfg, warehouse=wh, as_of=data.as_of, present=present
         )
+        if not data.as_of:  # the monthly indicator has one release: only a job on today's data may use it
+            out = apply_bridge_nowcasts(
+                out, panel, warehouse=wh, present=present, exclude_years=tuple(cfg.scenarios.shock_years)
+            )
     return out
 
 

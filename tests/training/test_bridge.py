@@ -62,12 +62,12 @@ def real(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
         ingest(wh, [item_for_path(shared_data / f) for f in files])
         bi = trailing_run(release_values(series_releases(wh, BI), "2023-03-31"), "Q")
         monthly = wh.series(MGDP).set_index("period")["value"]
-    return bi, monthly
+    return bi, monthly, path
 
 
 def test_on_the_march_2023_release(real) -> None:
     """31 March 2023: BI to 2022Q4; January 2023 GDP (out mid-March) bridges 2023Q1."""
-    bi, monthly = real
+    bi, monthly, _ = real
     br = bridge_nowcast(bi, monthly, "2023-03-31", MGDP, exclude_years=(2009, 2020))
     assert br is not None and br.periods == (pd.Timestamp("2023-01-01"),) and br.months == (1,)
     assert 0.5 < br.slope < 3.0 and br.resid_sd < 0.05  # 2005Q2's nuclear transfer left out
@@ -75,3 +75,34 @@ def test_on_the_march_2023_release(real) -> None:
     assert br.n_quarters < all_quarters
     assert abs(np.log(br.levels[0] / bi.iloc[-1])) < 0.1
     assert bridge_nowcast(bi, monthly, "2023-03-10", MGDP) is None  # January not yet out
+
+
+def test_the_bundle_nowcast_moves_to_the_bridge(real) -> None:
+    """The served forecast of 2023Q1 as of 31 March 2023: the bridge's level, said in ``indicators``."""
+    from forecasting.training.bridge import apply_bridge_nowcasts
+
+    bi, monthly, path = real
+    starts = pd.date_range("2023-01-01", periods=3, freq="QS")
+    fc = pd.DataFrame(
+        {
+            "series_id": BI,
+            "step": [1, 2, 3],
+            "period": ["2023Q1", "2023Q2", "2023Q3"],
+            "period_start": starts,
+            "kind": ["nowcast", "forecast", "forecast"],
+            "mean": [100.0, 101.0, 102.0],
+            "q0.025": [90.0, 89.0, 88.0],
+            "q0.975": [110.0, 113.0, 116.0],
+        }
+    )
+    panel = pd.DataFrame({"series_id": BI, "period": bi.index, "value": bi.to_numpy()})
+    with Warehouse(path, read_only=True) as wh:
+        out = apply_bridge_nowcasts(fc, panel, warehouse=wh, present=pd.Timestamp("2023-03-31"))
+    br = bridge_nowcast(bi, monthly, "2023-03-31", MGDP, exclude_years=(2009, 2020))
+    ratio = br.levels[0] / 100.0
+    assert out.at[0, "mean"] == pytest.approx(br.levels[0]) and out.at[0, "q0.975"] == pytest.approx(
+        110 * ratio
+    )
+    assert out.at[2, "mean"] == pytest.approx(102 * ratio)  # later steps re-anchored
+    assert out.at[0, "indicators"].startswith("bridge on uk_gva_index_m.UK.all.M")
+    assert out.at[1, "indicators"] == "re-anchored on the 2023Q1 bridge nowcast from uk_gva_index_m.UK.all.M"
