@@ -26,6 +26,7 @@ from service.http import cache_control
 from service.lifecycle import BundleSource, LoaderSource, ModelHolder
 from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
 from service.routers import areas, clusters, compare, forecasts, health, models, scenarios, series, workbench
+from service.routers import track_record as track_record_router
 from service.security import SecurityHeadersMiddleware
 from service.settings import ApiSettings
 from service.strict_json import finite_or_text
@@ -104,6 +105,7 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.include_router(clusters.router, dependencies=reader)
     app.include_router(areas.router, dependencies=reader)
     app.include_router(compare.router, dependencies=reader)  # after forecasts: the hot path is untouched
+    app.include_router(track_record_router.router, dependencies=reader)
     app.include_router(workbench.router, dependencies=reader)
     app.include_router(workbench.pages)
     app.include_router(health.router)

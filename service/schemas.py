@@ -1135,3 +1135,103 @@ class AreaProfile(BaseModel):
     figures: dict[str, ProfileFigure]
     sections: dict[str, dict[str, Any]]
     history: dict[str, list[dict[str, float]]]
+# ---- track record (GET /v1/track-record) -------------------------------------------------------------------
+class TrackRecordScore(BaseModel):
+    """Mean absolute errors over the replayed vintages at one horizon: levels in % of the outturn (horizon =
+    steps after the last observed period), growth in percentage points of calendar-year growth (horizon =
+    years after the release year); ``ratio_naive`` < 1 beats no-change."""
+
+    kind: Literal["level", "growth"]
+    horizon: int
+    n: int
+    model: float
+    naive: float
+    drift: float
+    bridge: float | None = Field(
+        default=None, description="the model with unpublished quarters bridged from monthly GDP"
+    )
+    ratio_naive: float | None = None
+    coverage80: float | None = None
+    coverage95: float | None = None
+
+
+class TrackRecordPoint(BaseModel):
+    """One scored point of a vintage: a level for a period, or a calendar-year growth rate (percent)."""
+
+    kind: Literal["level", "growth"]
+    horizon: int
+    period: str
+    mean: float | None
+    naive: float | None
+    drift: float | None
+    bridge: float | None = None
+    outturn: float | None
+    lo80: float | None = None
+    hi80: float | None = None
+    lo95: float | None = None
+    hi95: float | None = None
+    comparable: bool = Field(description="levels: same reference year as the outturn (else not scored)")
+
+
+class TrackRecordVintage(BaseModel):
+    release: str
+    last_observed: str
+    points: list[TrackRecordPoint]
+
+
+class TrackRecord(BaseModel):
+    """How past forecasts of a series turned out: each publisher release replayed with the experiment's
+    engine, scored against the newest release beside no-change and drift (`invest track-record`)."""
+
+    model_config = _ex(
+        {
+            "series_id": "business_investment_cvm_sa.UK.all.Q",
+            "unit": "GBP million, chained volume (reference year of the release)",
+            "experiment": "default",
+            "outturn_release": "2026-06-30",
+            "computed_at": "2026-12-07T02:30:00+00:00",
+            "vintages_scored": 27,
+            "summary": [
+                {
+                    "kind": "growth",
+                    "horizon": 0,
+                    "n": 27,
+                    "model": 1.9,
+                    "naive": 2.4,
+                    "drift": 2.1,
+                    "ratio_naive": 0.79,
+                    "coverage80": None,
+                    "coverage95": None,
+                },
+            ],
+            "vintages": [
+                {
+                    "release": "2024-03-28",
+                    "last_observed": "2023Q4",
+                    "points": [
+                        {
+                            "kind": "growth",
+                            "horizon": 0,
+                            "period": "2024",
+                            "mean": 1.2,
+                            "naive": -0.4,
+                            "drift": 0.9,
+                            "outturn": 2.1,
+                            "comparable": True,
+                        },
+                    ],
+                }
+            ],
+            "model": MODEL_REF,
+        }
+    )
+
+    series_id: str
+    unit: str | None = None
+    experiment: str
+    outturn_release: str
+    computed_at: str
+    vintages_scored: int
+    summary: list[TrackRecordScore]
+    vintages: list[TrackRecordVintage]
+    model: ModelRef

@@ -16,6 +16,7 @@ from forecasting.cli import (
     serve_cmd,
     train_cmd,
 )
+from forecasting.cli import track_record_cmd as track_record_cmd
 
 app = typer.Typer(
     help="Midlands investment trend forecasting: data, training, models, API, scenarios, scorecards.",
@@ -37,6 +38,7 @@ app.add_typer(scenario_cmd.app, name="scenario")
 app.command("scorecards")(scorecards_cmd.scorecards)
 app.command("profiles")(profiles_cmd.profiles)
 app.add_typer(clusters_cmd.app, name="clusters")
+app.command("track-record")(track_record_cmd.track_record)
 
 
 def main() -> None:

@@ -22,6 +22,11 @@ transmission   (scenarios) target_id, driver_id, elasticity, se, ci_lo, ci_hi, m
                projections multiply; se/ci are its), identified (95% interval excludes zero), conversion
                (how units were reconciled), pooled (how the estimate borrowed strength); the last five
                are optional so bundles trained before them still load
+track_record   (optional, ``invest track-record --attach``) how past forecasts of a series turned out: series_id,
+               kind (level | growth), horizon, n, model, naive, drift (mean absolute errors), ratio_naive,
+               coverage80, coverage95, vintages, outturn_release, experiment, computed_at
+track_record_points  (optional) each replayed vintage's scored points: series_id, release, last_observed,
+               kind, horizon, period, mean, naive, drift, outturn, lo80, hi80, lo95, hi95, comparable
 states         series_id -> JSON-safe fitted model state (``models.base.Forecaster.get_state``), for
                on-demand horizons and scenarios
 metadata       ``BundleMetadata``: vintage, experiment, config, seed, provenance, the scenario drivers, the
@@ -57,6 +62,8 @@ TABLES: tuple[str, ...] = (
     "hierarchy",
     "transmission",
 )
+# Tables a bundle may lack (written only when non-empty; older bundles load with them empty).
+OPTIONAL_TABLES: tuple[str, ...] = ("track_record", "track_record_points")
 
 
 @dataclass
@@ -70,3 +77,5 @@ class BundleContents:
     transmission: pd.DataFrame
     metadata: BundleMetadata
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    track_record: pd.DataFrame = field(default_factory=pd.DataFrame)
+    track_record_points: pd.DataFrame = field(default_factory=pd.DataFrame)

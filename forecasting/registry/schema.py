@@ -204,6 +204,68 @@ class TransmissionTable(_Table):
         return _finite(s)
 
 
+TRACK_KINDS: tuple[str, ...] = ("level", "growth")
+
+
+class TrackRecordTable(_Table):
+    """How past forecasts turned out (``invest track-record``): per series, kind and horizon, the mean
+    absolute error of the model, no-change and drift over replayed vintages. Levels in % of the outturn
+    (horizon = steps after the last observed period), growth in percentage points of calendar-year growth
+    (horizon = years after the release year). Optional: bundles trained before it load without it."""
+
+    series_id: Series[str] = pa.Field(str_matches=SERIES_ID_PATTERN)
+    kind: Series[str] = pa.Field(isin=list(TRACK_KINDS))
+    horizon: Series[int]
+    n: Series[int] = pa.Field(ge=1)
+    model: Series[float] = pa.Field(ge=0)
+    naive: Series[float] = pa.Field(ge=0)
+    drift: Series[float] = pa.Field(ge=0)
+    bridge: Optional[Series[float]] = pa.Field(nullable=True, ge=0)  # noqa: UP045 (pandera needs Optional)
+    ratio_naive: Series[float] = pa.Field(nullable=True, ge=0)
+    coverage80: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    coverage95: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    vintages: Series[int] = pa.Field(ge=1)
+    outturn_release: Series[str]
+    experiment: Series[str]
+    computed_at: Series[str]
+
+    @pa.dataframe_check(name="one row per series, kind and horizon")
+    def _unique(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["series_id", "kind", "horizon"], keep=False)
+
+    @pa.dataframe_check(name="finite errors")
+    def _finite_errors(cls, df: pd.DataFrame) -> pd.Series:
+        return pd.Series(
+            np.isfinite(df[["model", "naive", "drift"]].to_numpy(dtype=float)).all(axis=1), index=df.index
+        )
+
+
+class TrackRecordPointsTable(_Table):
+    """Each replayed vintage's scored points: a level forecast for one period, or a calendar-year growth
+    rate (percent), beside no-change, drift and the outturn of the newest release."""
+
+    series_id: Series[str] = pa.Field(str_matches=SERIES_ID_PATTERN)
+    release: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+    last_observed: Series[str]
+    kind: Series[str] = pa.Field(isin=list(TRACK_KINDS))
+    horizon: Series[int]
+    period: Series[str]
+    mean: Series[float] = pa.Field(nullable=True)
+    naive: Series[float] = pa.Field(nullable=True)
+    drift: Series[float] = pa.Field(nullable=True)
+    bridge: Optional[Series[float]] = pa.Field(nullable=True)  # noqa: UP045
+    outturn: Series[float] = pa.Field(nullable=True)
+    lo80: Series[float] = pa.Field(nullable=True)
+    hi80: Series[float] = pa.Field(nullable=True)
+    lo95: Series[float] = pa.Field(nullable=True)
+    hi95: Series[float] = pa.Field(nullable=True)
+    comparable: Series[bool]
+
+    @pa.dataframe_check(name="one row per series, release, kind and period")
+    def _unique(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["series_id", "release", "kind", "period"], keep=False)
+
+
 TABLE_SCHEMAS: dict[str, type[_Table]] = {
     "catalogue": CatalogueTable,
     "history": HistoryTable,
@@ -212,9 +274,11 @@ TABLE_SCHEMAS: dict[str, type[_Table]] = {
     "level_metrics": LevelMetricsTable,
     "hierarchy": HierarchyTable,
     "transmission": TransmissionTable,
+    "track_record": TrackRecordTable,
+    "track_record_points": TrackRecordPointsTable,
 }
 # Tables that may be empty without their columns (a bundle with no hierarchy or no scenario links).
-MAY_BE_EMPTY = ("level_metrics", "hierarchy", "transmission")
+MAY_BE_EMPTY = ("level_metrics", "hierarchy", "transmission", "track_record", "track_record_points")
 
 
 def _describe(table: str, exc: pa.errors.SchemaErrors, df: pd.DataFrame) -> str:
@@ -303,8 +367,12 @@ def check_references(tables: dict[str, pd.DataFrame]) -> None:
         ("metrics", ("series_id",)),
         ("hierarchy", ("parent_id", "child_id")),
         ("transmission", ("target_id", "driver_id")),
+        ("track_record", ("series_id",)),
+        ("track_record_points", ("series_id",)),
     ):
-        df = tables[name]
+        df = tables.get(name)
+        if df is None:
+            continue
         for col in cols:
             if col not in df.columns or df.empty:
                 continue

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.registry.contents import TABLES, BundleContents
+from forecasting.registry.contents import OPTIONAL_TABLES, TABLES, BundleContents
 from forecasting.registry.schema import (
     BundleFormatError,
     check_forecast_grid,
@@ -86,6 +86,7 @@ def _write_json(path: Path, data: Any) -> None:
 def validate_contents(contents: BundleContents) -> None:
     """The whole contract: every table's schema, the quantile grid, ids that resolve to the catalogue."""
     tables = {name: validate_table(name, getattr(contents, name)) for name in TABLES}
+    tables |= {name: validate_table(name, getattr(contents, name)) for name in OPTIONAL_TABLES}
     check_forecast_grid(tables["forecasts"])
     check_references(tables)
 
@@ -105,6 +106,11 @@ def save_contents(contents: BundleContents, path: Path | str) -> Path:
             df = getattr(contents, name)
             df.reset_index(drop=True).to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
             rows[name] = len(df)
+        for name in OPTIONAL_TABLES:  # only when present: a bundle without them is as before
+            df = getattr(contents, name)
+            if not df.empty:
+                df.reset_index(drop=True).to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
+                rows[name] = len(df)
         _write_json(tmp / "states.json", contents.states)
         _write_json(tmp / "metadata.json", contents.metadata.model_dump(mode="json"))
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
@@ -156,6 +162,16 @@ def load_contents(path: Path | str, verify: bool = True) -> BundleContents:
         try:
             df = pd.read_parquet(path / "tables" / f"{name}.parquet")
         except Exception as exc:  # truncated or not Parquet at all
+            raise BundleFormatError(f"{path}: bundle table {name!r} cannot be read ({exc})") from exc
+        tables[name] = validate_table(name, df)
+    for name in OPTIONAL_TABLES:
+        rel = f"tables/{name}.parquet"
+        if rel not in manifest["sha256"]:
+            tables[name] = pd.DataFrame()
+            continue
+        try:
+            df = pd.read_parquet(path / rel)
+        except Exception as exc:
             raise BundleFormatError(f"{path}: bundle table {name!r} cannot be read ({exc})") from exc
         tables[name] = validate_table(name, df)
     check_forecast_grid(tables["forecasts"])

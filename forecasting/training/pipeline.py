@@ -51,6 +51,7 @@ from forecasting.training.tables import (
     level_metrics_table,
     metrics_table,
 )
+from forecasting.training.track_record import load_attached
 from forecasting.training.tracking import RunTracker, ensure_experiment, flatten, git_commit, tracked_run
 from forecasting.training.transmission import (
     TRANSMISSION_COLUMNS,
@@ -170,6 +171,34 @@ def _fit_all(
     return results, calibrators, cal_of
 
 
+def indicator_nowcasts(
+    cfg: ExperimentConfig,
+    data: TrainingData,
+    panel: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    edges: pd.DataFrame,
+    present: pd.Timestamp,
+) -> pd.DataFrame:
+    """Nominal annual series nowcast from the national accounts published by then (training/nowcast.py),
+    business investment's unpublished quarters bridged from monthly GDP (training/bridge.py); the
+    forecasts table gains an ``indicators`` column. A panel not read from a warehouse is left as is."""
+    from forecasting.training.bridge import apply_bridge_nowcasts
+    from forecasting.training.nowcast import apply_indicator_nowcasts
+    from forecasting.warehouse.store import Warehouse
+
+    if not Path(data.source).is_file():
+        return forecasts
+    with Warehouse(Path(data.source), read_only=True) as wh:
+        out, _notes = apply_indicator_nowcasts(
+            forecasts, panel, edges, cfg, warehouse=wh, as_of=data.as_of, present=present
+        )
+        if not data.as_of:  # the monthly indicator has one release: only a job on today's data may use it
+            out = apply_bridge_nowcasts(
+                out, panel, warehouse=wh, present=present, exclude_years=tuple(cfg.scenarios.shock_years)
+            )
+    return out
+
+
 def with_freshness(
     cat: pd.DataFrame,
     periods: dict[str, list[pd.Timestamp]],
@@ -231,6 +260,7 @@ def build_contents(
     t = time.perf_counter()
     progress.stage("assemble", None)
     forecasts = forecast_table(cfg, results, rec, freq, periods, nowcasts)
+    forecasts = indicator_nowcasts(cfg, data, panel, forecasts, rec["edges"], present)
     metrics = metrics_table(results, cat, rec)
     level_metrics = level_metrics_table(metrics, rec)
     cat["data_vintage"] = data.vintage
@@ -451,6 +481,10 @@ def run_training(
                 "model_name": settings.model_name,
             }
             contents, metrics, timings = build_contents(cfg, data, progress=progress, extra_metadata=extra)
+            # the track record `invest track-record --attach` wrote (the replay is too costly to run here)
+            contents.track_record, contents.track_record_points = load_attached(
+                settings.data_dir, list(contents.catalogue["series_id"])
+            )
             check_registrable(contents.forecasts, contents.metrics, metrics)
             progress.stage("log to MLflow", None)
             tracker.log_metrics(metrics)
