@@ -3,6 +3,7 @@
 // A view whose data did not load (API stopped or restarting) says so in its own alert box, retries with
 // back-off and offers a Retry button: it recovers without a reload once the API answers again.
 import { catalogue } from "./catalogue.js";
+import { plotlyReady } from "./charts.js";
 import { compare, initCompare } from "./compare.js";
 import { initExplorer, showSeries } from "./explorer.js";
 import { announce, clearError, getJSON, setKey, showError, withRetry } from "./lib.js";
@@ -158,3 +159,4 @@ bindScenarios();
 window.addEventListener("hashchange", () => route().catch((err) => showError(err, "Workbench")));
 modelLine();
 route().catch((err) => showError(err, "Workbench"));
+plotlyReady().catch((err) => showError(err, "Charts")); // after the first API calls are on their way

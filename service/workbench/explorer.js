@@ -1,7 +1,7 @@
 // Series explorer: search by words (server-side: names, descriptions, abbreviations, places, typos), a fan
 // chart with the nowcast stretch, provenance beside it, downloads that identify themselves.
 // The first chart does not wait for the catalogue: a series' title comes from /v1/reference/series/{id}.
-import { downloadChart, fanChart, interval } from "./charts.js";
+import { downloadChart, fanChart, interval, plotlyReady } from "./charts.js";
 import { announce, clear, clearError, download, el, getBlob, getJSON, num, option, pct, showError, table, withRetry } from "./lib.js";
 
 const VIEW = "explorer";
@@ -135,7 +135,13 @@ export async function showSeries(seriesId, { push = true } = {}) {
   };
   try {
     announce(`Loading ${seriesId}…`);
-    const got = await withRetry(load, { onWait: (err, ms) => showError(err, "Series explorer", VIEW, () => showSeries(seriesId, { push })) || announce(`Retrying in ${Math.round(ms / 1000)} s…`) });
+    const wait = (err, ms) => {
+      showError(err, "Series explorer", VIEW, () => showSeries(seriesId, { push }));
+      announce(`Retrying in ${Math.round(ms / 1000)} s…`);
+    };
+    const pending = withRetry(load, { onWait: wait });
+    plotlyReady().catch(() => {}); // the chart library starts once the requests are out (errors: at draw)
+    const got = await pending;
     clearError(VIEW);
     const { info, forecast, history } = got;
     current = got;

@@ -3,7 +3,9 @@
 // save the definition as a TOML or JSON file the CLI runs (`invest scenario run FILE`), and load one back.
 import { diffChart, levelsChart } from "./charts.js";
 import { announce, ApiError, busy, clear, clearError, download, el, getJSON, num, option, pct, postJSON, range, showError, signed, table } from "./lib.js";
-import { parse as parseToml, stringify as toToml } from "./vendor/smol-toml/index.js";
+
+// the TOML reader/writer only when a file is saved or loaded (not on the page's first load)
+const toml = () => import("./vendor/smol-toml/index.js");
 
 const $ = (id) => document.getElementById(id);
 let cat = null;
@@ -571,7 +573,7 @@ async function detail(r, i) {
 }
 
 // ---- save / load -----------------------------------------------------------------------------------------
-function save(format) {
+async function save(format) {
   clearError(VIEW);
   const def = definition();
   const problems = check(def);
@@ -581,7 +583,7 @@ function save(format) {
   }
   const text =
     format === "toml"
-      ? `# Scenario saved from the Midlands investment workbench; run it with: invest scenario run ${def.name}.toml\n${toToml(def)}\n`
+      ? `# Scenario saved from the Midlands investment workbench; run it with: invest scenario run ${def.name}.toml\n${(await toml()).stringify(def)}\n`
       : `${JSON.stringify(def, null, 2)}\n`;
   download(new Blob([text], { type: format === "toml" ? "application/toml" : "application/json" }), `${def.name}.${format}`);
   announce(`Saved ${def.name}.${format}.`);
@@ -593,7 +595,7 @@ async function load(e) {
   if (!file) return;
   try {
     const text = await file.text();
-    const def = file.name.endsWith(".json") ? JSON.parse(text) : parseToml(text);
+    const def = file.name.endsWith(".json") ? JSON.parse(text) : (await toml()).parse(text);
     if (typeof def !== "object" || !def || !Array.isArray(def.changes || [])) throw new Error("not a scenario: expected a name and a list of changes");
     for (const c of def.changes || []) if (c.type !== "driver" && c.type !== "shock") throw new Error(`unknown change type ${JSON.stringify(c.type)}`);
     $("sc-start").value = "";

@@ -28,7 +28,7 @@ from service.schemas import DriverList, ForecastComparison, ReferenceNames, Vers
 from service.settings import ApiSettings
 
 SID = "fdi_inward_position.TLG.all.A"
-IMPORT = re.compile(r"""(?:import|from)\s*(?:[\w*{}\s,]+from\s*)?["'](\.{1,2}/[^"']+)["']""")
+IMPORT = re.compile(r"""(?:import|from)\s*\(?\s*(?:[\w*{}\s,]+from\s*)?["'](\.{1,2}/[^"']+)["']""")
 
 
 @pytest.fixture(scope="module")
