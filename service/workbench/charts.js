@@ -49,6 +49,7 @@ export function plotlyReady() {
 
 async function draw(div, data, layout, extra = {}) {
   const P = await plotlyReady();
+  for (const sketch of div.querySelectorAll(":scope > .sketch")) sketch.remove();
   await P.react(div, data, layout, { ...CONFIG, modeBarButtonsToRemove: [...CONFIG.modeBarButtonsToRemove], ...extra });
   quietModebar(div);
   if (!performance.getEntriesByName("first-chart").length) performance.mark("first-chart");
@@ -113,8 +114,10 @@ export function interval(point, level) {
   return iv ? [iv.lower, iv.upper] : [null, null];
 }
 
-// History, nowcast stretch (shaded) and forecast with its 80% and 95% bands.
+// History, nowcast stretch (shaded) and forecast with its 80% and 95% bands. Until plotly.js has been parsed
+// (seconds on a busy machine) a plain SVG sketch of the same chart stands in, drawn from the same numbers.
 export async function fanChart(div, history, forecast, opts = {}) {
+  if (!window.Plotly) sketchFan(div, history, forecast);
   const hx = history.map(periodX);
   const hy = history.map((o) => o.value);
   const pts = forecast.points;
@@ -149,6 +152,64 @@ export async function fanChart(div, history, forecast, opts = {}) {
   l.xaxis.range = dateRange([...hx, ...fx]);
   l.xaxis.hoverformat = xfmt;
   await draw(div, data, l);
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs, parent) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (parent) parent.append(node);
+  return node;
+}
+
+const SHORT = (v) => {
+  const a = Math.abs(v);
+  for (const [d, u] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) if (a >= d) return `${+(v / d).toPrecision(3)}${u}`;
+  return `${+v.toPrecision(3)}`;
+};
+
+// The fan chart as a static SVG (bands, history, dashed mean, nowcast stretch, year and value ticks): the
+// first chart on screen while the interactive one is still on its way. Decorative: the figure's caption
+// carries the same numbers in words.
+export function sketchFan(div, history, forecast) {
+  const w = div.clientWidth || 800;
+  const h = div.clientHeight || 380;
+  const m = { l: 56, r: 22, t: 10, b: 28 };
+  const rows = [
+    ...history.map((o) => ({ t: Date.parse(periodX(o)), v: o.value })),
+    ...forecast.points.map((p) => ({ t: Date.parse(periodX(p)), v: p.mean, lo80: interval(p, 80)[0], hi80: interval(p, 80)[1], lo95: interval(p, 95)[0], hi95: interval(p, 95)[1] })),
+  ].filter((r) => Number.isFinite(r.t));
+  if (!rows.length) return;
+  const vals = rows.flatMap((r) => [r.v, r.lo95, r.hi95]).filter((v) => v != null && Number.isFinite(v));
+  const [t0, t1] = [Math.min(...rows.map((r) => r.t)), Math.max(...rows.map((r) => r.t))];
+  const [v0, v1] = [Math.min(0, ...vals), Math.max(...vals)];
+  const X = (t) => m.l + ((t - t0) / (t1 - t0 || 1)) * (w - m.l - m.r);
+  const Y = (v) => h - m.b - ((v - v0) / (v1 - v0 || 1)) * (h - m.t - m.b);
+  const root = svg("svg", { class: "sketch", width: w, height: h, viewBox: `0 0 ${w} ${h}`, "aria-hidden": "true", focusable: "false" });
+  const fc = rows.filter((r) => r.lo95 != null);
+  const area = (lo, hi) => [...fc.map((r) => `${X(r.t)},${Y(r[hi])}`), ...[...fc].reverse().map((r) => `${X(r.t)},${Y(r[lo])}`)].join(" ");
+  if (fc.length) {
+    svg("polygon", { points: area("lo95", "hi95"), fill: "rgba(29,78,137,0.14)" }, root);
+    svg("polygon", { points: area("lo80", "hi80"), fill: "rgba(29,78,137,0.32)" }, root);
+  }
+  const hist = rows.slice(0, history.length);
+  svg("polyline", { points: hist.map((r) => `${X(r.t)},${Y(r.v)}`).join(" "), fill: "none", stroke: "#1b1f24", "stroke-width": 2 }, root);
+  const mean = [...hist.slice(-1), ...rows.slice(history.length)];
+  svg("polyline", { points: mean.map((r) => `${X(r.t)},${Y(r.v)}`).join(" "), fill: "none", stroke: BLUE, "stroke-width": 2, "stroke-dasharray": "6 4" }, root);
+  const years = [...new Set(rows.map((r) => new Date(r.t).getUTCFullYear()))];
+  const step = Math.ceil(years.length / (w < 520 ? 5 : 10));
+  years.filter((_, i) => i % step === 0).forEach((y) => {
+    const text = svg("text", { x: X(Date.UTC(y, 0, 1)), y: h - 8, "text-anchor": "middle", "font-size": 11, fill: "#4f5a66" }, root);
+    text.textContent = String(y);
+  });
+  for (const v of [v0, (v0 + v1) / 2, v1]) {
+    const text = svg("text", { x: m.l - 6, y: Y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#4f5a66" }, root);
+    text.textContent = SHORT(v);
+  }
+  for (const old of div.querySelectorAll(":scope > .sketch")) old.remove();
+  div.append(root);
+  if (!performance.getEntriesByName("first-chart").length) performance.mark("first-chart");
 }
 
 // Category axes of period labels ("2025", "2025Q1"): strings, angled when they would crowd.

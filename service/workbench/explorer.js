@@ -150,12 +150,13 @@ export async function showSeries(seriesId, { push = true } = {}) {
     $("series-sub").textContent = [info.unit, info.basis, info.frequency_name, info.cluster_name, info.level_name, seriesId].filter(Boolean).join(" · ");
     $("series-desc").textContent = info.measure_description ? `Measure: ${info.measure_description}` : "";
     badges(forecast);
-    await fanChart($("fan"), history.observations, forecast, { unit: info.unit, frequency: info.frequency, synthetic: forecast.provenance.is_synthetic });
-    const summary = chartSummary(info, history.observations, forecast);
-    $("fan-summary").textContent = summary;
+    $("fan-summary").textContent = chartSummary(info, history.observations, forecast);
     provenance(forecast, history);
     numbers(history.observations, forecast, info);
-    for (const b of ["dl-png", "dl-svg", "dl-csv", "to-compare"]) $(b).disabled = false;
+    $("dl-csv").disabled = false;
+    $("to-compare").disabled = false;
+    await fanChart($("fan"), history.observations, forecast, { unit: info.unit, frequency: info.frequency, synthetic: forecast.provenance.is_synthetic });
+    for (const b of ["dl-png", "dl-svg"]) $(b).disabled = false; // image exports need the drawn chart
     for (const o of $("results").querySelectorAll("[role=option]")) o.setAttribute("aria-selected", o.dataset.series === seriesId ? "true" : "false");
     announce(`Showing ${info.title}.`);
   } catch (err) {
