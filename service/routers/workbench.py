@@ -32,7 +32,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FPath
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
@@ -602,8 +602,34 @@ def search_series(
     }
 
 
+_TITLE_EXAMPLE: dict[str, Any] = {
+    "series_id": "fdi_inward_position.TLG.all.A",
+    "title": "Inward FDI international investment position (stock) at end of year, subnational — West Midlands"
+    " (current prices, annual)",
+    "measure": "fdi_inward_position",
+    "measure_name": "Inward FDI international investment position (stock) at end of year, subnational",
+    "measure_description": "Inward FDI international investment position (stock) at end of year, subnational"
+    " (ONS, official statistics in development)",
+    "unit": "GBP million",
+    "price_basis": "current",
+    "basis": "current prices",
+    "geography": "TLG",
+    "geography_name": "West Midlands",
+    "geography_level": "itl1",
+    "level_name": "ITL1 region",
+    "cluster": "all",
+    "cluster_name": "All industries",
+    "frequency": "A",
+    "frequency_name": "annual",
+    "is_synthetic": False,
+    "source": "ons_els_fdi",
+}
+
+
 class SeriesTitle(BaseModel):
     """A series as the workbench shows it: a distinct title, the measure in words, unit and price basis."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TITLE_EXAMPLE]})
 
     series_id: str
     title: str = Field(description="Measure, area, cluster (unless all industries), price basis, frequency.")
@@ -635,6 +661,21 @@ class PlaceHit(BaseModel):
 
 
 class SeriesSearch(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "birmingham fdi",
+                    "places": [{"name": "birmingham", "codes": ["TLG31", "E08000025"]}],
+                    "corrections": {},
+                    "hint": None,
+                    "total": 1,
+                    "items": [_TITLE_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     query: str
     places: list[PlaceHit]
     corrections: dict[str, str] = Field(
