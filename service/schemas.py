@@ -949,6 +949,10 @@ class MeasureName(BaseModel):
     unit: str
     frequency: str
     quantity: str
+    price_basis: str = Field("", description="current | chained_volume | index | none (the measure file's).")
+    basis: str = Field(
+        "", description="Price basis and seasonal adjustment in words, unless the name says them."
+    )
 
 
 class ReferenceNames(BaseModel):

@@ -7,29 +7,36 @@ import { announce, ApiError, clear, clearError, el, getJSON, num, option, pct, s
 const $ = (id) => document.getElementById(id);
 let cat = null;
 let versions = [];
+let bound = false;
+const VIEW = "compare";
 
 export async function initCompare(catalogue) {
   cat = catalogue;
   const list = cat.items.filter((s) => !s.is_synthetic);
   clear($("cmp-series-list"), list.map((s) => el("option", { value: describeSeries(s) })));
+  if (!bound) bindForm(list);
+  await loadVersions();
+}
+
+function bindForm(list) {
+  bound = true;
   $("compare-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const s = list.find((x) => describeSeries(x) === $("cmp-series").value) || cat.byId.get($("cmp-series").value);
     if (!s) {
-      showError(new Error("pick a series from the list (type part of its name)"), "Compare");
+      showError(new Error("Series: pick one from the list (type part of its name, then choose)"), "Compare", VIEW);
       return;
     }
     compare(s.series_id);
   });
-  await loadVersions();
 }
 
 async function loadVersions() {
   try {
     const v = await getJSON("/v1/models/versions");
     versions = v.versions;
-    const rows = versions.map((x) => [`v${x.version}`, { text: x.aliases.join(", ") || "–", class: "text" }, { text: x.data_vintage || "–", class: "text" }, { text: x.experiment || "–", class: "text" }, x.served ? "served" : ""]);
-    clear($("cmp-versions"), table("Versions in the registry", ["Version", { text: "Aliases", class: "text" }, { text: "Data vintage", class: "text" }, { text: "Experiment", class: "text" }, ""], rows));
+    const rows = versions.map((x) => [`v${x.version}`, { text: x.aliases.join(", ") || "–", class: "text" }, { text: x.data_vintage || "–", class: "text" }, { text: x.experiment || "–", class: "text" }, { text: x.served ? "served" : "no", class: "text" }]);
+    clear($("cmp-versions"), table("Versions in the registry", ["Version", { text: "Aliases", class: "text" }, { text: "Data vintage", class: "text" }, { text: "Experiment", class: "text" }, { text: "Served now", class: "text" }], rows));
     const others = versions.filter((x) => !x.served);
     clear(
       $("cmp-version"),
@@ -37,12 +44,13 @@ async function loadVersions() {
       others.map((x) => option(`v${x.version}`, `version ${x.version}${x.aliases.length ? ` (${x.aliases.join(", ")})` : ""}`)),
     );
   } catch (err) {
+    if (err.network) throw err; // the API is down: the view retries until it answers
     clear($("cmp-versions"), el("p", { class: "help" }, `Versions cannot be listed: ${err.message}`));
   }
 }
 
 export async function compare(seriesId, { push = true } = {}) {
-  clearError();
+  clearError(VIEW);
   const info = cat.byId.get(seriesId);
   if (info) $("cmp-series").value = describeSeries(info);
   const choice = $("cmp-version").value || "challenger";
@@ -67,7 +75,7 @@ export async function compare(seriesId, { push = true } = {}) {
     if (err instanceof ApiError && err.status === 404) {
       clear(box, el("h2", { id: "cmp-title" }, "Nothing to compare with"), el("p", {}, err.message));
       announce(err.message);
-    } else showError(err, "Compare");
+    } else showError(err, "Compare", VIEW, () => compare(seriesId, { push }));
   }
 }
 
@@ -96,9 +104,9 @@ function render(box, info, r, history) {
     box,
     el("h2", { id: "cmp-title" }, info ? describeSeries(info) : r.series_id),
     el("p", { class: "sub" }, `${labels[0]} is served now; ${labels[1]} is what a promotion would serve.`),
-    el("div", { id: "cmp-chart", class: "chart", role: "img", "aria-label": alt }),
+    el("figure", { class: "figure", "aria-label": alt }, el("div", { id: "cmp-chart", class: "chart" })),
     el("p", { class: "chart-summary" }, alt),
-    el("div", { class: "table-wrap" }, table("Backtest accuracy and method", ["", { text: labels[0], class: "text" }, { text: labels[1], class: "text" }], accRows)),
+    el("div", { class: "table-wrap" }, table("Backtest accuracy and method", [{ text: "Measure", class: "text" }, { text: labels[0], class: "text" }, { text: labels[1], class: "text" }], accRows)),
     el("div", { class: "table-wrap" }, table("Period by period (difference = other minus served)", ["Period", { text: "Kind", class: "text" }, labels[0], labels[1], "Difference", "Diff %", `80% width ${labels[0]}`, `80% width ${labels[1]}`], stepRows, { class: "cmp-steps" })),
   );
   return compareChart($("cmp-chart"), history, { ...s, unit: info ? info.unit : s.unit }, o, labels);

@@ -37,8 +37,22 @@ export function setKey(key) {
   waiting.forEach((resolve) => resolve());
 }
 
+// The API does not answer (stopped, restarting, network down): said in words, never "Failed to fetch".
+export class NetworkError extends Error {
+  constructor(path) {
+    super(`The API on this server does not answer (${path.split("?")[0]}): it may be stopped or restarting. The page retries on its own; or press Retry.`);
+    this.path = path;
+    this.network = true;
+  }
+}
+
 async function send(path, init, retry = true) {
-  const res = await fetch(path, init);
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new NetworkError(path);
+  }
   if (res.status === 401 && retry) {
     // the API needs a read key: ask once, then repeat the request with it
     const form = document.getElementById("key-form");
@@ -49,6 +63,29 @@ async function send(path, init, retry = true) {
     return send(path, { ...init, headers: headers(init.headers && init.headers["Content-Type"] ? { "Content-Type": "application/json" } : {}) }, false);
   }
   return res;
+}
+
+// Worth trying again later: no answer at all, or the server says it is not ready (503) or overloaded (429).
+export function transient(err) {
+  return Boolean(err && (err.network || (err instanceof ApiError && [429, 502, 503, 504].includes(err.status))));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Run `task` until it succeeds; transient failures wait 1, 2, 4 ... 15 s (onWait says how long), others throw.
+export async function withRetry(task, { onWait = () => {}, tries = Infinity, signal = null } = {}) {
+  let wait = 1000;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await task();
+    } catch (err) {
+      // no answer at all: keep trying (the API is restarting); a 503/429 answer: a few times only
+      if (!transient(err) || attempt >= tries || (!err.network && attempt >= 4) || (signal && signal.aborted)) throw err;
+      onWait(err, wait);
+      await sleep(wait);
+      wait = Math.min(wait * 2, 15000);
+    }
+  }
 }
 
 async function errorOf(res, path) {
@@ -172,17 +209,51 @@ export function announce(text) {
   }, 30);
 }
 
-export function showError(err, where = "") {
-  const box = document.getElementById("alert");
-  box.hidden = false;
-  const text = err instanceof ApiError ? `${where ? where + ": " : ""}${err.message}` : `${where ? where + ": " : ""}${err.message || err}`;
-  box.textContent = text;
+// Errors go to the alert box of the view they belong to (one per view), so one view's failure is never
+// shown in another; `retry` adds a Retry button that clears the box and runs it again.
+function alertBox(view) {
+  return document.getElementById(view ? `alert-${view}` : "alert") || document.getElementById("alert");
 }
 
-export function clearError() {
-  const box = document.getElementById("alert");
+export function showError(err, where = "", view = null, retry = null) {
+  const box = alertBox(view);
+  box.hidden = false;
+  const text = `${where ? where + ": " : ""}${err && err.message ? err.message : err}`;
+  clear(box, el("span", {}, text));
+  if (retry) {
+    box.append(
+      " ",
+      el("button", {
+        type: "button",
+        class: "retry",
+        onclick: () => {
+          clearError(view);
+          retry();
+        },
+      }, "Retry"),
+    );
+  }
+}
+
+export function clearError(view = null) {
+  const box = alertBox(view);
   box.hidden = true;
   box.textContent = "";
+}
+
+// A busy button and status line that are always put back, however the task ends.
+export async function busy(button, text, task) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = text;
+  try {
+    return await task();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    button.textContent = label;
+  }
 }
 
 export function download(blob, filename) {

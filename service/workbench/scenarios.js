@@ -2,8 +2,10 @@
 // (units shown), run it through the API, read baseline vs scenario with the difference and its interval,
 // save the definition as a TOML or JSON file the CLI runs (`invest scenario run FILE`), and load one back.
 import { diffChart, levelsChart } from "./charts.js";
-import { announce, ApiError, clear, clearError, download, el, getJSON, num, option, pct, postJSON, range, showError, signed, table } from "./lib.js";
-import { parse as parseToml, stringify as toToml } from "./vendor/smol-toml/index.js";
+import { announce, ApiError, busy, clear, clearError, download, el, getJSON, num, option, pct, postJSON, range, showError, signed, table } from "./lib.js";
+
+// the TOML reader/writer only when a file is saved or loaded (not on the page's first load)
+const toml = () => import("./vendor/smol-toml/index.js");
 
 const $ = (id) => document.getElementById(id);
 let cat = null;
@@ -55,12 +57,37 @@ function driverLabel(d) {
   return `${d.alias || d.driver_id} — ${what} (${d.unit || "no unit"}, ${{ A: "annual", Q: "quarterly", M: "monthly" }[d.frequency] || d.frequency})`;
 }
 
+const VIEW = "scenarios";
+const PERIOD = /^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$/;
+let bound = false;
+let loaded = false;
+
+// Listeners are bound at start-up, before any data: "Run scenario" always answers (never a native submit the
+// page's policy would block), and says so when the builder's data have not loaded yet.
+export function bindScenarios() {
+  if (bound) return;
+  bound = true;
+  $("scenario-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!loaded) {
+      showError(new Error("the builder has not loaded its drivers and series yet (the API did not answer); it retries on its own, or press Retry"), "Run scenario", VIEW);
+      return;
+    }
+    run();
+  });
+}
+
+// The data (shipped scenarios, drivers, the catalogue): run again after a failure, so nothing is doubled.
 export async function initScenarios(catalogue) {
+  bindScenarios();
   cat = catalogue;
   const [list, drv] = await Promise.all([getJSON("/v1/scenarios"), getJSON("/v1/scenarios/drivers")]);
   drivers = drv.drivers;
+  shipped = new Map();
   for (const s of list.scenarios) if (s.definition) shipped.set(s.name, s.definition);
-  $("sc-start").append(...[...shipped.keys()].map((n) => option(n, `${n} — ${shipped.get(n).description || "shipped scenario"}`)));
+  clear($("sc-start"), option("", "A blank scenario"), [...shipped.keys()].map((n) => option(n, `${n} — ${shipped.get(n).description || "shipped scenario"}`)));
+  if (loaded) return;
+  loaded = true;
   $("sc-start").addEventListener("change", () => {
     const name = $("sc-start").value;
     fill(name ? shipped.get(name) : { name: "my-scenario", description: "", changes: [] });
@@ -68,10 +95,6 @@ export async function initScenarios(catalogue) {
   });
   $("add-driver").addEventListener("click", () => focusNew(addDriver({ type: "driver", driver: drivers[0]?.alias || drivers[0]?.driver_id, kind: "deviation", values: [0] })));
   $("add-shock").addEventListener("click", () => focusNew(addShock({ type: "shock", measure: "fdi_inward_position", geography: "TLG", kind: "level", value: 0 })));
-  $("scenario-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    run();
-  });
   $("sc-save-toml").addEventListener("click", () => save("toml"));
   $("sc-save-json").addEventListener("click", () => save("json"));
   $("sc-load").addEventListener("change", load);
@@ -306,9 +329,20 @@ function check(def) {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(def.name)) problems.push("Name: letters, digits, _ . - only (starting with a letter or digit).");
   def.changes.forEach((c, i) => {
     const vals = c.type === "driver" ? c.values : [c.value];
-    if (vals.some((v) => !Number.isFinite(v))) problems.push(`Change ${i + 1}: every value must be a number.`);
+    vals.forEach((v, k) => {
+      if (!Number.isFinite(v)) problems.push(`Change ${i + 1}${c.type === "driver" ? `, value ${k + 1}` : ", value"}: must be a number.`);
+    });
+    if (c.type === "driver" && !driverOf(c.driver)) problems.push(unknownDriver(c.driver, i));
+    for (const f of ["start", "end"]) {
+      if (c[f] != null && !PERIOD.test(String(c[f]))) problems.push(`Change ${i + 1}, ${f}: "${c[f]}" is not a period; ${PERIOD_HELP}.`);
+    }
   });
   return problems;
+}
+
+function unknownDriver(name, i) {
+  const valid = drivers.map((d) => d.alias || d.driver_id).join(", ");
+  return `Change ${i + 1}: driver "${name}" is not a driver of this model; valid drivers: ${valid}.`;
 }
 
 // ---- series to show --------------------------------------------------------------------------------------
@@ -358,43 +392,73 @@ function strip(c) {
 }
 
 async function run() {
-  clearError();
+  clearError(VIEW);
   const def = definition();
   const problems = check(def);
   if (problems.length) {
-    showError(new Error(problems.join("\n")), "Scenario");
+    showError(new Error(problems.join("\n")), "The scenario cannot run yet", VIEW);
     return;
   }
   const series = chosenSeries();
   if (!series.length) {
-    showError(new Error("pick at least one area to show"), "Scenario");
+    showError(new Error("Series to show: tick at least one area"), "The scenario cannot run yet", VIEW);
     return;
   }
-  $("sc-run").disabled = true;
-  announce(`Running ${def.name}…`);
-  try {
-    let result;
-    if (sameAsShipped(def)) {
-      result = await getJSON(`/v1/scenarios/${encodeURIComponent(def.name)}/projections?series=${series.map(encodeURIComponent).join(",")}`);
-    } else {
-      result = await postJSON("/v1/scenarios:project", { scenario: def, series });
-    }
-    lastResult = result;
-    renderResult(result);
-    announce(`${def.name}: ${result.affected} of ${result.count} series moved${result.not_identified.length ? `, ${result.not_identified.length} held at baseline (not identified)` : ""}.`);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 422 && Array.isArray(err.detail)) {
-      showError(new Error(err.detail.map((e) => explainLoc(e.loc) + e.msg).join("\n")), "The scenario was refused");
-    } else showError(err, "Scenario");
-  } finally {
-    $("sc-run").disabled = false;
+  if (!def.changes.length) {
+    // nothing to project: say so rather than show every series "unchanged"
+    clear(
+      $("sc-result"),
+      el("h2", { id: "sc-result-title" }, `Result: ${def.name}`),
+      el("p", { class: "warnbox", role: "note" }, "This scenario has no changes, so every series stays at its baseline. Add a driver path or a shock, or start from a shipped scenario."),
+    );
+    announce(`${def.name} has no changes: nothing to run.`);
+    return;
   }
+  announce(`Running ${def.name}…`);
+  await busy($("sc-run"), "Running…", async () => {
+    try {
+      let result;
+      if (sameAsShipped(def)) {
+        result = await getJSON(`/v1/scenarios/${encodeURIComponent(def.name)}/projections?series=${series.map(encodeURIComponent).join(",")}`);
+      } else {
+        result = await postJSON("/v1/scenarios:project", { scenario: def, series });
+      }
+      lastResult = result;
+      renderResult(result);
+      announce(`${def.name}: ${result.affected} of ${result.count} series moved${result.not_identified.length ? `, ${result.not_identified.length} held at baseline (not identified)` : ""}.`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && Array.isArray(err.detail)) {
+        showError(new Error(err.detail.map((e) => explainLoc(e.loc) + explainMsg(e.loc, e.msg)).join("\n")), "The scenario was refused", VIEW);
+      } else if (err instanceof ApiError && err.status === 422) {
+        showError(new Error(oneBased(err.message)), "The scenario was refused", VIEW);
+      } else showError(err, "Running the scenario", VIEW, run);
+      announce("The scenario did not run; the reason is shown above the builder.");
+    }
+  });
 }
 
-function explainLoc(loc) {
+// Field locations in words, counted from 1 as the form's legends are ("Change 2, values, value 3: ...").
+export function explainLoc(loc) {
   const i = loc.indexOf("changes");
-  if (i >= 0 && typeof loc[i + 1] === "number") return `Change ${loc[i + 1] + 1}${loc[i + 2] ? `, ${loc[i + 2]}` : ""}: `;
+  if (i >= 0 && typeof loc[i + 1] === "number") {
+    const rest = loc.slice(i + 2);
+    const where = rest.map((p) => (typeof p === "number" ? `value ${p + 1}` : p)).join(", ");
+    return `Change ${loc[i + 1] + 1}${where ? `, ${where}` : ""}: `;
+  }
   return `${loc.filter((p) => p !== "body" && p !== "scenario").join(".")}: `;
+}
+
+// The server counts a path's values from 0 ("value 0 (-1000)"); the form counts from 1.
+export function oneBased(text) {
+  return String(text).replace(/\bvalue (\d+) \(/g, (_, n) => `value ${Number(n) + 1} (`);
+}
+
+const PERIOD_HELP = "write a year (2026), a quarter (2026Q1) or a month (2026-03), or leave it empty";
+
+function explainMsg(loc, msg) {
+  const field = loc[loc.length - 1];
+  if ((field === "start" || field === "end") && /String should|pattern|characters/.test(msg)) return `not a period: ${PERIOD_HELP}.`;
+  return oneBased(msg);
 }
 
 function label(s) {
@@ -498,8 +562,8 @@ async function detail(r, i) {
     el(
       "div",
       { class: "two-charts" },
-      el("div", { id: "sc-levels", class: "chart small", role: "img", "aria-label": alt }),
-      el("div", { id: "sc-diff", class: "chart small", role: "img", "aria-label": `Difference from baseline for ${label(s)} with its 80% and 95% intervals; the numbers are in the table below.` }),
+      el("figure", { class: "figure", "aria-label": alt }, el("div", { id: "sc-levels", class: "chart small" })),
+      el("figure", { class: "figure", "aria-label": `Difference from baseline for ${label(s)} with its 80% and 95% intervals; the numbers are in the table below.` }, el("div", { id: "sc-diff", class: "chart small" })),
     ),
     el("p", { class: "chart-summary" }, alt),
     el("div", { class: "table-wrap" }, table(`${label(s)} (${s.unit || ""}): scenario against baseline`, head, rows, { class: "sc-points" })),
@@ -509,37 +573,43 @@ async function detail(r, i) {
 }
 
 // ---- save / load -----------------------------------------------------------------------------------------
-function save(format) {
-  clearError();
+async function save(format) {
+  clearError(VIEW);
   const def = definition();
   const problems = check(def);
   if (problems.length) {
-    showError(new Error(problems.join("\n")), "Cannot save");
+    showError(new Error(problems.join("\n")), "Cannot save", VIEW);
     return;
   }
   const text =
     format === "toml"
-      ? `# Scenario saved from the Midlands investment workbench; run it with: invest scenario run ${def.name}.toml\n${toToml(def)}\n`
+      ? `# Scenario saved from the Midlands investment workbench; run it with: invest scenario run ${def.name}.toml\n${(await toml()).stringify(def)}\n`
       : `${JSON.stringify(def, null, 2)}\n`;
   download(new Blob([text], { type: format === "toml" ? "application/toml" : "application/json" }), `${def.name}.${format}`);
   announce(`Saved ${def.name}.${format}.`);
 }
 
 async function load(e) {
-  clearError();
+  clearError(VIEW);
   const file = e.target.files[0];
   if (!file) return;
   try {
     const text = await file.text();
-    const def = file.name.endsWith(".json") ? JSON.parse(text) : parseToml(text);
+    const def = file.name.endsWith(".json") ? JSON.parse(text) : (await toml()).parse(text);
     if (typeof def !== "object" || !def || !Array.isArray(def.changes || [])) throw new Error("not a scenario: expected a name and a list of changes");
     for (const c of def.changes || []) if (c.type !== "driver" && c.type !== "shock") throw new Error(`unknown change type ${JSON.stringify(c.type)}`);
     $("sc-start").value = "";
     fill(def);
-    announce(`Loaded ${file.name}: ${def.changes ? def.changes.length : 0} change(s).`);
+    const unknown = (def.changes || []).map((c, i) => (c.type === "driver" && !driverOf(c.driver) ? unknownDriver(c.driver, i) : null)).filter(Boolean);
+    if (unknown.length) {
+      showError(new Error(unknown.join("\n")), `Loaded ${file.name}, but it cannot run`, VIEW);
+      announce(`Loaded ${file.name}; ${unknown.length} change(s) name a driver this model does not have.`);
+    } else {
+      announce(`Loaded ${file.name}: ${def.changes ? def.changes.length : 0} change(s).`);
+    }
     $("sc-name").focus();
   } catch (err) {
-    showError(err, `Cannot read ${file.name}`);
+    showError(err, `Cannot read ${file.name}`, VIEW);
   } finally {
     e.target.value = "";
   }

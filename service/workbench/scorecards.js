@@ -2,6 +2,8 @@
 // synthetic "licensed data preview" are shown apart and never as scored.
 import { announce, clear, clearError, el, getJSON, num, showError, table } from "./lib.js";
 
+const VIEW = "scorecards";
+
 const $ = (id) => document.getElementById(id);
 let doc = null;
 
@@ -9,10 +11,12 @@ export async function initScorecards() {
   try {
     doc = await getJSON("/v1/clusters");
   } catch (err) {
+    if (err.network) throw err; // the API is down: the view retries until it answers
     clear($("ranking"), el("p", { class: "help" }, `No scorecards to show: ${err.message}`));
     $("pdf-all").hidden = true;
     return;
   }
+  $("pdf-all").hidden = false;
   const p = doc.provenance;
   const model = p.model ? p.model.label || `${p.model.model_name} v${p.model.model_version}` : "–";
   $("sc-prov").textContent =
@@ -68,7 +72,7 @@ function fmt(m) {
 }
 
 export async function openCluster(id, { push = true } = {}) {
-  clearError();
+  clearError(VIEW);
   announce(`Loading the ${id} scorecard…`);
   try {
     const c = await getJSON(`/v1/clusters/${encodeURIComponent(id)}/scorecard`);
@@ -78,7 +82,7 @@ export async function openCluster(id, { push = true } = {}) {
     announce(`${c.name}: rank ${c.rank} of 25.`);
     $("cluster-title").focus();
   } catch (err) {
-    showError(err, "Scorecard");
+    showError(err, "Scorecard", VIEW, () => openCluster(id, { push }));
   }
 }
 

@@ -23,12 +23,12 @@ from forecasting.settings import PROJECT_ROOT
 from service.app import create_app
 from service.lifecycle import StaticSource
 from service.routers.compare import OtherVersions
-from service.routers.workbench import cluster_name, workbench_dir
+from service.routers.workbench import SeriesSearch, SeriesTitle, cluster_name, workbench_dir
 from service.schemas import DriverList, ForecastComparison, ReferenceNames, VersionList
 from service.settings import ApiSettings
 
 SID = "fdi_inward_position.TLG.all.A"
-IMPORT = re.compile(r"""(?:import|from)\s*(?:[\w*{}\s,]+from\s*)?["'](\.{1,2}/[^"']+)["']""")
+IMPORT = re.compile(r"""(?:import|from)\s*\(?\s*(?:[\w*{}\s,]+from\s*)?["'](\.{1,2}/[^"']+)["']""")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,9 @@ def test_reference_names_cover_the_catalogue(wclient: TestClient) -> None:
     assert {i["measure"] for i in items} == set(names.measures)
     assert {i["cluster"] for i in items} == set(names.clusters)
     assert {i["geography_level"] for i in items} <= set(names.levels)
-    assert names.measures["fdi_inward_position"].name == "Inward FDI international investment position"
+    fdi = names.measures["fdi_inward_position"]
+    assert fdi.name == "Inward FDI international investment position (stock) at end of year, subnational"
+    assert fdi.price_basis == "current" and fdi.basis == "current prices"
     assert (
         wclient.get("/v1/reference/names", headers={"If-None-Match": body.headers["etag"]}).status_code == 304
     )
@@ -243,3 +245,103 @@ def test_a_non_editable_install_ships_the_workbench(tmp_path: Path) -> None:
     assert source and source <= shipped, source - shipped
     meta = next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith("METADATA"))
     assert "Requires-Dist: plotly" in zipfile.ZipFile(wheel).read(meta).decode()
+
+
+# ---- names with their price basis; search by words, places and typos; compressed assets (issue 25) --------
+def test_measure_names_keep_every_word_and_say_their_price_basis() -> None:
+    """Against the real measure files: no name is cut before what it measures, the source notes go, and
+    two measures never share a name-and-basis (current prices vs chained volume read apart)."""
+    from forecasting.reference.measures import load_measures
+    from service.routers.workbench import _basis_words, _short_name
+
+    measures = load_measures()
+    shown: dict[str, str] = {}
+    for mid, m in measures.items():
+        name = _short_name(m.description)
+        assert name and "CDID" not in name and "(ONS" not in name, (mid, name)
+        full = ", ".join([name, *_basis_words(name, m.price_basis, m.seasonal_adjustment)]) + m.frequency
+        assert full not in shown, (mid, shown.get(full))
+        shown[full] = mid
+        if m.price_basis in ("current", "chained_volume"):
+            low = full.lower()
+            assert (
+                ("current" in low or "nominal" in low) if m.price_basis == "current" else "chained" in low
+            ), mid
+    exc = _short_name(measures["business_investment_exc_transfer_cp_sa"].description)
+    assert exc.startswith("UK business investment excluding the exceptional (BNFL) asset transfer")
+
+
+def _search(client: TestClient, q: str, **params: str) -> SeriesSearch:
+    r = client.get("/v1/reference/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return SeriesSearch.model_validate_json(r.content)
+
+
+def test_search_reads_plain_words_abbreviations_places_and_typos(wclient: TestClient) -> None:
+    long = _search(wclient, "foreign direct investment west midlands")
+    assert long.items and long.items[0].series_id == SID
+    assert {i.geography for i in long.items} <= {"TLG", "TLG3"}
+    short = _search(wclient, "FDI west midlands")
+    assert [i.series_id for i in short.items] == [i.series_id for i in long.items]  # FDI <-> its words
+    # a place below the catalogue's areas: the areas above it, nearest first, and its codes said
+    brum = _search(wclient, "Birmingham fdi")
+    assert [i.geography for i in brum.items] == ["TLG3", "TLG"]
+    assert any("E08000025" in p.codes for p in brum.places)
+    assert _search(wclient, "birmingam fdi").items == brum.items  # a slip in a place name
+    # a typo: read as the catalogue's word, and said so
+    typo = _search(wclient, "postion")
+    assert typo.corrections == {"postion": "position"} and "position" in (typo.hint or "")
+    assert {i.measure for i in typo.items} == {"fdi_inward_position"}
+    # nothing at all: a hint, never silence
+    none = _search(wclient, "xyzzy")
+    assert none.total == 0 and none.items == [] and none.hint
+    # not every word matches: the best partial matches, with the word that found nothing
+    part = _search(wclient, "fdi zebra")
+    assert part.items and "zebra" in (part.hint or "")
+    # filters and distinct titles
+    q = _search(wclient, "", measure="business_investment")
+    assert q.total == 3 and {i.measure for i in q.items} == {"business_investment"}
+    titles = [i.title for i in _search(wclient, "").items]
+    assert len(titles) == len(set(titles))
+    assert wclient.get("/v1/reference/search", params={"q": "x" * 201}).status_code == 422
+
+
+def test_one_series_title_for_the_first_chart(wclient: TestClient) -> None:
+    r = wclient.get(f"/v1/reference/series/{SID}")
+    assert r.status_code == 200
+    t = SeriesTitle.model_validate_json(r.content)
+    assert t.title.startswith("Inward FDI") and "West Midlands" in t.title and "current prices" in t.title
+    assert t.unit == "GBP million" and t.measure_description
+    missing = wclient.get("/v1/reference/series/nope.X.all.A")
+    assert missing.status_code == 404 and "nope.X.all.A" in missing.json()["detail"]
+
+
+def test_plotly_and_the_page_files_go_compressed(wclient: TestClient) -> None:
+    import gzip
+
+    from service.routers.workbench import plotly_js
+
+    name, path, _ = plotly_js()
+    url = f"/app/vendor/{name}"
+    zipped = wclient.get(url, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["vary"]
+    assert int(zipped.headers["content-length"]) < path.stat().st_size / 2
+    assert zipped.content == path.read_bytes()  # the client undid the gzip: the wheel's own file
+    plain = wclient.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == path.read_bytes()
+    js = wclient.get("/app/static/explorer.js", headers={"Accept-Encoding": "gzip"})
+    assert js.headers["content-encoding"] == "gzip" and js.headers["cache-control"] == "no-cache"
+    assert gzip.decompress(gzip.compress(js.content)) == (workbench_dir() / "explorer.js").read_bytes()
+
+
+def test_every_chart_is_drawn_with_the_offline_config() -> None:
+    """One place draws charts (charts.js `draw`), with the send-nothing configuration; no view calls plotly."""
+    src = {p.name: p.read_text() for p in workbench_dir().glob("*.js")}
+    calls = {n: re.findall(r"\b(?:Plotly|P)\.(?:react|newPlot|plot)\(", s) for n, s in src.items()}
+    assert {n for n, c in calls.items() if c} == {"charts.js"} and len(calls["charts.js"]) == 1
+    charts = src["charts.js"]
+    for setting in ("showSendToCloud: false", "displaylogo: false", 'plotlyServerURL: ""'):
+        assert setting in charts
+    for button in ("sendChartToCloud", "sendDataToCloud", "editInChartStudio", "downloadJson"):
+        assert f'"{button}"' in charts
+    assert "onclick=" not in (workbench_dir() / "index.html").read_text()  # no inline handlers (CSP)
