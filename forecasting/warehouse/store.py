@@ -334,6 +334,8 @@ def catalogue_from_observations(
     ]
     if obs.empty:
         return pd.DataFrame(columns=cols)
+    if "release" not in obs.columns:  # frames built in memory (tests, forecast-csv) carry no publisher release
+        obs = obs.assign(release=pd.NaT)
     g = obs.groupby("series_id", sort=True)
     cat = g.agg(
         measure=("measure", "first"),

@@ -10,7 +10,7 @@ MUST_BE_200 = {"/health", "/app", "/v1/series", "/v1/forecasts", "/v1/models/cur
 def _get_paths(client: TestClient) -> list[str]:
     """Every GET route of the schema (path parameters filled from the catalogue), plus the pages."""
     sid = client.get("/v1/series").json()["items"][0]["series_id"]
-    values = {"series_id": sid, "name": "baseline", "cluster_id": "all"}
+    values = {"series_id": sid, "name": "baseline", "cluster_id": "all", "area": "E08000025"}
     paths = ["/app", "/docs", "/openapi.json"]
     for path, ops in client.app.openapi()["paths"].items():
         if "get" in ops:

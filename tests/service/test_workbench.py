@@ -102,7 +102,7 @@ def test_page_text_has_labels_for_every_control() -> None:
     labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
     wrapped = set(re.findall(r'<label class="check"><input id="([^"]+)"', html))
     assert ids and set(ids) <= labelled | wrapped, set(ids) - labelled - wrapped
-    assert html.count('role="tab"') == 4 and html.count('role="tabpanel"') == 4
+    assert html.count('role="tab"') == 5 and html.count('role="tabpanel"') == 5
     assert 'aria-live="polite"' in html and 'role="alert"' in html
 
 
