@@ -81,7 +81,7 @@ export async function openArea(code, { push = true } = {}) {
     doc = await getJSON(`/v1/areas/${encodeURIComponent(code)}/profile`);
   } catch (err) {
     const text = err instanceof ApiError ? err.message : String(err.message || err);
-    clear(box, el("p", { class: "help", role: "alert" }, `No profile for “${code}”: ${text}`));
+    clear(box, el("p", { class: "help", role: "status" }, `No profile for “${code}”: ${text}`));
     return;
   }
   const a = doc.area;
@@ -125,13 +125,10 @@ function renderList(items) {
   );
 }
 
+// Loading errors propagate: the workbench shows them in this view's alert box, retries with back-off and
+// offers Retry (a 503 "no area profiles written yet" names the command that writes them).
 export async function initAreas() {
-  try {
-    index = await getJSON("/v1/areas");
-  } catch (err) {
-    clear($("area-list"), el("p", { class: "help" }, `No area profiles to show: ${err.message}`));
-    return;
-  }
+  index = await getJSON("/v1/areas");
   $("area-search").addEventListener("input", (e) => {
     const words = e.target.value.toLowerCase().split(/\s+/).filter(Boolean);
     renderList(index.items.filter((a) => words.every((w) => `${a.name} ${a.code}`.toLowerCase().includes(w))));

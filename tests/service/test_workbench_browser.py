@@ -401,7 +401,7 @@ def test_views_are_keyboard_tabs(page, base: str) -> None:  # noqa: ANN001
     assert page.get_attribute("#tab-scenarios", "aria-selected") == "true"
     assert page.is_visible("#view-scenarios") and not page.is_visible("#view-explorer")
     page.keyboard.press("End")
-    assert page.evaluate("document.activeElement.id") == "tab-compare"
+    assert page.evaluate("document.activeElement.id") == "tab-areas"
     page.keyboard.press("Home")
     assert page.get_attribute("#tab-explorer", "aria-selected") == "true"
     # Tab leaves the tab list for the panel's first control, and focus is drawn visibly
@@ -411,7 +411,7 @@ def test_views_are_keyboard_tabs(page, base: str) -> None:  # noqa: ANN001
 
 
 # ---- daily use (issue 25): nothing leaves the machine, recovery, errors, search, phone, keyboard, exports ----
-VIEWS = ("explorer", "scenarios", "scorecards", "compare")
+VIEWS = ("explorer", "scenarios", "scorecards", "compare", "areas")
 OFF_MACHINE = re.compile(r"cloud|share|chart studio|edit in|plotly\.com|json", re.I)
 
 
