@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -43,7 +44,7 @@ def fan_chart(
     """History (period_start, value) then the forecast mean with 50/80/95% bands; nowcasts shaded."""
     hist = history.sort_values("period_start").tail(last_n)
     fc = forecast.sort_values("step")
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
+    fig, ax = plt.subplots(figsize=(8, 4 + 0.12 * max(0, len(note) // 130)), dpi=100)
     ax.plot(hist["period_start"], hist["value"], color="#333", marker="o", ms=3, lw=1.2, label="observed")
     # bands start at the last observation so the fan joins the history line
     x = pd.concat([hist["period_start"].tail(1), fc["period_start"]], ignore_index=True)
@@ -61,8 +62,9 @@ def fan_chart(
     ax.set_title(title, fontsize=11)
     if unit:
         ax.set_ylabel(unit if len(unit) <= 40 else unit[:39] + "…", fontsize=8)
-    if note:
-        ax.text(0, -0.16, note, transform=ax.transAxes, fontsize=7, color="#555")
+    if note:  # wrapped: a stale series' reason makes it long
+        lines = textwrap.wrap(note, 130)
+        ax.text(0, -0.12, "\n".join(lines), transform=ax.transAxes, fontsize=7, color="#555", va="top")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()

@@ -72,6 +72,11 @@ def _schema_state(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     missing = [t for t in TABLE_COLUMNS if t not in have]
     lacking = {t: sorted(set(cols) - ours[t]) for t, cols in TABLE_COLUMNS.items() if t in ours}
     lacking = {t: c for t, c in lacking.items() if c}
+    if not missing and lacking == {"observations": ["reference_year"]}:
+        raise WarehouseError(
+            f"warehouse {path} was made before reference years were kept: run `invest data ingest` once "
+            "(it adds the column; chained-volume series then show their reference-year releases only)"
+        )
     if missing or lacking:
         what = (f"missing tables {missing}" if missing else "") + (
             f"{'; ' if missing else ''}tables lacking columns {lacking}" if lacking else ""

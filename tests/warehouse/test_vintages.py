@@ -184,3 +184,22 @@ def test_releases_lists_every_vintage_of_a_series(wh_path: Path) -> None:
     assert rel["release"].tolist() == ["2024-03-28", "2024-06-28", "2024-09-30", "2026-06-30"]
     assert rel["reference_year"].tolist() == [2019, 2019, 2022, 2023]
     assert rel["last"].tolist() == ["2023Q4", "2024Q1", "2024Q2", "2026Q1"]
+
+
+def test_an_older_warehouse_is_migrated_on_its_next_write(tmp_path: Path) -> None:
+    """A warehouse made before reference years: read-only opening says what to run; a write adds it."""
+    import duckdb
+
+    from forecasting.warehouse.schema import SCHEMA_SQL
+    from forecasting.warehouse.store import WarehouseError
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(SCHEMA_SQL.replace(",\n    reference_year INTEGER", ""))
+    con.close()
+    with pytest.raises(WarehouseError, match="run `invest data ingest` once"):
+        Warehouse(path, read_only=True)
+    with Warehouse(path) as wh:
+        assert wh.has_schema
+    with Warehouse(path, read_only=True) as wh:
+        assert wh.counts()["observations"] == 0
