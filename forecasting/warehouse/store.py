@@ -348,9 +348,12 @@ def catalogue_from_observations(
         source=("source", lambda s: ",".join(sorted(set(s)))),
         vintage=("vintage", "max"),
         is_synthetic=("is_synthetic", "any"),
-        release=("release", "max"),
-        reference_year=("reference_year", "max") if "reference_year" in obs.columns else ("release", "size"),
+        # provenance columns a hand-built panel may lack (then empty)
+        release=("release", "max") if "release" in obs.columns else ("value", "size"),
+        reference_year=("reference_year", "max") if "reference_year" in obs.columns else ("value", "size"),
     ).reset_index()
+    if "release" not in obs.columns:
+        cat["release"] = ""
     if "reference_year" not in obs.columns:
         cat["reference_year"] = pd.NA
     geo = load_geography()
