@@ -86,11 +86,27 @@ def challenger(trained: TrainedRegistry) -> str:
 
 
 @pytest.fixture(scope="module")
-def base(trained: TrainedRegistry, scorecards_dir: Path, challenger: str) -> Iterator[str]:
+def profiles_dir(trained: TrainedRegistry, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Area profiles written from the test registry's warehouse, as `invest profiles --no-pdf` writes them."""
+    from forecasting.profiles.areas import resolve_area
+    from forecasting.profiles.inputs import load_profile_inputs
+    from forecasting.profiles.publish import write_profiles
+
+    out = tmp_path_factory.mktemp("wb-profiles")
+    inputs = load_profile_inputs(trained.settings.warehouse)
+    write_profiles(inputs, [resolve_area("TLG"), resolve_area("E47000007")], out, pdf=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def base(
+    trained: TrainedRegistry, scorecards_dir: Path, profiles_dir: Path, challenger: str
+) -> Iterator[str]:
     env = {
         **trained.env("cache-workbench"),
         "INVEST_API_POLL_SECONDS": "0",
         "INVEST_API_SCORECARDS_DIR": str(scorecards_dir),
+        "INVEST_API_PROFILES_DIR": str(profiles_dir),
     }
     with serve(env) as url:
         yield url
