@@ -13,8 +13,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from forecasting.cli.common import console, print_json, user_errors
-from forecasting.settings import get_settings
+from forecasting.cli.common import console, get_settings, print_json, user_errors
 
 app = typer.Typer(
     help="Cluster definitions (SIC baskets), their validation and candidate clusters.", no_args_is_help=True

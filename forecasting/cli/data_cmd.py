@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -19,6 +19,9 @@ from forecasting.cli.common import (
     user_errors,
 )
 from forecasting.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Pull published files, ingest them into the warehouse, and inspect series.", no_args_is_help=True
@@ -186,6 +189,8 @@ def list_cmd(
 
 def _present(as_of: str | None) -> pd.Timestamp:
     """The date staleness is judged at: an ``--as-of`` release date, else today."""
+    import pandas as pd
+
     if as_of and len(as_of) == 10 and as_of[4] == "-":
         return pd.Timestamp(as_of)
     return pd.Timestamp.today().normalize()

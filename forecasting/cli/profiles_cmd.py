@@ -12,8 +12,7 @@ from pathlib import Path
 
 import typer
 
-from forecasting.cli.common import console, err_console, fail, print_json, progress, user_errors
-from forecasting.settings import get_settings
+from forecasting.cli.common import console, err_console, fail, get_settings, print_json, progress, user_errors
 
 
 def default_out_dir() -> Path:
