@@ -100,7 +100,8 @@ def run_family(series: list[TourismSeries], name: str, mapper) -> Run:
 
 
 def run_auto(series: list[TourismSeries], mapper, **kwargs) -> Run:
-    """``forecast_many`` with calibrated intervals (one calibrator per frequency)."""
+    """``forecast_many`` with calibrated intervals (one calibrator per frequency), scored on its point
+    forecast (``Forecast.point``: the median of the distribution its bands come from)."""
     import time
 
     from forecasting.evaluation.auto import forecast_many
@@ -117,7 +118,8 @@ def run_auto(series: list[TourismSeries], mapper, **kwargs) -> Run:
     secs = time.perf_counter() - t0
     fcs = [res[s.series_id].forecast for s in series]
     qs = {q: np.vstack([f.quantiles[q] for f in fcs]) for q in fcs[0].quantiles}
-    return Run("auto", np.vstack([f.mean for f in fcs]), qs, secs, [res[s.series_id].method for s in series])
+    points = np.vstack([getattr(f, "point", f.mean) for f in fcs])
+    return Run("auto", points, qs, secs, [res[s.series_id].method for s in series])
 
 
 SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA")

@@ -26,7 +26,14 @@ import pandas as pd
 
 from forecasting.evaluation import bands
 from forecasting.evaluation.backtest import BacktestResult, backtest
-from forecasting.evaluation.calibration import Calibrator, as_pooled, errors_table, fit_calibrator, shrink
+from forecasting.evaluation.calibration import (
+    Calibrator,
+    as_pooled,
+    errors_table,
+    fit_calibrator,
+    holdout_inflation,
+    shrink,
+)
 from forecasting.evaluation.metrics import naive_scale
 from forecasting.evaluation.selection import Choice, metric_key, score, select
 from forecasting.vocabulary import QUANTILE_GRID
@@ -102,7 +109,9 @@ GUARD_METRICS: tuple[str, ...] = ("smape",)
 SELECTION_WINDOWS = 3  # a per-series choice needs a few windows to be more than noise
 # Errors of one origin are correlated across the series of a group (one recession hits them all), so a
 # big group's tails need origins, not just errors: at least this many windows where the history allows.
-MIN_CALIBRATION_WINDOWS = 0
+# On the real series (benchmarks/real_series.py, with the holdout recalibration below) 6 windows gave GVA
+# ITL3 80%/95% coverage 0.779/0.939 against 0.665/0.916 with the 3 its group size asked for.
+MIN_CALIBRATION_WINDOWS = 6
 
 
 def panel_windows(
@@ -118,7 +127,8 @@ def panel_windows(
     strategy, k = parse_selection(selection or d.selection)
     choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
     need = -(-ERRORS_PER_STEP // max(n_series, 1))
-    need = max(need, MIN_CALIBRATION_WINDOWS)
+    if not (season_length > 1 and seasonal):  # measured on annual groups only
+        need = max(need, MIN_CALIBRATION_WINDOWS)
     return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(max_windows(season_length), need))
 
 
@@ -609,7 +619,8 @@ def fit_calibrators(
     min_errors: int = 60,
     group_of: Mapping[str, str] | None = None,
     shrinkage: float = SHRINKAGE_K,
-    families: bool = True,
+    families: bool = False,
+    recalibrate: bool = True,
 ) -> list[tuple[Calibrator, list[str]]]:
     """Calibrators from the scaled backtest errors of each series' chosen method, with their members.
 
@@ -621,7 +632,10 @@ def fit_calibrators(
     of one family (the label before its last ``:``, e.g. ``fdi_inward_position`` of
     ``fdi_inward_position:itl2``) shrink toward their family's errors (itself shrunk toward the pool)
     rather than straight toward the pool: a group with few errors borrows from like series (the same
-    measure at other levels) before borrowing from every series of the frequency. Deterministic: groups
+    measure at other levels) before borrowing from every series of the frequency (off by default: on the
+    real series it widened the FDI positions' bands, 80% coverage 0.863 -> 0.869). With ``recalibrate``, a
+    group's spreads are scaled by ``calibration.holdout_inflation`` (how its older origins' tails did on
+    its latest origins), recorded as the calibrator's ``inflation``. Deterministic: groups
     in sorted order, members in input order.
     """
     by_m: dict[int, list[str]] = {}
@@ -655,7 +669,11 @@ def fit_calibrators(
                 continue
             gf = [results[s].errors for s in gm if not results[s].errors.empty]
             own = fit_calibrator(pd.concat(gf), quantiles, min_per_step=min_per_step) if gf else None
-            out.append((shrink(own, parents.get(family(g), pool), shrinkage, label=g), gm))
+            cal = shrink(own, parents.get(family(g), pool), shrinkage, label=g)
+            if recalibrate and gf:  # does the group's tail hold on its own latest origins?
+                f = holdout_inflation(pd.concat(gf), quantiles, min_per_step=min_per_step, k=shrinkage)
+                cal = replace(cal, inflation=f)
+            out.append((cal, gm))
     return out
 
 

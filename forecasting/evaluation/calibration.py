@@ -293,6 +293,52 @@ def fit_calibrator(
     return Calibrator(qs, table, counts, inflation, growth=b, centre=centre, step_sources=sources)
 
 
+def holdout_inflation(
+    errors: pd.DataFrame,
+    quantiles: Sequence[float] = QUANTILE_GRID,
+    *,
+    min_per_step: int = 100,
+    min_windows: int = 2,
+    k: float = 50.0,
+    bounds: tuple[float, float] = (0.8, 1.5),
+) -> float:
+    """How much wider (or narrower) a group's bands must be to cover its own *latest* errors.
+
+    Why: errors of one origin are correlated across a group's series (one recession hits them all), so
+    tails measured on a few origins can hold in sample and fail on the next one (GVA by ITL3: 0.72 of
+    80% bands covered out of sample). With at least ``min_windows`` backtest windows per series, the most
+    recent third (at least one) of each series' windows is held out, a calibrator is fitted on the older ones, and the
+    factor on its spreads that covers 80% of the held-out errors is measured (conformal order statistic),
+    shrunk toward 1 with weight ``n / (n + k)`` on its ``n`` held-out errors and kept within ``bounds``.
+    1.0 when there are too few windows to tell. On the real series (benchmarks/real_series.py) it moved
+    80%/95% coverage of GVA ITL3 from 0.684/0.900 to 0.779/0.939, WDI inflows from 0.845/0.947 to
+    0.812/0.937 and FDI positions from 0.863/0.983 to 0.849/0.978."""
+    if errors.empty or not {"series_id", "origin"} <= set(errors.columns):
+        return 1.0
+    rank = errors.groupby("series_id")["origin"].rank(method="dense", ascending=False).to_numpy(int) - 1
+    windows = int(rank.max()) + 1
+    if windows < min_windows:
+        return 1.0
+    recent = rank < max(1, windows // 3)
+    old, new = errors[~recent], errors[recent]
+    if old.empty or new.empty:
+        return 1.0
+    cal = fit_calibrator(old, quantiles, min_per_step=min_per_step)
+    steps = new["step"].to_numpy(int)
+    off = cal.offsets(int(steps.max()))
+    lo, hi = _pair_index(cal.quantiles, 0.1)
+    mid = cal._median_index()
+    d = new["scaled_error"].to_numpy(float) - off[steps - 1, mid]
+    half = np.where(d > 0, off[steps - 1, hi] - off[steps - 1, mid], off[steps - 1, mid] - off[steps - 1, lo])
+    ok = np.isfinite(d) & (half > 0)
+    if not ok.any():
+        return 1.0
+    z = np.abs(d[ok]) / half[ok]
+    f = conformal_quantile(z, 0.8)
+    n = float(z.size)
+    return float(np.clip(1.0 + n / (n + k) * (f - 1.0), *bounds))
+
+
 def shrink(group: Calibrator | None, pool: Calibrator, k: float, *, label: str | None = None) -> Calibrator:
     """``group``'s table blended toward ``pool``'s, per step, with weight ``n_s / (n_s + k)`` on the group.
 

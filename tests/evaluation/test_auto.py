@@ -129,9 +129,11 @@ def test_panel_windows_selection_needs_and_calibration_target() -> None:
     assert panel_windows(4, 427) == 1  # fixed combination, big panel: one recent window is enough
     assert panel_windows(4, 30) == 14  # small panel: more windows for the pooled calibrator
     assert panel_windows(4, 2) == 24 and panel_windows(1, 2) == 8  # capped at six years of origins
-    assert panel_windows(1, 518) == 2  # the default: a group choice pools series, two recent windows do
-    assert panel_windows(1, 518, "best", 3) == 3  # a per-series pick needs a few windows
-    assert panel_windows(1, 518, n_methods=1) == 2  # shrunk_combo alone: two recent windows calibrate
+    # annual: at least MIN_CALIBRATION_WINDOWS origins, however big the group (errors of one origin are
+    # correlated across its series)
+    assert panel_windows(1, 518) == 6
+    assert panel_windows(1, 518, "best", 3) == 6
+    assert panel_windows(1, 518, n_methods=1) == 6
     assert panel_windows(4, 427, "best", 4) == 3
     assert panel_windows(4, 427, "best", 1) == 1  # a single candidate has nothing to choose
 

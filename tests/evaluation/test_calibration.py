@@ -141,3 +141,19 @@ def test_grouped_calibration_covers_nominal_in_each_group_where_pooling_does_not
                 )
                 near = bool(abs(inside.mean() - level / 100) < 0.03)
                 assert near == ok, (g, level, cal.group, inside.mean())
+
+
+def test_holdout_inflation_widens_a_group_whose_latest_origins_were_wilder() -> None:
+    from forecasting.evaluation.calibration import holdout_inflation
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for sid in range(150):
+        for origin in range(10, 16):  # 6 windows; the 2 latest are held out
+            sd = 2.0 if origin >= 14 else 1.0
+            rows += [(sid, origin, s, rng.normal(0, sd) * np.sqrt(s)) for s in (1, 2, 3)]
+    wild = pd.DataFrame(rows, columns=["series_id", "origin", "step", "scaled_error"])
+    assert 1.5 >= holdout_inflation(wild) > 1.6 * 0.8  # about 2 x, kept within its bounds
+    calm = wild.assign(scaled_error=rng.normal(0, 1, len(wild)) * np.sqrt(wild["step"]))
+    assert abs(holdout_inflation(calm) - 1.0) < 0.15
+    assert holdout_inflation(calm[calm["origin"] == 15]) == 1.0  # one window: nothing to hold out
