@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from bundle_helpers import tiny_contents
+from bundle_tiny import tiny_contents
 
 from forecasting.registry.schema import BundleFormatError
 from forecasting.registry.store import load_contents, save_contents
