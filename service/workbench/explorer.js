@@ -126,8 +126,13 @@ async function render() {
   clearError(VIEW);
 }
 
+function markSelected(seriesId) {
+  for (const o of $("results").querySelectorAll("[role=option]")) o.setAttribute("aria-selected", o.dataset.series === seriesId ? "true" : "false");
+}
+
 export async function showSeries(seriesId, { push = true } = {}) {
   clearError(VIEW);
+  markSelected(seriesId); // the chosen result reads as selected at once, not only once its chart is drawn
   const id = encodeURIComponent(seriesId);
   const load = async () => {
     const [info, forecast, history] = await Promise.all([getJSON(`/v1/reference/series/${id}`), getJSON(`/v1/forecasts/${id}`), getJSON(`/v1/series/${id}/history`)]);
@@ -157,7 +162,7 @@ export async function showSeries(seriesId, { push = true } = {}) {
     $("to-compare").disabled = false;
     await fanChart($("fan"), history.observations, forecast, { unit: info.unit, frequency: info.frequency, synthetic: forecast.provenance.is_synthetic });
     for (const b of ["dl-png", "dl-svg"]) $(b).disabled = false; // image exports need the drawn chart
-    for (const o of $("results").querySelectorAll("[role=option]")) o.setAttribute("aria-selected", o.dataset.series === seriesId ? "true" : "false");
+    markSelected(seriesId);
     announce(`Showing ${info.title}.`);
   } catch (err) {
     showError(err, "Series explorer", VIEW, () => showSeries(seriesId, { push }));
