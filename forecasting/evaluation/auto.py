@@ -120,6 +120,7 @@ def panel_windows(
     selection: str | None = None,
     n_methods: int = 2,
     seasonal: bool = True,
+    calibration_floor: bool = True,
 ) -> int:
     """Windows per series in a panel (``n_series`` = the calibration group's size): what the selection
     needs, else enough pooled errors to calibrate the group."""
@@ -127,7 +128,7 @@ def panel_windows(
     strategy, k = parse_selection(selection or d.selection)
     choosing = n_methods > 1 and (strategy in ("best", "best_any") or k is not None)
     need = -(-ERRORS_PER_STEP // max(n_series, 1))
-    if not (season_length > 1 and seasonal):  # measured on annual groups only
+    if calibration_floor and not (season_length > 1 and seasonal):  # measured on annual groups only
         need = max(need, MIN_CALIBRATION_WINDOWS)
     return max(SELECTION_WINDOWS if choosing else 1, d.min_windows, min(max_windows(season_length), need))
 
@@ -201,6 +202,7 @@ def forecast_series(
     calibrator: Calibrator | None = None,
     history_at: Callable[[int], np.ndarray] | None = None,
     group: str | None = None,
+    score_windows: int | None = None,
 ) -> SeriesResult:
     """Backtest, choose and fit one series; intervals from ``calibrator`` when given (see module doc).
 
@@ -237,8 +239,8 @@ def forecast_series(
     if strategy == "best_group":
         # the first candidate, with every candidate's scores: forecast_many may switch the whole group
         choice, chosen_bt = select({names[0]: bts[names[0]]}, metric=metric)
-        if not too_short:
-            choice = replace(choice, scores={n: score(bts[n]) for n in names})
+        if not too_short:  # the group choice reads the recent windows; calibration gets them all
+            choice = replace(choice, scores={n: score(_recent(bts[n], score_windows)) for n in names})
     else:
         if too_short:  # too short to backtest: combine every candidate
             strategy, k = ("mean", None) if len(names) > 1 else ("best", None)
@@ -251,6 +253,13 @@ def forecast_series(
     if calibrator is not None:
         return calibrate(result, calibrator, non_negative=non_negative)
     return finish(result, non_negative=non_negative)
+
+
+def _recent(bt: BacktestResult, k: int | None) -> BacktestResult:
+    """``bt`` cut to its ``k`` most recent windows (all when ``k`` is None or covers them)."""
+    if k is None or k >= bt.n_windows:
+        return bt
+    return replace(bt, windows=bt.windows[-k:])
 
 
 def _result(
@@ -373,6 +382,7 @@ class _Item:
     history_at: Callable[[int], np.ndarray] | None
     seasonal: bool
     group: str | None
+    score_windows: int | None = None  # the group choice scores only the most recent windows
 
 
 def _one(item: _Item, **kwargs: Any) -> SeriesResult:
@@ -385,6 +395,7 @@ def _one(item: _Item, **kwargs: Any) -> SeriesResult:
         n_windows=item.n_windows,
         history_at=item.history_at,
         group=item.group,
+        score_windows=item.score_windows,
         **kwargs,
     )
     res.errors["series_id"] = item.sid
@@ -454,11 +465,15 @@ def forecast_many(
     for s in ids:
         key = (m_of[s], seas_of[s], grp_of[s])
         size[key] = size.get(key, 0) + 1
-    nw_of = {}
+    nw_of, sw_of = {}, {}
     for s in ids:
         m, se = m_of[s], seas_of[s]
         n_methods = len(methods or default_methods(m, se))
         nw_of[s] = n_windows or panel_windows(m, size[(m, se, grp_of[s])], selection, n_methods, se)
+        # the group choice keeps the windows it was tuned on (more origins are for calibration)
+        sw_of[s] = (
+            None if n_windows else panel_windows(m, size[(m, se, grp_of[s])], selection, n_methods, se, False)
+        )
     hist = history_at or {}
     items = [
         _Item(
@@ -471,6 +486,7 @@ def forecast_many(
             hist.get(s),
             seas_of[s],
             grp_of[s],
+            sw_of[s],
         )
         for s in ids
     ]

@@ -295,3 +295,19 @@ def test_too_short_to_backtest_keeps_the_default_alone() -> None:
     y = np.array([10.0, 12.0, 13.0, 15.0])
     r = forecast_series(y, 2)
     assert r.method == "shrunk_combo" and set(r.scores) == {"shrunk_combo"}
+
+
+def test_group_choice_scores_recent_windows_while_calibration_gets_every_origin() -> None:
+    from forecasting.evaluation.auto import _recent
+    from forecasting.evaluation.backtest import backtest
+
+    y = 100 + np.cumsum(np.random.default_rng(1).normal(1, 2, 30))
+    bt = backtest(y, "naive", 2, n_windows=6)
+    assert bt.n_windows == 6
+    cut = _recent(bt, 2)
+    assert [w.origin for w in cut.windows] == [w.origin for w in bt.windows[-2:]]
+    assert _recent(bt, None) is bt and _recent(bt, 9) is bt
+    r = forecast_series(
+        y, 2, methods=("naive", "drift"), selection="best_group", n_windows=6, score_windows=2
+    )
+    assert r.backtest["origin"].nunique() == 6  # the calibrator sees all six origins
