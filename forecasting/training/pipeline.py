@@ -196,6 +196,38 @@ def indicator_nowcasts(
             out = apply_bridge_nowcasts(
                 out, panel, warehouse=wh, present=present, exclude_years=tuple(cfg.scenarios.shock_years)
             )
+    return finish_indicator_rows(out)
+
+
+def finish_indicator_rows(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Series whose steps the indicators rewrote get the same finish as every other forecast: quantiles that
+    never cross and bands that never narrow further ahead, the point = the median, the mean inside its 80%
+    band (``bands.enforce``; the indicator nowcasts replace quantiles after the table was finished)."""
+    from forecasting.evaluation import bands
+    from forecasting.vocabulary import qcol_prob, quantile_columns
+
+    if "indicators" not in forecasts or not (forecasts["indicators"].fillna("") != "").any():
+        return forecasts
+    out = forecasts.sort_values(["series_id", "step"]).reset_index(drop=True)
+    qcols = quantile_columns(out.columns)
+    q = out[qcols].to_numpy(dtype=float)
+    point = out["point"].to_numpy(dtype=float) if "point" in out else None
+    mean = out["mean"].to_numpy(dtype=float)
+    touched = set(out.loc[out["indicators"].fillna("") != "", "series_id"])
+    for sid, rows in out.groupby("series_id", sort=False).indices.items():
+        if sid not in touched:
+            continue
+        qd = bands.enforce({qcol_prob(c): q[rows, k] for k, c in enumerate(qcols)})
+        for k, c in enumerate(qcols):
+            q[rows, k] = qd[qcol_prob(c)]
+        med = bands.median(qd)
+        if med is not None and point is not None:
+            point[rows] = med
+        mean[rows] = bands.within_band(mean[rows], qd)
+    out[qcols] = q
+    out["mean"] = mean
+    if point is not None:
+        out["point"] = point
     return out
 
 
