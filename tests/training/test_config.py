@@ -83,7 +83,7 @@ def test_scopes_name_known_measures_and_areas() -> None:
     import tomllib
 
     data = tomllib.loads(DEFAULT.read_text())
-    assert load_config(DEFAULT).data.lad_within == {"gdp_cp": "MID"}
+    assert load_config(DEFAULT).data.lad_within == {"gva_cp": "MID", "gdp_cp": "MID"}
     data["data"]["within"] = {"gfcf_dwellings_cp": "NOWHERE"}
     with pytest.raises(ConfigError, match="unknown geography code 'NOWHERE'"):
         parse_config(data, "default.toml")
