@@ -73,7 +73,7 @@ def _cagr(a: pd.Series, b: pd.Series, years: int) -> pd.Series:
 def investment_relationship(
     panel: Panel, clusters: list[Cluster], validation: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Area cluster strength against FDI per job, FDI growth and GVA growth, with effect sizes."""
+    """Area cluster strength against FDI per job, FDI growth, GFCF per job and GVA growth, with effect sizes."""
     rng = np.random.default_rng(SEED)
     strength = cluster_strength(panel, clusters)
     tot = panel.total[panel.year]
@@ -87,7 +87,9 @@ def investment_relationship(
         "caveat": (
             "A cross-section of GB ITL2 areas: associations, not effects. Areas differ in size, sector mix and "
             "the location of head offices (FDI positions are recorded where the investing company reports), "
-            "and intervals are wide. Domestic investment (regional GFCF) is not included here."
+            "and intervals are wide. Domestic investment is regional GFCF in buildings and dwellings only (the "
+            "experimental ONS series has no machinery, ICT or intangibles), so it says little about business "
+            "investment in plant."
         ),
     }
     fdi = panel.fdi
@@ -113,6 +115,24 @@ def investment_relationship(
                 "unit": "pp a year per percentage point of employment in strong clusters",
                 "source": "ONS subnational FDI (official statistics in development)",
                 **_effect(strength.reindex(g.index).to_numpy(float), g.to_numpy(float), rng),
+            }
+    gfcf = panel.gfcf
+    if not gfcf.empty:
+        g = gfcf[gfcf["geography"].isin(strength.index)]
+        if len(g):
+            last = int(g["period"].dt.year.max())
+            gl = g[g["period"].dt.year == last].set_index("geography")["value"]
+            per_job = (gl * 1e6 / tot.reindex(gl.index)).dropna()
+            per_job = per_job[per_job > 0]
+            out["outcomes"]["gfcf_per_job"] = {
+                "label": f"log regional GFCF {last} per job (dwellings and other buildings and structures; BRES "
+                f"{panel.year})",
+                "unit": "change in log(£ per job) per percentage point of employment in strong clusters",
+                "source": "ONS experimental regional GFCF by asset (dwellings; other buildings and structures "
+                "only: no machinery, ICT or intangibles); ONS BRES",
+                **_effect(
+                    strength.reindex(per_job.index).to_numpy(float), np.log(per_job.to_numpy(float)), rng
+                ),
             }
     gva = panel.gva
     if not gva.empty:

@@ -24,6 +24,7 @@ EMPLOYMENT = "bres_employment"
 BUSINESSES = "business_count_enterprises"
 GVA = "gva_cp"
 FDI = "fdi_inward_position"
+GFCF = ("gfcf_dwellings_cp", "gfcf_other_buildings_cp")  # regional GFCF by asset, summed
 
 
 class ClusterEvidenceError(InvestError):
@@ -44,6 +45,8 @@ class Panel:
     vintage: str | None
     gva: pd.DataFrame = field(default_factory=pd.DataFrame)  # geography, cluster (slice), period, value
     fdi: pd.DataFrame = field(default_factory=pd.DataFrame)  # geography, period, value (£m)
+    # regional GFCF (dwellings + other buildings and structures, ONS experimental), £m by area and year
+    gfcf: pd.DataFrame = field(default_factory=pd.DataFrame)  # geography, period, value (£m)
     memo: dict[str, object] = field(default_factory=dict)  # value-derived structure computed once
 
     @property
@@ -104,7 +107,7 @@ def _read(warehouse: Path, as_of: str | None) -> tuple[pd.DataFrame, str | None]
             wh.con.execute("SET enable_progress_bar = false")
         obs = wh.observations(measures=[EMPLOYMENT, BUSINESSES, FDI], as_of=as_of)
         areas = sorted(obs.loc[obs["measure"] == EMPLOYMENT, "geography"].unique())
-        gva = wh.observations(measures=[GVA], geographies=areas, as_of=as_of)
+        gva = wh.observations(measures=[GVA, *GFCF], geographies=areas, as_of=as_of)
         obs = pd.concat([obs, gva], ignore_index=True)
         vintage = wh.latest_vintage() if as_of is None else as_of
     return obs, vintage
@@ -155,6 +158,10 @@ def panel_from_observations(obs: pd.DataFrame, vintage: str | None) -> Panel:
             names[a] = geo.name(a)
     gva = obs[obs["measure"] == GVA][["geography", "cluster", "period", "value"]]
     fdi = obs[(obs["measure"] == FDI) & (obs["cluster"] == "all")][["geography", "period", "value"]]
+    parts = obs[obs["measure"].isin(GFCF) & (obs["cluster"] == "all")]
+    # both asset groups in a year, summed (an area-year missing one of them is left out, not half counted)
+    both = parts.groupby(["geography", "period"])["measure"].nunique() == len(GFCF)
+    gfcf = parts.groupby(["geography", "period"])["value"].sum()[both].reset_index()
     sources = sorted(set(bres["source"].astype(str)) | set(biz["source"].astype(str)))
     return Panel(
         emp5=emp5,
@@ -167,6 +174,7 @@ def panel_from_observations(obs: pd.DataFrame, vintage: str | None) -> Panel:
         vintage=vintage,
         gva=gva.assign(period=pd.to_datetime(gva["period"])),
         fdi=fdi.assign(period=pd.to_datetime(fdi["period"])),
+        gfcf=gfcf.assign(period=pd.to_datetime(gfcf["period"])) if len(gfcf) else pd.DataFrame(),
     )
 
 

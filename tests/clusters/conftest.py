@@ -1,4 +1,5 @@
-"""Cluster evidence fixtures: a warehouse of the real published BRES, business count, GVA and FDI files."""
+"""Cluster evidence fixtures: a warehouse of the real published BRES, business count, GVA, FDI and regional
+GFCF files."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ FILES = (
     "bres_itl2/gb_business_counts_enterprises_sic5digit_sizeband_2016_2022.csv",
     "ons_regional_gva/Table_2c_ITL2_current_price_estimates_pounds_million_2024.csv",
     "ons_els/foreign-direct-investment.csv",
+    "ons_regional_gfcf/ons_regional_gfcf_dwellings_buildings_long_release2023-12-08.parquet",
 )
 
 

@@ -71,7 +71,8 @@ def test_gva_growth_where_detail_allows(validation):
 def test_investment_relationship_has_effect_sizes_and_intervals(validation):
     inv = validation["investment"]
     out = inv["outcomes"]
-    assert {"fdi_position_per_job", "gva_growth"} <= set(out)
+    assert {"fdi_position_per_job", "gfcf_per_job", "gva_growth"} <= set(out)
+    assert "no machinery" in out["gfcf_per_job"]["source"]  # what the experimental GFCF leaves out, said
     for v in out.values():
         if v["available"]:
             assert v["n"] >= 20
