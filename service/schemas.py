@@ -612,8 +612,17 @@ class ProjectRequest(BaseModel):
     scenario: Scenario = Field(description="A scenario definition (same shape as the TOML files).")
     series: list[str] | None = Field(default=None, max_length=20000, description="Series ids; default all.")
     today: datetime.date | None = Field(
-        default=None, description="The date scenario time is relative to (default: the server's date)."
+        default=None,
+        description="The date scenario time is relative to, YYYY-MM-DD (default: the server's date).",
     )
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _today_is_a_date_string(cls, value: Any) -> Any:
+        """A date in JSON is a string: 0 or 20270101 would otherwise be read as a Unix time."""
+        if value is not None and not isinstance(value, str | datetime.date):
+            raise ValueError("today must be a date written YYYY-MM-DD, e.g. 2026-12-07")
+        return value
 
     @field_validator("scenario", mode="wrap")
     @classmethod
@@ -932,7 +941,9 @@ class DriverList(BaseModel):
                     "nowcast_periods": 2,
                     "forecast_periods": 6,
                     "baseline": {"2024": 1.51e12, "2025": 1.56e12},
-                    "acts_on": ["passes through to 40 series (0 with too little evidence of their own, shrunk to their prior): fdi_net_inflows_usd.GBR.all.A"],
+                    "acts_on": [
+                        "passes through to 40 series (0 with too little evidence of their own, shrunk to their prior): fdi_net_inflows_usd.GBR.all.A"
+                    ],
                 }
             ],
         }
@@ -1139,6 +1150,8 @@ class AreaProfile(BaseModel):
     figures: dict[str, ProfileFigure]
     sections: dict[str, dict[str, Any]]
     history: dict[str, list[dict[str, float]]]
+
+
 # ---- track record (GET /v1/track-record) -------------------------------------------------------------------
 class TrackRecordScore(BaseModel):
     """Mean absolute errors over the replayed vintages at one horizon: levels in % of the outturn (horizon =

@@ -67,7 +67,22 @@ def _load_real_bundle(trained: TrainedRegistry, tmp_path_factory: pytest.TempPat
     out = tmp_path_factory.mktemp("scorecards")
     sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=100, inputs=make_inputs())
     publish(sset, out, report=False)
+    # the cluster evidence routes serve `invest clusters validate|discover`'s documents: their documented
+    # examples (checked against the response models by tests/clusters) stand in for them here
+    from service.routers.clusters import CANDIDATES_EXAMPLE, VALIDATION_EXAMPLE
+
+    (out / "cluster_validation.json").write_text(json.dumps(VALIDATION_EXAMPLE))
+    (out / "cluster_candidates.json").write_text(json.dumps(CANDIDATES_EXAMPLE))
     app.state.scorecards_dir = out
+    # the area routes serve written profiles: two, from the trained registry's warehouse
+    from forecasting.profiles.areas import resolve_area
+    from forecasting.profiles.inputs import load_profile_inputs
+    from forecasting.profiles.publish import write_profiles
+
+    profiles = tmp_path_factory.mktemp("profiles")
+    inputs = load_profile_inputs(trained.settings.warehouse)
+    write_profiles(inputs, [resolve_area("TLG"), resolve_area("E47000007")], profiles, pdf=False)
+    app.state.profiles_dir = profiles
 
 
 # positive_data_acceptance is left out on purpose: the API has semantic 422s that no static schema can
