@@ -10,9 +10,6 @@ declared as response models and checked against real documents by the contract t
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,13 +19,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.deps import HolderDep, ScorecardsDirDep
+from service.documents import json_response, pdf_response, read_json
 from service.examples import CLUSTERS_EXAMPLE, SCORECARD_EXAMPLE, SCORECARDS_EXAMPLE, ok
 from service.lifecycle import ModelHolder
 from service.schemas import ClusterList, ClusterScorecard, ScorecardsDocument
 
 router = APIRouter(tags=["clusters"])
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, int, dict[str, Any], str]] = {}
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "No scorecards written yet (run `invest scorecards` or `invest run`)."},
@@ -36,37 +32,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 ClusterId = Annotated[
     str, PathParam(max_length=100, pattern=r"^[a-z0-9-]+$", description="Cluster id, e.g. automotive")
 ]
-
-
-def load_document(path: Path) -> tuple[dict[str, Any], str]:
-    """The scorecards document and its ETag, re-read only when the file changes."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise HTTPException(
-            503,
-            detail="no scorecards written yet: run `invest scorecards` or `invest run`",
-            headers={"Retry-After": "60"},
-        ) from None
-    key = str(path)
-    with _lock:
-        hit = _cache.get(key)
-        if hit and hit[0] == st.st_mtime and hit[1] == st.st_size:
-            return hit[2], hit[3]
-        raw = path.read_bytes()
-        doc = json.loads(raw)
-        etag = '"sc-' + hashlib.blake2b(raw, digest_size=10).hexdigest() + '"'
-        _cache[key] = (st.st_mtime, st.st_size, doc, etag)
-        return doc, etag
-
-
-def _respond(request: Request, body: Any, etag: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
-    inm = request.headers.get("if-none-match")
-    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
-        return Response(status_code=304, headers=headers)
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    return Response(content=data, media_type="application/json", headers=headers)
 
 
 def _provenance(holder: ModelHolder, doc: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +44,11 @@ def _provenance(holder: ModelHolder, doc: dict[str, Any]) -> dict[str, Any]:
     return prov
 
 
+MISSING = "no scorecards written yet: run `invest scorecards` or `invest run`"
+
+
 def _doc(directory: Path) -> tuple[dict[str, Any], str]:
-    return load_document(directory / "scorecards.json")
+    return read_json(directory / "scorecards.json", MISSING)
 
 
 PDF_EXAMPLE = "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)"
@@ -102,20 +70,9 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _pdf(request: Request, directory: Path, path: Path) -> Response:
     """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
     _doc(directory)  # 503 when no scorecards are written at all, as on every cluster route
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise HTTPException(
-            404,
-            detail=f"no {path.name}: the scorecards were written without PDFs; run `invest scorecards`",
-        ) from None
-    etag = f'"pdf-{st.st_mtime_ns:x}-{st.st_size:x}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
-    inm = request.headers.get("if-none-match")
-    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
-        return Response(status_code=304, headers=headers)
-    headers["Content-Disposition"] = f'inline; filename="{path.name}"'
-    return Response(content=path.read_bytes(), media_type="application/pdf", headers=headers)
+    return pdf_response(
+        request, path, f"no {path.name}: the scorecards were written without PDFs; run `invest scorecards`"
+    )
 
 
 @router.get(
@@ -159,7 +116,7 @@ def list_clusters(request: Request, directory: ScorecardsDirDep, holder: HolderD
         "count": len(doc["ranking"]),
         "items": doc["ranking"],
     }
-    return _respond(request, body, etag)
+    return json_response(request, body, etag)
 
 
 @router.get(
@@ -179,7 +136,7 @@ def cluster_scorecard(
     doc, etag = _doc(directory)
     for c in doc["clusters"]:
         if c["id"] == cluster_id:
-            return _respond(
+            return json_response(
                 request, {"provenance": _provenance(holder, doc), "areas": doc["areas"], **c}, etag
             )
     known = [c["id"] for c in doc["clusters"]]
@@ -195,7 +152,7 @@ def cluster_scorecard(
 def all_scorecards(request: Request, directory: ScorecardsDirDep, holder: HolderDep) -> Response:
     """The whole document the HTML report was rendered from."""
     doc, etag = _doc(directory)
-    return _respond(request, {**doc, "provenance": _provenance(holder, doc)}, etag)
+    return json_response(request, {**doc, "provenance": _provenance(holder, doc)}, etag)
 
 
 # ---- cluster evidence: validation of the declared clusters and candidate clusters -------------------------
@@ -337,14 +294,9 @@ class CandidatesDocument(_Open):
 
 
 def _evidence(directory: Path, name: str, command: str) -> tuple[dict[str, Any], str]:
-    path = directory / name
-    if not path.is_file():
-        raise HTTPException(
-            503,
-            detail=f"no {name} written yet: run `invest clusters {command}` or `invest scorecards`",
-            headers={"Retry-After": "60"},
-        )
-    return load_document(path)
+    return read_json(
+        directory / name, f"no {name} written yet: run `invest clusters {command}` or `invest scorecards`"
+    )
 
 
 _AREA = {"area": "TLG3", "name": "West Midlands", "jobs": 31500, "lq": 2.1, "lq_low": 1.98, "lq_high": 2.22}
@@ -471,7 +423,7 @@ def cluster_validation(request: Request, directory: ScorecardsDirDep) -> Respons
     """Specialisation (LQ with rounding and basket-choice range), critical mass, growth (shift-share, GVA),
     concentration, the criteria used, and how cluster strength relates to FDI and GVA growth across areas."""
     doc, etag = _evidence(directory, "cluster_validation.json", "validate")
-    return _respond(request, doc, etag)
+    return json_response(request, doc, etag)
 
 
 @router.get(
@@ -483,4 +435,4 @@ def cluster_validation(request: Request, directory: ScorecardsDirDep) -> Respons
 def cluster_candidates(request: Request, directory: ScorecardsDirDep) -> Response:
     """Specialised SIC groups and co-locating groups of industries, each with its evidence."""
     doc, etag = _evidence(directory, "cluster_candidates.json", "discover")
-    return _respond(request, doc, etag)
+    return json_response(request, doc, etag)
