@@ -16,7 +16,7 @@ import graphlib
 import hashlib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -141,15 +141,37 @@ class Exposure:
 
 @dataclass(frozen=True)
 class Unit:
-    """One hierarchy component (or one series outside every tree)."""
+    """One hierarchy component (or one series outside every tree).
+
+    Members of a tree need not end their data in the same year (LA GDP is published two years after ITL3
+    GDP), so their forecasts start in different periods: the unit works on a common calendar grid
+    (``periods``, from the earliest member forecast to the earliest member's horizon end) and ``cols``
+    says where each member's own periods sit on it. Sums are taken per calendar period, never per step.
+    A bottom series' baseline on the grid is its forecast, or its published value in periods it has
+    already observed (so a parent's change there is shared sensibly; that part is not reported at the
+    bottom series, whose value there is published)."""
 
     ids: tuple[str, ...]
     leaves: tuple[str, ...]
     under: Mapping[str, np.ndarray]  # node -> indices of its bottom series in ``leaves``
     children: Mapping[str, tuple[str, ...]]
-    h: int
-    B: np.ndarray  # (n_leaves, h) baseline of the bottom series
+    h: int  # grid length
+    B: np.ndarray  # (n_leaves, h) baseline of the bottom series on the grid
     exposures: Mapping[tuple[str, str], Exposure]  # (parent, child) -> estimated share of changes
+    periods: tuple[str, ...] = ()  # the grid's period labels
+    cols: Mapping[str, np.ndarray] = field(default_factory=dict)  # member -> grid positions of its periods
+
+    def to_grid(self, sid: str, a: np.ndarray) -> np.ndarray:
+        """A member's per-period values (..., k) placed on the grid (..., h); zero where it has none."""
+        c = self.cols[sid]
+        k = min(a.shape[-1], len(c))
+        out = np.zeros((*a.shape[:-1], self.h))
+        out[..., c[:k]] = a[..., :k]
+        return out
+
+    def of_member(self, sid: str, a: np.ndarray) -> np.ndarray:
+        """Grid values (..., h) at a member's own periods (..., k): the inverse of ``to_grid``."""
+        return a[..., self.cols[sid]]
 
 
 @dataclass(frozen=True)
@@ -480,8 +502,9 @@ def _index_units(bundle: BundleContents, series: dict[str, SeriesData]) -> tuple
             m: _ro(np.array(sorted(pos[x] for x in leafset.get(m, frozenset([m]))), dtype=int))
             for m in members
         }
-        h = min(series[m].h for m in members)
-        B = np.vstack([series[s].mean[:h] for s in leaves])
+        grid, cols = _grid(members, series)
+        h = len(grid)
+        B = np.vstack([_on_grid(series[s], grid, cols[s]) for s in leaves])
         unit = Unit(
             ids=tuple(sorted(members)),
             leaves=leaves,
@@ -490,11 +513,51 @@ def _index_units(bundle: BundleContents, series: dict[str, SeriesData]) -> tuple
             h=h,
             B=_ro(B),
             exposures=MappingProxyType({}),
+            periods=grid,
+            cols=MappingProxyType(cols),
         )
         for m in members:
             unit_of[m] = len(units)
         units.append(unit)
     return units, unit_of
+
+
+def _grid(
+    members: list[str], series: Mapping[str, SeriesData]
+) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
+    """A unit's calendar grid and each member's positions on it.
+
+    The grid runs from the earliest member's first forecast period to the earliest horizon end among the
+    members (every member is then known in every grid period after its own start); a member's positions
+    are its periods on the grid, a prefix of its own. Members of different frequencies cannot be summed
+    by calendar period: they keep the step alignment (and a tree never mixes them)."""
+    ss = [series[m] for m in members]
+    if len({s.frequency for s in ss}) > 1:
+        h = min(s.h for s in ss)
+        return ss[0].periods[:h], {m: _ro(np.arange(h, dtype=int)) for m in members}
+    end = min(s.starts[-1] for s in ss if s.h) if any(s.h for s in ss) else None
+    starts: dict[str, np.datetime64] = {}
+    for s in ss:
+        for p, t in zip(s.periods, s.starts, strict=True):
+            if end is not None and t <= end:
+                starts.setdefault(p, t)
+    grid = tuple(sorted(starts, key=lambda p: starts[p]))
+    pos = {p: j for j, p in enumerate(grid)}
+    cols: dict[str, np.ndarray] = {}
+    for m, s in zip(members, ss, strict=True):
+        k = 0
+        while k < s.h and s.periods[k] in pos:
+            k += 1
+        cols[m] = _ro(np.array([pos[p] for p in s.periods[:k]], dtype=int))
+    return grid, cols
+
+
+def _on_grid(s: SeriesData, grid: tuple[str, ...], cols: np.ndarray) -> np.ndarray:
+    """A bottom series' baseline on the grid: its forecast, else its published value, else 0."""
+    known = dict(s.history)
+    out = np.array([float(known.get(p, 0.0)) for p in grid])
+    out[cols] = s.mean[: len(cols)]
+    return out
 
 
 def _read_links(
@@ -550,8 +613,6 @@ def _shrink_old_elasticities(out: dict[str, list[LinkSpec]]) -> None:
     """Bundles trained before links were shrunk carry raw elasticities (n = 6 estimates up to 18): shrink
     them the way training now does (areas toward their cluster's mean, cluster means toward zero, tau^2
     across like links, t variance on few degrees of freedom), so no old champion projects a pre-test."""
-    from dataclasses import replace
-
     from forecasting.statistics import shrink_hierarchical
 
     like: dict[tuple[str, str], list[tuple[str, int]]] = {}
@@ -643,7 +704,7 @@ def _with_exposures(unit: Unit, all_links: Mapping[str, tuple[LinkSpec, ...]]) -
             exp.update({(parent, c): e for c, e in found.items()})
     if not exp:
         return unit
-    return Unit(unit.ids, unit.leaves, unit.under, unit.children, unit.h, unit.B, MappingProxyType(exp))
+    return replace(unit, exposures=MappingProxyType(exp))
 
 
 def _rate(info: Any) -> RateDriver | None:

@@ -36,13 +36,20 @@ GDP_AREA = "gdp_cp"
 
 
 def chain(place: str) -> list[str]:
-    """The place and its ancestors, nearest first (an unknown code: just itself)."""
+    """The place and the areas containing it, nearest first (an unknown code: just itself).
+
+    A Local Authority's ITL ancestors, plus the combined authority and county it is a member of
+    (``geography.lad_ca`` and ``geography/lad_county.csv``): they are outside the ITL summing tree, so a
+    project in Coventry reaches the West Midlands Combined Authority as its own landing, not by a share."""
     from forecasting.reference.geography import load_geography
+    from forecasting.reference.memberships import groups_of
 
     try:
-        return [place, *load_geography().ancestors(place)]
+        up = load_geography().ancestors(place)
     except (KeyError, NotFound):
         return [place]
+    groups = [g for g in groups_of(place) if g not in up]
+    return [place, *groups, *up]
 
 
 def landing(index: BundleIndex, measure: str, cluster: str, places: list[str]) -> list[str]:

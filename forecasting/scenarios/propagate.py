@@ -243,6 +243,9 @@ class _Context:
 
     # ---- units --------------------------------------------------------------------------------------
     def project_unit(self, u: int) -> None:
+        """Every member's state in one tree. Work is on the unit's calendar grid (``Unit.periods``):
+        each member's own periods are placed on it (``to_grid``) and read back (``of_member``), so a
+        difference in 2027 lands in every member's 2027, whichever step that is for it."""
         idx, plan = self.index, self.plan
         unit = idx.units[u]
         h, n_l, n = unit.h, len(unit.leaves), self.n
@@ -252,7 +255,7 @@ class _Context:
         for t in unit.ids:
             if t in plan.paths:
                 continue
-            tr = self.transmitted(t, h)
+            tr = self.transmitted(t, len(unit.cols[t]))
             if tr is not None:
                 anchors.append((t, tr))
         if not anchors and not paths and not shocks:
@@ -276,17 +279,18 @@ class _Context:
             covered.append((t, sub))
             leaf_idx = unit.under[t]
             wc, wd, how = self._allocation(unit, t, h)
-            central[leaf_idx] = wc * tr.central[None, :h]
+            tc = unit.to_grid(t, tr.central)
+            central[leaf_idx] = wc * tc[None, :]
             if tr.draws is not None or wd is not None:
                 uncertain = True
-                td = tr.draws if tr.draws is not None else np.broadcast_to(tr.central, (n, len(tr.central)))
+                td = unit.to_grid(t, tr.draws) if tr.draws is not None else np.broadcast_to(tc, (n, h))
                 ww = wd if wd is not None else np.broadcast_to(wc, (n, *wc.shape))
-                draws[:, leaf_idx, :] = ww * td[:, None, :h]
+                draws[:, leaf_idx, :] = ww * td[:, None, :]
             else:
-                draws[:, leaf_idx, :] = wc[None] * tr.central[None, None, :h]
+                draws[:, leaf_idx, :] = wc[None] * tc[None, None, :]
             for label, pc in tr.parts.items():
                 arr = parts.setdefault(label, np.zeros((n_l, h)))
-                arr[leaf_idx] = wc * pc[None, :h]
+                arr[leaf_idx] = wc * unit.to_grid(t, pc)[None, :]
             if tr.accounting is not None:
                 accounting[t] = tr.accounting
             self._mark(unit, t, notes, tr.channels, how)
@@ -295,9 +299,10 @@ class _Context:
             leaf_idx = unit.under[t]
             sh = _shares(unit.B[leaf_idx])
             s = idx.series[t]
-            c = s.mean[:h] * p.rel[:h]
+            k = len(unit.cols[t])
+            c = unit.to_grid(t, s.mean[:k] * p.rel[:k])
             central[leaf_idx] = sh * c[None, :]
-            d = p.rel[:h][None, :] * self.bdraw(t)[:, :h]
+            d = unit.to_grid(t, p.rel[:k][None, :] * self.bdraw(t)[:, :k])
             draws[:, leaf_idx, :] = sh[None] * d[:, None, :]
             uncertain = True
             for arr in parts.values():
@@ -309,7 +314,7 @@ class _Context:
             leaf_idx = unit.under[t]
             sh = _shares(unit.B[leaf_idx])
             for shock in plan.shocks[t]:
-                add = sh * shock.delta[None, :h]
+                add = sh * unit.to_grid(t, shock.delta)[None, :]
                 central[leaf_idx] += add
                 placed[leaf_idx] += add
                 draws[:, leaf_idx, :] += add[None]
@@ -317,10 +322,11 @@ class _Context:
                 self._mark(unit, t, notes, [shock.label], "baseline shares")
         for m in unit.ids:
             li = unit.under[m]
-            c = central[li].sum(axis=0)
-            d = draws[:, li, :].sum(axis=1) if uncertain else None
-            pm = {k: v[li].sum(axis=0) for k, v in parts.items() if np.any(v[li])}
-            pl = placed[li].sum(axis=0)
+            c = unit.of_member(m, central[li].sum(axis=0))
+            d = unit.of_member(m, draws[:, li, :].sum(axis=1)) if uncertain else None
+            pm = {k: unit.of_member(m, v[li].sum(axis=0)) for k, v in parts.items()}
+            pm = {k: v for k, v in pm.items() if np.any(v)}
+            pl = unit.of_member(m, placed[li].sum(axis=0))
             st = State(
                 c,
                 d,
