@@ -26,12 +26,37 @@ from forecasting.scenarios.state import (
 from forecasting.vocabulary import period_end
 
 RESPONDERS = ("uk_bi", "uk_gdp")
-BASIS_NOTE = (
-    "flows: World Bank WDI FDI net inflows (balance of payments, asset/liability basis, US$, converted at the "
-    "year's mean US$ per GBP); positions: ONS inward FDI positions (directional principle, GBP million); the "
-    "difference between the bases (reverse investment, fellow enterprises) is not adjusted. Business "
+FLOW_BASES = {
+    "fdi_net_inflows_usd": "World Bank WDI FDI net inflows (balance of payments, asset/liability basis, US$",
+    "unctad_fdi_inward_flow_usd": "UNCTAD FDI inward flows (directional principle, US$ million",
+}
+POSITIONS_AND_REST = (
+    "positions: ONS inward FDI positions (directional principle, GBP million); {diff}. Business "
     "investment: ONS CXNV (chained volume); GDP: ONS current prices"
 )
+
+
+def basis_note(index: Any) -> str:
+    """The statistical bases behind the flow -> position identity, named from the link the bundle applies
+    (the flow basis training chose by fit, WDI or UNCTAD, with its comparison when recorded)."""
+    sf = next((k for k in index.links.values() if k.form == "stock_flow"), None)
+    measure = sf.driver.split(".")[0] if sf is not None else "fdi_net_inflows_usd"
+    flows = FLOW_BASES.get(measure, measure)
+    text = f"flows: {flows}, converted at the year's mean US$ per GBP)"
+    chosen = ""
+    if sf is not None:
+        chosen = next((p.strip() for p in sf.note.split(";") if p.strip().startswith("flow basis:")), "")
+    text += (
+        f" [{chosen}]"
+        if chosen
+        else " [this bundle did not compare the WDI and UNCTAD bases (trained before the comparison)]"
+    )
+    diff = (
+        "the flows' basis is the positions' (directional); flows and positions still differ by other changes"
+        if measure.startswith("unctad")
+        else "the difference between the bases (reverse investment, fellow enterprises) is not adjusted"
+    )
+    return f"{text}; {POSITIONS_AND_REST.format(diff=diff)}"
 
 
 class Context(Protocol):
@@ -238,7 +263,7 @@ class MacroConditioning:
     def accounting(self) -> dict[str, Any] | None:
         """What the output states about accounting: the bases, the identity's uncertainty, the channels off."""
         idx = self.ctx.index
-        out: dict[str, Any] = {"flows_and_positions": BASIS_NOTE}
+        out: dict[str, Any] = {"flows_and_positions": basis_note(idx)}
         sf = next((k for k in idx.links.values() if k.form == "stock_flow"), None)
         if sf is not None:
             out["stock_flow_identity"] = {

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasting.scenarios.conditioning import MacroConditioning
+from forecasting.scenarios.conditioning import MacroConditioning, basis_note
 from forecasting.scenarios.index import MACRO, BundleIndex, LinkSpec, SeriesData, Unit, rng_for
 from forecasting.scenarios.state import MacroOutcome, State, Transmitted, align_matrix, fractions
 from forecasting.scenarios.validate import Plan, driver_series
@@ -37,12 +37,6 @@ from forecasting.vocabulary import period_end
 
 TINY = 1e-12
 ESTIMATED_FORMS = ("level", "log", "share")
-BASIS_NOTE = (
-    "flows: World Bank WDI FDI net inflows (balance of payments, asset/liability basis, US$, converted at the "
-    "year's mean US$ per GBP); positions: ONS inward FDI positions (directional principle, GBP million). The "
-    "bases differ (reverse investment, fellow enterprises): the identity is applied with the se of its data "
-    "check, and the difference between the bases is not adjusted"
-)
 
 
 @dataclass
@@ -183,7 +177,7 @@ class _Context:
             "flow_series": link.driver,
             "coefficient": link.coefficient,
             "se": link.se,
-            "basis": BASIS_NOTE,
+            "basis": basis_note(idx),
         }
         ch = [
             f"accumulates the flows of {link.driver}{conv} (stock-flow identity, coefficient 1 drawn with se "

@@ -320,23 +320,84 @@ def partition_edges(modelled: set[str]) -> pd.DataFrame:
 
 
 # ---- link estimators ----------------------------------------------------------------------------------
+# The flows that may accumulate into a position, with their statistical basis: ONS positions follow the
+# directional principle, like UNCTAD's flows; WDI's net inflows follow the asset/liability principle.
+# The identity is applied with the flow that fits the position's changes better (below).
+FLOW_BASES: dict[str, tuple[tuple[str, str], ...]] = {
+    "fdi_inward_position": (
+        ("fdi_net_inflows_usd", "WDI net inflows (balance of payments, asset/liability basis)"),
+        ("unctad_fdi_inward_flow_usd", "UNCTAD inward flows (directional basis)"),
+    )
+}
+
+
+def _flow_candidates(m: str, geo: str, cluster: str, freq: str, modelled: set[str]) -> list[tuple[str, str]]:
+    bases = FLOW_BASES.get(m, ((STOCK_FLOW[m], ""),))
+    return [(f, text) for fm, text in bases if (f := series_id(fm, geo, cluster, freq)) in modelled]
+
+
+def _identity_residuals(t: str, flow: str, hist: _Histories, rates: RateTable | None) -> pd.Series | None:
+    """Change in position minus the converted flow, by year: what the identity leaves to other changes."""
+    u = level_units(t, flow, rates)
+    y, x = hist.get(t), hist.get(flow)
+    if not u.ok or y is None or x is None:
+        return None
+    df = _pair(y.diff().dropna(), _convert(x, u, rates))
+    return df["y"] - df["x"]
+
+
+def _choose_flow(
+    t: str, cands: list[tuple[str, str]], hist: _Histories, rates: RateTable | None, min_obs: int
+) -> tuple[str, str, str]:
+    """The flow whose identity residual (change in position minus flow) is smaller, on the years every
+    candidate observes: (flow id, its basis, the comparison in words). One candidate: itself."""
+    if len(cands) == 1:
+        return cands[0][0], cands[0][1], ""
+    res = {f: _identity_residuals(t, f, hist, rates) for f, _ in cands}
+    have = [f for f, _ in cands if res[f] is not None]
+    if len(have) < 2:
+        f = have[0] if have else cands[0][0]
+        return f, dict(cands)[f], ""
+    common = sorted(set.intersection(*(set(res[f].index) for f in have)))
+    if len(common) < min_obs:
+        return (
+            cands[0][0],
+            cands[0][1],
+            (f"flow basis: {cands[0][1]} (too few common years, {len(common)}, to compare with the others)"),
+        )
+    rmse = {f: float(np.sqrt(np.mean(np.square(res[f].loc[common].to_numpy())))) for f in have}
+    best = min(have, key=lambda f: (rmse[f], have.index(f)))
+    others = "; ".join(f"{dict(cands)[f]} {rmse[f]:,.0f}" for f in have if f != best)
+    text = (
+        f"flow basis: {dict(cands)[best]}, chosen as it fits the position's changes better: root mean "
+        f"square of change in position minus flow {rmse[best]:,.0f} against {others} (n {len(common)}, "
+        f"{common[0]}-{common[-1]})"
+    )
+    return best, dict(cands)[best], text
+
+
 def stock_flow_links(
     targets: Sequence[str], modelled: set[str], hist: _Histories, rates: RateTable | None, min_obs: int
 ) -> list[Link]:
-    """Positions that accumulate a modelled flow of the same economy (see the module docstring)."""
+    """Positions that accumulate a modelled flow of the same economy (see the module docstring); where
+    flows on more than one basis are modelled (WDI, UNCTAD) the better-fitting one is used, the other
+    kept as an unused row saying why."""
     out: list[Link] = []
     for t in targets:
         m, geo, cluster, freq = parse_series_id(t)
         if m not in STOCK_FLOW:
             continue
-        flow = series_id(STOCK_FLOW[m], geo, cluster, freq)
-        if flow not in modelled:
+        cands = _flow_candidates(m, geo, cluster, freq, modelled)
+        if not cands:
             continue
+        flow, basis, compared = _choose_flow(t, cands, hist, rates, min_obs)
         u = level_units(t, flow, rates)
         if not u.ok:
             out.append(Link(t, flow, "stock_flow", 0.0, 0.0, "refused", 0, u.text, conversion=u.text))
             continue
         note = "accounting identity: position = previous position + flow (converted) + other changes"
+        if compared:
+            note += f"; {compared}"
         check_se = 0.0
         y, x = hist.get(t), hist.get(flow)
         if y is not None and x is not None:
@@ -380,6 +441,21 @@ def stock_flow_links(
                 weight=0.0,  # the coefficient is the identity's 1, not the check's estimate
             )
         )
+        for other_flow, other_basis in cands:
+            if other_flow != flow and compared:
+                out.append(
+                    Link(
+                        t,
+                        other_flow,
+                        "stock_flow",
+                        1.0,
+                        0.0,
+                        "stock_flow_identity",
+                        0,
+                        f"not used: {other_basis} fits the position's changes worse ({compared})",
+                        weight=0.0,
+                    )
+                )
     return out
 
 
@@ -394,7 +470,7 @@ def passthrough_links(
     if not u.ok:
         return [Link(t, world, "level", 0.0, 0.0, "refused", 0, u.text, conversion=u.text) for t in targets]
     in_gbp = rates is not None
-    wg = _in_gbp(w, rates) if in_gbp else w
+    wg = (_in_gbp(w, rates) if in_gbp else w) * u.scale  # World in the targets' unit (US$ -> US$ million)
     est: list[tuple[str, float, float, float, int, str, float]] = []
     for t in targets:
         y = hist.get(t)
@@ -458,7 +534,8 @@ def passthrough_links(
                 note,
                 elasticity=float(post_b[i]) * ratio,
                 used=True,
-                conversion="same currency (US$); estimated in GBP" if in_gbp else "",
+                conversion=("same currency (US$); estimated in GBP" if in_gbp else "")
+                + (f"; World {u.text}" if u.text else ""),
                 pooled=pooled_text,
                 own=(float(bi), float(sei)),
                 weight=float(weight[i]),
@@ -812,6 +889,22 @@ def estimate_transmission(
         got = passthrough_links(economies, WORLD_FLOWS, hist, rates, min_obs)
         links += got
         covered |= {k.target_id for k in got if k.used}
+        # a position's flow on another basis (UNCTAD) chosen over WDI: World reaches it the same way
+        other_basis = sorted(
+            {
+                k.driver_id
+                for k in links
+                if k.form == "stock_flow"
+                and k.used
+                and parse_series_id(k.driver_id).measure != wm
+                and k.driver_id not in covered
+                and k.driver_id not in drivers
+            }
+        )
+        if other_basis:
+            got = passthrough_links(other_basis, WORLD_FLOWS, hist, rates, min_obs)
+            links += got
+            covered |= {k.target_id for k in got if k.used}
     got = conversion_links([t for t in targets if t not in covered], modelled)
     links += got
     covered |= {k.target_id for k in got}

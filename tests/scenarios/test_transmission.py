@@ -290,3 +290,52 @@ def test_no_link_rests_on_synthetic_data() -> None:
     rows = tab[tab["target_id"] == targets[0]]
     assert len(rows) == 1 and rows.iloc[0]["model"] == "refused" and "synthetic" in rows.iloc[0]["note"]
     assert tab[tab["target_id"] == targets[1]]["used"].any()
+
+
+UNCTAD_UK = "unctad_fdi_inward_flow_usd.UK.all.A"
+
+
+def _with_unctad(unctad_noise: float, wdi_noise: float) -> pd.DataFrame:
+    """The generated panel plus an UNCTAD-style UK inflow (US$ million): the flow that built the position,
+    with ``unctad_noise``; the WDI-style flow gets ``wdi_noise`` (both as a multiple of the flows' sd)."""
+    panel = _panel()
+    rng = np.random.default_rng(3)
+    uk = panel[panel["series_id"] == UKF].sort_values("period")
+    sd = float(uk["value"].std())
+    unctad = uk.assign(
+        series_id=UNCTAD_UK,
+        measure="unctad_fdi_inward_flow_usd",
+        value=(uk["value"] + rng.normal(0, unctad_noise * sd, len(uk))) / 1e6,
+    )
+    noisy = panel["series_id"] == UKF
+    panel.loc[noisy, "value"] = panel.loc[noisy, "value"] + rng.normal(0, wdi_noise * sd, noisy.sum())
+    return pd.concat([panel, unctad], ignore_index=True)
+
+
+def _position_links(panel: pd.DataFrame) -> pd.DataFrame:
+    tab = estimate_transmission(
+        panel, None, [WLD, UKF], [POS.format("UK"), UNCTAD_UK], seed=1, rates=rates(), min_obs=5
+    )
+    return tab
+
+
+def test_the_flow_basis_that_fits_the_position_better_drives_it() -> None:
+    tab = _position_links(_with_unctad(unctad_noise=0.0, wdi_noise=2.0))
+    pos = tab[tab["target_id"] == POS.format("UK")]
+    used = pos[pos["used"]].iloc[0]
+    assert used["form"] == "stock_flow" and used["driver_id"] == UNCTAD_UK
+    assert "UNCTAD inward flows (directional basis), chosen" in used["note"]
+    loser = pos[~pos["used"]].iloc[0]
+    assert loser["driver_id"] == UKF and loser["note"].startswith("not used: WDI")
+    # World reaches the chosen flow by a pass-through in its own unit (US$ million per US$ of World)
+    pt = tab[(tab["target_id"] == UNCTAD_UK) & tab["used"]].iloc[0]
+    assert pt["form"] == "level" and pt["driver_id"] == WLD
+    assert pt["ci_lo"] <= PASS_THROUGH[UKF] <= pt["ci_hi"] and "USD million" in pt["conversion"]
+
+
+def test_wdi_stays_when_it_fits_better() -> None:
+    tab = _position_links(_with_unctad(unctad_noise=2.0, wdi_noise=0.0))
+    used = tab[(tab["target_id"] == POS.format("UK")) & tab["used"]].iloc[0]
+    assert used["driver_id"] == UKF and "WDI net inflows" in used["note"] and "chosen" in used["note"]
+    pt = (tab["target_id"] == UNCTAD_UK) & (tab["driver_id"] == WLD) & (tab["form"] == "level")
+    assert not pt.any()  # no pass-through into a flow no position uses
