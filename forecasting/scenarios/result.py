@@ -256,7 +256,9 @@ class ScenarioResult:
         """The ``n`` UK and Midlands series the scenario moves most: the largest difference relative to the
         series' own scale (its largest |baseline| or last observation), so a series whose baseline passes
         near zero does not top the list with a meaningless percentage. Other economies' flows are drivers'
-        context for this service, not movers (``uk_only=False`` ranks them too)."""
+        context for this service, not movers (``uk_only=False`` ranks them too). Synthetic (demo partner)
+        series are left out unless asked for, and even then rank after every real series: they are
+        labelled, never the top mover."""
 
         def score(s: SeriesProjection) -> float:
             scale = max(
@@ -274,13 +276,14 @@ class ScenarioResult:
             and (include_synthetic or not s.synthetic)
             and (not uk_only or s.info.get("geography_level") not in ("country", "aggregate", "world"))
         ]
-        return sorted(moved, key=score, reverse=True)[:n]
+        return sorted(moved, key=lambda s: (not s.synthetic, score(s)), reverse=True)[:n]
 
     def summary_series(
         self, n_movers: int = 10, *, include_synthetic: bool = False
     ) -> list[SeriesProjection]:
-        """The headline series, then the largest movers (what an analyst reads first)."""
-        by = {s.series_id: s for s in self.series}
+        """The headline series, then the largest movers (what an analyst reads first). A synthetic series
+        is never a headline figure (only a labelled mover, when asked for)."""
+        by = {s.series_id: s for s in self.series if not s.synthetic}
         head = [by[s] for s in self.headline if s in by]
         head += [by[s] for s in self.related if s in by and by[s].affected and by[s] not in head]
         seen = {s.series_id for s in head}

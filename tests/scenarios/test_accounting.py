@@ -93,3 +93,19 @@ def test_the_output_names_its_bases(bundle) -> None:
     basis = d["accounting"]["flows_and_positions"]
     assert "WDI" in basis and "directional" in basis and "asset/liability" in basis
     assert d["accounting"]["stock_flow_identity"]["se"] > 0  # the identity carries its data check's se
+
+
+def test_synthetic_series_never_lead_the_movers_or_the_headline() -> None:
+    from scen_data import make_bundle
+
+    # a bundle whose configured headline names a synthetic series (demo project counts) first
+    b = make_bundle(config={"outputs": {"headline": [P.format("MID"), POS.format("UK")]}})
+    result = project(b, _project(fdi=1.0, projects=50.0), today=TODAY)
+    assert result.get(P.format("MID")).synthetic and result.get(P.format("MID")).affected
+    assert not any(s.synthetic for s in result.movers(10))  # left out unless asked for
+    asked = result.movers(10, include_synthetic=True)
+    assert not asked[0].synthetic and any(s.synthetic for s in asked)
+    first_synthetic = next(i for i, s in enumerate(asked) if s.synthetic)
+    assert all(s.synthetic for s in asked[first_synthetic:])  # every real mover ranks above them
+    head = result.summary_series(0, include_synthetic=True)
+    assert [s.series_id for s in head] == [POS.format("UK")]
