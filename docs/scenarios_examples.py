@@ -39,7 +39,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         TLG,
         "fdi_inward_position.TLG3.all.A",
         "fdi_inward_position.TLG1.all.A",
+        "fdi_inward_position.E47000007.all.A",
+        "fdi_inward_position.E47000013.all.A",
         BI,
+        "gdp_cp.UK.all.A",
+        "gdp_cp.TLG3.all.A",
     ),
 }
 
@@ -73,6 +77,9 @@ def figures(result: Any, series: tuple[str, ...]) -> dict[str, Any]:
             ],
         }
     out["series"] = rows
+    acc = getattr(result, "accounting", None) or {}
+    if acc.get("flows_and_positions"):
+        out["basis"] = acc["flows_and_positions"]
     return out
 
 
@@ -107,6 +114,9 @@ def render(snap: dict[str, Any]) -> str:
         + snap["today"]
         + "`): the difference from baseline, in % of it, and its 80% interval.",
     ]
+    basis = next((ex["basis"] for ex in snap["examples"].values() if ex.get("basis")), None)
+    if basis:
+        lines += ["", f"Statistical bases (as the output names them): {basis}."]
     for name, ex in snap["examples"].items():
         t = ex["timing"]
         lines += ["", f"### `{name}`", "", f"First changed period {t['first_period']} (today {t['today']})."]

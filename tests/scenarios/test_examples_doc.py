@@ -93,3 +93,16 @@ def test_the_documented_project_lands_in_its_place_and_parents(snap) -> None:
         pts = ex[f"fdi_inward_position.{g}.all.A"]["points"]
         assert pts[0]["period"] == "2027" and all(p["diff"] == pytest.approx(1200) for p in pts)
     assert not ex["fdi_inward_position.TLG1.all.A"]["affected"]  # a sibling stays at baseline
+
+
+def test_the_documented_project_lands_in_its_year_at_every_level(snap) -> None:
+    """Trees whose members end their data in different years (LA GDP runs two years past ITL3 GDP) are
+    summed by calendar period: the 2027 capital expenditure is in the UK's 2027, not a step earlier."""
+    ex = snap["examples"]["midlands-major-project"]["series"]
+    for sid in ("gdp_cp.UK.all.A", "gdp_cp.TLG3.all.A"):
+        pts = ex[sid]["points"]
+        assert [p["period"] for p in pts] == ["2027"] and pts[0]["diff"] == pytest.approx(1500), sid
+    # Coventry is a member of the West Midlands Combined Authority (geography.lad_ca): its FDI lands there
+    wmca = ex["fdi_inward_position.E47000007.all.A"]["points"]
+    assert wmca[0]["period"] == "2027" and all(p["diff"] == pytest.approx(1200) for p in wmca)
+    assert not ex["fdi_inward_position.E47000013.all.A"]["affected"]  # another combined authority
