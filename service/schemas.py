@@ -918,6 +918,16 @@ class DriverInfo(BaseModel):
     nowcast_periods: int = Field(description="Periods begun by the present but not yet published.")
     forecast_periods: int
     baseline: dict[str, float] = Field(description="The first baseline periods and their values.")
+    today: str | None = Field(default=None, description="The date the period kinds are relative to.")
+    first_future: str | None = Field(
+        default=None,
+        description="The first period starting after today: where a change without a start begins.",
+    )
+    period_kinds: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each period relative to today: past (over; a change wholly in past periods is refused "
+        "unless the scenario is a counterfactual), nowcast (begun, not published) or forecast.",
+    )
     acts_on: list[str] = Field(description="Where a path on this driver acts, in words.")
     links: list[dict[str, Any]] = Field(
         default_factory=list,

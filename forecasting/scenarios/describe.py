@@ -9,9 +9,13 @@ baseline is, and what it will move (which links, the macro block), before runnin
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
+from forecasting.scenarios import timing
 from forecasting.scenarios.index import BundleIndex
 from forecasting.scenarios.validate import driver_series
 
@@ -24,7 +28,19 @@ FORM_WORDS = {
 }
 
 
-def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
+def period_kinds(
+    starts: np.ndarray, frequency: str, periods: tuple[str, ...], today: dt.date
+) -> dict[str, str]:
+    """Each period relative to ``today``: ``past`` (over: a change wholly in such periods is refused unless
+    the scenario is a counterfactual), ``nowcast`` (begun, not over, not published) or ``forecast``."""
+    k = timing.kinds(starts, today)
+    return {p: "past" if timing.ended(starts, frequency, [j], today) else k[j] for j, p in enumerate(periods)}
+
+
+def describe_drivers(index: BundleIndex, today: dt.date | str | None = None) -> list[dict[str, Any]]:
+    """Every declared driver; ``today`` (default: the real date) says which of its periods are past,
+    nowcast or forecast and which one a change without a start begins in."""
+    when = timing.resolve_today(today)
     out = []
     for sid, alias in index.drivers.items():
         if sid not in index.declared:
@@ -53,6 +69,7 @@ def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
                 "converts US$ flows to GBP where they accumulate into GBP positions (translation only)"
             )
         n_fc = sum(1 for k in s.kinds if k == "forecast")
+        first = timing.first_future(s.starts, when)
         out.append(
             {
                 "driver_id": sid,
@@ -63,6 +80,9 @@ def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
                 "nowcast_periods": sum(1 for k in s.kinds if k == "nowcast"),
                 "forecast_periods": n_fc,
                 "baseline": {p: float(v) for p, v in zip(s.periods[:4], s.mean[:4], strict=False)},
+                "today": when.isoformat(),
+                "first_future": s.periods[first] if first is not None else None,
+                "period_kinds": period_kinds(s.starts, s.frequency, s.periods, when),
                 "acts_on": acts or ["nothing in this bundle (no estimated link uses it)"],
                 "links": [
                     {
@@ -84,4 +104,4 @@ def describe_drivers(index: BundleIndex) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["describe_drivers"]
+__all__ = ["describe_drivers", "period_kinds"]

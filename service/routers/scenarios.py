@@ -120,11 +120,12 @@ async def scenarios(settings: SettingsDep) -> Any:
     summary="Drivers a scenario may set",
     responses={503: ERRORS[503]},
 )
-def drivers(m: ModelDep) -> Any:
+def drivers(m: ModelDep, today: TodayQuery = None) -> Any:
     """Every driver of the served bundle with its unit, baseline and where it acts: the list `invest
-    scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI."""
+    scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI.
+    Each period is marked past, nowcast or forecast relative to ``today``."""
     engine = engine_for(_contents(m))
-    rows = describe_drivers(engine.index)
+    rows = describe_drivers(engine.index, today)
     return {"model": m.provenance(), "count": len(rows), "drivers": rows}
 
 

@@ -110,12 +110,31 @@ function focusNew(fieldset) {
 function fill(def) {
   $("sc-name").value = def.name || "";
   $("sc-desc").value = def.description || "";
+  counterfactualBox().checked = Boolean(def.counterfactual);
   clear($("changes"));
   for (const c of def.changes || []) {
     if (c.type === "driver") addDriver(c);
     else addShock(c);
   }
   renumber();
+}
+
+// A period as the first-period list shows it: over (counterfactual only), nowcast (begun) or forecast.
+function periodTag(d, p) {
+  const k = (d.period_kinds || {})[p];
+  if (k === "past") return `${p} — over: counterfactual only`;
+  if (k === "nowcast") return `${p} — nowcast (begun, not published)`;
+  return p;
+}
+
+// "Counterfactual": changes in periods already over are allowed and the result is labelled so.
+function counterfactualBox() {
+  let box = document.getElementById("sc-counterfactual");
+  if (!box) {
+    box = el("input", { type: "checkbox", id: "sc-counterfactual" });
+    $("sc-desc").parentElement.after(el("div", { class: "row" }, el("label", { class: "check" }, box, "Counterfactual: what would have happened (allows changes in periods already over)")));
+  }
+  return box;
 }
 
 function renumber() {
@@ -179,8 +198,8 @@ function addDriver(c) {
   function refreshStart(keep) {
     const d = driver();
     const ps = d.periods ? periodsOf(d.periods, d.frequency) : [];
-    clear(startSel, ps.map((p) => option(p, p)));
-    const want = keep || (periodsGiven ? periodsGiven[0] : c.start) || ps[0];
+    clear(startSel, ps.map((p) => option(p, periodTag(d, p))));
+    const want = keep || (periodsGiven ? periodsGiven[0] : c.start) || d.first_future || ps[0];
     if (want && !ps.includes(want)) startSel.append(option(want, `${want} (outside the driver's periods)`));
     if (want) startSel.value = want;
     const base = Object.entries(d.baseline || {}).map(([p, v]) => `${p}: ${num(v)}`).join(", ");
@@ -227,7 +246,7 @@ function addDriver(c) {
   fs.toChange = () => {
     const out = { type: "driver", driver: driverSel.value, kind: kindSel.value, values: values.map(Number) };
     const d = driver();
-    const first = d.periods ? periodsOf(d.periods, d.frequency)[0] : null;
+    const first = d.first_future || (d.periods ? periodsOf(d.periods, d.frequency)[0] : null);
     if (periodsGiven && periodsGiven.length === values.length) out.periods = periodsGiven;
     else if (c.start || startSel.value !== first) out.start = startSel.value; // else the file's default
     out.after = afterSel.value;
@@ -321,6 +340,7 @@ function addShock(c) {
 export function definition() {
   const def = { name: $("sc-name").value.trim(), description: $("sc-desc").value.trim(), changes: [...$("changes").children].map((fs) => fs.toChange()) };
   if (!def.description) delete def.description;
+  if (counterfactualBox().checked) def.counterfactual = true;
   return def;
 }
 
@@ -520,7 +540,8 @@ function renderResult(r) {
   const macro = r.macro && r.macro.responses ? Object.entries(r.macro.responses) : [];
   clear(
     box,
-    el("h2", { id: "sc-result-title" }, `Result: ${r.scenario.name}`),
+    el("h2", { id: "sc-result-title" }, `Result: ${r.scenario.name}${r.timing && r.timing.counterfactual ? " (counterfactual)" : ""}`),
+    r.timing && r.timing.counterfactual ? el("p", { class: "warnbox", role: "note" }, `Counterfactual: what would have happened, not a projection (today ${r.timing.today}; first changed period ${r.timing.first_period}).`) : null,
     el("p", { class: "sub" }, `${r.scenario.description || ""} · model ${m.model_name} v${m.model_version ?? "local"} · data vintage ${m.data_vintage} · ${r.draws.n} draws, seed ${r.draws.seed}`),
     held.length || notShown.length
       ? el(

@@ -151,3 +151,21 @@ def test_inline_projection_is_dated_by_the_body(client: TestClient) -> None:
     past = {**body, "scenario": {"name": "w", "changes": [{**change, "start": "2025"}]}}
     bad = client.post("/v1/scenarios:project", json=past)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "start"
+
+
+def test_drivers_mark_each_period_past_nowcast_or_forecast(client: TestClient) -> None:
+    """What the builder's first-period list shows: periods over (counterfactual only), nowcasts, and the
+    period a change without a start begins in (the first after today)."""
+    body = client.get("/v1/scenarios/drivers", params={"today": "2026-12-07"}).json()
+    world = next(d for d in body["drivers"] if d["driver_id"] == WLD)
+    assert world["today"] == "2026-12-07" and world["first_future"] == "2027"
+    kinds = world["period_kinds"]
+    assert kinds["2025"] == "past" and kinds["2026"] == "nowcast" and kinds["2027"] == "forecast"
+    # a past start is refused unless the scenario asks for a counterfactual, and then it is labelled so
+    change = {"type": "driver", "driver": "world_fdi", "kind": "deviation", "values": [-20], "start": "2025"}
+    body_ = {"scenario": {"name": "cf", "changes": [change]}, "series": [WLD], "today": "2026-12-07"}
+    r = client.post("/v1/scenarios:project", json=body_)
+    assert r.status_code == 422 and "counterfactual" in r.text
+    body_["scenario"]["counterfactual"] = True
+    ok = client.post("/v1/scenarios:project", json=body_).json()
+    assert ok["timing"]["counterfactual"] and ok["timing"]["label"] != "projection"
