@@ -221,6 +221,14 @@ class _Context:
         ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
         e = link.coefficient if link.form != "share" else 1.0
         ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
+        if link.model.startswith("diff_ols"):
+            # estimated on differences (the driver has zero or negative values): a linear elasticity at
+            # the baseline, so a driver falling through zero (-175%) moves the target by e x r, not by
+            # (1 + r)^e at a clamped r (which turned a small negative elasticity into +47%)
+            central = s.mean[:h] * e * ra
+            draws = self.bdraw(t)[:, :h] * ed[:, None] * rda
+            ch = [link.describe() + "; applied linearly (estimated on differences, not logs)"]
+            return Transmitted(central, draws, ch, parts=self._parts_scaled(st, central))
         central = s.mean[:h] * (np.power(1 + np.maximum(ra, -0.999999), e) - 1)
         draws = self.bdraw(t)[:, :h] * (np.power(1 + np.maximum(rda, -0.999999), ed[:, None]) - 1)
         return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))

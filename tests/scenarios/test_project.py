@@ -421,3 +421,29 @@ def test_a_bundle_trained_before_shrinkage_is_shrunk_when_read(bundle) -> None:
     link = next(k for k in idx.all_links[NOISE] if k.form == "log")
     assert link.own_coefficient == 9.0 and abs(link.coefficient) < 3 and link.weight < 0.5
     assert "shrunk when the bundle was read" in link.pooled
+
+
+def test_an_elasticity_estimated_on_differences_is_applied_linearly(bundle) -> None:
+    """A driver with zero or negative values (UK net inflows) gets elasticities estimated on differences
+    at the means: a fall of 99% moves the target by e x -99%, not by (1 - 0.99)^e - 1 (x5 for e = -0.03)."""
+    import dataclasses
+
+    tab = bundle.transmission.copy()
+    row = (tab["target_id"] == NOISE) & (tab["form"] == "log") & tab["used"]
+    tab.loc[row, ["driver_id", "model", "coefficient", "elasticity", "se"]] = [
+        UKF,
+        "diff_ols_at_means_shrunk",
+        -0.03,
+        -0.03,
+        0.0,
+    ]
+    b = dataclasses.replace(
+        bundle, transmission=tab, metadata=bundle.metadata.model_copy(update={"model_name": "lin"})
+    )
+    sc = parse_scenario(
+        {"name": "x", "changes": [{"type": "driver", "driver": UKF, "kind": "deviation", "values": [-99]}]}
+    )
+    s = project(b, sc, [NOISE]).get(NOISE)
+    k = int(np.flatnonzero(s.diff)[0])
+    assert s.diff[k] == pytest.approx(s.baseline_mean[k] * -0.03 * -0.99)
+    assert "applied linearly" in " ".join(s.channels)
