@@ -255,7 +255,7 @@ class _Context:
         shocks = [t for t in unit.ids if t in plan.shocks]
         anchors: list[tuple[str, Transmitted]] = []
         for t in unit.ids:
-            if t in plan.paths:
+            if t in plan.paths or not len(unit.cols[t]):
                 continue
             tr = self.transmitted(t, len(unit.cols[t]))
             if tr is not None:
@@ -323,6 +323,8 @@ class _Context:
                 parts.setdefault(shock.label, np.zeros((n_l, h)))[leaf_idx] += add
                 self._mark(unit, t, notes, [shock.label], "baseline shares")
         for m in unit.ids:
+            if not len(unit.cols[m]):  # none of its periods on the tree's grid: it keeps its baseline
+                continue
             li = unit.under[m]
             c = unit.of_member(m, central[li].sum(axis=0))
             d = unit.of_member(m, draws[:, li, :].sum(axis=1)) if uncertain else None

@@ -183,3 +183,44 @@ def test_a_project_reaches_its_combined_authority_and_not_another(retimed) -> No
     for sid in (CA["E47000013"], POS.format("TLF"), POS.format("UK-UNALLOC")):
         assert not result.get(sid).affected, sid
     assert np.isclose(_by_period(result, POS.format("UK"))["2030"], 100.0)
+
+
+def test_a_member_whose_forecasts_start_after_the_tree_ends_keeps_its_baseline() -> None:
+    """No period of Birmingham's on the tree's grid (its data run past the others' horizon): it stays at
+    baseline, whole, and a shock next door still adds up where the periods are shared."""
+    b = _retimed()
+    fc, hist = b.forecasts.copy(), b.history.copy()
+    sid = P.format("E08000025")
+    rows = fc["series_id"] == sid
+    fc.loc[rows, "period"] = (fc.loc[rows, "period"].astype(int) + 7).astype(str)
+    fc.loc[rows, "period_start"] = fc.loc[rows, "period_start"] + pd.DateOffset(years=7)
+    late = BundleContents(
+        catalogue=b.catalogue,
+        history=hist,
+        forecasts=fc,
+        metrics=b.metrics,
+        level_metrics=b.level_metrics,
+        hierarchy=b.hierarchy,
+        transmission=b.transmission,
+        metadata=b.metadata.model_copy(update={"model_name": "late-member"}),
+    )
+    sc = parse_scenario(
+        {
+            "name": "cov",
+            "changes": [
+                {
+                    "type": "shock",
+                    "measure": "fdi_projects",
+                    "geography": "E08000026",
+                    "kind": "one_off",
+                    "value": 2,
+                    "start": "2029",
+                }
+            ],
+        }
+    )
+    result = project(late, sc)
+    bham = result.get(sid)
+    assert not bham.affected and len(bham.periods) == 8 and bham.periods[0] == "2034"
+    for g in ("E08000026", "TLG3", "TLG", "MID"):
+        assert _by_period(result, P.format(g))["2029"] == pytest.approx(2.0), g
