@@ -93,6 +93,22 @@ def test_the_output_names_its_bases(bundle) -> None:
     basis = d["accounting"]["flows_and_positions"]
     assert "WDI" in basis and "directional" in basis and "asset/liability" in basis
     assert d["accounting"]["stock_flow_identity"]["se"] > 0  # the identity carries its data check's se
+    assert "did not compare the WDI and UNCTAD bases" in basis  # this bundle models no UNCTAD flow
+
+
+def test_the_output_names_the_flow_basis_training_chose(bundle) -> None:
+    import dataclasses
+
+    tab = bundle.transmission.copy()
+    row = (tab["target_id"] == POS.format("UK")) & (tab["form"] == "stock_flow")
+    chosen = "flow basis: WDI net inflows (balance of payments, asset/liability basis), chosen as it fits"
+    tab.loc[row, "note"] = "accounting identity: position = ...; " + chosen + " better; check: ..."
+    md = bundle.metadata.model_copy(update={"model_name": "basis"})
+    b = dataclasses.replace(bundle, transmission=tab, metadata=md)
+    basis = project(b, _project(), [POS.format("UK")], today=TODAY).to_dict()["accounting"][
+        "flows_and_positions"
+    ]
+    assert f"[{chosen} better]" in basis and "asset/liability" in basis
 
 
 def test_synthetic_series_never_lead_the_movers_or_the_headline() -> None:
