@@ -438,7 +438,7 @@ async function run() {
   await busy($("sc-run"), "Running…", async () => {
     try {
       let result;
-      if (sameAsShipped(def)) {
+      if (sameAsShipped(def) && !def.counterfactual) {
         result = await getJSON(`/v1/scenarios/${encodeURIComponent(def.name)}/projections?series=${series.map(encodeURIComponent).join(",")}`);
       } else {
         result = await postJSON("/v1/scenarios:project", { scenario: def, series });
