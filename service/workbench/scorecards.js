@@ -10,17 +10,22 @@ let doc = null;
 let validation = null; // /v1/clusters/validation, or null when not written
 
 export async function initScorecards() {
-  const verdicts = loadValidation();
+  // both documents are asked for at once; a failure of either is reported once both have answered
+  const verdicts = loadValidation().then(
+    () => null,
+    (err) => err,
+  );
   try {
     doc = await getJSON("/v1/clusters");
   } catch (err) {
+    await verdicts;
     if (err.network) throw err; // the API is down: the view retries until it answers
     clear($("ranking"), el("p", { class: "help" }, `No scorecards to show: ${err.message}`));
     $("pdf-all").hidden = true;
-    await verdicts;
     return;
   }
-  await verdicts;
+  const failed = await verdicts;
+  if (failed) throw failed;
   $("pdf-all").hidden = false;
   const p = doc.provenance;
   const model = p.model ? p.model.label || `${p.model.model_name} v${p.model.model_version}` : "–";

@@ -505,7 +505,7 @@ def test_the_track_record_sits_beside_the_fan_chart(page, base: str) -> None:  #
     ]
     assert rows.count() == len(growth) == 6
     for i, (release, p) in enumerate(growth):
-        cells = rows.nth(i).locator("td").all_inner_texts()
+        cells = rows.nth(i).locator("td").all_text_contents()  # inside a closed <details>: not rendered
         assert cells[0] == release and cells[2] == p["period"]
         assert _number(cells[3]) == pytest.approx(p["mean"], abs=0.051)
         assert _number(cells[6]) == pytest.approx(p["outturn"], abs=0.051)
@@ -576,6 +576,10 @@ def _open(page, base: str, view: str) -> None:  # noqa: ANN001
     elif view == "scorecards":
         page.goto(f"{base}/app#scorecards/automotive")
         page.locator("#cluster-title", has_text="Automotive").wait_for()
+        page.locator("#validation table").wait_for()
+    elif view == "areas":
+        page.goto(f"{base}/app#areas/TLG")
+        page.locator("#area-profile h2", has_text="West Midlands").wait_for()
     else:
         page.goto(f"{base}/app#compare/{MID}")
         page.locator("#cmp-chart .main-svg").first.wait_for()
