@@ -638,7 +638,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def test_views_recover_without_a_reload_when_the_api_returns(
-    browser, trained: TrainedRegistry, scorecards_dir: Path
+    browser, trained: TrainedRegistry, scorecards_dir: Path, profiles_dir: Path
 ) -> None:  # noqa: ANN001
     """Stop the API after the page has loaded, open Scenarios, Scorecards and Compare (each says in words
     that the API does not answer, with a Retry button, and "Run scenario" says why it cannot run), start the
@@ -649,6 +649,7 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         **trained.env("cache-workbench-restart"),
         "INVEST_API_POLL_SECONDS": "0",
         "INVEST_API_SCORECARDS_DIR": str(scorecards_dir),
+        "INVEST_API_PROFILES_DIR": str(profiles_dir),
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -661,7 +662,7 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         page.goto(f"{base}/app")
         page.locator("#fan .main-svg").first.wait_for()
         _stop(proc)
-        for view in ("scenarios", "scorecards", "compare"):
+        for view in ("scenarios", "scorecards", "compare", "areas"):
             page.click(f"#tab-{view}")
             alert = page.locator(f"#alert-{view}")
             alert.wait_for()
@@ -684,6 +685,11 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         page.click("#tab-compare")
         page.locator("#cmp-versions table").wait_for(timeout=60_000)
         page.locator("#alert-compare").wait_for(state="hidden")
+        page.click("#tab-areas")
+        page.locator("#area-list li").first.wait_for(timeout=60_000)
+        page.locator("#alert-areas").wait_for(state="hidden")
+        # the scorecards view's verdicts came back too (attached: that view is hidden now)
+        page.locator("#validation table").wait_for(state="attached")
         # and the scenario runs, its busy state cleared
         page.click("#tab-scenarios")
         page.select_option("#sc-start", "global-downturn")
