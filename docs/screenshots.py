@@ -59,6 +59,25 @@ def scorecards(page: Page, base: str) -> None:
     page.locator("#cluster .preview").scroll_into_view_if_needed()
 
 
+def validation(page: Page, base: str) -> None:
+    page.goto(f"{base}/app#scorecards/automotive")
+    page.locator("#validation table tbody tr").first.wait_for()
+    page.locator("#validation").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('validation').scrollIntoView({block: 'start'})")
+
+
+TRACKED = "business_investment_cvm_sa.UK.all.Q"
+
+
+def track(page: Page, base: str) -> None:
+    """The track record below the fan chart (the words that say there is none when none is attached)."""
+    page.goto(f"{base}/app#explorer/{TRACKED}")
+    page.locator("#track-body p").first.wait_for(timeout=120_000)
+    if page.locator("#track-chart").count():
+        page.locator("#track-chart .main-svg").first.wait_for()
+    page.evaluate("document.getElementById('track').scrollIntoView({block: 'start'})")
+
+
 def compare(page: Page, base: str) -> None:
     page.goto(f"{base}/app#compare/fdi_inward_position.MID.all.A")
     # the placeholder title is "Comparison"; the other version's bundle loads from the registry first
@@ -69,7 +88,20 @@ def compare(page: Page, base: str) -> None:
         page.locator("#cmp-chart .main-svg").first.wait_for()
 
 
-VIEWS = {"explorer": explorer, "scenarios": scenarios, "scorecards": scorecards, "compare": compare}
+VIEWS = {
+    "explorer": explorer,
+    "scenarios": scenarios,
+    "scorecards": scorecards,
+    "validation": validation,
+    "track": track,
+    "compare": compare,
+}
+
+
+def _has_track_record(base: str) -> bool:
+    import httpx
+
+    return bool(httpx.get(f"{base}/v1/reference/series/{TRACKED}", timeout=60).json().get("has_track_record"))
 
 
 def main() -> int:
@@ -100,6 +132,9 @@ def main() -> int:
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
             for name in a.views.split(","):
+                if name == "track" and not _has_track_record(base):
+                    print(f"track: {TRACKED} has no track record in the served bundle; not retaken")
+                    continue
                 VIEWS[name](page, base)
                 page.wait_for_timeout(300)
                 size = optimise(page.screenshot(), a.out / f"workbench-{name}.png")

@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from service.compression import CompressionMiddleware
 from service.connections import ConcurrencyLimitMiddleware
 from service.deps import ServiceState, require_reader
 from service.docs import PAGES, install_docs
@@ -131,6 +132,8 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
             allow_headers=["X-API-Key", "If-None-Match", "Content-Type"],
             expose_headers=["ETag"],
         )
+    # gzip inside HEAD handling, so HEAD gets GET's headers (Content-Encoding, Content-Length, weak ETag)
+    app.add_middleware(CompressionMiddleware, minimum_size=settings.gzip_min_bytes)
     app.add_middleware(HeadAsGetMiddleware)  # HEAD = GET without the body, on every GET route
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, own_csp=PAGES | workbench.PAGES)

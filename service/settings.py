@@ -44,6 +44,12 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="Request body limit (more -> 413).")
     max_page_size: int = Field(default=1000, ge=1)
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+    gzip_min_bytes: int = Field(
+        default=1400,
+        ge=0,
+        description="JSON/CSV/text answers of at least this many bytes go gzip-compressed to clients that "
+        "accept it (about one network packet: smaller ones gain nothing).",
+    )
     scenarios_dir: Path | None = Field(
         default=None, description="Named scenario TOML files; default: the project's experiments/scenarios."
     )

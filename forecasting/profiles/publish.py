@@ -207,6 +207,8 @@ def print_pdfs(out: Path, codes: list[str], docs: list[dict[str, Any]]) -> None:
                         header_template="<div></div>",
                         footer_template=_footer(doc),
                         margin={"top": "10mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
+                        tagged=True,  # accessible PDF: structure and reading order for screen readers
+                        outline=True,  # the headings as PDF bookmarks
                     )
                     os.replace(tmp, out / "pdf" / f"{code}.pdf")
             finally:

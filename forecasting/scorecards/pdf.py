@@ -61,6 +61,8 @@ def render_pdfs(out_dir: Path, doc: dict[str, Any], *, clusters: bool = True) ->
         "header_template": "<div></div>",
         "footer_template": footer_template(doc),
         "margin": MARGIN,
+        "tagged": True,  # accessible PDF: headings, tables and reading order for screen readers
+        "outline": True,  # the headings as PDF bookmarks
     }
     try:
         with sync_playwright() as pw:

@@ -263,6 +263,40 @@ export async function compareChart(div, history, served, other, labels) {
   await draw(div, data, l);
 }
 
+// Past forecasts against the outturn: one thin line per replayed release (its calendar-year growth forecasts,
+// older releases lighter), the published growth in black on top.
+export async function trackChart(div, record) {
+  const growth = (v) => v.points.filter((p) => p.kind === "growth" && p.mean != null).sort((a, b) => String(a.period).localeCompare(String(b.period)));
+  const vintages = record.vintages.filter((v) => growth(v).length);
+  const outturn = new Map();
+  for (const v of record.vintages) for (const p of v.points) if (p.kind === "growth" && p.outturn != null) outturn.set(String(p.period), p.outturn);
+  const years = [...outturn.keys()].sort();
+  const n = Math.max(1, vintages.length - 1);
+  const data = vintages.map((v, i) => {
+    const pts = growth(v);
+    const shade = Math.round(200 - (i / n) * 140);
+    return {
+      x: pts.map((p) => String(p.period)),
+      y: pts.map((p) => p.mean),
+      type: "scatter",
+      mode: "lines+markers",
+      line: { color: `rgb(${shade - 40},${shade},${Math.min(255, shade + 60)})`, width: 1 },
+      marker: { size: 4 },
+      name: `forecast made ${v.release}`,
+      legendgroup: "past",
+      showlegend: i === vintages.length - 1,
+      hovertemplate: `released ${v.release} (data to ${v.last_observed}): %{y:.1f}%<extra></extra>`,
+    };
+  });
+  if (data.length) data[data.length - 1].name = "past forecasts (one line per release)";
+  data.push({ ...line(years, years.map((y) => outturn.get(y)), "outturn (newest release)", "#1b1f24"), hovertemplate: "outturn: %{y:.1f}%<extra></extra>" });
+  const l = layout(div, "growth, % a year", { xaxis: { type: "category", gridcolor: "#e3e8ee", automargin: true }, hovermode: "closest", showlegend: true });
+  l.yaxis.tickformat = ".1f";
+  l.yaxis.zeroline = true;
+  l.yaxis.zerolinecolor = "#9aa5b1";
+  await draw(div, data, l);
+}
+
 function escapeText(s) {
   return String(s ?? "").replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c]);
 }

@@ -1,8 +1,10 @@
 // Series explorer: search by words (server-side: names, descriptions, abbreviations, places, typos), a fan
-// chart with the nowcast stretch, provenance beside it, downloads that identify themselves.
+// chart with the nowcast stretch, provenance beside it, downloads that identify themselves, and below the
+// chart how past forecasts of the series turned out (track.js).
 // The first chart does not wait for the catalogue: a series' title comes from /v1/reference/series/{id}.
 import { downloadChart, fanChart, interval, plotlyReady } from "./charts.js";
 import { announce, clear, clearError, download, el, getBlob, getJSON, num, option, pct, showError, table, withRetry } from "./lib.js";
+import { showTrack } from "./track.js";
 
 const VIEW = "explorer";
 const $ = (id) => document.getElementById(id);
@@ -164,6 +166,7 @@ export async function showSeries(seriesId, { push = true } = {}) {
     for (const b of ["dl-png", "dl-svg"]) $(b).disabled = false; // image exports need the drawn chart
     markSelected(seriesId);
     announce(`Showing ${info.title}.`);
+    showTrack(seriesId, info.has_track_record).catch((err) => showError(err, "Track record", VIEW)); // after the fan chart, never before
   } catch (err) {
     showError(err, "Series explorer", VIEW, () => showSeries(seriesId, { push }));
   }

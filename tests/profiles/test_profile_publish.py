@@ -39,3 +39,5 @@ def test_pdfs_print_one_file_per_area_with_pages(profile_inputs: ProfileInputs, 
         assert len(reader.pages) >= 1
         text = "".join(p.extract_text() for p in reader.pages)
         assert a.name in text and "Key insights" in text
+        root = reader.trailer["/Root"]  # tagged (accessible) PDF: structure tree, marked content
+        assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"], a.code

@@ -74,6 +74,10 @@ def test_one_pdf_per_cluster_served_by_the_api(printed) -> None:
     for c in doc["clusters"]:
         pages = _texts(out / "pdf" / f"{c['id']}.pdf")
         assert len(pages) == 1 and pages[0].startswith(c["name"]), c["id"]
+    for path in [out / "scorecards.pdf", out / "pdf" / "automotive.pdf"]:  # tagged (accessible) PDFs
+        root = PdfReader(path).trailer["/Root"]
+        assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"], path.name
+        assert "/Outlines" in root or path.name != "scorecards.pdf"  # bookmarks from the headings
     app = create_app(ApiSettings(), StaticSource(make_bundle(), version="7"))
     app.state.scorecards_dir = out
     with TestClient(app) as client:

@@ -85,8 +85,10 @@ def test_every_asset_the_page_loads_is_served_from_the_package(wclient: TestClie
         "compare.js",
     } <= names
     assert {"index.js", "parse.js", "stringify.js"} <= names  # the vendored TOML reader/writer
-    plotly = next(u for u in seen if re.fullmatch(r"/app/vendor/plotly-[\d.]+\.min\.js", u))
+    plotly = next(u for u in seen if re.fullmatch(r"/app/vendor/plotly-basic-[\d.]+\.min\.js", u))
     assert len(seen[plotly]) > 1_000_000
+    version = plotly.rsplit("-", 1)[1].removesuffix(".min.js")
+    assert seen[plotly][:200].decode().count(f"plotly.js (basic - minified) v{version}") == 1
     r = wclient.get(plotly)
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert r.headers["content-type"].startswith("text/javascript")
@@ -326,7 +328,7 @@ def test_plotly_and_the_page_files_go_compressed(wclient: TestClient) -> None:
     zipped = wclient.get(url, headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["content-encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["vary"]
     assert int(zipped.headers["content-length"]) < path.stat().st_size / 2
-    assert zipped.content == path.read_bytes()  # the client undid the gzip: the wheel's own file
+    assert zipped.content == path.read_bytes()  # the client undid the gzip: the vendored file itself
     plain = wclient.get(url, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == path.read_bytes()
     js = wclient.get("/app/static/explorer.js", headers={"Accept-Encoding": "gzip"})
@@ -345,3 +347,24 @@ def test_every_chart_is_drawn_with_the_offline_config() -> None:
     for button in ("sendChartToCloud", "sendDataToCloud", "editInChartStudio", "downloadJson"):
         assert f'"{button}"' in charts
     assert "onclick=" not in (workbench_dir() / "index.html").read_text()  # no inline handlers (CSP)
+
+
+def test_a_series_title_says_whether_it_has_a_track_record() -> None:
+    """The page asks /v1/track-record only for series that have one (no 404 in the browser's console)."""
+    from dataclasses import replace
+
+    from svc_synthetic import make_contents
+    from test_track_record_api import SID, _tables
+
+    from service.app import create_app
+    from service.lifecycle import StaticSource
+    from service.settings import ApiSettings
+
+    summary, points = _tables()
+    source = StaticSource(replace(make_contents(), track_record=summary, track_record_points=points))
+    with TestClient(create_app(ApiSettings(), source)) as c:
+        assert c.get(f"/v1/reference/series/{SID}").json()["has_track_record"] is True
+        other = next(s for s in c.get("/v1/series").json()["items"] if s["series_id"] != SID)["series_id"]
+        assert c.get(f"/v1/reference/series/{other}").json()["has_track_record"] is False
+    with TestClient(create_app(ApiSettings(), StaticSource(make_contents()))) as c:
+        assert c.get(f"/v1/reference/series/{SID}").json()["has_track_record"] is False

@@ -36,13 +36,89 @@ def scorecards_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real (small-world) set of scorecards, as `invest scorecards --no-pdf` writes them."""
     from scorecard_world import make_bundle, make_inputs
 
+    from forecasting.clusters.evidence import write_document
     from forecasting.scorecards.build import build_scorecards
     from forecasting.scorecards.publish import publish
+    from service.routers.clusters import VALIDATION_EXAMPLE
 
     out = tmp_path_factory.mktemp("wb-scorecards")
     sset = build_scorecards(out / "unused.duckdb", make_bundle(), None, 11, draws=100, inputs=make_inputs())
     publish(sset, out, report=False)
+    # the validation verdicts as `invest clusters validate` writes them beside the scorecards (its documented
+    # example: a real one needs the BRES warehouse); the page must show what the API serves
+    write_document(VALIDATION_EXAMPLE, out / "cluster_validation.json")
     return out
+
+
+def _attach_track_record(data_dir: Path) -> None:
+    """A track record for MID, where `invest track-record --attach` leaves it: the next training bundles it
+    and the API serves it (replaying real releases takes minutes; the page must show what the API serves)."""
+    import pandas as pd
+
+    from forecasting.registry.schema import validate_table
+    from forecasting.training.track_record import ATTACHED_DIR
+
+    releases = ["2021-10-20", "2022-10-19", "2023-10-18"]
+    outturn = {"2021": 4.0, "2022": -2.5, "2023": 3.1, "2024": 1.2}
+    points = []
+    for i, rel in enumerate(releases):
+        year = int(rel[:4])
+        for h in (0, 1):
+            period = str(year + h)
+            points.append(
+                {
+                    "series_id": MID,
+                    "release": rel,
+                    "last_observed": str(year - 1),
+                    "kind": "growth",
+                    "horizon": h,
+                    "period": period,
+                    "mean": 1.5 + i - h * 0.7,
+                    "naive": 0.0,
+                    "drift": 2.0,
+                    "bridge": float("nan"),
+                    "outturn": outturn[period],
+                    "comparable": True,
+                    **dict.fromkeys(("lo80", "hi80", "lo95", "hi95"), float("nan")),
+                }
+            )
+    pts = pd.DataFrame(points)
+    pts["horizon"] = pts["horizon"].astype("int64")
+    summary = []
+    for h in (0, 1):
+        g = pts[pts["horizon"] == h]
+
+        def err(c: str, g: pd.DataFrame = g) -> float:
+            return float((g[c] - g["outturn"]).abs().mean())
+
+        summary.append(
+            {
+                "series_id": MID,
+                "kind": "growth",
+                "horizon": h,
+                "n": len(g),
+                "model": err("mean"),
+                "naive": err("naive"),
+                "drift": err("drift"),
+                "bridge": float("nan"),
+                "ratio_naive": err("mean") / err("naive"),
+                "coverage80": float("nan"),
+                "coverage95": float("nan"),
+                "vintages": len(releases),
+                "outturn_release": "2024-10-16",
+                "experiment": "quick",
+                "computed_at": "2026-12-07T00:00:00+00:00",
+            }
+        )
+    sm = pd.DataFrame(summary)
+    for c in ("horizon", "n", "vintages"):
+        sm[c] = sm[c].astype("int64")
+    validate_table("track_record", sm)
+    validate_table("track_record_points", pts)
+    folder = data_dir / ATTACHED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    sm.to_parquet(folder / "summary.parquet", index=False)
+    pts.to_parquet(folder / "points.parquet", index=False)
 
 
 # The quick experiment's files plus the published US$/GBP rates and the GDP deflator (QNA) the rate table
@@ -67,6 +143,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Trai
     )
     with Warehouse(settings.warehouse) as wh:
         ingest(wh, [item_for_path(shared_data / rel) for rel in FILES], note="workbench browser tests")
+    _attach_track_record(root)
     reg = TrainedRegistry(root, settings, settings.mlflow_uri, "")
     version = reg.train()
     reg.promote(version)
@@ -178,7 +255,7 @@ def test_the_page_loads_everything_from_its_own_server(page, base: str) -> None:
     page.goto(f"{base}/app")
     page.locator("#fan .main-svg").first.wait_for()
     assert page.locator("#model-line").inner_text().startswith("Serving investment-forecaster v")
-    assert any(re.search(r"/app/vendor/plotly-[\d.]+\.min\.js$", u) for u in loaded)
+    assert any(re.search(r"/app/vendor/plotly-basic-[\d.]+\.min\.js$", u) for u in loaded)
     assert all(u.startswith(base + "/") or u.startswith(("data:", "blob:")) for u in loaded), loaded
 
 
@@ -388,6 +465,60 @@ def test_open_a_scorecard_with_the_preview_kept_apart(page, base: str) -> None: 
     assert page.locator("#pdf-all").get_attribute("href") == "/v1/clusters/scorecards.pdf"
 
 
+def test_cluster_verdicts_and_their_evidence_are_shown(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#scorecards/automotive")
+    page.locator("#validation table tbody tr").first.wait_for()
+    doc = httpx.get(f"{base}/v1/clusters/validation").json()
+    rows = page.locator("#validation table tbody tr")
+    assert rows.count() == len(doc["clusters"])
+    for i, c in enumerate(doc["clusters"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        sp = c["specialisation"]
+        assert cells[0] == c["name"] and cells[1] == c["verdict"] and cells[5] == c["reason"]
+        assert cells[2] == f"{sp['midlands_lq']:.2f} ({sp['lq_low']:.2f}–{sp['lq_high']:.2f})"
+    counts = page.locator("#validation .sub").inner_text()
+    assert all(f"{n} {k}" in counts for k, n in doc["counts"].items())
+    # the open cluster's scorecard carries its verdict with the number behind each criterion
+    page.locator("#cluster .evidence").wait_for()
+    evidence = page.locator("#cluster .evidence").inner_text()
+    auto = next(c for c in doc["clusters"] if c["cluster"] == "automotive")
+    assert auto["verdict"] in evidence and auto["reason"] in evidence
+    assert f"{auto['specialisation']['midlands_lq']:.2f}" in evidence
+    assert f"{auto['critical_mass']['jobs']:,} jobs" in evidence
+
+
+def test_the_track_record_sits_beside_the_fan_chart(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/app#explorer/{MID}")
+    page.locator("#track-chart .main-svg").first.wait_for()
+    rec = httpx.get(f"{base}/v1/track-record", params={"series_id": MID}).json()
+    h0 = next(s for s in rec["summary"] if s["kind"] == "growth" and s["horizon"] == 0)
+    verdict = page.locator("#track-verdict").inner_text()
+    assert f"missed the outturn by {h0['model']:.1f} percentage points" in verdict
+    assert f"against {h0['naive']:.1f} for no change and {h0['drift']:.1f} for drift" in verdict
+    assert ("better than" if h0["model"] < h0["naive"] else "no better than") in verdict
+    # one line per release plus the outturn; every growth point in the table, newest release first
+    traces = page.evaluate("document.getElementById('track-chart').data.length")
+    assert traces == len(rec["vintages"]) + 1
+    rows = page.locator("#track details table tbody tr")
+    growth = [
+        (v["release"], p) for v in reversed(rec["vintages"]) for p in v["points"] if p["kind"] == "growth"
+    ]
+    assert rows.count() == len(growth) == 6
+    for i, (release, p) in enumerate(growth):
+        cells = rows.nth(i).locator("td").all_text_contents()  # inside a closed <details>: not rendered
+        assert cells[0] == release and cells[2] == p["period"]
+        assert _number(cells[3]) == pytest.approx(p["mean"], abs=0.051)
+        assert _number(cells[6]) == pytest.approx(p["outturn"], abs=0.051)
+    # a series without a replay says so in words, and the page never asks the API for it (no 404)
+    asked: list[str] = []
+    page.on("request", lambda r: "/v1/track-record" in r.url and asked.append(r.url))
+    page.goto(f"{base}/app#explorer/{TLG}")
+    page.locator("#track-none").wait_for()
+    assert "No track record for this series" in page.locator("#track-none").inner_text()
+    assert f"invest track-record --series {TLG} --attach" in page.locator("#track-none").inner_text()
+    assert not asked
+
+
 def test_compare_the_champion_with_the_challenger(
     page, base: str, challenger: str, trained: TrainedRegistry
 ) -> None:  # noqa: ANN001
@@ -445,6 +576,10 @@ def _open(page, base: str, view: str) -> None:  # noqa: ANN001
     elif view == "scorecards":
         page.goto(f"{base}/app#scorecards/automotive")
         page.locator("#cluster-title", has_text="Automotive").wait_for()
+        page.locator("#validation table").wait_for()
+    elif view == "areas":
+        page.goto(f"{base}/app#areas/TLG")
+        page.locator("#area-profile h2", has_text="West Midlands").wait_for()
     else:
         page.goto(f"{base}/app#compare/{MID}")
         page.locator("#cmp-chart .main-svg").first.wait_for()
@@ -503,7 +638,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def test_views_recover_without_a_reload_when_the_api_returns(
-    browser, trained: TrainedRegistry, scorecards_dir: Path
+    browser, trained: TrainedRegistry, scorecards_dir: Path, profiles_dir: Path
 ) -> None:  # noqa: ANN001
     """Stop the API after the page has loaded, open Scenarios, Scorecards and Compare (each says in words
     that the API does not answer, with a Retry button, and "Run scenario" says why it cannot run), start the
@@ -514,6 +649,7 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         **trained.env("cache-workbench-restart"),
         "INVEST_API_POLL_SECONDS": "0",
         "INVEST_API_SCORECARDS_DIR": str(scorecards_dir),
+        "INVEST_API_PROFILES_DIR": str(profiles_dir),
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -526,7 +662,7 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         page.goto(f"{base}/app")
         page.locator("#fan .main-svg").first.wait_for()
         _stop(proc)
-        for view in ("scenarios", "scorecards", "compare"):
+        for view in ("scenarios", "scorecards", "compare", "areas"):
             page.click(f"#tab-{view}")
             alert = page.locator(f"#alert-{view}")
             alert.wait_for()
@@ -549,6 +685,11 @@ def test_views_recover_without_a_reload_when_the_api_returns(
         page.click("#tab-compare")
         page.locator("#cmp-versions table").wait_for(timeout=60_000)
         page.locator("#alert-compare").wait_for(state="hidden")
+        page.click("#tab-areas")
+        page.locator("#area-list li").first.wait_for(timeout=60_000)
+        page.locator("#alert-areas").wait_for(state="hidden")
+        # the scorecards view's verdicts came back too (attached: that view is hidden now)
+        page.locator("#validation table").wait_for(state="attached")
         # and the scenario runs, its busy state cleared
         page.click("#tab-scenarios")
         page.select_option("#sc-start", "global-downturn")
