@@ -51,7 +51,12 @@ def test_list_and_profile_by_code_and_by_name(api: TestClient) -> None:
     body = p.json()
     assert body["area"]["name"] == "Birmingham"
     gva = body["figures"]["gva_cp"]  # the published local-authority figure (ONS, April 2025 release)
-    assert (gva["value"], gva["year"], gva["unit"], gva["price_basis"]) == (35427, 2023, "GBP million", "current")
+    assert (gva["value"], gva["year"], gva["unit"], gva["price_basis"]) == (
+        35427,
+        2023,
+        "GBP million",
+        "current",
+    )
     assert gva["geography"] == "E08000025" and gva["source"] == "ons_la_gdp_2025" and gva["release"]
     assert body["sections"]["industry"]["geography"] == "E08000025"  # industry detail at district level
     assert body["sections"]["peers"]["status"] == "ok" and len(body["sections"]["peers"]["rows"]) == 5

@@ -12,6 +12,7 @@ import pytest
 from forecasting.evaluation.auto import forecast_series
 from forecasting.training.published import published_histories
 from forecasting.warehouse.ingest import ingest, item_for_path
+from forecasting.warehouse.snapshot import open_snapshot
 from forecasting.warehouse.store import Warehouse
 
 WDI23 = "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv"
@@ -29,7 +30,7 @@ def wdi_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
 
 @pytest.fixture(scope="module")
 def uk(wdi_warehouse: Path):
-    with Warehouse(wdi_warehouse, read_only=True) as wh:
+    with open_snapshot(wdi_warehouse) as wh:
         hist = published_histories(wh, [UK, "fdi_net_inflows_usd.ARG.all.A"])
         current = wh.series(UK)
     assert "fdi_net_inflows_usd.ARG.all.A" not in hist  # one release only: nothing to do in real time
