@@ -21,8 +21,8 @@ from typing import Any, Literal, Protocol
 
 from forecasting.registry.contents import BundleContents
 from forecasting.registry.loader import BundleUnavailable
+from forecasting.settings import ApiSettings
 from service.served import ServedModel, build_served
-from service.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 Status = Literal["ok", "degraded", "unavailable"]

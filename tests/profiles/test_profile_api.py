@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from forecasting.profiles.areas import resolve_area
 from forecasting.profiles.inputs import ProfileInputs
 from forecasting.profiles.publish import write_profiles
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _app() -> FastAPI:
 @pytest.fixture
 def api(written: Path) -> Iterator[TestClient]:
     app = _app()
-    app.state.profiles_dir = written
+    app.state.service.settings.profiles_dir = written
     with TestClient(app) as c:
         yield c
 
@@ -76,7 +76,7 @@ def test_unknown_and_unwritten_areas_say_what_to_do(api: TestClient) -> None:
 
 def test_no_profiles_written_is_a_503_naming_the_command(tmp_path: Path) -> None:
     app = _app()
-    app.state.profiles_dir = tmp_path
+    app.state.service.settings.profiles_dir = tmp_path
     with TestClient(app) as c:
         r = c.get("/v1/areas")
     assert r.status_code == 503 and "invest profiles" in r.json()["detail"]

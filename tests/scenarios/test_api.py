@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from scen_data import POS, WLD, P, make_bundle
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
 from service.routers import scenarios
-from service.settings import ApiSettings
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +151,25 @@ def test_inline_projection_is_dated_by_the_body(client: TestClient) -> None:
     past = {**body, "scenario": {"name": "w", "changes": [{**change, "start": "2025"}]}}
     bad = client.post("/v1/scenarios:project", json=past)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "start"
+
+
+def test_the_engine_is_built_once_per_served_model_and_dropped_on_reload() -> None:
+    """The scenario engine hangs off the served model (``ServedModel.state``): every request of one model
+    shares it, and a reload serves a new model whose engine is built afresh (no module-level cache)."""
+    source = StaticSource(make_bundle())
+    app = create_app(ApiSettings(poll_seconds=0), source)
+    with TestClient(app) as c:
+        holder = app.state.service.holder
+        first = holder.model
+        assert first is not None and first.state.peek("scenario_engine") is None  # built on first use
+        assert c.get("/v1/scenarios/drivers").status_code == 200
+        engine = first.state.peek("scenario_engine")
+        assert engine is not None
+        assert c.get("/v1/scenarios/drivers").status_code == 200
+        assert first.state.peek("scenario_engine") is engine  # built once
+        source.version = "2"
+        holder.load()
+        second = holder.model
+        assert second is not first and second.state.peek("scenario_engine") is None
+        assert c.get("/v1/scenarios/drivers").json()["model"]["model_version"] == "2"
+        assert second.state.peek("scenario_engine") not in (None, engine)

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from svc_synthetic import make_contents
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 SID = "business_investment.TLG.all.Q"
 
