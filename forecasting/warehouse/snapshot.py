@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,21 +22,6 @@ from forecasting.vocabulary import parse_series_id
 from forecasting.warehouse.store import _DATE, Warehouse, WarehouseError, catalogue_from_observations
 
 __all__ = ["Snapshot", "WarehouseError", "catalogue_from_observations", "open_snapshot"]
-
-# What ``release_rows`` returns: every visible row of every publisher release (not only the current one).
-RELEASE_ROW_COLUMNS = (
-    "series_id",
-    "measure",
-    "geography",
-    "cluster",
-    "frequency",
-    "period",
-    "value",
-    "source",
-    "release",
-    "vintage",
-    "reference_year",
-)
 
 
 class Snapshot:
@@ -80,25 +66,12 @@ class Snapshot:
         """Every measure held (in any release), sorted."""
         return self._wh._measures()
 
-    def observations(
-        self,
-        *,
-        measures: Sequence[str] | None = None,
-        geographies: Sequence[str] | None = None,
-        clusters: Sequence[str] | None = None,
-        frequency: str | None = None,
-        as_of: str | None = None,
-    ) -> pd.DataFrame:
-        """Current value per observation key with provenance (``Warehouse.observations``)."""
-        return self._wh.observations(
-            measures=measures,
-            geographies=geographies,
-            clusters=clusters,
-            frequency=frequency,
-            as_of=as_of or self.as_of,
-        )
+    def observations(self, *, as_of: str | None = None, **filters: Any) -> pd.DataFrame:
+        """Current value per observation key with provenance; ``filters`` are ``Warehouse.observations``'s
+        (measures, geographies, clusters, frequency)."""
+        return self._wh.observations(as_of=as_of or self.as_of, **filters)
 
-    def panel(self, **filters) -> pd.DataFrame:
+    def panel(self, **filters: Any) -> pd.DataFrame:
         """Observations for modelling (same columns as ``observations``)."""
         return self.observations(**filters)
 
@@ -106,7 +79,7 @@ class Snapshot:
         """One series' current values (with period labels); ``WarehouseError`` when it has none."""
         return self._wh.series(series_id, as_of=as_of or self.as_of)
 
-    def catalogue(self, **filters) -> pd.DataFrame:
+    def catalogue(self, **filters: Any) -> pd.DataFrame:
         """One row per visible series (``Warehouse.catalogue``)."""
         filters.setdefault("as_of", self.as_of)
         return self._wh.catalogue(**filters)
@@ -120,8 +93,9 @@ class Snapshot:
         geographies: Sequence[str] | None = None,
         as_of: str | None = None,
     ) -> pd.DataFrame:
-        """Every visible row of every release (``RELEASE_ROW_COLUMNS``), ordered by series, release,
-        vintage and period: what revision statistics and real-time histories are built from."""
+        """Every visible row of every release (series_id, measure, geography, cluster, frequency, period,
+        value, source, release, vintage, reference_year), ordered by series, release, vintage and period:
+        what revision statistics and real-time histories are built from."""
         return self._wh._release_rows(
             series_ids=series_ids, measures=measures, geographies=geographies, as_of=as_of or self.as_of
         )

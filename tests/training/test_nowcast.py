@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,8 @@ TARGETS = ("gdp_cp.UK.all.A", "gva_cp.UK.all.A")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("nowcast") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="nowcast tests")
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="nowcast tests")
 
 
 @pytest.fixture(scope="module")

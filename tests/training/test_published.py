@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,7 @@ import pytest
 
 from forecasting.evaluation.auto import forecast_series
 from forecasting.training.published import published_histories
-from forecasting.warehouse.ingest import ingest, item_for_path
 from forecasting.warehouse.snapshot import open_snapshot
-from forecasting.warehouse.store import Warehouse
 
 WDI23 = "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv"
 WDI25 = "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv"
@@ -21,11 +20,8 @@ UK = "fdi_net_inflows_usd.UK.all.A"
 
 
 @pytest.fixture(scope="module")
-def wdi_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("rt") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / WDI23), item_for_path(shared_data / WDI25)])
-    return path
+def wdi_warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested([WDI23, WDI25])
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,7 @@ from forecasting.training.track_record import (
     summary_table,
     trailing_run,
 )
-from forecasting.warehouse.ingest import ingest, item_for_path
 from forecasting.warehouse.snapshot import open_snapshot
-from forecasting.warehouse.store import Warehouse
 
 FILES = (
     "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv",  # released 2020-11-24
@@ -53,11 +52,8 @@ n_jobs = 1
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("track") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="track-record tests")
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="track-record tests")
 
 
 @pytest.fixture(scope="module")
@@ -180,16 +176,13 @@ def test_bad_series_are_refused_with_the_reason(warehouse: Path, cfg) -> None:
 
 
 @pytest.fixture(scope="module")
-def cxnv_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+def cxnv_warehouse(ingested: Callable[..., Path]) -> Path:
     """Every CXNV release of SOURCES.md section 10 (28, Mar 2023 -> Jun 2026), each its own vintage."""
     from forecasting.sources.manifest import load_manifest
 
     paths = sorted(s.path for s in load_manifest() if s.id.startswith("ons_cxnv_20"))
     assert len(paths) == 28
-    path = tmp_path_factory.mktemp("cxnv") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / p) for p in paths], note="CXNV vintages")
-    return path
+    return ingested(paths, note="CXNV vintages")
 
 
 @pytest.mark.slow
