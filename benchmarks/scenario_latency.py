@@ -110,7 +110,6 @@ def make_bundle(n_clusters: int, seed: int = 3) -> BundleContents:
         cat,
         [WLD, UKF],
         [s for s in ids if s != WLD],
-        seed=1,
         hierarchy=pd.DataFrame(edges, columns=["parent_id", "child_id"]),
     )
     return BundleContents(

@@ -373,7 +373,6 @@ def _transmission(
         data.catalogue,
         drivers,
         targets,
-        cfg.seed,
         rates=rates,
         hierarchy=hierarchy,
         macro_rows=macro.rows if macro is not None and macro.block is not None else None,
