@@ -94,7 +94,8 @@ class Snapshot:
         as_of: str | None = None,
     ) -> pd.DataFrame:
         """Every visible row of every release (series_id, measure, geography, cluster, frequency, period,
-        value, source, release, vintage, reference_year), ordered by series, release, vintage and period:
+        value, source, release, vintage, reference_year), ordered by series, release, vintage, period and source
+        (two sources of one release may disagree: a fixed order keeps real-time histories reproducible):
         what revision statistics and real-time histories are built from."""
         return self._wh._release_rows(
             series_ids=series_ids, measures=measures, geographies=geographies, as_of=as_of or self.as_of

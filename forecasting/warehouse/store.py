@@ -317,7 +317,7 @@ class Warehouse:
             SELECT series_id, measure, geography, cluster, frequency, period, value, source, release,
                    vintage, reference_year
             FROM keyed {filt}
-            ORDER BY series_id, release, vintage, period
+            ORDER BY series_id, release, vintage, period, source
             """,
             params + wparams,
         ).df()
