@@ -110,7 +110,6 @@ def make_bundle(n_clusters: int, seed: int = 3) -> BundleContents:
         cat,
         [WLD, UKF],
         [s for s in ids if s != WLD],
-        seed=1,
         hierarchy=pd.DataFrame(edges, columns=["parent_id", "child_id"]),
     )
     return BundleContents(
@@ -133,10 +132,10 @@ def make_bundle(n_clusters: int, seed: int = 3) -> BundleContents:
 
 
 def _serve(contents: BundleContents) -> tuple[uvicorn.Server, str]:
+    from forecasting.settings import ApiSettings
     from service.app import create_app
     from service.lifecycle import StaticSource
     from service.routers import scenarios
-    from service.settings import ApiSettings
 
     app = create_app(ApiSettings(), StaticSource(contents))
     if not any(getattr(r, "path", "").startswith("/v1/scenarios") for r in app.routes):
@@ -180,11 +179,11 @@ def main() -> None:
         )
     ids = sorted(contents.forecasts["series_id"].unique())
     one = next((s for s in ids if s.startswith("fdi_projects.E07")), ids[-1])
-    from forecasting.scenarios.project import engine_for
+    from forecasting.scenarios.project import ScenarioEngine
 
     t = time.perf_counter()
-    engine_for(contents)
-    print(f"engine built in {time.perf_counter() - t:.2f}s (once per model version)")
+    ScenarioEngine(contents)
+    print(f"engine built in {time.perf_counter() - t:.2f}s (once per served model, on its first projection)")
     server, url = _serve(contents)
     shock = {
         "type": "shock",

@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from forecasting.settings import ApiSettings, get_settings
 from service.compression import CompressionMiddleware
 from service.connections import ConcurrencyLimitMiddleware
 from service.deps import ServiceState, require_reader
@@ -29,7 +30,6 @@ from service.metrics import BodyLimitMiddleware, MetricsMiddleware, ServiceMetri
 from service.routers import areas, clusters, compare, forecasts, health, models, scenarios, series, workbench
 from service.routers import track_record as track_record_router
 from service.security import SecurityHeadersMiddleware
-from service.settings import ApiSettings
 from service.strict_json import finite_or_text
 
 log = logging.getLogger("service")
@@ -56,9 +56,9 @@ WORKBENCH = """
 
 def create_app(settings: ApiSettings | None = None, source: BundleSource | None = None) -> FastAPI:
     """Build the app; the model loads in the lifespan (never failing start-up: /health explains)."""
-    settings = settings or ApiSettings()
+    settings = settings or get_settings().api
     holder = ModelHolder(source or LoaderSource(settings), auto_reload=settings.auto_reload)
-    metrics = ServiceMetrics()
+    metrics = ServiceMetrics(settings.metrics_dir)
     holder.listeners.append(metrics.update_model)
 
     async def poll() -> None:
@@ -94,9 +94,6 @@ def create_app(settings: ApiSettings | None = None, source: BundleSource | None 
     app.state.service = ServiceState(
         settings=settings, holder=holder, metrics=metrics, cache_control=cache_control(settings.cache_max_age)
     )
-    app.state.profiles_dir = None  # an override of where the area profiles are read (see service.deps)
-    app.state.scorecards_dir = None  # an override of where the scorecards are read (see service.deps)
-    app.state.other_versions = compare.OtherVersions(holder.source)  # other registered versions, lazily
 
     reader = [Security(require_reader)] if settings.api_keys else []
     app.include_router(forecasts.router, dependencies=reader)  # first: the hot path matches soonest

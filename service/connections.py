@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from service.settings import ApiSettings
+from forecasting.settings import ApiSettings, get_settings
 
 log = logging.getLogger("service.connections")
 
@@ -100,7 +100,7 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if BoundedHTTPProtocol.limits is None:
-            BoundedHTTPProtocol.limits = Limits.from_settings(ApiSettings())
+            BoundedHTTPProtocol.limits = Limits.from_settings(get_settings().api)
         self._limits = BoundedHTTPProtocol.limits
         self.timeout_keep_alive = self._limits.keep_alive  # uvicorn's own keep-alive timer, from our settings
         waiting = getattr(self.server_state, "invest_waiting", None)

@@ -14,17 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
+from forecasting.scenarios.project import ScenarioEngine
+from forecasting.settings import ApiSettings
+from service.documents import DocumentCache, WrittenDir
 from service.lifecycle import ModelHolder
 from service.metrics import ServiceMetrics
+from service.other_versions import OtherVersions
 from service.served import ServedModel
-from service.settings import ApiSettings
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key (admin routes need an admin key)."
@@ -39,6 +42,7 @@ class ServiceState:
     holder: ModelHolder
     metrics: ServiceMetrics
     cache_control: str
+    documents: DocumentCache = field(default_factory=DocumentCache)  # what commands wrote, parsed once
 
 
 def service_state(request: Request) -> ServiceState:
@@ -76,28 +80,39 @@ async def get_model(request: Request) -> ServedModel:
     return model
 
 
+def scenario_engine(m: ServedModel) -> ScenarioEngine:
+    """The model's scenario engine, built on first use and kept with the model (dropped on reload)."""
+    contents = m.contents
+    if contents is None:
+        raise HTTPException(503, detail="the served model does not carry the bundle tables scenarios need")
+    return m.state.get("scenario_engine", lambda: ScenarioEngine(contents))
+
+
+def get_scenario_engine(m: Annotated[ServedModel, Depends(get_model)]) -> ScenarioEngine:
+    """Plain ``def`` on purpose: the first use builds the engine (CPU), which belongs in the threadpool."""
+    return scenario_engine(m)
+
+
+def get_other_versions(request: Request, m: Annotated[ServedModel, Depends(get_model)]) -> OtherVersions:
+    """The served model's view of the other registered versions (its bounded cache goes with the model)."""
+    source = service_state(request).holder.source
+    return m.state.get("other_versions", lambda: OtherVersions(source))
+
+
 def _written_dir(request: Request, name: str) -> Path:
-    """Where a command wrote files the API serves: ``app.state.<name>_dir`` (an override tests and embedders
-    set), else the settings' ``<name>_dir``, else ``<data_dir>/reports/<name>``."""
-    override: Path | str | None = getattr(request.app.state, f"{name}_dir", None)
-    if override is not None:
-        return Path(override)
-    configured = getattr(service_state(request).settings, f"{name}_dir")
-    if configured is not None:
-        return Path(configured)
-    from forecasting.settings import get_settings as project_settings
-
-    return project_settings().reports_dir / name
+    """Where a command wrote files the API serves: the settings' ``<name>_dir`` (tests and embedders set
+    ``app.state.service.settings.<name>_dir``), else ``<data_dir>/reports/<name>``."""
+    return service_state(request).settings.resolved_written_dir(name)
 
 
-async def get_scorecards_dir(request: Request) -> Path:
+async def get_scorecards_dir(request: Request) -> WrittenDir:
     """Where `invest scorecards` wrote its files (``reports/scorecards`` unless overridden)."""
-    return _written_dir(request, "scorecards")
+    return WrittenDir(_written_dir(request, "scorecards"), service_state(request).documents)
 
 
-async def get_profiles_dir(request: Request) -> Path:
+async def get_profiles_dir(request: Request) -> WrittenDir:
     """Where `invest profiles` wrote its files (``reports/profiles`` unless overridden)."""
-    return _written_dir(request, "profiles")
+    return WrittenDir(_written_dir(request, "profiles"), service_state(request).documents)
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,9 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
-ScorecardsDirDep = Annotated[Path, Depends(get_scorecards_dir)]
-ProfilesDirDep = Annotated[Path, Depends(get_profiles_dir)]
+ScenarioEngineDep = Annotated[ScenarioEngine, Depends(get_scenario_engine)]
+OtherVersionsDep = Annotated[OtherVersions, Depends(get_other_versions)]
+ScorecardsDirDep = Annotated[WrittenDir, Depends(get_scorecards_dir)]
+ProfilesDirDep = Annotated[WrittenDir, Depends(get_profiles_dir)]
 AdminDep = Annotated[Caller, Security(require_admin)]
 ReaderDep = Annotated[Caller, Security(require_reader)]

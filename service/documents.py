@@ -2,7 +2,9 @@
 
 Why serve written files: the report pages, the PDFs and the API then show the one document the command
 built, and the server never recomputes it. A file is re-read only when its modification time or size
-changes; responses carry an ETag so a client's ``If-None-Match`` gets a 304.
+changes; responses carry an ETag so a client's ``If-None-Match`` gets a 304. The parsed documents are held
+by the app (``ServiceState.documents``), not by this module, and routes reach a folder of them through
+``deps.ScorecardsDirDep``/``ProfilesDirDep`` (a ``WrittenDir``).
 """
 
 from __future__ import annotations
@@ -10,36 +12,57 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[int, int, Any, str]] = {}
-_MAX_CACHED = 256
+MAX_CACHED = 256
 
 
-def read_json(path: Path, missing: str) -> tuple[Any, str]:
-    """The JSON document at ``path`` and its ETag; 503 with ``missing`` when the file is not there."""
-    try:
-        st = path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        raise HTTPException(503, detail=missing, headers={"Retry-After": "60"}) from None
-    key = str(path)
-    with _lock:
-        hit = _cache.get(key)
-        if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
-            return hit[2], hit[3]
-    raw = path.read_bytes()
-    doc = json.loads(raw)
-    etag = '"doc-' + hashlib.blake2b(raw, digest_size=10).hexdigest() + '"'
-    with _lock:
-        if len(_cache) >= _MAX_CACHED:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = (st.st_mtime_ns, st.st_size, doc, etag)
-    return doc, etag
+class DocumentCache:
+    """Parsed documents by path, each kept until its file's modification time or size changes (bounded)."""
+
+    def __init__(self, max_cached: int = MAX_CACHED) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[int, int, Any, str]] = {}
+        self._max = max_cached
+
+    def read_json(self, path: Path, missing: str) -> tuple[Any, str]:
+        """The JSON document at ``path`` and its ETag; 503 with ``missing`` when the file is not there."""
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise HTTPException(503, detail=missing, headers={"Retry-After": "60"}) from None
+        key = str(path)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+                return hit[2], hit[3]
+        raw = path.read_bytes()
+        doc = json.loads(raw)
+        etag = '"doc-' + hashlib.blake2b(raw, digest_size=10).hexdigest() + '"'
+        with self._lock:
+            if len(self._cache) >= self._max:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = (st.st_mtime_ns, st.st_size, doc, etag)
+        return doc, etag
+
+
+@dataclass(frozen=True)
+class WrittenDir:
+    """A folder a command wrote (scorecards, profiles) with the app's document cache."""
+
+    path: Path
+    cache: DocumentCache
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def read_json(self, name: str | Path, missing: str) -> tuple[Any, str]:
+        return self.cache.read_json(self.path / name, missing)
 
 
 def not_modified(request: Request, etag: str) -> bool:

@@ -21,8 +21,8 @@ from typing import Any, Literal, Protocol
 
 from forecasting.registry.contents import BundleContents
 from forecasting.registry.loader import BundleUnavailable
+from forecasting.settings import ApiSettings
 from service.served import ServedModel, build_served
-from service.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 Status = Literal["ok", "degraded", "unavailable"]
@@ -43,10 +43,10 @@ def _warehouse_vintage(path: Path | None) -> str | None:
     if path is None or not path.exists():
         return None
     try:
-        from forecasting.warehouse.store import Warehouse
+        from forecasting.warehouse.snapshot import open_snapshot
 
-        with Warehouse(path, read_only=True) as wh:
-            return wh.latest_vintage()
+        with open_snapshot(path) as wh:
+            return wh.latest_vintage
     except Exception as exc:  # a locked or foreign file must not stop serving
         log.info("warehouse %s not readable for the staleness check: %s", path, exc)
         return None

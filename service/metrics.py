@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
@@ -27,25 +28,24 @@ if TYPE_CHECKING:
     from service.lifecycle import ModelHolder
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def multiprocess_dir() -> str | None:
-    """The shared metrics folder when prometheus-client runs in multiprocess mode, else None."""
-    path = os.environ.get(MULTIPROC_ENV)
+def multiprocess_dir(configured: Path | str | None) -> str | None:
+    """The shared metrics folder (``ApiSettings.metrics_dir``, i.e. ``PROMETHEUS_MULTIPROC_DIR``) when
+    prometheus-client runs in multiprocess mode, else None."""
     # The value class is fixed when prometheus_client is first imported: the folder only counts if the
     # variable was set by then (``invest serve`` sets it before the app is imported).
-    if path and values.ValueClass is not values.MutexValue:
-        return path
+    if configured and values.ValueClass is not values.MutexValue:
+        return str(configured)
     return None
 
 
 class ServiceMetrics:
     """The service's metrics: request counts and latencies, and what model each worker serves."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics_dir: Path | str | None = None) -> None:
         self.registry = CollectorRegistry()
-        self.multiprocess_dir = multiprocess_dir()
+        self.multiprocess_dir = multiprocess_dir(metrics_dir)
         r = self.registry
         self.requests = Counter(
             "invest_api_requests",

@@ -21,6 +21,7 @@ import pandas as pd
 from forecasting.evaluation.precision import round_forecasts
 from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
 from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol, qcol_prob
+from service.model_state import ModelState
 
 HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
@@ -139,6 +140,9 @@ class ServedModel:
     fallback_kind: str | None = None
     # The tables themselves, for routers that compute on demand (scenarios); swapped with everything else.
     contents: BundleContents | None = field(default=None, repr=False, compare=False)
+    # What routes derive from this model (scenario engine, reference names, search index, other versions):
+    # built on first use, dropped with the model on reload (service/model_state.py).
+    state: ModelState = field(default_factory=ModelState, repr=False, compare=False)
 
     def provenance(self, entry: SeriesEntry | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {

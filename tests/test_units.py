@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,7 @@ from forecasting.units import (
     quarterly_rate,
     usd_to_gbp,
 )
-from forecasting.warehouse.ingest import ingest, item_for_path
-from forecasting.warehouse.store import Warehouse
+from forecasting.warehouse.snapshot import open_snapshot
 
 FILES = (
     "exchange_rates/fred_EXUSUK_monthly_1971-2025.csv",
@@ -38,10 +38,9 @@ def year(y: int) -> pd.Timestamp:
 
 
 @pytest.fixture(scope="module")
-def panel(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def panel(ingested: Callable[..., Path]) -> pd.DataFrame:
     """The current warehouse view of the real files (GBR already mapped to UK)."""
-    with Warehouse(tmp_path_factory.mktemp("units") / "wh.duckdb") as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES])
+    with open_snapshot(ingested(FILES)) as wh:
         return wh.panel(geographies=["UK"])
 
 

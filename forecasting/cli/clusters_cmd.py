@@ -25,7 +25,7 @@ DEFINITIONS = typer.Option(
 
 
 def _out_dir(out: Path | None) -> Path:
-    return out or get_settings().reports_dir / "scorecards"
+    return out or get_settings().scorecards_dir
 
 
 @app.command("show")

@@ -69,7 +69,7 @@ def _scorecards_note(client: MlflowClient, name: str) -> str | None:
 
     # where `invest scorecards` writes by default (scorecards_cmd.default_out_dir; not imported: that
     # module calls report_scorecard_staleness, and the layer check forbids import cycles)
-    verdict = check_scorecards(get_settings().reports_dir / "scorecards", client, name)
+    verdict = check_scorecards(get_settings().scorecards_dir, client, name)
     return verdict.message if verdict is not None else None
 
 

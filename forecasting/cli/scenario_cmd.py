@@ -61,10 +61,10 @@ def drivers_cmd(
 ) -> None:
     """Every driver a scenario may set: unit, baseline, and where it acts."""
     from forecasting.scenarios.describe import describe_drivers
-    from forecasting.scenarios.project import engine_for
+    from forecasting.scenarios.project import ScenarioEngine
 
     with user_errors():
-        engine = engine_for(_load(bundle, alias, tracking_uri))
+        engine = ScenarioEngine(_load(bundle, alias, tracking_uri))
         rows = describe_drivers(engine.index)
     if as_json:
         print_json({"model": engine.provenance, "drivers": rows})

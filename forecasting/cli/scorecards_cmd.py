@@ -15,7 +15,7 @@ from forecasting.cli.common import console, err_console, get_settings, user_erro
 
 def default_out_dir() -> Path:
     """Where the report and the files the API serves live: ``<data_dir>/reports/scorecards``."""
-    return get_settings().reports_dir / "scorecards"
+    return get_settings().scorecards_dir
 
 
 def _champion(alias: str, bundle_path: Path | None, tracking_uri: str | None) -> object | None:

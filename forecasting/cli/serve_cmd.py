@@ -9,7 +9,6 @@ counters, so ``/metrics`` counts the requests of all workers, not of the one tha
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -24,17 +23,14 @@ def metrics_dir(port: int) -> Path:
     A fixed folder per port rather than a temporary one removed at exit: uvicorn re-raises SIGTERM/SIGINT
     after its shutdown, so no exit hook runs; the next start on the port cleans up instead. Set before
     uvicorn imports the app, since prometheus-client picks its mode when first imported."""
-    given = os.environ.get(METRICS_ENV)
-    if given:
-        path = Path(given)
-    else:
-        from forecasting.settings import get_settings
+    from forecasting.settings import get_settings, set_environment
 
-        path = get_settings().data_dir / "metrics" / f"port-{port}"
+    settings = get_settings()
+    path = settings.api.metrics_dir or settings.data_dir / "metrics" / f"port-{port}"
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("*.db"):
         old.unlink()
-    os.environ[METRICS_ENV] = str(path)
+    set_environment({METRICS_ENV: str(path)})
     return path
 
 
@@ -79,14 +75,18 @@ def serve(
     """Run the forecast API (FastAPI) over investment-forecaster@champion; docs at /docs."""
     import uvicorn
 
+    from forecasting.settings import set_environment
+
     # An unreachable registry must not stall start-up for minutes (MLflow's defaults: 120 s x 7 retries);
     # the app then serves its cached bundle and says so on /health.
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    set_environment(
+        {"MLFLOW_HTTP_REQUEST_TIMEOUT": "15", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2"}, only_if_unset=True
+    )
+    # the workers are fresh processes: the command's options reach their settings through the environment
     if alias:
-        os.environ["INVEST_API_MODEL_ALIAS"] = alias
+        set_environment({"INVEST_API_MODEL_ALIAS": alias})
     if bundle is not None:
-        os.environ["INVEST_API_BUNDLE_PATH"] = str(bundle.resolve())
+        set_environment({"INVEST_API_BUNDLE_PATH": str(bundle.resolve())})
     metrics_dir(port)
     raise_fd_limit()  # before uvicorn starts: workers inherit it
     uvicorn.run(

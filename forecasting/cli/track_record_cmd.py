@@ -56,7 +56,7 @@ def track_record(
     from forecasting.training.config import load_config
     from forecasting.training.pipeline import with_execution
     from forecasting.training.track_record import record_json, replay, replayable_series, summary_table
-    from forecasting.warehouse.store import Warehouse
+    from forecasting.warehouse.snapshot import open_snapshot
 
     with user_errors():
         if backend not in (None, "joblib", "dask", "serial"):
@@ -67,7 +67,7 @@ def track_record(
         )
         ex = cfg.execution
         chosen_backend = "serial" if serial else ex.backend
-        with Warehouse(get_settings().warehouse, read_only=True) as wh:
+        with open_snapshot(get_settings().warehouse) as wh:
             ids = list(series)
             if not ids:
                 multi = set(replayable_series(wh, cfg.data.measures))

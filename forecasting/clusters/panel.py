@@ -96,20 +96,18 @@ class Panel:
 
 
 def _read(warehouse: Path, as_of: str | None) -> tuple[pd.DataFrame, str | None]:
-    from forecasting.warehouse.store import Warehouse
+    from forecasting.warehouse.snapshot import open_snapshot
 
     if not Path(warehouse).is_file():
         raise ClusterEvidenceError(
             f"warehouse {warehouse} not found: run `invest data pull && invest data ingest`"
         )
-    with Warehouse(Path(warehouse), read_only=True) as wh:
-        with contextlib.suppress(Exception):
-            wh.con.execute("SET enable_progress_bar = false")
-        obs = wh.observations(measures=[EMPLOYMENT, BUSINESSES, FDI], as_of=as_of)
+    with open_snapshot(Path(warehouse), as_of) as wh:
+        obs = wh.observations(measures=[EMPLOYMENT, BUSINESSES, FDI])
         areas = sorted(obs.loc[obs["measure"] == EMPLOYMENT, "geography"].unique())
-        gva = wh.observations(measures=[GVA, *GFCF], geographies=areas, as_of=as_of)
+        gva = wh.observations(measures=[GVA, *GFCF], geographies=areas)
         obs = pd.concat([obs, gva], ignore_index=True)
-        vintage = wh.latest_vintage() if as_of is None else as_of
+        vintage = wh.vintage
     return obs, vintage
 
 

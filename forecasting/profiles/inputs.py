@@ -81,12 +81,11 @@ def all_measures(available: set[str]) -> list[str]:
 
 def load_profile_inputs(warehouse_path: Path, as_of: str | None = None) -> ProfileInputs:
     """Read the profile measures (annual, every area) from a read-only warehouse."""
-    from forecasting.warehouse.store import Warehouse
+    from forecasting.warehouse.snapshot import open_snapshot
 
-    with Warehouse(Path(warehouse_path), read_only=True) as wh:
-        available = set(wh.con.execute("SELECT DISTINCT measure FROM observations").df()["measure"])
-        obs = wh.observations(measures=all_measures(available), frequency="A", as_of=as_of)
-        vintage = wh.latest_vintage() if as_of is None else as_of
+    with open_snapshot(Path(warehouse_path), as_of) as wh:
+        obs = wh.observations(measures=all_measures(set(wh.measures())), frequency="A")
+        vintage = wh.vintage
     obs = obs[~obs["is_synthetic"].astype(bool)]
     # BRES: the 2-digit slices sum to all employment; the 5-digit slices and cluster ids are parts of it.
     by_measure = {m: g[OBS_COLUMNS].reset_index(drop=True) for m, g in obs.groupby("measure", sort=False)}

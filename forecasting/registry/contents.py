@@ -17,7 +17,7 @@ metrics        one row per series: series_id, level (geography level), method, a
                calibrated, candidates_json (every candidate's scores)
 level_metrics  per hierarchy level: level, n_series, mase_base, mase_reconciled, helped (bool)
 hierarchy      parent_id, child_id edges of the summing structure (per measure)
-transmission   (scenarios) target_id, driver_id, elasticity, se, ci_lo, ci_hi, model, n_obs, used, note,
+transmission   (scenarios; columns: ``schema.TRANSMISSION_COLUMNS``) target_id, driver_id, elasticity, se, ci_lo, ci_hi, model, n_obs, used, note,
                form (log | level | stock_flow | exposure | conversion | macro | share), coefficient (what
                projections multiply; se/ci are its), identified (95% interval excludes zero), conversion
                (how units were reconciled), pooled (how the estimate borrowed strength); the last five

@@ -172,6 +172,30 @@ class HierarchyTable(_Table):
 
 
 LINK_FORMS: tuple[str, ...] = ("log", "level", "stock_flow", "exposure", "conversion", "macro", "share")
+# The transmission table's columns in the order training writes them: the one definition (training builds
+# the table with it, ``TransmissionTable`` below checks it; tests/registry keep the two in step).
+# ``own_coefficient``, ``own_se`` and ``weight``: a link's own estimate before shrinkage and the weight it got.
+TRANSMISSION_COLUMNS: tuple[str, ...] = (
+    "target_id",
+    "driver_id",
+    "elasticity",
+    "se",
+    "ci_lo",
+    "ci_hi",
+    "model",
+    "n_obs",
+    "used",
+    "note",
+    "form",
+    "coefficient",
+    "conversion",
+    "pooled",
+    "own_coefficient",
+    "own_se",
+    "weight",
+)
+# Declared by older bundles only (no longer written); still checked where present.
+LEGACY_TRANSMISSION_COLUMNS: tuple[str, ...] = ("identified",)
 
 
 class TransmissionTable(_Table):

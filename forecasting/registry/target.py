@@ -21,9 +21,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from forecasting.errors import InvestError
-from forecasting.settings import Settings, get_settings
+from forecasting.settings import Settings, environment_restored, get_settings, set_environment
 
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # keeps our progress display readable
+# keeps our progress display readable
+set_environment({"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}, only_if_unset=True)
 
 
 class TrackingUnavailable(InvestError):
@@ -148,20 +149,15 @@ def use_tracking(uri: str) -> Iterator[MlflowClient]:
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
-    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        yield MlflowClient(tracking_uri=uri, registry_uri=uri)
-    finally:
-        mlflow.set_tracking_uri(saved[0])
-        registry_utils._registry_uri = saved[1]
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with environment_restored(("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")):
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        try:
+            yield MlflowClient(tracking_uri=uri, registry_uri=uri)
+        finally:
+            mlflow.set_tracking_uri(saved[0])
+            registry_utils._registry_uri = saved[1]
 
 
 def _database_failure(exc: BaseException) -> BaseException | None:

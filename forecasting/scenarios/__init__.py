@@ -1,7 +1,7 @@
 """Scenario projections: forecasts conditional on driver paths and shocks, from global to Local Authority.
 
 ``definitions`` (scenario files and validation of their shape), ``index`` (an immutable index of a bundle,
-built once per model version), ``validate`` (a scenario against the index, pure), ``propagate`` (the
+kept with the engine that built it), ``validate`` (a scenario against the index, pure), ``propagate`` (the
 differences through links, the macro block and the trees, with draws), ``macro`` (conditional forecasts
 from the bundle's VAR), ``assemble`` and ``result`` (what a projection returns), ``project`` (the entry
 point), ``charts``. Everything projects from a bundle alone: training estimated the links.
@@ -14,7 +14,7 @@ from forecasting.scenarios.definitions import (
     load_scenario,
     parse_scenario,
 )
-from forecasting.scenarios.project import ScenarioEngine, engine_for, project
+from forecasting.scenarios.project import ScenarioEngine, project
 from forecasting.scenarios.result import ScenarioResult
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "ScenarioEngine",
     "ScenarioError",
     "ScenarioResult",
-    "engine_for",
     "list_scenarios",
     "load_scenario",
     "parse_scenario",

@@ -4,7 +4,7 @@ Why an index: a bundle is a set of tables; projecting needs them as arrays keyed
 units (connected summing trees) with their leaves, one applied link per target, the exposures that
 share a parent's change among its children, the macro block and the propagation order (stdlib
 ``graphlib``). Building that costs ~a second on 3,700 series, so it is done once per model version and
-reused by every request (``BundleIndex.build`` -> ``engine_for`` caches it); arrays are read-only.
+reused by every request (``BundleIndex.build`` in ``ScenarioEngine``, which the API keeps per served model); arrays are read-only.
 
 Links of bundles trained before the ``form`` column existed are read by their ``model`` (``share`` ->
 a parent's share, regressions -> elasticities), so older champions still project.

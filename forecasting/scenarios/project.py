@@ -10,8 +10,9 @@ downside use it). A projection is three pure steps over an immutable index of th
 3. ``assemble.assemble`` -- the result: baseline and scenario quantiles, the difference with its 80/95%
    intervals, the decomposition by assumption, why each unmoved series did not move, provenance.
 
-The index (``index.BundleIndex``) is built once per model version (registered bundles: name, version and
-run; others: a digest of their tables) and shared by every request. Same bundle + scenario + seed ->
+The index (``index.BundleIndex``) is built with the ``ScenarioEngine``; whoever serves many projections of
+one model keeps the engine (the API hangs it off the served model, the scorecards off their bundle), so
+this module holds no cache of its own. Same bundle + scenario + seed ->
 identical output: draws come from generators keyed by the seed and a series name, so a series' numbers
 do not depend on which other series were asked for.
 """
@@ -19,27 +20,23 @@ do not depend on which other series were asked for.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from forecasting.registry.contents import BundleContents
 from forecasting.scenarios import timing
 from forecasting.scenarios.assemble import assemble
 from forecasting.scenarios.definitions import Scenario
-from forecasting.scenarios.index import BundleIndex, bundle_key
+from forecasting.scenarios.index import BundleIndex
 from forecasting.scenarios.propagate import propagate
 from forecasting.scenarios.result import ScenarioResult
 from forecasting.scenarios.validate import validate
 
 DEFAULT_DRAWS = 500
 MAX_DRAWS = 5000
-_CACHE_SIZE = 4
 
 
 class ScenarioEngine:
-    """A bundle's index plus the three projection steps; cheap to call, built once per model version."""
+    """A bundle's index plus the three projection steps; cheap to call once built (keep it per model)."""
 
     def __init__(self, bundle: BundleContents) -> None:
         self.index = BundleIndex.build(bundle)
@@ -73,44 +70,6 @@ class ScenarioEngine:
         return assemble(self.index, plan, prop, seed)
 
 
-_ENGINES: OrderedDict[str, ScenarioEngine] = OrderedDict()
-_KEYS: dict[int, tuple[weakref.ref, str]] = {}
-_LOCK = threading.Lock()
-
-
-def _key(bundle: BundleContents) -> str:
-    """The bundle's model key; a digest for unregistered bundles, computed once per live object."""
-    md = bundle.metadata
-    if md.model_name and md.model_version and md.run_id:
-        return bundle_key(bundle)
-    with _LOCK:
-        hit = _KEYS.get(id(bundle))
-        if hit is not None and hit[0]() is bundle:
-            return hit[1]
-    key = bundle_key(bundle)
-    with _LOCK:
-        for k in [k for k, (ref, _) in _KEYS.items() if ref() is None]:
-            del _KEYS[k]
-        _KEYS[id(bundle)] = (weakref.ref(bundle), key)
-    return key
-
-
-def engine_for(bundle: BundleContents) -> ScenarioEngine:
-    """The engine for ``bundle``'s model version, built once and shared (projections then cost milliseconds)."""
-    key = _key(bundle)
-    with _LOCK:
-        hit = _ENGINES.get(key)
-        if hit is not None:
-            _ENGINES.move_to_end(key)
-            return hit
-    engine = ScenarioEngine(bundle)
-    with _LOCK:
-        _ENGINES[key] = engine
-        while len(_ENGINES) > _CACHE_SIZE:
-            _ENGINES.popitem(last=False)
-    return engine
-
-
 def project(
     bundle: BundleContents,
     scenario: Scenario,
@@ -120,8 +79,9 @@ def project(
     draws: int | None = None,
     today: dt.date | str | None = None,
 ) -> ScenarioResult:
-    """Scenario vs baseline for ``series`` (default: every series in the bundle); see the module docstring."""
-    return engine_for(bundle).project(scenario, series, seed=seed, draws=draws, today=today)
+    """Scenario vs baseline for ``series`` (default: every series in the bundle); see the module docstring.
+    Builds the bundle's engine for this one call: keep a ``ScenarioEngine`` to project repeatedly."""
+    return ScenarioEngine(bundle).project(scenario, series, seed=seed, draws=draws, today=today)
 
 
-__all__ = ["DEFAULT_DRAWS", "ScenarioEngine", "engine_for", "project"]
+__all__ = ["DEFAULT_DRAWS", "ScenarioEngine", "project"]

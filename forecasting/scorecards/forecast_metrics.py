@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,14 @@ class BundleInfo:
 
     def is_synthetic(self, series_id: str) -> bool:
         return series_id in self._synthetic
+
+    @cached_property
+    def scenario_engine(self) -> Any:
+        """The bundle's scenario engine (``forecasting.scenarios.project.ScenarioEngine``), built once per
+        scorecard run however many scenarios are projected."""
+        from forecasting.scenarios.project import ScenarioEngine
+
+        return ScenarioEngine(self.contents)
 
     @cached_property
     def _ids(self) -> set[str]:

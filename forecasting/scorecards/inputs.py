@@ -8,7 +8,6 @@ so the Monte Carlo can size revisions from the publisher's own releases.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -120,26 +119,19 @@ def _geo_maps() -> tuple[list[str], list[str], dict[str, str], dict[str, str]]:
 def load_inputs(warehouse_path: Path, as_of: str | None = None, catalogue: Any | None = None) -> Inputs:
     """All scorecard observations from a (read-only) warehouse: the catalogue's measures."""
     from forecasting.scorecards.catalogue import load_catalogue
-    from forecasting.warehouse.store import Warehouse
+    from forecasting.warehouse.snapshot import open_snapshot
 
     cat = catalogue or load_catalogue()
     itl2, lads, itl2_of_lad, itl1_of_itl2 = _geo_maps()
     revised = [m for m, spec in cat.inputs.items() if spec.error == "revision"]
     geos = sorted(set(itl1_of_itl2) | set(itl1_of_itl2.values()) | {"UK"})
-    with Warehouse(Path(warehouse_path), read_only=True) as wh:
-        with contextlib.suppress(Exception):  # the progress bar is cosmetic (older duckdb lacks the option)
-            wh.con.execute("SET enable_progress_bar = false")
-        obs = wh.observations(measures=cat.measures(), as_of=as_of)
-        vintage = wh.latest_vintage() if as_of is None else as_of
+    with open_snapshot(Path(warehouse_path), as_of) as wh:
+        obs = wh.observations(measures=cat.measures())
+        vintage = wh.vintage
         releases = {}
         if revised:
-            base, params = wh.visible_sql(as_of)
-            rel = wh.con.execute(
-                f"SELECT measure, geography, cluster, frequency, period, value, source, release "
-                f"FROM ({base}) WHERE measure IN (SELECT unnest(?)) AND geography IN (SELECT unnest(?))",
-                [*params, revised, geos],
-            ).df()
-            rel["period"] = pd.to_datetime(rel["period"])
+            cols = ["measure", "geography", "cluster", "frequency", "period", "value", "source", "release"]
+            rel = wh.release_rows(measures=revised, geographies=geos)[cols]
             releases = {m: g.reset_index(drop=True) for m, g in rel.groupby("measure", sort=False)}
     by_measure = {m: g.reset_index(drop=True) for m, g in obs.groupby("measure", sort=False)}
     return Inputs(

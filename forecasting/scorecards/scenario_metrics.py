@@ -26,16 +26,15 @@ from forecasting.scorecards.result import MetricResult, unavailable
 log = logging.getLogger(__name__)
 
 
-def scenario_medians(contents: Any, scenario: str, at: dict[str, str]) -> dict[str, float | None]:
+def scenario_medians(engine: Any, scenario: str, at: dict[str, str]) -> dict[str, float | None]:
     """Median of each series ``sid`` at period ``at[sid]`` under the named scenario (None when absent).
 
-    The one place that calls ``forecasting.scenarios.project.project`` and reads its result: per series a
-    projection with ``periods``, ``quantiles`` and ``scenario_q`` (or ``scenario_mean``).
+    The one place that projects (``engine``: the bundle's ``ScenarioEngine``) and reads the result: per
+    series a projection with ``periods``, ``quantiles`` and ``scenario_q`` (or ``scenario_mean``).
     """
     from forecasting.scenarios.definitions import load_scenario
-    from forecasting.scenarios.project import project
 
-    res = project(contents, load_scenario(scenario), list(at))
+    res = engine.project(load_scenario(scenario), list(at))
     out: dict[str, float | None] = {}
     for sid, period in at.items():
         try:
@@ -71,7 +70,7 @@ def scenario_downside(ctx: MetricContext, spec: MetricSpec) -> MetricResult:
     failed: list[str] = []
     for name in spec.param("scenarios"):
         try:
-            med = scenario_medians(info.contents, name, {s: paths[s].horizon_label for s in wanted})
+            med = scenario_medians(info.scenario_engine, name, {s: paths[s].horizon_label for s in wanted})
         except Exception as exc:  # a scenario that cannot be projected is reported, not fatal
             failed.append(f"{name}: {exc}")
             continue

@@ -36,6 +36,8 @@ class TrainingData:
     present: pd.Timestamp | None = None
     # series id -> what was done to its published history before modelling (e.g. cut at a gap)
     notes: dict[str, str] = field(default_factory=dict)
+    # the warehouse file the panel was read from (None: a panel built in memory), for the job's later reads
+    warehouse: Path | None = None
 
     @cached_property
     def digest(self) -> str:
@@ -313,24 +315,18 @@ def load_training_data(
     cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
 ) -> TrainingData:
     """Read the configured panel from the warehouse (read-only), ``as_of`` a vintage id or release date."""
-    from forecasting.warehouse.store import Warehouse, WarehouseError, catalogue_from_observations
+    from forecasting.warehouse.snapshot import WarehouseError, catalogue_from_observations, open_snapshot
 
     path = Path(warehouse_path or get_settings().warehouse)
-    with Warehouse(path, read_only=True) as wh:
-        latest = wh.latest_vintage()
+    with open_snapshot(path, as_of) as wh:
+        latest = wh.latest_vintage
         if latest is None:
             raise WarehouseError(
                 f"warehouse {path} is empty: run `invest data ingest` (or `invest run`) first"
             )
         d = cfg.data
-        panel = wh.panel(
-            measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None, as_of=as_of
-        )
-        present = (
-            pd.Timestamp(as_of)
-            if as_of and is_date(as_of)
-            else wh.vintage_created(as_of or latest).normalize()
-        )
+        panel = wh.panel(measures=d.measures, geographies=d.geographies or None, clusters=d.clusters or None)
+        present = wh.present
         published = {}
         if cfg.backtest.real_time:
             from forecasting.training.published import published_histories
@@ -356,7 +352,7 @@ def load_training_data(
     # a cut series' release history is indexed by its uncut periods: no real-time backtest for it
     published = {s: h for s, h in published.items() if s in set(keep) and s not in notes}
     cat = catalogue_from_observations(panel)
-    return TrainingData(panel, cat, str(vintage), str(path), as_of, published, present, notes)
+    return TrainingData(panel, cat, str(vintage), str(path), as_of, published, present, notes, warehouse=path)
 
 
 def _derived_rows(

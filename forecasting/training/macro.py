@@ -66,10 +66,10 @@ def rate_table(
 
     rows = panel[panel["measure"].isin(RATE_MEASURES)] if "measure" in panel.columns else panel.iloc[:0]
     if rows.empty and warehouse is not None and Path(warehouse).is_file():
-        from forecasting.warehouse.store import Warehouse
+        from forecasting.warehouse.snapshot import open_snapshot
 
-        with Warehouse(Path(warehouse), read_only=True) as wh:
-            rows = wh.panel(measures=list(RATE_MEASURES), as_of=as_of)
+        with open_snapshot(Path(warehouse), as_of) as wh:
+            rows = wh.panel(measures=list(RATE_MEASURES))
     if rows.empty:
         return None, "no US$/GBP rates in the panel or the warehouse"
     try:

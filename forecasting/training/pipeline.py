@@ -184,11 +184,11 @@ def indicator_nowcasts(
     forecasts table gains an ``indicators`` column. A panel not read from a warehouse is left as is."""
     from forecasting.training.bridge import apply_bridge_nowcasts
     from forecasting.training.nowcast import apply_indicator_nowcasts
-    from forecasting.warehouse.store import Warehouse
+    from forecasting.warehouse.snapshot import open_snapshot
 
-    if not Path(data.source).is_file():
+    if data.warehouse is None or not data.warehouse.is_file():
         return forecasts
-    with Warehouse(Path(data.source), read_only=True) as wh:
+    with open_snapshot(data.warehouse, data.as_of) as wh:
         out, _notes = apply_indicator_nowcasts(
             forecasts, panel, edges, cfg, warehouse=wh, as_of=data.as_of, present=present
         )
@@ -360,7 +360,7 @@ def _transmission(
         return pd.DataFrame(columns=list(TRANSMISSION_COLUMNS)), [], None, None
     present = set(targets)
     drivers = [d for d in dict.fromkeys([*DEFAULT_DRIVERS, *cfg.scenarios.drivers]) if d in present]
-    rates, _ = rate_table(data.panel, data.source, data.as_of)
+    rates, _ = rate_table(data.panel, data.warehouse, data.as_of)
     macro = (
         estimate_macro(
             data.panel, rates, present, shock_years=tuple(cfg.scenarios.shock_years), seed=cfg.seed
@@ -373,7 +373,6 @@ def _transmission(
         data.catalogue,
         drivers,
         targets,
-        cfg.seed,
         rates=rates,
         hierarchy=hierarchy,
         macro_rows=macro.rows if macro is not None and macro.block is not None else None,

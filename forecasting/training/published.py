@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.evaluation.realtime import DEFAULT_LAG_MONTHS, PublishedHistory
-from forecasting.warehouse.store import Warehouse
+from forecasting.warehouse.snapshot import Snapshot
 
 
 def _current_base(g: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +23,7 @@ def _current_base(g: pd.DataFrame) -> pd.DataFrame:
 
 
 def published_histories(
-    wh: Warehouse,
+    wh: Snapshot,
     series_ids: list[str],
     *,
     as_of: str | None = None,
@@ -31,18 +31,7 @@ def published_histories(
 ) -> dict[str, PublishedHistory]:
     """One ``PublishedHistory`` per series with more than one publisher release visible ``as_of``."""
     lags = {**DEFAULT_LAG_MONTHS, **(lag_months or {})}
-    visible, params = wh.visible_sql(as_of)
-    rows = wh.con.execute(
-        f"""
-        WITH visible AS ({visible})
-        SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
-               frequency, period, value, release, vintage, reference_year
-        FROM visible
-        WHERE measure || '.' || geography || '.' || cluster || '.' || frequency IN (SELECT unnest(?))
-        ORDER BY series_id, release, vintage, period
-        """,
-        [*params, list(series_ids)],
-    ).df()
+    rows = wh.release_rows(series_ids=list(series_ids), as_of=as_of)
     out: dict[str, PublishedHistory] = {}
     for sid, g in rows.groupby("series_id", sort=True):
         g = _current_base(g)

@@ -112,29 +112,13 @@ class TrackRecord:
 
 
 # ---- reading the releases ------------------------------------------------------------------------------
-def _has_reference_year(wh: Any) -> bool:
-    cols = wh.con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'observations'"
-    ).fetchall()
-    return "reference_year" in {c[0] for c in cols}
-
-
 def series_releases(wh: Any, series_id: str) -> pd.DataFrame:
     """Every published value of a series: period, value, release, source, reference_year (oldest first).
 
     ``reference_year`` is the warehouse's record of a chained-volume release's reference year where the
     warehouse keeps one (NULL/absent otherwise: then it is read off the data, see ``reference_year``).
     """
-    sid = parse_series_id(series_id)
-    ref = "reference_year" if _has_reference_year(wh) else "CAST(NULL AS INTEGER) AS reference_year"
-    rows = wh.con.execute(
-        f"""
-        SELECT period, value, release, source, vintage, {ref} FROM observations
-        WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
-        ORDER BY release, vintage, source, period
-        """,
-        [sid.measure, sid.geography, sid.cluster, sid.frequency],
-    ).df()
+    rows = wh.release_history(series_id)
     if rows.empty:
         raise NotFound(f"no observations for series {series_id!r} in the warehouse (see `invest data list`)")
     rows["period"] = pd.to_datetime(rows["period"])
@@ -538,16 +522,7 @@ def replay_series(
 
 def replayable_series(wh: Any, measures: Sequence[str] | None = None) -> list[str]:
     """Series with at least two publisher releases in the warehouse (optionally of some measures)."""
-    where = "WHERE measure IN (SELECT unnest(?))" if measures else ""
-    df = wh.con.execute(
-        f"""
-        SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id
-        FROM observations {where}
-        GROUP BY ALL HAVING count(DISTINCT release) > 1 ORDER BY 1
-        """,
-        [list(measures)] if measures else [],
-    ).fetchall()
-    return [r[0] for r in df]
+    return wh.replayable_series(measures)
 
 
 def replay(

@@ -66,30 +66,12 @@ from scipy import stats
 
 from forecasting.errors import NotFound
 from forecasting.reference.measures import Measure, get_measure
+from forecasting.registry.schema import TRANSMISSION_COLUMNS
 from forecasting.statistics import hac_lags, mean_se, ols_slope, pool_toward_prior, shrink_hierarchical
 from forecasting.training.drivers import STOCK_FLOW, WORLD_FLOWS, annual, family, may_drive
 from forecasting.units import RateTable, compatible, usd_to_gbp
 from forecasting.vocabulary import parse_series_id, series_id
 
-TRANSMISSION_COLUMNS: tuple[str, ...] = (
-    "target_id",
-    "driver_id",
-    "elasticity",
-    "se",
-    "ci_lo",
-    "ci_hi",
-    "model",
-    "n_obs",
-    "used",
-    "note",
-    "form",
-    "coefficient",
-    "conversion",
-    "pooled",
-    "own_coefficient",
-    "own_se",
-    "weight",
-)
 Z95 = float(stats.norm.ppf(0.975))
 # The prior spread of an elasticity when fewer than three like links say how much they differ: most
 # elasticities of activity to activity lie within +-1, so a prior sd of 0.5 around zero.
@@ -831,7 +813,6 @@ def estimate_transmission(
     catalogue: pd.DataFrame,
     drivers: list[str],
     targets: list[str],
-    seed: int,
     *,
     min_obs: int = 5,
     rates: RateTable | None = None,

@@ -265,7 +265,7 @@ def check_rebasing(wh: Warehouse, staged: Sequence[tuple[IngestItem, str, pd.Dat
             expected="one reference year per series and release",
         )
     if wh.has_schema:
-        con = wh.con.cursor()  # its own cursor: the file-seen queries above may hold a pending result
+        con = wh._con.cursor()  # its own cursor: the file-seen queries above may hold a pending result
         con.register("new_bases", new[[*keys]].drop_duplicates())
         old = con.execute(
             """SELECT DISTINCT o.measure, o.geography, o.cluster, o.frequency, o.release, o.reference_year,
@@ -347,7 +347,7 @@ def ingest(
         src = "synthetic" if item.synthetic else item.source
         seen = (
             wh.has_schema
-            and wh.con.execute(
+            and wh._con.execute(
                 "SELECT count(*) FROM files WHERE sha256 = ? AND source IN (?, ?)", [digest, item.source, src]
             ).fetchone()[0]
         )
@@ -372,7 +372,7 @@ def ingest(
         return report
     check_rebasing(wh, staged)  # raises IngestError before any write
 
-    con = wh.con
+    con = wh._con
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(SCHEMA_SQL)  # inside the transaction: a kill here leaves no half-made schema

@@ -8,6 +8,7 @@ ingest; a date (YYYY-MM-DD) shows only data the publishers had released by then 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,23 +114,23 @@ class Warehouse:
                 raise WarehouseError(
                     f"cannot create the warehouse folder {self.path.parent} ({exc.strerror or exc})"
                 ) from None
-        self.con = _connect(self.path, read_only)
+        self._con = _connect(self.path, read_only)
         try:
             if not read_only:
-                _migrate(self.con)
+                _migrate(self._con)
             # tables are created by the first ingest, inside its transaction (never half a schema)
-            self.has_schema = _schema_state(self.con, self.path)
+            self.has_schema = _schema_state(self._con, self.path)
         except BaseException:
-            self.con.close()
+            self._con.close()
             raise
         if read_only and not self.has_schema:
-            self.con.close()
+            self._con.close()
             raise WarehouseError(
                 f"warehouse {self.path} holds no data yet: run `invest data ingest` (or `invest run`)"
             )
 
     def close(self) -> None:
-        self.con.close()
+        self._con.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -144,7 +145,7 @@ class Warehouse:
         if not self.has_schema:
             return {"observations": 0, "files": 0, "vintages": 0}
         q = "SELECT (SELECT count(*) FROM observations), (SELECT count(*) FROM files), (SELECT count(*) FROM vintages)"
-        obs, files, vint = self.con.execute(q).fetchone()
+        obs, files, vint = self._con.execute(q).fetchone()
         return {"observations": obs, "files": files, "vintages": vint}
 
     def _require_data(self) -> None:
@@ -155,7 +156,7 @@ class Warehouse:
 
     def vintages(self) -> pd.DataFrame:
         self._require_data()
-        return self.con.execute(
+        return self._con.execute(
             "SELECT v.vintage, v.created_at, v.n_rows, v.n_files, v.note, "
             "string_agg(f.source, ',' ORDER BY f.source) AS sources "
             "FROM vintages v LEFT JOIN files f USING (vintage) GROUP BY ALL ORDER BY v.vintage"
@@ -164,30 +165,30 @@ class Warehouse:
     def latest_vintage(self) -> str | None:
         if not self.has_schema:
             return None
-        row = self.con.execute("SELECT max(vintage) FROM vintages").fetchone()
+        row = self._con.execute("SELECT max(vintage) FROM vintages").fetchone()
         return row[0] if row else None
 
     def vintage_created(self, vintage: str) -> pd.Timestamp:
         """When a vintage was ingested: the 'present' of forecasts trained on it."""
         self._require_data()
-        row = self.con.execute("SELECT created_at FROM vintages WHERE vintage = ?", [vintage]).fetchone()
+        row = self._con.execute("SELECT created_at FROM vintages WHERE vintage = ?", [vintage]).fetchone()
         if row is None:
             raise WarehouseError(f"unknown vintage {vintage!r}: see `invest data vintages`")
         return pd.Timestamp(row[0])
 
     def files(self) -> pd.DataFrame:
         self._require_data()
-        return self.con.execute("SELECT * FROM files ORDER BY vintage, source").df()
+        return self._con.execute("SELECT * FROM files ORDER BY vintage, source").df()
 
     # ---- the visible view ---------------------------------------------------------------------------
-    def visible_sql(self, as_of: str | None) -> tuple[str, list]:
+    def _visible_sql(self, as_of: str | None) -> tuple[str, list]:
         """SQL (and parameters) selecting every observation row visible ``as_of``."""
         self._require_data()
         if as_of is None:
             return "SELECT * FROM observations", []
         if _DATE.match(as_of):
             return "SELECT * FROM observations WHERE release <= ?", [as_of]
-        known = self.con.execute("SELECT count(*) FROM vintages WHERE vintage = ?", [as_of]).fetchone()[0]
+        known = self._con.execute("SELECT count(*) FROM vintages WHERE vintage = ?", [as_of]).fetchone()[0]
         if not known:
             latest = self.latest_vintage()
             raise WarehouseError(
@@ -206,7 +207,7 @@ class Warehouse:
         as_of: str | None = None,
     ) -> pd.DataFrame:
         """Current value per observation key (as of ``as_of``), with provenance."""
-        base, params = self.visible_sql(as_of)
+        base, params = self._visible_sql(as_of)
         where, wparams = [], []
         for col, vals in (("measure", measures), ("geography", geographies), ("cluster", clusters)):
             if vals:
@@ -233,7 +234,7 @@ class Warehouse:
                    file_sha256, is_synthetic, reference_year
             FROM chosen ORDER BY series_id, period
         """
-        df = self.con.execute(sql, params + wparams).df()
+        df = self._con.execute(sql, params + wparams).df()
         df["period"] = pd.to_datetime(df["period"])
         return df
 
@@ -268,7 +269,7 @@ class Warehouse:
             key = list(parse_series_id(series_id))
         except ValueError as exc:
             raise WarehouseError(f"{exc} (see `invest data list`)") from None
-        df = self.con.execute(
+        df = self._con.execute(
             """SELECT source, release, reference_year, min(period) AS first, max(period) AS last,
                       count(DISTINCT period) AS n
                FROM observations WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
@@ -282,6 +283,76 @@ class Warehouse:
         df["last"] = [period_label(p, freq) for p in pd.to_datetime(df["last"])]
         df["reference_year"] = df["reference_year"].astype("Int64")
         return df
+
+    # ---- reads behind ``snapshot.Snapshot`` (the package's read contract) -------------------------------
+    def _measures(self) -> list[str]:
+        self._require_data()
+        rows = self._con.execute("SELECT DISTINCT measure FROM observations ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
+
+    def _release_rows(
+        self,
+        *,
+        series_ids: Sequence[str] | None,
+        measures: Sequence[str] | None,
+        geographies: Sequence[str] | None,
+        as_of: str | None,
+    ) -> pd.DataFrame:
+        """Every visible row of every release, optionally of some series, measures and geographies."""
+        base, params = self._visible_sql(as_of)
+        where, wparams = [], []
+        if series_ids is not None:
+            where.append("series_id IN (SELECT unnest(?))")
+            wparams.append(list(series_ids))
+        for col, vals in (("measure", measures), ("geography", geographies)):
+            if vals is not None:
+                where.append(f"{col} IN (SELECT unnest(?))")
+                wparams.append(list(vals))
+        filt = (" WHERE " + " AND ".join(where)) if where else ""
+        df = self._con.execute(
+            f"""
+            WITH visible AS ({base}), keyed AS (
+                SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id, *
+                FROM visible)
+            SELECT series_id, measure, geography, cluster, frequency, period, value, source, release,
+                   vintage, reference_year
+            FROM keyed {filt}
+            ORDER BY series_id, release, vintage, period, source
+            """,
+            params + wparams,
+        ).df()
+        df["period"] = pd.to_datetime(df["period"])
+        return df
+
+    def _series_rows(self, key: Sequence[str]) -> pd.DataFrame:
+        """Every row of one series (measure, geography, cluster, frequency) in release order."""
+        self._require_data()
+        return self._con.execute(
+            """
+            SELECT period, value, release, source, vintage, reference_year FROM observations
+            WHERE measure = ? AND geography = ? AND cluster = ? AND frequency = ?
+            ORDER BY release, vintage, source, period
+            """,
+            list(key),
+        ).df()
+
+    def _replayable_series(self, measures: Sequence[str] | None) -> list[str]:
+        self._require_data()
+        where = "WHERE measure IN (SELECT unnest(?))" if measures else ""
+        rows = self._con.execute(
+            f"""
+            SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id
+            FROM observations {where}
+            GROUP BY ALL HAVING count(DISTINCT release) > 1 ORDER BY 1
+            """,
+            [list(measures)] if measures else [],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _quiet(self) -> None:
+        """No DuckDB progress bar on a reader's terminal (cosmetic; older duckdb lacks the option)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("SET enable_progress_bar = false")
 
     def catalogue(
         self,
@@ -334,7 +405,9 @@ def catalogue_from_observations(
     ]
     if obs.empty:
         return pd.DataFrame(columns=cols)
-    if "release" not in obs.columns:  # frames built in memory (tests, forecast-csv) carry no publisher release
+    if (
+        "release" not in obs.columns
+    ):  # frames built in memory (tests, forecast-csv) carry no publisher release
         obs = obs.assign(release=pd.NaT)
     g = obs.groupby("series_id", sort=True)
     cat = g.agg(

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from forecasting.errors import NotFound
 from forecasting.profiles.areas import resolve_area
 from service.deps import ProfilesDirDep
-from service.documents import json_response, pdf_response, read_json
+from service.documents import WrittenDir, json_response, pdf_response
 from service.examples import ok
 from service.schemas import AreaList, AreaProfile
 
@@ -99,11 +99,11 @@ PROFILE_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _index(directory: Path) -> tuple[dict[str, Any], str]:
-    return read_json(directory / "index.json", MISSING)
+def _index(directory: WrittenDir) -> tuple[dict[str, Any], str]:
+    return directory.read_json("index.json", MISSING)
 
 
-def _code(directory: Path, key: str) -> str:
+def _code(directory: WrittenDir, key: str) -> str:
     """The code of a written profile for ``key`` (a code or a name); 404s say what to do."""
     index, _ = _index(directory)
     written = {a["code"] for a in index["areas"]}
@@ -168,7 +168,7 @@ def area_profile(request: Request, area: AreaKey, directory: ProfilesDirDep) -> 
     """The document the profile page and PDF were rendered from: every figure with its source, release,
     unit, year and where it was published; insight sentences listing the figures they state."""
     code = _code(directory, area)
-    doc, etag = read_json(directory / "areas" / f"{code}.json", MISSING)
+    doc, etag = directory.read_json(Path("areas") / f"{code}.json", MISSING)
     return json_response(request, doc, etag)
 
 

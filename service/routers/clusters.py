@@ -3,7 +3,7 @@
 Why serve the written files rather than recompute: the scorecards combine the warehouse with a Monte Carlo
 over the champion's forecasts; serving the one document the report was rendered from guarantees the API
 and the report agree. The document is re-read when its file changes. Where it lives: ``service.deps.get_scorecards_dir``
-(``app.state.scorecards_dir`` if set, else ``settings.scorecards_dir``, else
+(``settings.scorecards_dir`` if set, else
 ``<data_dir>/reports/scorecards``). Responses are the written document's bytes; their shapes are
 declared as response models and checked against real documents by the contract tests.
 """
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.deps import HolderDep, ScorecardsDirDep
-from service.documents import json_response, pdf_response, read_json
+from service.documents import WrittenDir, json_response, pdf_response
 from service.examples import CLUSTERS_EXAMPLE, SCORECARD_EXAMPLE, SCORECARDS_EXAMPLE, ok
 from service.lifecycle import ModelHolder
 from service.schemas import ClusterList, ClusterScorecard, ScorecardsDocument
@@ -47,8 +47,8 @@ def _provenance(holder: ModelHolder, doc: dict[str, Any]) -> dict[str, Any]:
 MISSING = "no scorecards written yet: run `invest scorecards` or `invest run`"
 
 
-def _doc(directory: Path) -> tuple[dict[str, Any], str]:
-    return read_json(directory / "scorecards.json", MISSING)
+def _doc(directory: WrittenDir) -> tuple[dict[str, Any], str]:
+    return directory.read_json("scorecards.json", MISSING)
 
 
 PDF_EXAMPLE = "%PDF-1.7 … (binary: A4 pages printed by headless Chromium)"
@@ -67,7 +67,7 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _pdf(request: Request, directory: Path, path: Path) -> Response:
+def _pdf(request: Request, directory: WrittenDir, path: Path) -> Response:
     """A written PDF with an ETag from its size and modification time (re-read when the file changes)."""
     _doc(directory)  # 503 when no scorecards are written at all, as on every cluster route
     return pdf_response(
@@ -293,9 +293,9 @@ class CandidatesDocument(_Open):
     definitions: dict[str, Any]
 
 
-def _evidence(directory: Path, name: str, command: str) -> tuple[dict[str, Any], str]:
-    return read_json(
-        directory / name, f"no {name} written yet: run `invest clusters {command}` or `invest scorecards`"
+def _evidence(directory: WrittenDir, name: str, command: str) -> tuple[dict[str, Any], str]:
+    return directory.read_json(
+        name, f"no {name} written yet: run `invest clusters {command}` or `invest scorecards`"
     )
 
 

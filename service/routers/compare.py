@@ -4,118 +4,27 @@ Why a separate router (included after the forecasts router): the hot path ``GET 
 stays exactly as it is; ``/v1/forecasts/{series_id}/compare`` has one more path segment, so it never
 matches there. Why lazy and bounded: an economist compares the champion with the challenger now and then;
 the other version's bundle is downloaded from the registry on first use and kept in a small LRU
-(``MAX_OTHER_MODELS``), so memory stays bounded however many versions are asked for. Plain ``def``
+(``service.other_versions.MAX_OTHER_MODELS``, held with the served model), so memory stays bounded however many versions are asked for. Plain ``def``
 routes: registry calls and bundle loads block, so they run in the threadpool.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
 
 from forecasting.registry.loader import BundleUnavailable
-from service.deps import ModelDep
+from service.deps import ModelDep, OtherVersionsDep
 from service.http import not_found
-from service.lifecycle import BundleSource, LoaderSource
 from service.schemas import SID, ForecastComparison, Message, NotFound, VersionList
-from service.served import ServedModel, build_served
 from service.strict_json import StrictJSONRoute
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
-MAX_OTHER_MODELS = 2  # other versions held in memory at once (each is a whole bundle)
 DEFAULT_ALIAS = "challenger"
-UNREACHABLE = "the model registry cannot be reached"
-
-
-class OtherVersions:
-    """Registered versions of the served model, listed from the registry and loaded on demand (LRU)."""
-
-    def __init__(self, source: BundleSource, max_models: int = MAX_OTHER_MODELS) -> None:
-        settings = source.settings if isinstance(source, LoaderSource) else None
-        self.registry = settings is not None and settings.bundle_path is None
-        self.uri = settings.resolved_tracking_uri() if settings is not None and self.registry else None
-        self.name = settings.resolved_model_name() if settings is not None else None
-        self.max_models = max_models
-        self._models: OrderedDict[str, ServedModel] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _client(self) -> Any:
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-
-    def versions(self, served: ServedModel) -> list[dict[str, Any]]:
-        """Newest first. Without a registry (a local bundle folder): only the served model."""
-        if not self.registry:
-            return [_row(served.version or "local", [served.alias] if served.alias else [], served, True)]
-        from forecasting.registry.promotion import list_versions
-
-        try:
-            listed = list_versions(self._client(), self.name or served.name)
-        except Exception as exc:
-            log.warning("registry listing failed: %s: %s", type(exc).__name__, exc)
-            raise HTTPException(503, detail=UNREACHABLE, headers={"Retry-After": "30"}) from None
-        return [
-            {
-                "version": v.version,
-                "aliases": v.aliases,
-                "data_vintage": v.data_vintage,
-                "experiment": v.experiment,
-                "created": v.created.isoformat(timespec="seconds"),
-                "served": v.version == served.version,
-            }
-            for v in listed
-        ]
-
-    def model(self, version: str, aliases: list[str]) -> ServedModel:
-        """The version's bundle indexed for serving; loaded once, then kept until evicted (LRU)."""
-        with self._lock:  # one load at a time: two requests for a new version download it once
-            hit = self._models.get(version)
-            if hit is not None:
-                self._models.move_to_end(version)
-                return hit
-            from forecasting.registry.loader import load_bundle
-
-            uri = f"models:/{self.name}/{version}"
-            lb = load_bundle(uri, tracking_uri=self.uri)  # no cache_dir: the degraded-mode copy stays
-            model = build_served(
-                lb.contents,
-                name=lb.model_name or self.name,
-                version=lb.version,
-                alias=",".join(aliases) or None,
-                run_id=lb.run_id,
-                uri=uri,
-                origin="registry",
-            )
-            self._models[version] = model
-            while len(self._models) > self.max_models:
-                self._models.popitem(last=False)
-            return model
-
-    def cached(self) -> list[str]:
-        return list(self._models)
-
-
-def _row(version: str, aliases: list[str], m: ServedModel, served: bool) -> dict[str, Any]:
-    return {
-        "version": version,
-        "aliases": aliases,
-        "data_vintage": m.data_vintage,
-        "experiment": m.experiment,
-        "created": m.trained_at,
-        "served": served,
-    }
-
-
-def other_versions(request: Request) -> OtherVersions:
-    """The app's ``OtherVersions`` (created by ``create_app`` beside the model holder)."""
-    return request.app.state.other_versions
 
 
 SeriesPath = Annotated[
@@ -218,10 +127,10 @@ def _steps(served: dict[str, Any], other: dict[str, Any]) -> list[dict[str, Any]
     summary="Registered versions and their aliases",
     responses={503: {"model": Message, "description": "No model loaded, or the registry cannot be reached."}},
 )
-def versions(request: Request, m: ModelDep) -> Any:
+def versions(m: ModelDep, ov: OtherVersionsDep) -> Any:
     """Every registered version of the served model, newest first, with its aliases (champion,
     challenger), data vintage and experiment; `served` marks the one this server answers with."""
-    listed = other_versions(request).versions(m)
+    listed = ov.versions(m)
     return {"model_name": m.name, "served_version": m.version, "count": len(listed), "versions": listed}
 
 
@@ -240,7 +149,7 @@ def versions(request: Request, m: ModelDep) -> Any:
     },
 )
 def compare(
-    request: Request, series_id: SeriesPath, m: ModelDep, with_: With = None, version: Version = None
+    series_id: SeriesPath, m: ModelDep, ov: OtherVersionsDep, with_: With = None, version: Version = None
 ) -> Any:
     """What a promotion would change for one series: the served forecast and another registered
     version's (`with=challenger`, the default, or `version=N`), period by period, with both backtest
@@ -248,7 +157,6 @@ def compare(
     entry = m.series.get(series_id)
     if entry is None:
         raise not_found(series_id, m)
-    ov = other_versions(request)
     listed = ov.versions(m)
     chosen = _pick(listed, with_, version)
     if chosen["served"] or not ov.registry:

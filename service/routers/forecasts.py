@@ -13,17 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from forecasting.registry.contents import IDENTITY_FIELDS
 from forecasting.vocabulary import interval_levels, qcol
-from service.deps import ModelDep, SettingsDep
-from service.http import (
-    check_horizon,
-    conditional,
-    field_error,
-    not_found,
-    parse_quantiles,
-    revalidate,
-    suggestions,
-)
-from service.routers.series import (
+from service.catalogue_query import (
     ERRORS,
     Cluster,
     Frequency,
@@ -35,6 +25,16 @@ from service.routers.series import (
     check_limit,
     filter_catalogue,
     filter_params,
+)
+from service.deps import ModelDep, SettingsDep
+from service.http import (
+    check_horizon,
+    conditional,
+    field_error,
+    not_found,
+    parse_quantiles,
+    revalidate,
+    suggestions,
 )
 from service.schemas import (
     QUANTILES_PATTERN,

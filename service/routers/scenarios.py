@@ -1,8 +1,8 @@
 """Scenarios: the named scenarios, their projections, and projections of an inline definition.
 
 Why plain ``def`` for projections: they are CPU-bound (numpy on the bundle's arrays), so they run in the
-threadpool. The projection engine is built once per model version (``engine_for`` caches it on the
-registered version, or a digest of an unregistered bundle), so a request costs the projection itself. The
+threadpool. The projection engine is built once per served model (``ScenarioEngineDep``: it hangs off the
+``ServedModel`` and goes with it on reload), so a request costs the projection itself. The
 response body is ``ScenarioResult.to_dict()`` (differences with their 80/95% intervals, nowcast/forecast
 kind, units, links and whether each is identified). Bad input -- including absurd magnitudes and
 non-finite values -- is a 422 whose ``loc`` names the change and field.
@@ -20,7 +20,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from forecasting.registry.contents import BundleContents
 from forecasting.scenarios.definitions import (
     SCENARIO_DIR,
     Scenario,
@@ -29,11 +28,11 @@ from forecasting.scenarios.definitions import (
     read_scenario_file,
 )
 from forecasting.scenarios.describe import describe_drivers
-from forecasting.scenarios.project import engine_for
-from service.deps import ModelDep, SettingsDep
+from forecasting.scenarios.project import ScenarioEngine
+from forecasting.settings import ApiSettings
+from service.deps import ModelDep, ScenarioEngineDep, SettingsDep
 from service.schemas import DriverList, Message, ProjectionResponse, ProjectRequest, ScenarioList
 from service.served import ServedModel
-from service.settings import ApiSettings
 from service.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/v1", tags=["scenarios"], route_class=StrictJSONRoute)
@@ -63,12 +62,6 @@ def _dir(settings: ApiSettings) -> Path:
     return Path(settings.scenarios_dir or SCENARIO_DIR)
 
 
-def _contents(m: ServedModel) -> BundleContents:
-    if m.contents is None:
-        raise HTTPException(503, detail="the served model does not carry the bundle tables scenarios need")
-    return m.contents
-
-
 def _unprocessable(
     exc: ScenarioError, prefix: list[str], series_prefix: list[str] | None = None
 ) -> HTTPException:
@@ -85,13 +78,13 @@ def _unprocessable(
 
 def _run(
     m: ServedModel,
+    engine: ScenarioEngine,
     scenario: Scenario,
     series: list[str] | None,
     prefix: list[str],
     series_prefix: list[str],
     today: datetime.date | None = None,
 ) -> dict[str, Any]:
-    engine = engine_for(_contents(m))
     try:
         result = engine.project(scenario, series, today=today)
     except ScenarioError as exc:
@@ -120,11 +113,10 @@ async def scenarios(settings: SettingsDep) -> Any:
     summary="Drivers a scenario may set",
     responses={503: ERRORS[503]},
 )
-def drivers(m: ModelDep, today: TodayQuery = None) -> Any:
+def drivers(m: ModelDep, engine: ScenarioEngineDep, today: TodayQuery = None) -> Any:
     """Every driver of the served bundle with its unit, baseline and where it acts: the list `invest
     scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI.
     Each period is marked past, nowcast or forecast relative to ``today``."""
-    engine = engine_for(_contents(m))
     rows = describe_drivers(engine.index, today)
     return {"model": m.provenance(), "count": len(rows), "drivers": rows}
 
@@ -136,7 +128,12 @@ def drivers(m: ModelDep, today: TodayQuery = None) -> Any:
     responses={**NOT_FOUND, **ERRORS},
 )
 def projections(
-    name: str, m: ModelDep, settings: SettingsDep, series: SeriesQuery = None, today: TodayQuery = None
+    name: str,
+    m: ModelDep,
+    engine: ScenarioEngineDep,
+    settings: SettingsDep,
+    series: SeriesQuery = None,
+    today: TodayQuery = None,
 ) -> Any:
     """Baseline and scenario paths with 80/95% intervals, differences (absolute, %, cumulative), the
     driver paths used, how each series was reached, and provenance (model version, data vintage)."""
@@ -150,7 +147,7 @@ def projections(
     except ScenarioError as exc:
         raise _unprocessable(exc, ["scenario", name]) from None
     ids = [s.strip() for s in series.split(",") if s.strip()] if series else None
-    return _run(m, sc, ids, ["scenario", name], ["query"], today)
+    return _run(m, engine, sc, ids, ["scenario", name], ["query"], today)
 
 
 @router.post(
@@ -163,7 +160,7 @@ def projections(
         **ERRORS,
     },
 )
-def project_inline(body: ProjectRequest, m: ModelDep) -> Any:
+def project_inline(body: ProjectRequest, m: ModelDep, engine: ScenarioEngineDep) -> Any:
     """The same as the named projections for a definition sent in the body (`scenario`, validated as a
     `Scenario`: a bad field is a 422 naming the change index and field) and `series`."""
-    return _run(m, body.scenario, body.series, ["body", "scenario"], ["body"], body.today)
+    return _run(m, engine, body.scenario, body.series, ["body", "scenario"], ["body"], body.today)

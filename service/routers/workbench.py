@@ -230,14 +230,13 @@ def _basis_words(name: str, price_basis: str, seasonal: str) -> list[str]:
     return out
 
 
-_names_cache: dict[str, dict[str, Any]] = {}
-
-
 def reference_names(m: ServedModel) -> dict[str, Any]:
-    """Names for every measure, cluster and level of the served catalogue (cached per model)."""
-    hit = _names_cache.get(m.key)
-    if hit is not None:
-        return hit
+    """Names for every measure, cluster and level of the served catalogue (built once per served model and
+    kept with it: ``ServedModel.state``)."""
+    return m.state.get("reference_names", lambda: _reference_names(m))
+
+
+def _reference_names(m: ServedModel) -> dict[str, Any]:
     measures = load_measures()
     known = {c.id: c.name for c in load_clusters()}
     used_measures = sorted({str(r.get("measure")) for r in m.catalogue if r.get("measure")})
@@ -283,8 +282,6 @@ def reference_names(m: ServedModel) -> dict[str, Any]:
         "clusters": {c: cluster_name(c, known) for c in clusters},
         "levels": {lv: LEVEL_NAMES.get(lv, lv) for lv in levels},
     }
-    _names_cache.clear()  # one model at a time
-    _names_cache[m.key] = body
     return body
 
 
@@ -390,9 +387,6 @@ class _Index:
     ancestors: dict[str, list[str]]
 
 
-_index_cache: dict[str, _Index] = {}
-
-
 def _describe(row: Mapping[str, Any], names: dict[str, Any]) -> dict[str, Any]:
     """A series as a person reads it: a title that tells it apart (area, cluster, basis, frequency)."""
     m = names["measures"].get(str(row.get("measure")), {})
@@ -426,10 +420,12 @@ def _describe(row: Mapping[str, Any], names: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_index(m: ServedModel) -> _Index:
-    """Built once per served model: every series' words (names, description, area, cluster, ids, synonyms)."""
-    hit = _index_cache.get(m.key)
-    if hit is not None:
-        return hit
+    """Built once per served model and kept with it (``ServedModel.state``): every series' words (names,
+    description, area, cluster, ids, synonyms)."""
+    return m.state.get("search_index", lambda: _search_index(m))
+
+
+def _search_index(m: ServedModel) -> _Index:
     names = reference_names(m)
     geo = load_geography()
     rows = [_describe(r, names) for r in m.catalogue if r.get("series_id")]
@@ -467,8 +463,6 @@ def search_index(m: ServedModel) -> _Index:
         place_words=max((len(k.split()) for k in places), default=1),
         ancestors=ancestors,
     )
-    _index_cache.clear()
-    _index_cache[m.key] = index
     return index
 
 

@@ -3,6 +3,7 @@ never cut, numbers are plain with units, derived series can be shown, forecast-c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -22,14 +23,8 @@ def _invoke(*args: str):
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / FDI)])
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested([FDI])
 
 
 @pytest.fixture()

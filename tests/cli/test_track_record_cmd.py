@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,8 @@ n_jobs = 1
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES])
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES)
 
 
 @pytest.fixture()

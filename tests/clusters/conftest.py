@@ -3,6 +3,7 @@ GFCF files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,8 @@ FILES = (
 
 
 @pytest.fixture(scope="session")
-def real_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("clusters") / "real.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="cluster evidence tests")
-    return path
+def real_warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="cluster evidence tests")
 
 
 @pytest.fixture(scope="session")

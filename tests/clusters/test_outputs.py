@@ -30,12 +30,12 @@ def _tiny_docs(out: Path) -> tuple[dict, dict]:
 def _client(out: Path):
     from scorecard_world import make_bundle
 
+    from forecasting.settings import ApiSettings
     from service.app import create_app
     from service.lifecycle import StaticSource
-    from service.settings import ApiSettings
 
     app = create_app(ApiSettings(), StaticSource(make_bundle(), version="7"))
-    app.state.scorecards_dir = out
+    app.state.service.settings.scorecards_dir = out
     return app
 
 
@@ -58,7 +58,7 @@ def test_api_serves_validation_and_candidates_as_written(tmp_path):
             "application/json"
         ]
         assert schema["schema"]["$ref"].endswith("ValidationDocument")
-        app.state.scorecards_dir = tmp_path / "nothing"
+        app.state.service.settings.scorecards_dir = tmp_path / "nothing"
         miss = client.get("/v1/clusters/validation")
         assert miss.status_code == 503 and "invest clusters validate" in miss.text
 

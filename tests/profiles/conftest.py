@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,15 +34,9 @@ OPTIONAL_SOURCES = (
 
 
 @pytest.fixture(scope="session")
-def profile_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("profiles") / "warehouse.duckdb"
+def profile_warehouse(ingested: Callable[..., Path]) -> Path:
     ids = list(PROFILE_SOURCES) + [s for s in OPTIONAL_SOURCES if get_source(s).ingestible]
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / get_source(s).path) for s in ids], note="profile tests")
-    return path
+    return ingested([get_source(s).path for s in ids], note="profile tests")
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from forecasting.profiles.areas import resolve_area
 from forecasting.profiles.inputs import ProfileInputs
 from forecasting.profiles.publish import write_profiles
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _app() -> FastAPI:
 @pytest.fixture
 def api(written: Path) -> Iterator[TestClient]:
     app = _app()
-    app.state.profiles_dir = written
+    app.state.service.settings.profiles_dir = written
     with TestClient(app) as c:
         yield c
 
@@ -51,7 +51,12 @@ def test_list_and_profile_by_code_and_by_name(api: TestClient) -> None:
     body = p.json()
     assert body["area"]["name"] == "Birmingham"
     gva = body["figures"]["gva_cp"]  # the published local-authority figure (ONS, April 2025 release)
-    assert (gva["value"], gva["year"], gva["unit"], gva["price_basis"]) == (35427, 2023, "GBP million", "current")
+    assert (gva["value"], gva["year"], gva["unit"], gva["price_basis"]) == (
+        35427,
+        2023,
+        "GBP million",
+        "current",
+    )
     assert gva["geography"] == "E08000025" and gva["source"] == "ons_la_gdp_2025" and gva["release"]
     assert body["sections"]["industry"]["geography"] == "E08000025"  # industry detail at district level
     assert body["sections"]["peers"]["status"] == "ok" and len(body["sections"]["peers"]["rows"]) == 5
@@ -71,7 +76,7 @@ def test_unknown_and_unwritten_areas_say_what_to_do(api: TestClient) -> None:
 
 def test_no_profiles_written_is_a_503_naming_the_command(tmp_path: Path) -> None:
     app = _app()
-    app.state.profiles_dir = tmp_path
+    app.state.service.settings.profiles_dir = tmp_path
     with TestClient(app) as c:
         r = c.get("/v1/areas")
     assert r.status_code == 503 and "invest profiles" in r.json()["detail"]

@@ -56,7 +56,9 @@ def test_search_a_place_name_and_read_its_profile(base: str) -> None:
             text = page.inner_text("#area-profile")
             assert "£35,427m" in text and "ons_la_gdp_2025" in text  # the published 2023 GVA and its source
             assert "Key insights" in text and "Similar areas" in text
-            assert page.get_attribute("a:has-text('Profile (PDF)')", "href") == "/v1/areas/E08000025/profile.pdf"
+            assert (
+                page.get_attribute("a:has-text('Profile (PDF)')", "href") == "/v1/areas/E08000025/profile.pdf"
+            )
             page.fill("#area-search", "Lincolnshire")
             page.press("#area-search", "Enter")
             page.wait_for_selector("#area-profile :text('invest profiles --area E10000019')")

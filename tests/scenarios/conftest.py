@@ -3,6 +3,7 @@ the real published files ingested into a tmp warehouse (with the US$/GBP rates a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -33,18 +34,14 @@ def panel() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def quick_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> BundleContents:
+def quick_bundle(ingested: Callable[..., Path]) -> BundleContents:
     """experiments/quick.toml trained (untracked core) on the real files ingested into a tmp warehouse."""
     from forecasting.settings import PROJECT_ROOT
     from forecasting.training.config import load_config
     from forecasting.training.data import load_training_data
     from forecasting.training.pipeline import build_contents
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
 
-    path = tmp_path_factory.mktemp("scen-wh") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in QUICK_FILES])
+    path = ingested(QUICK_FILES)
     cfg = load_config(PROJECT_ROOT / "experiments" / "quick.toml")
     data = load_training_data(cfg, None, path)
     contents, _, _ = build_contents(cfg, data)

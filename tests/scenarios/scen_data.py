@@ -182,7 +182,7 @@ def transmission(panel: pd.DataFrame, with_rates: bool = True) -> pd.DataFrame:
     ids = sorted(panel["series_id"].unique())
     targets = [s for s in ids if s != WLD]
     return estimate_transmission(
-        panel, None, [WLD, UKF], targets, seed=7, rates=rates() if with_rates else None, hierarchy=edges()
+        panel, None, [WLD, UKF], targets, rates=rates() if with_rates else None, hierarchy=edges()
     )
 
 

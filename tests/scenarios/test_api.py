@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from scen_data import POS, WLD, P, make_bundle
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
 from service.routers import scenarios
-from service.settings import ApiSettings
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,25 @@ def test_drivers_mark_each_period_past_nowcast_or_forecast(client: TestClient) -
     body_["scenario"]["counterfactual"] = True
     ok = client.post("/v1/scenarios:project", json=body_).json()
     assert ok["timing"]["counterfactual"] and ok["timing"]["label"] != "projection"
+
+
+def test_the_engine_is_built_once_per_served_model_and_dropped_on_reload() -> None:
+    """The scenario engine hangs off the served model (``ServedModel.state``): every request of one model
+    shares it, and a reload serves a new model whose engine is built afresh (no module-level cache)."""
+    source = StaticSource(make_bundle())
+    app = create_app(ApiSettings(poll_seconds=0), source)
+    with TestClient(app) as c:
+        holder = app.state.service.holder
+        first = holder.model
+        assert first is not None and first.state.peek("scenario_engine") is None  # built on first use
+        assert c.get("/v1/scenarios/drivers").status_code == 200
+        engine = first.state.peek("scenario_engine")
+        assert engine is not None
+        assert c.get("/v1/scenarios/drivers").status_code == 200
+        assert first.state.peek("scenario_engine") is engine  # built once
+        source.version = "2"
+        holder.load()
+        second = holder.model
+        assert second is not first and second.state.peek("scenario_engine") is None
+        assert c.get("/v1/scenarios/drivers").json()["model"]["model_version"] == "2"
+        assert second.state.peek("scenario_engine") not in (None, engine)

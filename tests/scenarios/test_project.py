@@ -11,7 +11,7 @@ import pytest
 from scen_data import DEU, EDGES, FRA, NOISE, POS, POS_EDGES, UKF, WLD, P, make_bundle, rates
 
 from forecasting.scenarios.definitions import ScenarioError, parse_scenario
-from forecasting.scenarios.project import engine_for, project
+from forecasting.scenarios.project import ScenarioEngine, project
 
 PROJECTS = [P.format(g) for g in ("MID", "TLF", "TLG", "TLG1", "TLG3", "E08000026", "E08000025")]
 POSITIONS = [POS.format(g) for g in ("UK", "MID", "TLF", "TLG", "UK-UNALLOC")]
@@ -388,21 +388,8 @@ def test_unknown_series_is_named(bundle) -> None:
     _expect(bundle, [], ["series", 1], series=[WLD, "fdi_projects.NOPE.all.A"], text="unknown series")
 
 
-def test_engine_is_cached_on_the_model_version_not_the_object(bundle) -> None:
-    assert engine_for(bundle) is engine_for(bundle)
-    a = make_bundle(model_version="7", run_id="r1")
-    b = make_bundle(model_version="7", run_id="r1")
-    assert a is not b and engine_for(a) is engine_for(b)  # the same registered version: one index
-    c = make_bundle(model_version="8", run_id="r2")
-    assert engine_for(c) is not engine_for(a)
-    # an unregistered bundle with different tables gets its own index even with the same metadata
-    d = make_bundle()
-    d.forecasts = d.forecasts.assign(mean=d.forecasts["mean"] * 1.01)
-    assert engine_for(d) is not engine_for(bundle)
-
-
 def test_index_arrays_are_read_only(bundle) -> None:
-    idx = engine_for(bundle).index
+    idx = ScenarioEngine(bundle).index
     s = idx.series[WLD]
     with pytest.raises(ValueError):
         s.mean[0] = 0.0

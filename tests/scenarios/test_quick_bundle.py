@@ -10,7 +10,7 @@ import pytest
 from forecasting.scenarios.charts import fan_chart
 from forecasting.scenarios.definitions import load_scenario
 from forecasting.scenarios.describe import describe_drivers
-from forecasting.scenarios.project import engine_for, project
+from forecasting.scenarios.project import ScenarioEngine, project
 
 pytestmark = pytest.mark.slow  # trains the quick experiment on the published data
 
@@ -91,6 +91,6 @@ def test_midlands_major_project_lands_where_it_happens(quick_bundle) -> None:
 
 
 def test_drivers_are_described(quick_bundle) -> None:
-    rows = {r["alias"]: r for r in describe_drivers(engine_for(quick_bundle).index)}
+    rows = {r["alias"]: r for r in describe_drivers(ScenarioEngine(quick_bundle).index)}
     assert {"world_fdi", "uk_fdi", "usd_per_gbp"} <= set(rows)
     assert rows["world_fdi"]["unit"] == "USD" and rows["usd_per_gbp"]["unit"] == "USD per GBP"

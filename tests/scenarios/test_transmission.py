@@ -116,7 +116,6 @@ def test_interval_coverage_in_repeated_samples() -> None:
             None,
             [WLD],
             [P.format("MID")],
-            seed=1,
             hierarchy=pd.DataFrame(columns=["parent_id", "child_id"]),
         )
         row = row[row["used"]].iloc[0]
@@ -170,7 +169,7 @@ def test_outward_stock_is_not_driven_by_inward_flows() -> None:
         series_id="fdi_outward_position.UK.all.A", measure="fdi_outward_position"
     )
     tab = estimate_transmission(
-        pd.concat([panel, out]), None, [WLD, UKF], ["fdi_outward_position.UK.all.A"], seed=1, rates=rates()
+        pd.concat([panel, out]), None, [WLD, UKF], ["fdi_outward_position.UK.all.A"], rates=rates()
     )
     assert (tab["model"] == "refused").all() and not tab["used"].any()
     assert tab["note"].str.contains("outward FDI").all()
@@ -184,7 +183,7 @@ def test_without_rates_the_stock_flow_link_is_refused() -> None:
 
 def test_drivers_only_explained_by_earlier_drivers() -> None:
     panel = _panel()
-    tab = estimate_transmission(panel, None, [UKF, WLD], [UKF, WLD, P.format("MID")], seed=1)
+    tab = estimate_transmission(panel, None, [UKF, WLD], [UKF, WLD, P.format("MID")])
     pairs = set(zip(tab["target_id"], tab["driver_id"], strict=True))
     assert UKF not in set(tab["target_id"])  # first driver: nothing upstream (World is later)
     assert not any((d, t) in pairs for t, d in pairs)
@@ -242,7 +241,6 @@ def test_a_spurious_relation_on_six_points_is_shrunk_toward_zero() -> None:
         None,
         ["gdp_cp.UK.all.A"],
         targets,
-        seed=1,
         hierarchy=pd.DataFrame(columns=["parent_id", "child_id"]),
     )
     row = tab[(tab["target_id"] == targets[0]) & tab["used"]].iloc[0]
@@ -266,7 +264,6 @@ def test_a_relation_its_own_data_support_keeps_its_size() -> None:
         None,
         ["gdp_cp.UK.all.A"],
         targets,
-        seed=1,
         hierarchy=pd.DataFrame(columns=["parent_id", "child_id"]),
     )
     used = tab[tab["used"] & (tab["form"] == "log")]
@@ -284,7 +281,6 @@ def test_no_link_rests_on_synthetic_data() -> None:
         catalogue,
         ["gdp_cp.UK.all.A"],
         targets,
-        seed=1,
         hierarchy=pd.DataFrame(columns=["parent_id", "child_id"]),
     )
     rows = tab[tab["target_id"] == targets[0]]
@@ -314,7 +310,7 @@ def _with_unctad(unctad_noise: float, wdi_noise: float) -> pd.DataFrame:
 
 def _position_links(panel: pd.DataFrame) -> pd.DataFrame:
     tab = estimate_transmission(
-        panel, None, [WLD, UKF], [POS.format("UK"), UNCTAD_UK], seed=1, rates=rates(), min_obs=5
+        panel, None, [WLD, UKF], [POS.format("UK"), UNCTAD_UK], rates=rates(), min_obs=5
     )
     return tab
 

@@ -88,12 +88,12 @@ def test_report_opens_in_headless_chromium_without_console_errors(built, tmp_pat
 
 
 def _client(out):
+    from forecasting.settings import ApiSettings
     from service.app import create_app
     from service.lifecycle import StaticSource
-    from service.settings import ApiSettings
 
     app = create_app(ApiSettings(), StaticSource(make_bundle(), version="7"))  # includes the cluster routes
-    app.state.scorecards_dir = out
+    app.state.service.settings.scorecards_dir = out
     return app
 
 
@@ -112,7 +112,7 @@ def test_api_serves_the_same_numbers(built) -> None:
         assert client.get("/v1/clusters/not-a-cluster/scorecard").status_code == 404
         etag = r.headers["etag"]
         assert client.get("/v1/clusters", headers={"If-None-Match": etag}).status_code == 304
-        app.state.scorecards_dir = out / "nowhere"
+        app.state.service.settings.scorecards_dir = out / "nowhere"
         assert client.get("/v1/clusters").status_code == 503
 
 
@@ -141,7 +141,7 @@ def test_pdf_routes_serve_the_written_files(built, tmp_path) -> None:
             == 304
         )
         assert client.get("/v1/clusters/not-a-cluster.pdf").status_code == 404
-        app.state.scorecards_dir = tmp_path / "nothing-written"
+        app.state.service.settings.scorecards_dir = tmp_path / "nothing-written"
         assert client.get("/v1/clusters/scorecards.pdf").status_code == 503
         spec = client.get("/openapi.json").json()["paths"]
         for path in ("/v1/clusters/scorecards.pdf", "/v1/clusters/{cluster_id}.pdf"):

@@ -66,9 +66,9 @@ def test_one_pdf_per_cluster_served_by_the_api(printed) -> None:
     from fastapi.testclient import TestClient
     from scorecard_world import make_bundle
 
+    from forecasting.settings import ApiSettings
     from service.app import create_app
     from service.lifecycle import StaticSource
-    from service.settings import ApiSettings
 
     doc, out = printed
     for c in doc["clusters"]:
@@ -79,7 +79,7 @@ def test_one_pdf_per_cluster_served_by_the_api(printed) -> None:
         assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"], path.name
         assert "/Outlines" in root or path.name != "scorecards.pdf"  # bookmarks from the headings
     app = create_app(ApiSettings(), StaticSource(make_bundle(), version="7"))
-    app.state.scorecards_dir = out
+    app.state.service.settings.scorecards_dir = out
     with TestClient(app) as client:
         r = client.get("/v1/clusters/automotive.pdf")
         assert r.status_code == 200 and r.content == (out / "pdf" / "automotive.pdf").read_bytes()

@@ -8,6 +8,7 @@ is recognised at ingest, so the warehouse holds them as partner data.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,14 +36,8 @@ PARTNER = ("partner_companies", "equity_raised", "fdi_projects_3y", "domestic_in
 
 
 @pytest.fixture(scope="module")
-def public_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("real") / "public.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="scorecard tests")
-    return path
+def public_warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="scorecard tests")
 
 
 def _with_partner(public: Path, folder: Path, licensed: bool) -> Path:

@@ -15,10 +15,9 @@ from fastapi.testclient import TestClient
 from svc_registry import ADMIN_KEY, QUICK_FILES, TrainedRegistry
 from svc_synthetic import make_contents
 
-from forecasting.settings import Settings
+from forecasting.settings import ApiSettings, Settings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecasting.settings import PROJECT_ROOT, Settings
-from service.settings import ApiSettings
+from forecasting.settings import PROJECT_ROOT, ApiSettings, Settings
 
 ADMIN_KEY = "test-admin-key"
 QUICK = PROJECT_ROOT / "experiments" / "quick.toml"

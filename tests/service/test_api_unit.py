@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from svc_registry import ADMIN_KEY
 from svc_synthetic import make_contents
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 SID = "fdi_inward_position.TLG.all.A"
 QID = "business_investment.TLF.all.Q"

@@ -8,9 +8,9 @@ import io
 from fastapi.testclient import TestClient
 from svc_synthetic import make_contents
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 EVIL = '=HYPERLINK("http://x","click")'
 

@@ -23,10 +23,10 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from svc_registry import ADMIN_KEY, TrainedRegistry
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import LoaderSource
 from service.served import ServedModel
-from service.settings import ApiSettings
 
 
 class _Deferred:
@@ -73,7 +73,7 @@ def _load_real_bundle(trained: TrainedRegistry, tmp_path_factory: pytest.TempPat
 
     (out / "cluster_validation.json").write_text(json.dumps(VALIDATION_EXAMPLE))
     (out / "cluster_candidates.json").write_text(json.dumps(CANDIDATES_EXAMPLE))
-    app.state.scorecards_dir = out
+    app.state.service.settings.scorecards_dir = out
     # the area routes serve written profiles: two, from the trained registry's warehouse
     from forecasting.profiles.areas import resolve_area
     from forecasting.profiles.inputs import load_profile_inputs
@@ -82,7 +82,7 @@ def _load_real_bundle(trained: TrainedRegistry, tmp_path_factory: pytest.TempPat
     profiles = tmp_path_factory.mktemp("profiles")
     inputs = load_profile_inputs(trained.settings.warehouse)
     write_profiles(inputs, [resolve_area("TLG"), resolve_area("E47000007")], profiles, pdf=False)
-    app.state.profiles_dir = profiles
+    app.state.service.settings.profiles_dir = profiles
 
 
 # positive_data_acceptance is left out on purpose: the API has semantic 422s that no static schema can

@@ -14,8 +14,8 @@ from mlflow import MlflowClient
 from svc_registry import ADMIN_KEY, TrainedRegistry
 
 from forecasting.registry.target import release_store, store_identity
+from forecasting.settings import ApiSettings
 from service.app import create_app
-from service.settings import ApiSettings
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
 

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from svc_synthetic import make_contents
 
+from forecasting.settings import ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.settings import ApiSettings
 
 SID = "business_investment.TLG.all.Q"
 
@@ -124,6 +124,7 @@ def test_attach_then_train_puts_it_in_the_served_bundle(tmp_path: Path, shared_d
     from forecasting.training.pipeline import train_experiment
     from forecasting.training.track_record import attach, replay
     from forecasting.warehouse.ingest import ingest, item_for_path
+    from forecasting.warehouse.snapshot import open_snapshot
     from forecasting.warehouse.store import Warehouse
 
     files = (
@@ -142,7 +143,7 @@ def test_attach_then_train_puts_it_in_the_served_bundle(tmp_path: Path, shared_d
         '[models]\nfamilies = ["naive", "drift"]\n[backtest]\nwindows = 2\n'
     )
     bi = "business_investment_cvm_sa.UK.all.Q"
-    with Warehouse(settings.warehouse, read_only=True) as wh:
+    with open_snapshot(settings.warehouse) as wh:
         records = replay(wh, [bi], load_config(cfg_path), backend="serial")
     attach(records, settings.data_dir, "2026-12-07T02:00:00+00:00")
     out = train_experiment(

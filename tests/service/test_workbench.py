@@ -18,14 +18,13 @@ from svc_registry import ADMIN_KEY, TrainedRegistry
 from svc_synthetic import make_contents
 
 from forecasting.scenarios.describe import describe_drivers
-from forecasting.scenarios.project import engine_for
-from forecasting.settings import PROJECT_ROOT
+from forecasting.scenarios.project import ScenarioEngine
+from forecasting.settings import PROJECT_ROOT, ApiSettings
 from service.app import create_app
 from service.lifecycle import StaticSource
-from service.routers.compare import OtherVersions
+from service.other_versions import OtherVersions
 from service.routers.workbench import SeriesSearch, SeriesTitle, cluster_name, workbench_dir
 from service.schemas import DriverList, ForecastComparison, ReferenceNames, VersionList
-from service.settings import ApiSettings
 
 SID = "fdi_inward_position.TLG.all.A"
 IMPORT = re.compile(r"""(?:import|from)\s*\(?\s*(?:[\w*{}\s,]+from\s*)?["'](\.{1,2}/[^"']+)["']""")
@@ -170,7 +169,7 @@ def test_drivers_route_is_the_cli_list(real_client: TestClient) -> None:
     assert r.status_code == 200
     body = DriverList.model_validate_json(r.content)
     m = real_client.app.state.service.holder.model
-    expected = describe_drivers(engine_for(m.contents).index)
+    expected = describe_drivers(ScenarioEngine(m.contents).index)
     assert r.json()["drivers"] == expected and body.count == len(expected) >= 3
     assert {"world_fdi", "uk_fdi"} <= {d.alias for d in body.drivers}
     assert body.model.model_version == m.version
@@ -201,7 +200,7 @@ def test_compare_serves_the_challenger_beside_the_champion(trained: TrainedRegis
         for s, p, o in zip(body.steps, body.served.points, body.other.points, strict=False):
             assert s.served_mean == p.mean and s.other_mean == o.mean
             assert s.diff == pytest.approx(o.mean - p.mean)
-        ov: OtherVersions = c.app.state.other_versions
+        ov: OtherVersions = c.app.state.service.holder.model.state.peek("other_versions")
         assert ov.cached() == [challenger]
         assert c.get(f"/v1/forecasts/{SID}/compare", params={"version": challenger}).json() == r.json()
         assert ov.cached() == [challenger]  # loaded once
@@ -356,9 +355,9 @@ def test_a_series_title_says_whether_it_has_a_track_record() -> None:
     from svc_synthetic import make_contents
     from test_track_record_api import SID, _tables
 
+    from forecasting.settings import ApiSettings
     from service.app import create_app
     from service.lifecycle import StaticSource
-    from service.settings import ApiSettings
 
     summary, points = _tables()
     source = StaticSource(replace(make_contents(), track_record=summary, track_record_points=points))

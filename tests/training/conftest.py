@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,9 @@ from forecasting.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def quick_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+def quick_warehouse(ingested: Callable[..., Path]) -> Path:
     """The published files quick.toml needs, ingested once per session (one vintage)."""
-    from forecasting.warehouse.ingest import ingest, item_for_path
-    from forecasting.warehouse.store import Warehouse
-
-    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="training tests")
-    return path
+    return ingested(FILES, note="training tests")
 
 
 @pytest.fixture()

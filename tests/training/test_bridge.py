@@ -11,6 +11,7 @@ import pytest
 from forecasting.training.bridge import bridge_nowcast, fit_bridge, published_months
 from forecasting.training.track_record import release_values, series_releases, trailing_run
 from forecasting.warehouse.ingest import ingest, item_for_path
+from forecasting.warehouse.snapshot import Snapshot, open_snapshot
 from forecasting.warehouse.store import Warehouse
 
 BI = "business_investment_cvm_sa.UK.all.Q"
@@ -60,7 +61,7 @@ def real(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
     )
     with Warehouse(path) as wh:
         ingest(wh, [item_for_path(shared_data / f) for f in files])
-        bi = trailing_run(release_values(series_releases(wh, BI), "2023-03-31"), "Q")
+        bi = trailing_run(release_values(series_releases(Snapshot(wh), BI), "2023-03-31"), "Q")
         monthly = wh.series(MGDP).set_index("period")["value"]
     return bi, monthly, path
 
@@ -96,7 +97,7 @@ def test_the_bundle_nowcast_moves_to_the_bridge(real) -> None:
         }
     )
     panel = pd.DataFrame({"series_id": BI, "period": bi.index, "value": bi.to_numpy()})
-    with Warehouse(path, read_only=True) as wh:
+    with open_snapshot(path) as wh:
         out = apply_bridge_nowcasts(fc, panel, warehouse=wh, present=pd.Timestamp("2023-03-31"))
     br = bridge_nowcast(bi, monthly, "2023-03-31", MGDP, exclude_years=(2009, 2020))
     ratio = br.levels[0] / 100.0

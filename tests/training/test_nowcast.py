@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from forecasting.errors import InvalidParameter, NotFound
 from forecasting.training.config import load_config
 from forecasting.training.nowcast import ar1_cumulative, nowcast_from_warehouse, revision_sd, year_to_date
 from forecasting.warehouse.ingest import ingest, item_for_path
+from forecasting.warehouse.snapshot import open_snapshot
 from forecasting.warehouse.store import Warehouse
 
 FILES = (
@@ -27,11 +29,8 @@ TARGETS = ("gdp_cp.UK.all.A", "gva_cp.UK.all.A")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("nowcast") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="nowcast tests")
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="nowcast tests")
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +42,12 @@ def cfg():
 
 @pytest.fixture(scope="module")
 def nowcasts(warehouse: Path, cfg) -> dict[tuple[str, str], object]:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         return {(t, v): nowcast_from_warehouse(wh, t, cfg, as_of=v) for t in TARGETS for v in VINTAGES}
 
 
 def _outturns(warehouse: Path, sid: str) -> pd.Series:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         s = wh.series(sid)
     return s.set_index(s["period"].dt.year)["value"]
 
@@ -158,7 +157,7 @@ def test_revision_sd_from_releases() -> None:
 
 
 def test_bad_requests_say_why(warehouse: Path, cfg) -> None:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         with pytest.raises(NotFound, match="no published indicator"):
             nowcast_from_warehouse(wh, "population.UK.all.A", cfg, as_of="2023-12-22")
         with pytest.raises(InvalidParameter, match="annual"):

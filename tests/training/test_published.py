@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,7 @@ import pytest
 
 from forecasting.evaluation.auto import forecast_series
 from forecasting.training.published import published_histories
-from forecasting.warehouse.ingest import ingest, item_for_path
-from forecasting.warehouse.store import Warehouse
+from forecasting.warehouse.snapshot import open_snapshot
 
 WDI23 = "wdi/API_BX.KLT.DINV.CD.WD_DS2_en_csv_v2_5995288.csv"
 WDI25 = "wdi/wdi_fdi_net_inflows_vintage2025-10-07_subset_GBR_WLD_EUU_FRA.csv"
@@ -20,16 +20,13 @@ UK = "fdi_net_inflows_usd.UK.all.A"
 
 
 @pytest.fixture(scope="module")
-def wdi_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("rt") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / WDI23), item_for_path(shared_data / WDI25)])
-    return path
+def wdi_warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested([WDI23, WDI25])
 
 
 @pytest.fixture(scope="module")
 def uk(wdi_warehouse: Path):
-    with Warehouse(wdi_warehouse, read_only=True) as wh:
+    with open_snapshot(wdi_warehouse) as wh:
         hist = published_histories(wh, [UK, "fdi_net_inflows_usd.ARG.all.A"])
         current = wh.series(UK)
     assert "fdi_net_inflows_usd.ARG.all.A" not in hist  # one release only: nothing to do in real time

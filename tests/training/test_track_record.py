@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,7 @@ from forecasting.training.track_record import (
     summary_table,
     trailing_run,
 )
-from forecasting.warehouse.ingest import ingest, item_for_path
-from forecasting.warehouse.store import Warehouse
+from forecasting.warehouse.snapshot import open_snapshot
 
 FILES = (
     "ons_business_investment/cxnv_business_investment_gfcf_quarterly.csv",  # released 2020-11-24
@@ -52,11 +52,8 @@ n_jobs = 1
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    path = tmp_path_factory.mktemp("track") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / f) for f in FILES], note="track-record tests")
-    return path
+def warehouse(ingested: Callable[..., Path]) -> Path:
+    return ingested(FILES, note="track-record tests")
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +65,13 @@ def cfg(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def record(warehouse: Path, cfg):
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         return replay_series(wh, BI, cfg)
 
 
 def test_reference_year_is_read_from_the_data(warehouse: Path) -> None:
     """Chained volumes sum to current prices in their reference year: 2018 in 2020, 2019 in 2023."""
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         v, c = series_releases(wh, BI), series_releases(wh, BI_CP)
     got = {
         r: reference_year(release_values(v, r), release_values(c, r), "Q")
@@ -108,7 +105,7 @@ def test_levels_only_within_one_reference_year(record, warehouse: Path) -> None:
     assert set(lv["release"]) == {"2020-11-24", "2023-03-31"}  # the newest is not scored against itself
     assert not lv.loc[lv["release"] == "2020-11-24", "comparable"].any()  # 2018 prices vs 2019
     assert lv.loc[lv["release"] == "2023-03-31", "comparable"].all()
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         newest = release_values(series_releases(wh, BI), "2023-12-22")
     row = lv[(lv["release"] == "2023-03-31") & (lv["period"] == pd.Timestamp("2023-04-01"))].iloc[0]
     assert row["outturn"] == newest[pd.Timestamp("2023-04-01")]
@@ -120,7 +117,7 @@ def test_levels_only_within_one_reference_year(record, warehouse: Path) -> None:
 
 
 def test_calendar_growth_against_the_newest_release(record, warehouse: Path) -> None:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         newest = release_values(series_releases(wh, BI), "2023-12-22")
     tot = calendar_totals(newest, "Q")
     assert 2023 not in tot.index  # 2023Q4 not out yet: incomplete years are never totals
@@ -155,7 +152,7 @@ def test_json_lists_release_last_observed_quantiles_and_outturn(record) -> None:
 
 
 def test_parallel_replay_equals_serial(warehouse: Path, cfg, record) -> None:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         (par,) = replay(wh, [BI], cfg, backend="joblib", n_jobs=2)
     pd.testing.assert_frame_equal(par.levels, record.levels)
     pd.testing.assert_frame_equal(par.growth, record.growth)
@@ -171,7 +168,7 @@ def test_trailing_run_drops_the_stretch_before_a_gap() -> None:
 
 
 def test_bad_series_are_refused_with_the_reason(warehouse: Path, cfg) -> None:
-    with Warehouse(warehouse, read_only=True) as wh:
+    with open_snapshot(warehouse) as wh:
         with pytest.raises(NotFound, match="no observations for series 'business_investment_cvm_sa.TLF"):
             replay_series(wh, "business_investment_cvm_sa.TLF.all.Q", cfg)
         with pytest.raises(InvalidParameter, match="one release"):
@@ -179,16 +176,13 @@ def test_bad_series_are_refused_with_the_reason(warehouse: Path, cfg) -> None:
 
 
 @pytest.fixture(scope="module")
-def cxnv_warehouse(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+def cxnv_warehouse(ingested: Callable[..., Path]) -> Path:
     """Every CXNV release of SOURCES.md section 10 (28, Mar 2023 -> Jun 2026), each its own vintage."""
     from forecasting.sources.manifest import load_manifest
 
     paths = sorted(s.path for s in load_manifest() if s.id.startswith("ons_cxnv_20"))
     assert len(paths) == 28
-    path = tmp_path_factory.mktemp("cxnv") / "wh.duckdb"
-    with Warehouse(path) as wh:
-        ingest(wh, [item_for_path(shared_data / p) for p in paths], note="CXNV vintages")
-    return path
+    return ingested(paths, note="CXNV vintages")
 
 
 @pytest.mark.slow
@@ -198,7 +192,7 @@ def test_business_investment_growth_beats_no_change_in_real_time(cxnv_warehouse:
     from forecasting.settings import PROJECT_ROOT
 
     cfg = load_config(PROJECT_ROOT / "experiments" / "default.toml")
-    with Warehouse(cxnv_warehouse, read_only=True) as wh:
+    with open_snapshot(cxnv_warehouse) as wh:
         (tr,) = replay(wh, [BI], cfg, n_jobs=2)
     out = record_json(tr)
     with_outturns = [v for v in out["vintages"] if any(f["outturn"] is not None for f in v["forecasts"])]

@@ -24,7 +24,7 @@ def test_same_rows_in_new_bytes_record_no_vintage(shared_data: Path, tmp_path: P
         report = ingest(wh, [item_for_path(copy, source_id=first.source, release=first.release)])
         assert report.vintage is None and report.new_rows == 0
         assert [f["status"] for f in report.files] == ["unchanged"]
-        assert wh.con.execute("SELECT count(*) FROM vintages").fetchone()[0] == 1
+        assert wh.counts()["vintages"] == 1
 
 
 def test_a_fifo_is_named_as_such(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from forecasting.errors import InvalidParameter
 from forecasting.sources.errors import IngestError
 from forecasting.sources.manifest import get_source
 from forecasting.warehouse.ingest import IngestItem, ingest, item_for_path
+from forecasting.warehouse.snapshot import open_snapshot
 from forecasting.warehouse.store import Warehouse
 
 BI = "business_investment_cvm_sa.UK.all.Q"
@@ -163,7 +164,7 @@ def test_real_time_histories_never_splice_reference_years(wh_path: Path) -> None
     """The real-time backtest's release history holds the newest release's reference year only."""
     from forecasting.training.published import published_histories
 
-    with Warehouse(wh_path, read_only=True) as wh:
+    with open_snapshot(wh_path) as wh:
         then = published_histories(wh, [BI], as_of="2024-08-01")
         now = published_histories(wh, [BI])
     assert set(then[BI].releases["release"]) == {"2024-03-28", "2024-06-28"}  # both 2019 prices
