@@ -433,7 +433,20 @@ class ModelInfo(BaseModel):
             "max_horizon": 8,
             "quantiles": [0.025, 0.1, 0.5, 0.9, 0.975],
             "interval_levels": [80, 95],
-            "headline_metrics": {"mase": 0.91, "coverage80": 0.78},
+            "headline_metrics": {
+                "n_series": 2767.0,
+                "n_scored": 2767.0,
+                "mase_median": 1.69,
+                "mase_geomean": 1.71,
+                "coverage80": 0.66,
+                "coverage95": 0.83,
+                "mase_rel_naive": 0.97,
+                "n_rel_naive": 2310.0,
+                "share_beats_naive": 0.58,
+                "synthetic.n_series": 1706.0,
+                "synthetic.mase_median": 0.67,
+            },
+            "headline_outliers": [{"series_id": "fdi_net_inflows_usd.FSM.all.A", "mase": 20200000.0}],
             "level_metrics": [],
             "etag": "investment-forecaster-v3-1a2b",
         }
@@ -454,7 +467,19 @@ class ModelInfo(BaseModel):
     max_horizon: int
     quantiles: list[float]
     interval_levels: list[int]
-    headline_metrics: dict[str, float | None] = Field(description="Mean backtest scores over all series.")
+    headline_metrics: dict[str, float | None] = Field(
+        description=(
+            "Backtest accuracy over the real (published) series: n_series, median and geometric-mean MASE"
+            " (mase_median, mase_geomean; n_scored series scored), pooled 80%/95% coverage, the chosen"
+            " method's MASE relative to no change on the same windows (mase_rel_naive: geometric mean of"
+            " ratios, below 1 = better; n_rel_naive series; share_beats_naive); synthetic series apart"
+            " (synthetic.*). Never a mean of MASE: far-out series are named in headline_outliers."
+        )
+    )
+    headline_outliers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Real series whose backtest MASE is far outside the bulk (log scale, Q3 + 3 IQR), worst first.",
+    )
     level_metrics: list[dict[str, Any]]
     etag: str
 

@@ -20,10 +20,11 @@ import pandas as pd
 
 from forecasting.evaluation.precision import round_forecasts
 from forecasting.registry.contents import IDENTITY_FIELDS, BundleContents
+from forecasting.registry.summary import outliers, relative_mase, robust_summary
 from forecasting.vocabulary import QUANTILE_GRID, interval_levels, qcol, qcol_prob
 from service.model_state import ModelState
 
-HEADLINE = ("mase", "rmsse", "smape", "crps", "coverage80", "coverage95", "winkler95")
+SUMMARY_DIGITS = 4  # significant digits of the model-level figures shown to people
 ACCURACY = ("mase", "rmsse", "crps", "coverage80", "coverage95")
 # How much evidence a series' interval rests on (metrics table), carried in its provenance.
 EVIDENCE = ("little_evidence", "calibration_errors")
@@ -140,6 +141,8 @@ class ServedModel:
     fallback_kind: str | None = None
     # The tables themselves, for routers that compute on demand (scenarios); swapped with everything else.
     contents: BundleContents | None = field(default=None, repr=False, compare=False)
+    # Real series whose backtest MASE is far out of the bulk, named (not averaged into the headline).
+    headline_outliers: tuple[Mapping[str, Any], ...] = ()
     # What routes derive from this model (scenario engine, reference names, search index, other versions):
     # built on first use, dropped with the model on reload (service/model_state.py).
     state: ModelState = field(default_factory=ModelState, repr=False, compare=False)
@@ -220,12 +223,47 @@ def _records(df: pd.DataFrame, cols: Sequence[str]) -> list[dict[str, Any]]:
     return [{c: jsonable(r.get(c)) for c in cols} for r in rows]
 
 
-def _headline(metrics: pd.DataFrame) -> dict[str, float | None]:
-    out: dict[str, float | None] = {"n_series": float(len(metrics))}
-    for m in HEADLINE:
-        if m in metrics.columns:
-            out[m] = jsonable(pd.to_numeric(metrics[m], errors="coerce").mean())
+def _headline(metrics: pd.DataFrame, catalogue: pd.DataFrame) -> dict[str, float | None]:
+    """What ``/v1/models/current`` leads with: the same robust summary as ``invest models list``.
+
+    Why not means: one series with MASE 2e7 (a near-zero in-sample naive error) made the mean MASE 5,520
+    while the median was 1.10, and 1,706 synthetic series were averaged into the coverage. So: median and
+    geometric-mean MASE with the number of real series behind them, the pooled coverages, the chosen
+    method's MASE relative to the no-change rival on the same windows (``mase_rel_naive``: geometric mean
+    of ratios, < 1 = better), and the synthetic series apart (``synthetic.*``); far-out series are named
+    in ``headline_outliers``, not averaged in."""
+    if metrics.empty or "series_id" not in metrics.columns:
+        return {"n_series": 0.0}
+    fake: set[str] = set()
+    if "is_synthetic" in catalogue.columns:
+        fake = set(catalogue.loc[catalogue["is_synthetic"].fillna(False).astype(bool), "series_id"])
+    is_fake = metrics["series_id"].isin(fake)
+    real = metrics[~is_fake]
+    out: dict[str, float | None] = {k: _sig(v) for k, v in robust_summary(real).items()}
+    out.update({k: _sig(v) for k, v in relative_mase(real).items()})
+    if is_fake.any():
+        out.update({f"synthetic.{k}": _sig(v) for k, v in robust_summary(metrics[is_fake]).items()})
     return out
+
+
+def _sig(v: float, digits: int = SUMMARY_DIGITS) -> float | None:
+    """``v`` to ``digits`` significant digits (counts stay whole): a backtest score over a few origins
+    does not carry sixteen."""
+    v = jsonable(v)
+    if v is None or not isinstance(v, float) or v.is_integer():
+        return v
+    return round(v, digits - 1 - math.floor(math.log10(abs(v))))
+
+
+def _outliers(metrics: pd.DataFrame, catalogue: pd.DataFrame) -> tuple[Mapping[str, Any], ...]:
+    """Real series whose backtest MASE is far out (``registry.summary.outliers``), by name."""
+    if metrics.empty or "series_id" not in metrics.columns:
+        return ()
+    fake: set[str] = set()
+    if "is_synthetic" in catalogue.columns:
+        fake = set(catalogue.loc[catalogue["is_synthetic"].fillna(False).astype(bool), "series_id"])
+    real = metrics[~metrics["series_id"].isin(fake)]
+    return tuple(MappingProxyType({"series_id": s, "mase": _sig(v)}) for s, v in outliers(real))
 
 
 def build_served(
@@ -297,7 +335,8 @@ def build_served(
         trained_at=md.trained_at,
         experiment=md.experiment,
         quantiles=quantiles,
-        headline_metrics=MappingProxyType(_headline(contents.metrics)),
+        headline_metrics=MappingProxyType(_headline(contents.metrics, contents.catalogue)),
+        headline_outliers=_outliers(contents.metrics, contents.catalogue),
         level_metrics=tuple(_records(contents.level_metrics, list(contents.level_metrics.columns))),
         catalogue=tuple(catalogue),
         series=MappingProxyType({}),

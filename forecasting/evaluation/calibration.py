@@ -15,7 +15,7 @@ beyond the fitted horizon extrapolate the last fitted step by the same law and a
 tails, ``floor((n+1)p)`` for lower), which guarantees at least nominal coverage for exchangeable errors.
 
 Uncertainty that grows with the horizon (issue 20). Each quantile's distance from the median is made
-non-decreasing in the step (a running maximum), so a band never narrows further ahead because one step
+non-decreasing in the step (an isotonic fit over the steps), so a band never narrows further ahead because one step
 happened to see calmer errors or fewer windows. The calibrator also keeps ``centre``: per step the 10%
 trimmed mean of the scaled errors, from which the *mean* of the calibrated distribution is read; the
 point forecast served is the distribution's median (``q0.5``). Calibrators are ``centred``: the
@@ -107,15 +107,52 @@ def fit_growth(steps: np.ndarray, e: np.ndarray, min_count: int = MIN_FOR_GROWTH
     return float(np.clip(b, *GROWTH_BOUNDS))
 
 
-def monotone_spreads(table: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
-    """Each quantile's distance from the median made non-decreasing in the step (running maximum), and the
-    table monotone in probability: widths never fall further ahead, quantiles never cross."""
+def isotonic(y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Weighted least-squares non-decreasing fit to ``y`` (pool adjacent violators)."""
+    y = np.asarray(y, dtype=float)
+    w = np.ones_like(y) if w is None else np.maximum(np.asarray(w, dtype=float), 1e-12)
+    vals: list[float] = []
+    wts: list[float] = []
+    lens: list[int] = []
+    for yi, wi in zip(y, w, strict=True):
+        vals.append(float(yi))
+        wts.append(float(wi))
+        lens.append(1)
+        while len(vals) > 1 and vals[-2] > vals[-1]:
+            wt = wts[-2] + wts[-1]
+            v = (vals[-2] * wts[-2] + vals[-1] * wts[-1]) / wt
+            n = lens[-2] + lens[-1]
+            del vals[-1], wts[-1], lens[-1]
+            vals[-1], wts[-1], lens[-1] = v, wt, n
+    return np.repeat(vals, lens)
+
+
+def monotone_spreads(
+    table: np.ndarray, quantiles: Sequence[float], weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Each quantile's distance from the median made non-decreasing in the step, and the table monotone in
+    probability: widths never fall further ahead, quantiles never cross.
+
+    The spreads are fitted by isotonic regression over the steps (weighted by ``weights``, e.g. the errors
+    per step), not by a running maximum: a running maximum keeps the widest step seen so far, so one wide
+    step (a seasonal step, a rough origin) widens every later band and the bands over-cover; the
+    isotonic fit is the closest non-decreasing sequence (it averages a wide step with the narrower ones
+    after it). Tourism quarterly (h=8) 80%/95% coverage 0.859/0.977 -> 0.852/0.966, MSIS 14.62 -> 12.30,
+    point forecasts unchanged; tourism yearly and the real series unchanged (benchmarks/)."""
     table = np.maximum.accumulate(np.asarray(table, dtype=float), axis=1)
     mid = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
     med = table[:, [mid]]
-    spread = np.maximum.accumulate(table - med, axis=0) * (np.asarray(quantiles) >= 0.5)
-    spread += np.minimum.accumulate(table - med, axis=0) * (np.asarray(quantiles) < 0.5)
-    return np.maximum.accumulate(med + spread, axis=1)
+    d = table - med
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and (w.shape != (table.shape[0],) or not np.all(w > 0)):
+        w = None
+    out = np.empty_like(d)
+    for j, q in enumerate(quantiles):
+        if q >= 0.5:
+            out[:, j] = isotonic(np.maximum(d[:, j], 0.0), w)
+        else:
+            out[:, j] = -isotonic(np.maximum(-d[:, j], 0.0), w)
+    return np.maximum.accumulate(med + out, axis=1)
 
 
 @dataclass
@@ -289,7 +326,7 @@ def fit_calibrator(
             table[s - 1] = [conformal_quantile(pooled, q) * g for q in qs]
             centre[s - 1] = trimmed_mean(pooled) * g
     sources = tuple("own" if s <= measured else "extrapolated" for s in range(1, h + 1))
-    table = monotone_spreads(table, qs)
+    table = monotone_spreads(table, qs, np.maximum(counts, 1))
     return Calibrator(qs, table, counts, inflation, growth=b, centre=centre, step_sources=sources)
 
 

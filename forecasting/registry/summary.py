@@ -10,6 +10,7 @@ score instead of being averaged in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,6 +59,47 @@ def outliers(metrics: pd.DataFrame, limit: int = MAX_OUTLIERS) -> list[tuple[str
     q1, q3 = np.quantile(logs, [0.25, 0.75])
     far = m[logs > q3 + 3 * (q3 - q1)].sort_values(["mase", "series_id"], ascending=[False, True])
     return [(str(s), float(v)) for s, v in zip(far["series_id"], far["mase"], strict=True)][:limit]
+
+
+BASELINES = ("naive", "seasonal_naive")  # the no-change rival a series' choice is measured against
+
+
+def relative_mase(metrics: pd.DataFrame, baselines: Iterable[str] = BASELINES) -> dict[str, float]:
+    """The chosen method's MASE relative to the no-change rival's on the same backtest windows.
+
+    Why: a MASE summary alone cannot say whether the model beats the simplest rival on the series it
+    serves; the ratio per series (< 1: better than no change) has no scale, and its geometric mean is
+    the usual relative-accuracy figure (Davydenko & Fildes). Read from each row's ``candidates_json``
+    (every candidate scored on the same windows): the chosen ``method``'s entry against the first of
+    ``baselines`` present. Series without a baseline candidate (a group switched to a rival keeps only
+    the rival's scores) are left out and the count says how many were compared.
+    ``mase_rel_naive`` (geometric mean of the ratios), ``n_rel_naive``, ``share_beats_naive``."""
+    if "candidates_json" not in metrics.columns or "method" not in metrics.columns:
+        return {}
+    order = tuple(baselines)
+    ratios: list[float] = []
+    for method, raw in zip(metrics["method"], metrics["candidates_json"], strict=True):
+        try:
+            cands = json.loads(raw) if isinstance(raw, str) and raw else {}
+        except ValueError:
+            continue
+        base = next((b for b in order if b in cands), None)
+        if base is None or method not in cands:
+            continue
+        a, b = cands[method].get("mase"), cands[base].get("mase")
+        if a is None or b is None:
+            continue
+        r = float(a) / float(b) if float(b) > 0 else float("nan")
+        if np.isfinite(r) and r > 0:
+            ratios.append(r)
+    if not ratios:
+        return {}
+    x = np.asarray(ratios)
+    return {
+        "mase_rel_naive": float(np.exp(np.mean(np.log(x)))),
+        "n_rel_naive": float(x.size),
+        "share_beats_naive": float(np.mean(x < 1.0)),
+    }
 
 
 def headline(metrics: pd.DataFrame, synthetic: Iterable[str] = ()) -> dict[str, Any]:

@@ -40,6 +40,7 @@ def model_info(m: ServedModel) -> dict[str, Any]:
         "quantiles": list(m.quantiles),
         "interval_levels": interval_levels(m.quantiles),
         "headline_metrics": dict(m.headline_metrics),
+        "headline_outliers": [dict(o) for o in m.headline_outliers],
         "level_metrics": [dict(r) for r in m.level_metrics],
         "etag": m.key,
     }

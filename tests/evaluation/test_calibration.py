@@ -157,3 +157,25 @@ def test_holdout_inflation_widens_a_group_whose_latest_origins_were_wilder() -> 
     calm = wild.assign(scaled_error=rng.normal(0, 1, len(wild)) * np.sqrt(wild["step"]))
     assert abs(holdout_inflation(calm) - 1.0) < 0.15
     assert holdout_inflation(calm[calm["origin"] == 15]) == 1.0  # one window: nothing to hold out
+
+
+def test_isotonic_pools_adjacent_violators() -> None:
+    from forecasting.evaluation.calibration import isotonic
+
+    assert isotonic(np.array([3.0, 1.0, 2.0])).tolist() == pytest.approx([2.0, 2.0, 2.0])
+    assert isotonic(np.array([1.0, 3.0, 2.0, 4.0])).tolist() == pytest.approx([1.0, 2.5, 2.5, 4.0])
+    assert isotonic(np.array([1.0, 3.0]), np.array([1.0, 3.0])).tolist() == [1.0, 3.0]
+    assert isotonic(np.array([3.0, 1.0]), np.array([1.0, 3.0])).tolist() == pytest.approx([1.5, 1.5])
+
+
+def test_one_wide_step_does_not_set_every_later_band() -> None:
+    """Widths never fall further ahead, but a single wide step (a seasonal step, a rough origin) is
+    averaged with its neighbours instead of being carried to every later step (a running maximum)."""
+    from forecasting.evaluation.calibration import monotone_spreads
+
+    qs = (0.1, 0.5, 0.9)
+    table = np.array([[-1.0, 0.0, 1.0], [-3.0, 0.0, 3.0], [-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])
+    out = monotone_spreads(table, qs)
+    width = out[:, 2] - out[:, 0]
+    assert np.all(np.diff(width) >= 0) and np.all(np.diff(out, axis=1) >= 0)
+    assert width[-1] < 6.0 and width.mean() == pytest.approx(np.mean(table[:, 2] - table[:, 0]))

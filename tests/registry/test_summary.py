@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from forecasting.registry.summary import headline, outliers
@@ -62,3 +63,31 @@ class _Null:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def test_relative_mase_compares_the_choice_with_no_change_on_the_same_windows() -> None:
+    import json
+
+    from forecasting.registry.summary import relative_mase
+
+    rows = [  # chosen MASE 0.5 / 2 / 1 against naive 1 on the same windows; one series without naive
+        ("a", "shrunk_combo", {"shrunk_combo": {"mase": 0.5}, "naive": {"mase": 1.0}}),
+        ("b", "drift", {"drift": {"mase": 2.0}, "naive": {"mase": 1.0}, "shrunk_combo": {"mase": 9.0}}),
+        (
+            "c",
+            "combo(seasonal_naive,theta)",
+            {"combo(seasonal_naive,theta)": {"mase": 1.0}, "seasonal_naive": {"mase": 1.0}},
+        ),
+        ("d", "drift", {"drift": {"mase": 3.0}}),
+    ]
+    m = pd.DataFrame(
+        {
+            "series_id": [r[0] for r in rows],
+            "method": [r[1] for r in rows],
+            "candidates_json": [json.dumps(r[2]) for r in rows],
+        }
+    )
+    r = relative_mase(m)
+    assert r["n_rel_naive"] == 3 and r["mase_rel_naive"] == pytest.approx(1.0)  # (0.5 * 2 * 1) ** (1/3)
+    assert r["share_beats_naive"] == pytest.approx(1 / 3)
+    assert relative_mase(m.drop(columns="candidates_json")) == {}
