@@ -462,13 +462,14 @@ def _decimals_rows(values: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _chunks_of(panel: AnnualPanel, size: int) -> list[tuple[int, np.ndarray]]:
-    """Units of work: (length, series indices) with at most ``size`` series, in input order."""
+def _chunks_of(panel: AnnualPanel, size: int) -> list[tuple[int, int, np.ndarray]]:
+    """Units of work: (chunk, length, series indices): chunks of at most ``size`` series in input order,
+    split by length (a unit's series form one array)."""
     out = []
-    for start in range(0, len(panel), size):
+    for chunk, start in enumerate(range(0, len(panel), size)):
         idx = np.arange(start, min(start + size, len(panel)))
         for n in np.unique(panel.lengths[idx]):
-            out.append((int(n), idx[panel.lengths[idx] == n]))
+            out.append((chunk, int(n), idx[panel.lengths[idx] == n]))
     return out
 
 
@@ -530,8 +531,8 @@ def forecast_csv_stream(
     be = "serial" if jobs == 1 else backend
 
     def run(fn, items, phase):
-        total = sum(len(idx) for _, idx in units)
-        sizes = [len(idx) for _, idx in units]
+        total = sum(len(u[2]) for u in units)
+        sizes = [len(u[2]) for u in units]
 
         def hook(done_units: int) -> None:
             if progress is not None:
@@ -544,7 +545,7 @@ def forecast_csv_stream(
     def matrix(idx: np.ndarray) -> np.ndarray:
         return np.vstack([panel.values[i] for i in idx])
 
-    bts = run(_backtest_unit, [(matrix(idx), h, nn[idx], method, nw, sw) for _, idx in units], "backtests")
+    bts = run(_backtest_unit, [(matrix(idx), h, nn[idx], method, nw, sw) for _, _, idx in units], "backtests")
     from forecasting.evaluation.vectorised import candidates
 
     names = candidates(method)
@@ -557,7 +558,7 @@ def forecast_csv_stream(
         pick = names[0]
     frames = []
     chosen_of: list[str] = []
-    for (_, idx), (origins, errors, mase_u, _) in zip(units, bts, strict=True):
+    for (_, _, idx), (origins, errors, mase_u, _) in zip(units, bts, strict=True):
         chosen = pick if mase_u else names[0]  # too short to backtest: the first candidate
         chosen_of.append(chosen)
         if mase_u:
@@ -569,28 +570,55 @@ def forecast_csv_stream(
     cal.n_errors = int(cal.counts.sum())
     del errors, frames, bts
     output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")  # renamed when complete: never half a file
+    try:
+        written = _write_chunks(
+            partial, units, chosen_of, panel, h, nn, cal, quantiles, levels, be, scheduler, jobs, progress
+        )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
+
+
+def _write_chunks(
+    path: Path, units, chosen_of, panel, h, nn, cal, quantiles, levels, be, scheduler, jobs, progress
+) -> int:
+    """Pass 2 of ``forecast_csv_stream``: final fits, a few chunks at a time, appended to ``path``."""
+    from forecasting.parallel import map_series
+
+    def matrix(idx: np.ndarray) -> np.ndarray:
+        return np.vstack([panel.values[i] for i in idx])
+
     written = 0
-    wave = max(2, 2 * (os.cpu_count() or 1))
-    with open(output, "w", newline="", encoding="utf-8") as fh:
+    wave = max(2, 2 * (os.cpu_count() or 1))  # chunks in flight at once: bounded memory, busy workers
+    n_chunks = units[-1][0] + 1
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         header = True
         done = 0
-        for start in range(0, len(units), wave):
-            part = list(range(start, min(start + wave, len(units))))
+        for first in range(0, n_chunks, wave):
+            part = [k for k, u in enumerate(units) if first <= u[0] < first + wave]
             finals = map_series(
                 _final_unit,
-                [(matrix(units[k][1]), h, nn[units[k][1]], chosen_of[k], cal, quantiles) for k in part],
+                [(matrix(units[k][2]), h, nn[units[k][2]], chosen_of[k], cal, quantiles) for k in part],
                 backend=be,
                 scheduler=scheduler,
                 n_jobs=jobs,
                 chunk_size=1,
             )
+            frames_of: dict[int, list[pd.DataFrame]] = {}
             for k, fin in zip(part, finals, strict=True):
-                idx = units[k][1]
-                frame = _rows(panel, idx, fin, chosen_of[k], levels, h, nn[idx])
+                chunk, _, idx = units[k]
+                frames_of.setdefault(chunk, []).append(
+                    _rows(panel, idx, fin, chosen_of[k], levels, h, nn[idx])
+                )
+            for chunk in sorted(frames_of):  # each chunk's rows back in input order, then written
+                frame = pd.concat(frames_of[chunk], ignore_index=True)
+                frame = frame.sort_values("_pos", kind="stable").drop(columns="_pos")
                 frame.to_csv(fh, index=False, header=header)
                 header = False
                 written += len(frame)
-                done += len(idx)
+                done += len(frame) // h
             if progress is not None:
                 progress("forecasts", done, len(panel))
     return written
@@ -643,4 +671,6 @@ def _rows(
     frame["bound_note"] = np.repeat(
         np.where(nn, "never below 0: the measure cannot be negative", ""), h
     ).astype(object)
-    return csv_safe(frame)
+    frame = csv_safe(frame)
+    frame["_pos"] = np.repeat(idx, h)  # input order, restored per chunk before writing
+    return frame
