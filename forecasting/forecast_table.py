@@ -27,6 +27,8 @@ import pandas as pd
 
 from forecasting.errors import InvalidParameter, InvestError
 from forecasting.evaluation.auto import forecast_many
+from forecasting.evaluation.calibration import Calibrator
+from forecasting.evaluation.vectorised import Final
 from forecasting.sources.errors import IngestError
 from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, SeriesId, level_to_quantiles
 from models.base import registry
@@ -582,7 +584,19 @@ def forecast_csv_stream(
 
 
 def _write_chunks(
-    path: Path, units, chosen_of, panel, h, nn, cal, quantiles, levels, be, scheduler, jobs, progress
+    path: Path,
+    units: list[tuple[int, int, np.ndarray]],
+    chosen_of: list[str],
+    panel: AnnualPanel,
+    h: int,
+    nn: np.ndarray,
+    cal: Calibrator,
+    quantiles: Sequence[float],
+    levels: Sequence[float],
+    be: str,
+    scheduler: object,
+    jobs: int,
+    progress: object,
 ) -> int:
     """Pass 2 of ``forecast_csv_stream``: final fits, a few chunks at a time, appended to ``path``."""
     from forecasting.parallel import map_series
@@ -625,7 +639,13 @@ def _write_chunks(
 
 
 def _rows(
-    panel: AnnualPanel, idx: np.ndarray, fin, method: str, levels, h: int, nn: np.ndarray
+    panel: AnnualPanel,
+    idx: np.ndarray,
+    fin: Final,
+    method: str,
+    levels: Sequence[float],
+    h: int,
+    nn: np.ndarray,
 ) -> pd.DataFrame:
     """One unit's output rows, rounded for display and made spreadsheet-safe (``for_display``)."""
     from forecasting.evaluation.vectorised import _index
