@@ -17,6 +17,7 @@ finite (inputs near 1e300 overflow double precision) is an error, never ``inf`` 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ import pandas as pd
 
 from forecasting.errors import InvalidParameter, InvestError
 from forecasting.evaluation.auto import forecast_many
+from forecasting.evaluation.calibration import Calibrator
+from forecasting.evaluation.vectorised import Final
 from forecasting.sources.errors import IngestError
 from forecasting.vocabulary import FREQ, QUANTILE_GRID, FrequencySpec, SeriesId, level_to_quantiles
 from models.base import registry
@@ -40,6 +43,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
 MIN_POINTS = 3
+# Largest |value| forecast: squares and sums of squares of the values (variances, RMSSE scales, ETS
+# likelihoods) must stay finite in float64 (max ~1.8e308), so values must stay well below ~1e154.
+MAX_MAGNITUDE = 1e100
 # Longest horizon forecast_frame accepts, in years of the series' own frequency (30 A, 120 Q, 360 M steps).
 MAX_HORIZON_YEARS = 30
 # Cells a spreadsheet reads as a formula (OWASP CSV injection): escaped with a leading apostrophe.
@@ -383,3 +389,308 @@ def _mapper(n_items: int, n_jobs: int, progress):
         )
 
     return run
+
+
+# ---- many annual series: streamed, vectorised (forecasting/evaluation/vectorised.py) ----------------------
+CHUNK_SERIES = 2000  # series per unit of work: big enough for vectorised arithmetic, small enough to stream
+FAST_MIN_SERIES = 50  # below this the per-series path is as quick and gives the same numbers
+
+
+class AnnualPanel:
+    """A validated CSV of annual series held as arrays (no per-row objects): what the fast path needs.
+
+    ``ids`` in first-appearance order; ``values[i]`` oldest first; ``last_year[i]`` its last period;
+    ``decimals[i]`` the decimals its values are published with (``precision.data_decimals``).
+    """
+
+    def __init__(self, ids: np.ndarray, values: list[np.ndarray], last_year: np.ndarray) -> None:
+        self.ids, self.values, self.last_year = ids, values, last_year
+        self.lengths = np.array([v.size for v in values])
+        self.decimals = _decimals_rows(values)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_annual_panel(path: str | Path) -> AnnualPanel | None:
+    """The input as an :class:`AnnualPanel` when every period is a 4-digit year and the file is clean;
+    None otherwise, so the strict per-series reader (``read_forecast_input``) names any problem in it."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if raw.empty or any(c not in raw.columns for c in REQUIRED):
+        return None
+    sid = raw["series_id"].astype(str).str.strip()
+    period = raw["period"].astype(str).str.strip()
+    if (sid == "").any() or not period.str.fullmatch(r"\d{4}").all():
+        return None
+    text = raw["value"].astype(str).str.strip().str.replace(",", "", regex=False)
+    value = pd.to_numeric(text, errors="coerce").to_numpy(float)
+    if not np.isfinite(value).all() or (len(value) and np.abs(value).max() > MAX_MAGNITUDE):
+        return None
+    codes, uniques = pd.factorize(sid, sort=False)
+    year = period.to_numpy(dtype=int)
+    order = np.lexsort((year, codes))
+    c, y, v = codes[order], year[order], value[order]
+    same = c[1:] == c[:-1]
+    if np.any(same & (np.diff(y) != 1)):  # duplicates and gaps: the strict reader says which
+        return None
+    counts = np.bincount(c, minlength=len(uniques))
+    if counts.min() < MIN_POINTS:
+        return None
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    values = np.split(v, starts[1:])
+    last = y[starts + counts - 1]
+    return AnnualPanel(np.asarray(uniques, dtype=object), values, last)
+
+
+def _decimals_rows(values: list[np.ndarray]) -> np.ndarray:
+    """``precision.data_decimals`` of every series (all values at once)."""
+    from forecasting.evaluation.precision import MAX_DECIMALS
+
+    flat = np.concatenate(values) if values else np.zeros(0)
+    first = np.full(flat.size, MAX_DECIMALS)
+    tol = 1e-9 * np.maximum(np.abs(flat), 1.0)
+    for d in range(MAX_DECIMALS, -1, -1):
+        first = np.where(np.abs(flat - np.round(flat, d)) <= tol, d, first)
+    owner = np.repeat(np.arange(len(values)), [v.size for v in values])
+    out = np.zeros(len(values), dtype=int)
+    np.maximum.at(out, owner, first)
+    return out
+
+
+def _chunks_of(panel: AnnualPanel, size: int) -> list[tuple[int, int, np.ndarray]]:
+    """Units of work: (chunk, length, series indices): chunks of at most ``size`` series in input order,
+    split by length (a unit's series form one array)."""
+    out = []
+    for chunk, start in enumerate(range(0, len(panel), size)):
+        idx = np.arange(start, min(start + size, len(panel)))
+        for n in np.unique(panel.lengths[idx]):
+            out.append((chunk, int(n), idx[panel.lengths[idx] == n]))
+    return out
+
+
+def _backtest_unit(args: tuple) -> tuple:
+    from forecasting.evaluation.vectorised import backtest_panel
+
+    Y, h, nn, method, nw, sw = args
+    bt = backtest_panel(Y, h, nn, method, nw, sw)
+    return bt.origins, bt.errors, bt.mase, bt.smape
+
+
+def _final_unit(args: tuple) -> object:
+    from forecasting.evaluation.vectorised import final_panel
+
+    Y, h, nn, chosen, cal, probs = args
+    return final_panel(Y, h, nn, chosen, cal, probs)
+
+
+def forecast_csv_stream(
+    panel: AnnualPanel,
+    horizon: int,
+    output: Path,
+    *,
+    method: str = "auto",
+    levels: Sequence[float] = (80, 95),
+    non_negative: bool = False,
+    chunk_size: int = CHUNK_SERIES,
+    n_jobs: int = -1,
+    backend: str = "joblib",
+    scheduler: str | None = None,
+    progress=None,
+) -> int | None:
+    """Forecast an annual panel and write the CSV chunk by chunk (same rows and numbers as
+    ``forecast_frame`` + ``for_display`` + ``csv_safe``); returns the rows written, or None when the
+    panel is outside what the vectorised path computes (the caller then takes the per-series path).
+
+    ``progress(phase, done, total)`` is called as units finish (phase ``backtests`` then ``forecasts``).
+    """
+    from forecasting.evaluation.calibration import fit_calibrator
+    from forecasting.evaluation.vectorised import choose, errors_frame, supported, windows_for
+    from forecasting.parallel import map_series
+
+    h = int(horizon)
+    if h < 1:
+        raise InvalidParameter(f"horizon must be >= 1, got {horizon}")
+    if h > max_horizon("year"):
+        sid = str(panel.ids[0])
+        raise InvalidParameter(
+            f"horizon {horizon} is beyond the cap of {MAX_HORIZON_YEARS} years ({max_horizon('year')} "
+            f"years for yearly series such as {sid!r}): these models' intervals say nothing that far ahead"
+        )
+    if len(panel) < FAST_MIN_SERIES or not supported(method, [1]):
+        return None
+    quantiles = _quantiles_for(levels)
+    nn = np.array([non_negative or declared_non_negative(str(s)) for s in panel.ids], dtype=bool)
+    nw, sw = windows_for(len(panel), method)
+    units = _chunks_of(panel, chunk_size)
+    jobs = 1 if n_jobs == 1 else n_jobs
+    be = "serial" if jobs == 1 else backend
+
+    def run(fn, items, phase):
+        total = sum(len(u[2]) for u in units)
+        sizes = [len(u[2]) for u in units]
+
+        def hook(done_units: int) -> None:
+            if progress is not None:
+                progress(phase, sum(sizes[:done_units]), total)
+
+        return map_series(
+            fn, items, backend=be, scheduler=scheduler, n_jobs=jobs, progress=hook, chunk_size=1
+        )
+
+    def matrix(idx: np.ndarray) -> np.ndarray:
+        return np.vstack([panel.values[i] for i in idx])
+
+    bts = run(_backtest_unit, [(matrix(idx), h, nn[idx], method, nw, sw) for _, _, idx in units], "backtests")
+    from forecasting.evaluation.vectorised import candidates
+
+    names = candidates(method)
+    scored = [(b[2], b[3]) for b in bts if b[2]]
+    if scored:
+        mase = np.vstack([np.column_stack([m[c] for c in names]) for m, _ in scored])
+        smape = np.vstack([np.column_stack([s[c] for c in names]) for _, s in scored])
+        pick = choose(mase, smape, names)
+    else:
+        pick = names[0]
+    frames = []
+    chosen_of: list[str] = []
+    for (_, _, idx), (origins, errors, mase_u, _) in zip(units, bts, strict=True):
+        chosen = pick if mase_u else names[0]  # too short to backtest: the first candidate
+        chosen_of.append(chosen)
+        if mase_u:
+            frames.append(errors_frame(panel.ids[idx], origins, errors[chosen]))
+    errors = pd.concat(frames) if frames else pd.DataFrame()
+    if len(errors) < 60:  # forecast_many's min_errors: uncalibrated, left to the per-series path
+        return None
+    cal = fit_calibrator(errors, quantiles, min_per_step=100)
+    cal.n_errors = int(cal.counts.sum())
+    del errors, frames, bts
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")  # renamed when complete: never half a file
+    try:
+        written = _write_chunks(
+            partial, units, chosen_of, panel, h, nn, cal, quantiles, levels, be, scheduler, jobs, progress
+        )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
+
+
+def _write_chunks(
+    path: Path,
+    units: list[tuple[int, int, np.ndarray]],
+    chosen_of: list[str],
+    panel: AnnualPanel,
+    h: int,
+    nn: np.ndarray,
+    cal: Calibrator,
+    quantiles: Sequence[float],
+    levels: Sequence[float],
+    be: str,
+    scheduler: object,
+    jobs: int,
+    progress: object,
+) -> int:
+    """Pass 2 of ``forecast_csv_stream``: final fits, a few chunks at a time, appended to ``path``."""
+    from forecasting.parallel import map_series
+
+    def matrix(idx: np.ndarray) -> np.ndarray:
+        return np.vstack([panel.values[i] for i in idx])
+
+    written = 0
+    wave = max(2, 2 * (os.cpu_count() or 1))  # chunks in flight at once: bounded memory, busy workers
+    n_chunks = units[-1][0] + 1
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        header = True
+        done = 0
+        for first in range(0, n_chunks, wave):
+            part = [k for k, u in enumerate(units) if first <= u[0] < first + wave]
+            finals = map_series(
+                _final_unit,
+                [(matrix(units[k][2]), h, nn[units[k][2]], chosen_of[k], cal, quantiles) for k in part],
+                backend=be,
+                scheduler=scheduler,
+                n_jobs=jobs,
+                chunk_size=1,
+            )
+            frames_of: dict[int, list[pd.DataFrame]] = {}
+            for k, fin in zip(part, finals, strict=True):
+                chunk, _, idx = units[k]
+                frames_of.setdefault(chunk, []).append(
+                    _rows(panel, idx, fin, chosen_of[k], levels, h, nn[idx])
+                )
+            for chunk in sorted(frames_of):  # each chunk's rows back in input order, then written
+                frame = pd.concat(frames_of[chunk], ignore_index=True)
+                frame = frame.sort_values("_pos", kind="stable").drop(columns="_pos")
+                frame.to_csv(fh, index=False, header=header)
+                header = False
+                written += len(frame)
+                done += len(frame) // h
+            if progress is not None:
+                progress("forecasts", done, len(panel))
+    return written
+
+
+def _rows(
+    panel: AnnualPanel,
+    idx: np.ndarray,
+    fin: Final,
+    method: str,
+    levels: Sequence[float],
+    h: int,
+    nn: np.ndarray,
+) -> pd.DataFrame:
+    """One unit's output rows, rounded for display and made spreadsheet-safe (``for_display``)."""
+    from forecasting.evaluation.vectorised import _index
+
+    S = len(idx)
+    cols: dict[str, np.ndarray] = {}
+    bad = ~np.isfinite(fin.quantiles).all(axis=(1, 2)) | ~np.isfinite(fin.mean).all(axis=1)
+    if bad.any():
+        raise ForecastOverflow(
+            f"forecasts for {int(bad.sum())} series are not finite (e.g. {panel.ids[idx][bad][0]!r}): its "
+            "values are too large for double precision (near 1e300); rescale the input (e.g. to millions) "
+            "and forecast again"
+        )
+    cols["point"], cols["mean"] = fin.point, fin.mean
+    for level in levels:
+        lo, hi = level_to_quantiles(float(level))
+        cols[f"lo{level:g}"] = fin.quantiles[:, _index(fin.probs, lo)]
+        cols[f"hi{level:g}"] = fin.quantiles[:, _index(fin.probs, hi)]
+    dec = panel.decimals[idx]
+    if "lo80" in cols:
+        w = cols["hi80"] - cols["lo80"]
+        w = np.where(np.isfinite(w) & (w > 0), w, np.inf).min(axis=1)
+        with np.errstate(divide="ignore"):
+            need = np.ceil(-np.log10(1e-3 * w))
+        dec = np.where(np.isfinite(need), np.maximum(dec, need), dec)
+    dec = np.clip(dec, 0, 10).astype(int)
+    for name, arr in cols.items():
+        out = arr.astype(float).copy()
+        for d in np.unique(dec):
+            out[dec == d] = np.round(arr[dec == d], int(d))
+        cols[name] = out
+    frame = pd.DataFrame(
+        {
+            "series_id": np.repeat(panel.ids[idx], h),
+            "period": (np.repeat(panel.last_year[idx], h) + np.tile(np.arange(1, h + 1), S)).astype(str),
+            "step": np.tile(np.arange(1, h + 1), S),
+        }
+    )
+    for name, arr in cols.items():
+        frame[name] = arr.reshape(-1)
+    frame["method"] = method
+    frame["band_source"] = np.tile(np.asarray((list(fin.sources) + ["model"] * h)[:h], dtype=object), S)
+    frame["bound_note"] = np.repeat(
+        np.where(nn, "never below 0: the measure cannot be negative", ""), h
+    ).astype(object)
+    frame = csv_safe(frame)
+    frame["_pos"] = np.repeat(idx, h)  # input order, restored per chunk before writing
+    return frame

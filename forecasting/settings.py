@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         default=None, description="Directory of licensed partner exports; default: synthetic demo files."
     )
     seed: int = 20261124
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="invest forecast-csv on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
+        "distributed.LocalCluster on this machine; default: joblib worker processes.",
+    )
     user: str | None = Field(
         default=None, description="Who promotes, recorded with the reason; default: the login name."
     )

@@ -174,3 +174,26 @@ def test_horizon_cap_depends_on_frequency() -> None:
     with pytest.raises(InvalidParameter, match="cap of 30 years \\(120 quarters"):
         forecast_frame(pd.DataFrame(rows), 121, method="naive", n_jobs=1)
     assert forecast_frame(pd.DataFrame(rows), 120, method="naive", n_jobs=1)["step"].max() == 120
+
+
+def test_cli_many_annual_series_streams_with_progress_lines_off_a_terminal(tmp_path: Path) -> None:
+    """forecast-csv on enough annual series takes the vectorised path: plain progress lines (no TTY),
+    the whole file, and the per-series path's columns."""
+    from typer.testing import CliRunner
+
+    from forecasting.cli.app import app
+
+    rng = np.random.default_rng(0)
+    body = "series_id,period,value\n" + "".join(
+        f"s{i},{2010 + t},{v:.2f}\n"
+        for i in range(60)
+        for t, v in enumerate(100 + np.cumsum(rng.normal(1, 3, 10)))
+    )
+    src = _write(tmp_path, body)
+    out = tmp_path / "out.csv"
+    res = CliRunner().invoke(app, ["forecast-csv", str(src), "--horizon", "3", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "forecast-csv: backtests" in res.output and "forecast-csv: forecasts 60/60 series" in res.output
+    frame = pd.read_csv(out)
+    assert len(frame) == 180 and list(frame.columns[:5]) == ["series_id", "period", "step", "point", "mean"]
+    assert not list(tmp_path.glob(".*partial"))

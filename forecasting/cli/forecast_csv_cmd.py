@@ -7,6 +7,10 @@ Bad input is the user's to fix, so it is reported as one red line and exit code 
 from __future__ import annotations
 
 import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +55,41 @@ def forecast_csv(
     ),
 ) -> None:
     """Forecast each series in INPUT and write series_id, period, step, mean, lo/hi per level, method."""
-    from forecasting.forecast_table import csv_safe, for_display, forecast_frame, read_forecast_input
+    from forecasting.forecast_table import (
+        csv_safe,
+        for_display,
+        forecast_csv_stream,
+        forecast_frame,
+        read_annual_panel,
+        read_forecast_input,
+    )
 
     try:
         lv = _parse_levels(levels)
         if horizon < 1:
             raise InvalidParameter(f"--horizon must be >= 1, got {horizon}")
         _check_output(output)  # before minutes of forecasting, not after
+        panel = read_annual_panel(input) if frequency in (None, "year") else None
+        if panel is not None:  # many annual series: vectorised and streamed to the file
+            with _progress() as report, _scheduler() as (backend, scheduler):
+                rows = forecast_csv_stream(
+                    panel,
+                    horizon,
+                    output,
+                    method=method,
+                    levels=lv,
+                    non_negative=non_negative,
+                    progress=report,
+                    backend=backend,
+                    scheduler=scheduler,
+                )
+            if rows is not None:
+                err_console.print(f"[green]wrote {rows} rows for {len(panel)} series to {output}[/green]")
+                return
         df = read_forecast_input(input, frequency=frequency)
         _check_magnitude(df)
         n = df["series_id"].nunique()
-        with Progress(
-            TextColumn("[bold]forecasting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as bar:
-            task = bar.add_task("series", total=n)
+        with _progress() as report:
             out = forecast_frame(
                 df,
                 horizon,
@@ -76,10 +97,9 @@ def forecast_csv(
                 method=method,
                 levels=lv,
                 seed=seed,
-                progress=lambda done: bar.update(task, completed=done),
+                progress=lambda done: report("forecasts", done, n),
                 non_negative=non_negative,
             )
-            bar.update(task, completed=n)
     except InvestError as exc:
         _fail(str(exc))
     except (OverflowError, FloatingPointError) as exc:  # a safety net: _check_magnitude should prevent it
@@ -87,6 +107,8 @@ def forecast_csv(
             f"{input}: the numbers overflowed while forecasting ({exc}); rescale the values (e.g. divide by "
             "1e6 and say so in the unit) and run again"
         )
+    except OSError as exc:
+        _fail(f"-o {output}: cannot write the output file ({exc.strerror or exc})")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         csv_safe(for_display(out, df)).to_csv(output, index=False)
@@ -95,13 +117,64 @@ def forecast_csv(
     err_console.print(f"[green]wrote {len(out)} rows for {n} series to {output}[/green]")
 
 
-# Largest |value| forecast: squares and sums of squares of the values (variances, RMSSE scales, ETS
-# likelihoods) must stay finite in float64 (max ~1.8e308), so values must stay well below ~1e154.
-MAX_MAGNITUDE = 1e100
+@contextmanager
+def _scheduler() -> Iterator[tuple[str, Any]]:
+    """(backend, scheduler) for the work: joblib processes, or Dask when ``INVEST_DASK_SCHEDULER`` says so
+    (``local``: a ``distributed.LocalCluster`` for this run, closed after it; else a scheduler address)."""
+    from forecasting.settings import get_settings
+
+    address = get_settings().dask_scheduler
+    if not address:
+        yield "joblib", None
+        return
+    if address != "local":
+        yield "dask", address
+        return
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        yield "dask", client
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """``report(phase, done, total)``: a rich bar on a terminal, else a plain line per update (logs, CI)."""
+    if err_console.is_terminal:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def update(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            yield update
+        return
+    start = time.monotonic()
+
+    def line(phase: str, done: int, total: int) -> None:
+        print(
+            f"forecast-csv: {phase} {done}/{total} series ({time.monotonic() - start:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    yield line
 
 
 def _check_magnitude(df: Any) -> None:
     """Refuse (in words, naming the series and row) values too large to forecast with finite arithmetic."""
+    from forecasting.forecast_table import MAX_MAGNITUDE
+
     values = df["value"].abs()
     if not len(values) or values.max() <= MAX_MAGNITUDE:
         return

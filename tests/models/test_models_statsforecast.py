@@ -57,3 +57,24 @@ def test_shrunk_combo_lies_between_naive_and_the_combination() -> None:
     assert np.array_equal(restored.predict(4).mean, fc.mean)
     with pytest.raises(Exception, match="anchor"):
         make("shrunk_combo", anchor="drift")
+
+
+@pytest.mark.parametrize("m", [1, 4, 12])
+def test_theta_interval_is_statsforecasts_own(m: int) -> None:
+    """``theta_forecast80`` skips scipy's per-step frozen distribution but keeps every number."""
+    import warnings
+
+    from statsforecast.models import AutoTheta
+
+    from models.statsforecast_models import theta_forecast80
+
+    rng = np.random.default_rng(m)
+    for n in (5, 9, 30, 60):
+        y = 100 * np.exp(np.cumsum(rng.normal(0.02, 0.08, n))) * (1 + 0.1 * np.sin(np.arange(n) * 6.28 / m))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = AutoTheta(season_length=m).fit(y)
+            want = fit.predict(7, level=[80])
+            got = theta_forecast80(fit.model_, 7)
+        for key in ("mean", "lo-80", "hi-80"):
+            np.testing.assert_array_equal(got[key], want[key])
