@@ -29,25 +29,21 @@ def summarise() -> None:
 
     s = get_settings()
     with Warehouse(s.warehouse, read_only=True) as wh:
-        cat = wh.catalogue()
+        summary = wh.measure_summary()
         counts = wh.counts()
         latest = wh.latest_vintage()
     t = Table(title=f"warehouse {s.warehouse} · vintage {latest}")
     for c in ("measure", "series", "geography levels", "frequency", "coverage", "source"):
         t.add_column(c)
-    for measure, g in cat.groupby("measure"):
+    for r in summary.itertuples(index=False):
         t.add_row(
-            measure,
-            f"{len(g):,}",
-            ",".join(sorted(g["geography_level"].astype(str).unique())),
-            ",".join(sorted(g["frequency"].unique())),
-            f"{g['start'].min()}–{g['end'].max()}",
-            ",".join(sorted(set(",".join(g["source"]).split(",")))),
+            r.measure, f"{r.series:,}", r.geography_levels, r.frequencies, f"{r.start}–{r.end}", r.source
         )
     console.print(t)
     console.print(
-        f"{counts['observations']:,} observations in {len(cat):,} series from {counts['files']} files, "
-        f"{counts['vintages']} vintage(s); synthetic series: {int(cat['is_synthetic'].sum()):,}"
+        f"{counts['observations']:,} observations in {int(summary['series'].sum()):,} series from "
+        f"{counts['files']} files, {counts['vintages']} vintage(s); synthetic series: "
+        f"{int(summary['synthetic'].sum()):,}"
     )
 
 
