@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
 import time
 from pathlib import Path
 
@@ -12,6 +14,46 @@ from rich.table import Table
 from forecasting.cli.common import PROJECT_ROOT, console, err_console, get_settings, user_errors
 
 RUN_CHECK_DRAWS = 30
+
+
+def _descendants_cpu(pid: int) -> float:
+    """User + system seconds of the live descendants of ``pid`` (with what they reaped), from /proc.
+
+    Why: the training workers (loky processes) live across stages and are reaped only at exit, so the
+    parent's ``RUSAGE_CHILDREN`` alone would book all their work to the last stage, or to none.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    parent_of: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent_of[int(entry.name)] = int(fields[1])
+        # utime, stime, cutime, cstime (fields 14-17 of stat, counted after the command name)
+        times[int(entry.name)] = sum(int(x) for x in fields[11:15]) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent_of.items() if pp == p]
+        total += sum(times[c] for c in kids)
+        todo += kids
+    return total
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and every process it started, reaped or still running."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = me.ru_utime + me.ru_stime + reaped.ru_utime + reaped.ru_stime
+    return own + _descendants_cpu(os.getpid())
 
 
 def _partner_files(partner_dir: Path | None, data_dir: Path, seed: int) -> list[Path]:
@@ -29,25 +71,21 @@ def summarise() -> None:
 
     s = get_settings()
     with Warehouse(s.warehouse, read_only=True) as wh:
-        cat = wh.catalogue()
+        summary = wh.measure_summary()
         counts = wh.counts()
         latest = wh.latest_vintage()
     t = Table(title=f"warehouse {s.warehouse} · vintage {latest}")
     for c in ("measure", "series", "geography levels", "frequency", "coverage", "source"):
         t.add_column(c)
-    for measure, g in cat.groupby("measure"):
+    for r in summary.itertuples(index=False):
         t.add_row(
-            measure,
-            f"{len(g):,}",
-            ",".join(sorted(g["geography_level"].astype(str).unique())),
-            ",".join(sorted(g["frequency"].unique())),
-            f"{g['start'].min()}–{g['end'].max()}",
-            ",".join(sorted(set(",".join(g["source"]).split(",")))),
+            r.measure, f"{r.series:,}", r.geography_levels, r.frequencies, f"{r.start}–{r.end}", r.source
         )
     console.print(t)
     console.print(
-        f"{counts['observations']:,} observations in {len(cat):,} series from {counts['files']} files, "
-        f"{counts['vintages']} vintage(s); synthetic series: {int(cat['is_synthetic'].sum()):,}"
+        f"{counts['observations']:,} observations in {int(summary['series'].sum()):,} series from "
+        f"{counts['files']} files, {counts['vintages']} vintage(s); synthetic series: "
+        f"{int(summary['synthetic'].sum()):,}"
     )
 
 
@@ -78,13 +116,14 @@ def run(
     s = get_settings()
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
-    mark = time.perf_counter()
+    cpu: dict[str, float] = {}
+    mark, cpu_mark = time.perf_counter(), cpu_seconds()
 
     def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        stages[name] = now - mark
-        mark = now
+        nonlocal mark, cpu_mark
+        now, used = time.perf_counter(), cpu_seconds()
+        stages[name], cpu[name] = now - mark, used - cpu_mark
+        mark, cpu_mark = now, used
 
     with user_errors():
         err_console.rule("1/4 pull")
@@ -112,8 +151,12 @@ def run(
         lap("scorecards")
     total = time.perf_counter() - t0
     console.print(
-        f"[green]done[/] in {total:.1f}s (" + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ")"
+        f"[green]done[/] in {total:.1f}s (" + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()) + ") · "
+        f"{sum(cpu.values()):.0f} CPU-s"
     )
     if timings is not None:
         detail = {f"train.{k}": v for k, v in outcome.timings.items()}
-        timings.write_text(json.dumps({"total": total, **stages, **detail}, indent=1), encoding="utf-8")
+        spent = {f"cpu.{k}": v for k, v in cpu.items()}
+        timings.write_text(
+            json.dumps({"total": total, **stages, **detail, **spent}, indent=1), encoding="utf-8"
+        )

@@ -54,13 +54,16 @@ class Inputs:
     def basket_factor(self, cids: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Multiplier of each (cluster, 5-digit code) pair under this replicate's basket variant (1 = as defined)."""
         out = np.ones(len(cids), float)
+        if not self.basket:
+            return out
+        text = np.asarray(codes).astype(str)  # once, not per prefix: 40 replicates x every prefix
         for cid, prefixes in self.basket.items():
-            mine = cids == cid
-            if not mine.any():
+            mine = np.flatnonzero(cids == cid)
+            if not mine.size:
                 continue
+            own = text[mine]
             for prefix, factor in prefixes.items():
-                hit = mine & np.char.startswith(codes.astype(str), prefix)
-                out[hit] *= factor
+                out[mine[np.char.startswith(own, prefix)]] *= factor
         return out
 
     def with_basket(self, basket: dict[str, dict[str, float]]) -> Inputs:

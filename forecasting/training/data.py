@@ -140,6 +140,7 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     parts = geo.partitions()
     have = set(panel["series_id"])
     info = _series_info(panel)
+    keys = ["measure", "cluster", "frequency"]
     for code in expand_tree_codes(codes, geo):
         new = []
         superseded: set[str] = set()
@@ -149,7 +150,10 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
                 f"data.derive_aggregates: {code!r} has no exact partition into child geographies"
             )
         sub = panel[panel["geography"].isin(kids)]
-        for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
+        if sub.empty:
+            continue
+        chosen: list[pd.DataFrame] = []  # the parts (and zero series) of every parent derived here
+        for (m, c, f), g in sub.groupby(keys, sort=True):
             sid = series_id(m, code, c, f)
             if not measures[m].summable:
                 continue
@@ -165,22 +169,17 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
                 new.append(zeros)
                 have.update(zeros["series_id"])
                 g = pd.concat([g, zeros], ignore_index=True)
-            wide = g.pivot_table(
-                index="period", columns="geography", values="value", aggfunc="first"
-            ).dropna()
-            if wide.empty:
-                continue
-            new.append(
-                _derived_rows(
-                    wide.index,
-                    wide.sum(axis=1).to_numpy(),
-                    g,
-                    sid,
-                    (m, code, c, f),
-                    f"derived({'+'.join(kids)})",
-                )
-            )
-            have.add(sid)
+            chosen.append(g)
+        if chosen:
+            sums = _sum_parts(pd.concat(chosen, ignore_index=True), keys, len(kids))
+            if not sums.empty:
+                sums["series_id"] = [
+                    series_id(m, code, c, f) for m, c, f in sums[keys].itertuples(index=False)
+                ]
+                sums["geography"] = code
+                sums["source"] = f"derived({'+'.join(kids)})"
+                new.append(sums)
+                have.update(sums["series_id"])
         if superseded:
             panel = panel[~panel["series_id"].isin(superseded)]
         if new:
@@ -189,19 +188,38 @@ def derive_aggregates(panel: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     return panel.sort_values(["series_id", "period"]).reset_index(drop=True)
 
 
+def _sum_parts(rows: pd.DataFrame, keys: list[str], n_parts: int) -> pd.DataFrame:
+    """Per ``keys`` group, the sum over its parts in every period all ``n_parts`` of them observe, with
+    the group's newest vintage (and release) and synthetic if any part is: one grouped pass over all
+    parents of a level instead of a pivot per parent (what made loading the panel cost seconds)."""
+    obs = rows[rows["value"].notna()].drop_duplicates([*keys, "geography", "period"])
+    per = obs.groupby([*keys, "period"], sort=True)["value"].agg(["sum", "size"])
+    per = per[per["size"] == n_parts].drop(columns="size").rename(columns={"sum": "value"}).reset_index()
+    if per.empty:
+        return per
+    grp = rows.groupby(keys, sort=True)
+    meta = pd.DataFrame({"vintage": grp["vintage"].max(), "is_synthetic": grp["is_synthetic"].any()})
+    if "release" in rows:
+        meta["release"] = grp["release"].max()
+    return per.merge(meta.reset_index(), on=keys, how="left")
+
+
 def _series_info(panel: pd.DataFrame) -> dict[str, tuple[str, pd.Timestamp, str]]:
     """Per series: newest release ("" when unknown), last period, source (what supersession compares)."""
     if "release" not in panel or panel.empty:
         return {}
     g = panel.groupby("series_id", sort=False)
-    agg = pd.DataFrame(
-        {
-            "release": g["release"].max().astype(str),
-            "end": g["period"].max(),
-            "source": g["source"].first().astype(str),
-        }
-    )
+    agg = pd.DataFrame({"end": g["period"].max(), "source": g["source"].first().astype(str)})
+    agg["release"] = _newest_release(panel).reindex(agg.index).astype(str)
     return {sid: (r.release, r.end, r.source) for sid, r in zip(agg.index, agg.itertuples(), strict=True)}
+
+
+def _newest_release(panel: pd.DataFrame) -> pd.Series:
+    """Each series' newest release (a series with none is absent): a sort, not a grouped ``max`` over
+    text, which pandas runs as a Python loop per series."""
+    rel = panel.loc[panel["release"].notna(), ["series_id", "release"]]
+    last = rel.sort_values(["series_id", "release"]).drop_duplicates("series_id", keep="last")
+    return last.set_index("series_id")["release"]
 
 
 def _superseded_by_parts(
@@ -267,19 +285,26 @@ def add_unallocated(panel: pd.DataFrame) -> pd.DataFrame:
     geo, measures = load_geography(), load_measures()
     have = set(panel["series_id"])
     new = []
+    rows_of = panel.groupby("geography", sort=False).indices
+    newest = _newest_release(panel).astype(str).to_dict() if "release" in panel else {}
     for parent, kids in geo.partitions().items():
-        sub = panel[panel["geography"].isin([parent, *kids])]
+        if any(a not in rows_of for a in (parent, *kids)):
+            continue  # no group can hold the parent and every part
+        sub = panel.iloc[np.sort(np.concatenate([rows_of[a] for a in (parent, *kids)]))]
         for (m, c, f), g in sub.groupby(["measure", "cluster", "frequency"], sort=True):
             spec = measures[m]
             if not spec.summable or spec.complete_listing or set(g["geography"]) != {parent, *kids}:
                 continue
             if str(g.loc[g["geography"] == parent, "source"].iloc[0]).startswith("derived("):
                 continue  # a derived parent is the sum of its parts by construction
-            if "release" in g and g.groupby("geography")["release"].max().astype(str).nunique() > 1:
+            if "release" in g and len({newest.get(series_id(m, a, c, f)) for a in (parent, *kids)}) > 1:
                 continue  # parent and parts from different releases: their gap is revisions
-            wide = g.pivot_table(
-                index="period", columns="geography", values="value", aggfunc="first"
-            ).dropna()
+            obs = g.loc[g["value"].notna(), ["period", "geography", "value"]]
+            wide = (
+                obs.drop_duplicates(["period", "geography"])
+                .pivot(index="period", columns="geography", values="value")
+                .dropna()
+            )
             if wide.empty:
                 continue
             resid = wide[parent] - wide[kids].sum(axis=1)

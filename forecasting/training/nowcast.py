@@ -27,6 +27,7 @@ Every row says which indicator (series, release, last period) it used.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,10 @@ def revision_sd(releases: pd.DataFrame, frequency: str) -> tuple[float, int]:
     return float(np.sqrt(np.mean(np.square(d)))), len(d)
 
 
+@lru_cache(maxsize=256)
 def _z(q: float) -> float:
+    """The normal quantile, cached: a few dozen probabilities, asked for per series, year and quantile
+    (scipy's ``ppf`` costs ~0.1 ms a call, which made the nowcasts cost seconds)."""
     return float(stats.norm.ppf(q))
 
 
@@ -460,6 +464,12 @@ def apply_indicator_nowcasts(
     for s in targets:
         by_ind.setdefault(NOMINAL_INDICATORS[parse_series_id(s).measure], []).append(s)
     changed: set[str] = set()
+    out = out.reset_index(drop=True)  # positions = labels: the rows are edited as arrays below
+    base_vals = forecasts[["mean", *qcols]].to_numpy(dtype=float)  # the engine's, in ``out``'s row order
+    vals = base_vals.copy()
+    labels = out["indicators"].to_numpy(dtype=object).copy()
+    kinds = out["kind"].to_numpy()
+    period_at = out["period"].to_numpy()
     rows_of = out.groupby("series_id").indices
     tp = panel[panel["series_id"].isin(targets)]
     panel_of = {s: g.set_index("period")["value"].astype(float) for s, g in tp.groupby("series_id")}
@@ -486,8 +496,8 @@ def apply_indicator_nowcasts(
             continue
         for s in members:
             hist = panel_of.get(s, pd.Series(dtype=float))
-            rows = out.index[rows_of.get(s, [])]
-            now = rows[out.loc[rows, "kind"].to_numpy() == "nowcast"]
+            rows = np.asarray(rows_of.get(s, []), dtype=int)
+            now = rows[kinds[rows] == "nowcast"]
             if len(now) == 0 or hist.empty:
                 continue
             if (hist.tail(MIN_OVERLAP + 1) <= 0).any():
@@ -508,33 +518,37 @@ def apply_indicator_nowcasts(
                 notes[s] = f"no indicator nowcast ({exc})"
                 continue
             carried = carried[carried["kind"] == "nowcast"].set_index("period")
-            if not np.isfinite(carried[["mean", *qcols]].to_numpy(dtype=float)).all():
+            carried_vals = carried[["mean", *qcols]].to_numpy(dtype=float)
+            if not np.isfinite(carried_vals).all():
                 notes[s] = "no indicator nowcast (non-finite result)"
                 continue
-            now = [i for i in now if out.at[i, "period"] in carried.index]
+            at = {p: k for k, p in enumerate(carried.index)}
+            now = [i for i in now if period_at[i] in at]
             if not now:
                 continue
             for i in now:
-                p = out.at[i, "period"]
-                out.loc[i, ["mean", *qcols]] = carried.loc[p, ["mean", *qcols]].to_numpy(dtype=float)
-                out.at[i, "indicators"] = label
+                vals[i] = carried_vals[at[period_at[i]]]
+                labels[i] = label
             # later years: the engine's path re-anchored on the last nowcast year
             last_i = now[-1]
             later = rows[rows > last_i]
-            base = forecasts.at[last_i, "mean"]
+            base = base_vals[last_i, 0]
             if len(later) and base:
-                ratio = out.at[last_i, "mean"] / base
-                out.loc[later, ["mean", *qcols]] = forecasts.loc[later, ["mean", *qcols]].to_numpy() * ratio
-                out.loc[later, "indicators"] = (
-                    f"re-anchored on the {out.at[last_i, 'period']} nowcast from {ind}"
-                )
+                ratio = vals[last_i, 0] / base
+                vals[later] = base_vals[later] * ratio
+                labels[later] = f"re-anchored on the {period_at[last_i]} nowcast from {ind}"
             changed.add(s)
-    _cohere(out, hierarchy, changed, qcols)
+    _cohere(out, vals, labels, hierarchy, changed)
+    out[["mean", *qcols]] = vals
+    out["indicators"] = labels
     return out, notes
 
 
-def _cohere(out: pd.DataFrame, hierarchy: pd.DataFrame, changed: set[str], qcols: list[str]) -> None:
-    """Top-down: each changed parent's children (all changed) scaled per period to sum to it."""
+def _cohere(
+    out: pd.DataFrame, vals: np.ndarray, labels: np.ndarray, hierarchy: pd.DataFrame, changed: set[str]
+) -> None:
+    """Top-down: each changed parent's children (all changed) scaled per period to sum to it (``vals``:
+    mean then quantiles per row of ``out``, edited in place; ``labels``: each row's indicators)."""
     if hierarchy is None or hierarchy.empty or not changed:
         return
     edges = hierarchy[hierarchy["parent_id"].isin(changed) & hierarchy["child_id"].isin(changed)]
@@ -546,14 +560,13 @@ def _cohere(out: pd.DataFrame, hierarchy: pd.DataFrame, changed: set[str], qcols
         order.append(p)
         queue += [c for c in kids.get(p, []) if c in kids]
     at = {k: i for i, k in enumerate(zip(out["series_id"], out["period"], strict=True))}
-    cols = [out.columns.get_loc(c) for c in ["mean", *qcols]]
+    sids, periods = out["series_id"].to_numpy(), out["period"].to_numpy()
+    flagged = labels != ""
     for p in order:
-        for pos in np.flatnonzero((out["series_id"] == p).to_numpy() & (out["indicators"] != "").to_numpy()):
-            period = out.iat[pos, out.columns.get_loc("period")]
-            idx = [at.get((c, period)) for c in kids[p]]
+        for pos in np.flatnonzero((sids == p) & flagged):
+            idx = [at.get((c, periods[pos])) for c in kids[p]]
             if any(i is None for i in idx):
                 continue
-            total = out.iloc[idx, cols[0]].sum()
+            total = vals[idx, 0].sum()
             if total > 0:
-                scale = out.iat[pos, cols[0]] / total
-                out.iloc[idx, cols] = out.iloc[idx, cols].to_numpy() * scale
+                vals[idx] = vals[idx] * (vals[pos, 0] / total)

@@ -19,6 +19,30 @@ class ProgressHook(Protocol):
     def close(self) -> None: ...
 
 
+class TimeLeft:
+    """A stage's time left, from its average rate so far, that never goes up.
+
+    Why: series come back in chunks of uneven cost (a chunk of quarterly series takes several times one
+    of annual ones), so the raw rate estimate ``elapsed / done * (total - done)`` jumped up and down
+    (498 -> 220 -> 255 s). A display that promises less time and then more reads as broken; this one
+    keeps the lower of the new raw estimate and the last one shown, so it only ever falls.
+    """
+
+    def __init__(self) -> None:
+        self._shown: float | None = None
+
+    def reset(self) -> None:
+        self._shown = None
+
+    def estimate(self, done: int, total: int, elapsed: float) -> float | None:
+        """Seconds left after ``done`` of ``total`` items in ``elapsed`` seconds; None before the first."""
+        if done <= 0 or total <= 0:
+            return None
+        raw = max(0.0, elapsed / done * (total - done))
+        self._shown = raw if self._shown is None else min(raw, self._shown)
+        return self._shown
+
+
 class NullProgress:
     def stage(self, name: str, total: int | None) -> None: ...
     def update(self, done: int) -> None: ...
@@ -45,6 +69,7 @@ class RichProgress:
         self._task: Any = None
         self._t0 = 0.0
         self._started = False
+        self._left = TimeLeft()
 
     def stage(self, name: str, total: int | None) -> None:
         if not self._started:
@@ -52,6 +77,7 @@ class RichProgress:
             self._started = True
         self.done()
         self._t0 = time.perf_counter()
+        self._left.reset()
         count = f"0/{total} series" if total else ""
         self._task = self._p.add_task(name, total=total, count=count, left="")
 
@@ -61,8 +87,7 @@ class RichProgress:
         task = next(t for t in self._p.tasks if t.id == self._task)
         if not task.total:
             return
-        elapsed = time.perf_counter() - self._t0
-        left = elapsed / done * (task.total - done) if done else None
+        left = self._left.estimate(done, int(task.total), time.perf_counter() - self._t0)
         self._p.update(
             self._task,
             completed=done,
@@ -95,6 +120,7 @@ class PlainProgress:
         self._total: int | None = None
         self._t0 = self._last = 0.0
         self._next = step
+        self._left = TimeLeft()
 
     def _say(self, text: str) -> None:
         self._out.write(f"[train] {text}\n")
@@ -105,6 +131,7 @@ class PlainProgress:
         self._name, self._total = name, total
         self._t0 = self._last = time.perf_counter()
         self._next = self._step
+        self._left.reset()
         self._say(f"{name}: started" + (f" ({total:,} series)" if total else ""))
 
     def update(self, done: int) -> None:
@@ -118,7 +145,8 @@ class PlainProgress:
             self._next += self._step
         self._last = now
         elapsed = now - self._t0
-        left = f", ~{elapsed / done * (self._total - done):.0f}s left" if 0 < done < self._total else ""
+        rest = self._left.estimate(done, self._total, elapsed)
+        left = f", ~{rest:.0f}s left" if rest is not None and done < self._total else ""
         self._say(f"{self._name}: {done:,}/{self._total:,} series ({share:.0%}), {elapsed:.0f}s{left}")
 
     def done(self) -> None:

@@ -147,7 +147,11 @@ class _Histories:
     def __init__(self, panel: pd.DataFrame) -> None:
         ann = annual(panel)
         ann = ann.drop_duplicates(["series_id", "year"], keep="last")
-        self.by_id = {sid: g.set_index("year")["value"].astype(float) for sid, g in ann.groupby("series_id")}
+        years, values = ann["year"].to_numpy(), ann["value"].to_numpy(dtype=float)
+        self.by_id = {
+            sid: pd.Series(values[rows], index=pd.Index(years[rows], name="year"), name="value")
+            for sid, rows in ann.groupby("series_id").indices.items()
+        }
         self._partitions: dict[str, list[str]] | None = None
 
     def get(self, sid: str, depth: int = 0) -> pd.Series | None:
@@ -651,17 +655,20 @@ def conversion_links(targets: Sequence[str], modelled: set[str]) -> list[Link]:
 
 def _fit_simple(y: pd.Series, x: pd.Series, min_obs: int) -> tuple[float, float, str, int, str] | None:
     """Log-difference OLS (both positive) or difference OLS with the elasticity at the sample means."""
-    df = _pair(y, x)
-    years = df.index.to_numpy()
+    common, iy, ix = np.intersect1d(y.index.to_numpy(), x.index.to_numpy(), return_indices=True)
+    yv, xv = y.to_numpy(dtype=float)[iy], x.to_numpy(dtype=float)[ix]
+    ok = np.isfinite(yv) & np.isfinite(xv)
+    years, both = common[ok], np.column_stack([yv[ok], xv[ok]])  # what ``_pair`` holds, as arrays
     consecutive = np.diff(years) == 1
-    if (df > 0).all().all():
-        d = np.diff(np.log(df.to_numpy()), axis=0)[consecutive]
+    if (both > 0).all():  # thousands of pairs: numpy here, a frame only on the rare path below
+        d = np.diff(np.log(both), axis=0)[consecutive]
         if len(d) < min_obs:
             return None
         fit = ols_slope(d[:, 0], d[:, 1])
         if fit is None:
             return None
         return fit[0], fit[1], "logdiff_ols", len(d), "OLS on annual log-differences"
+    df = _pair(y, x)
     d = np.diff(df.to_numpy(), axis=0)[consecutive]
     my, mx = float(df["y"].mean()), float(df["x"].mean())
     if len(d) < min_obs or abs(my) < 1e-12 * max(abs(mx), 1.0) or my == 0:

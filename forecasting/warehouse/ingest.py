@@ -281,7 +281,18 @@ def check_rebasing(wh: Warehouse, staged: Sequence[tuple[IngestItem, str, pd.Dat
     fresh = new[[*keys, "release", "reference_year", "path"]]
     every = pd.concat([old, fresh], ignore_index=True) if not old.empty else fresh.copy()
     every["reference_year"] = every["reference_year"].astype(int)
-    for _, g in every.groupby(keys, sort=False):
+    # one vectorised pass finds the series whose reference year falls in release order (there are
+    # thousands of series, almost never one that falls); only those are walked to name the culprit
+    ordered = every.sort_values([*keys, "release", "reference_year"], kind="stable")
+    so_far = ordered.groupby(keys, sort=False)["reference_year"].cummax()
+    before = so_far.groupby([ordered[k] for k in keys], sort=False).shift(1)
+    falls = (ordered["reference_year"] < before).to_numpy()
+    if not falls.any():
+        return
+    bad = set(ordered.loc[falls, keys].itertuples(index=False, name=None))
+    for key, g in every.groupby(keys, sort=False):
+        if key not in bad:
+            continue
         g = g.sort_values(["release", "reference_year"])
         years = g["reference_year"].to_numpy()
         drops = np.flatnonzero(years[1:] < np.maximum.accumulate(years)[:-1])

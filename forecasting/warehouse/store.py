@@ -372,6 +372,56 @@ class Warehouse:
         )
         return catalogue_from_observations(obs, geography_level=geography_level, present=present)
 
+    def measure_summary(self) -> pd.DataFrame:
+        """What the warehouse holds, one row per measure: series, geography levels, frequencies, coverage
+        (every period held), sources (of each period's newest release) and synthetic series.
+
+        Why not ``catalogue()``: that builds the served view of each of ~116,000 series in pandas (about 20
+        CPU-seconds) only to be counted; one grouped query gives the same counts in well under a second.
+        """
+        from forecasting.reference.geography import load_geography
+
+        self._require_data()
+        per = self.con.execute(
+            """WITH s AS (
+                   SELECT measure, geography, cluster, frequency, min(period) AS first, max(period) AS last,
+                          bool_or(is_synthetic) AS synthetic
+                   FROM observations GROUP BY ALL)
+               SELECT measure, geography, frequency, count(*) AS series, min(first) AS first,
+                      max(last) AS last, sum(synthetic::INTEGER) AS synthetic
+               FROM s GROUP BY ALL"""
+        ).df()
+        # the source of each period's newest release (what is served), not every release ever ingested
+        sources = self.con.execute(
+            """SELECT measure, string_agg(DISTINCT source, ',' ORDER BY source) AS source
+               FROM (SELECT measure, arg_max(source, release || vintage) AS source FROM observations
+                     GROUP BY measure, geography, cluster, frequency, period)
+               GROUP BY measure"""
+        ).df()
+        geo = load_geography()
+        per["level"] = per["geography"].map({c: geo.level(c) for c in per["geography"].unique()})
+        per["start"] = [
+            period_label(p, f) for p, f in zip(pd.to_datetime(per["first"]), per["frequency"], strict=True)
+        ]
+        per["end"] = [
+            period_label(p, f) for p, f in zip(pd.to_datetime(per["last"]), per["frequency"], strict=True)
+        ]
+        rows = []
+        for measure, g in per.groupby("measure", sort=True):
+            rows.append(
+                {
+                    "measure": measure,
+                    "series": int(g["series"].sum()),
+                    "geography_levels": ",".join(sorted(g["level"].astype(str).unique())),
+                    "frequencies": ",".join(sorted(g["frequency"].unique())),
+                    "start": g["start"].min(),
+                    "end": g["end"].max(),
+                    "synthetic": int(g["synthetic"].sum()),
+                }
+            )
+        out = pd.DataFrame(rows)
+        return out.merge(sources, on="measure", how="left")
+
 
 def catalogue_from_observations(
     obs: pd.DataFrame, geography_level: str | None = None, present: pd.Timestamp | str | None = None

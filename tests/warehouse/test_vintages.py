@@ -204,3 +204,20 @@ def test_an_older_warehouse_is_migrated_on_its_next_write(tmp_path: Path) -> Non
         assert wh.has_schema
     with Warehouse(path, read_only=True) as wh:
         assert wh.counts()["observations"] == 0
+
+
+def test_measure_summary_agrees_with_the_catalogue(wh_path: Path) -> None:
+    """`invest run`'s ingest summary (one grouped query) says what the per-series catalogue says: series,
+    frequencies, coverage and the sources actually served (the newest release, not every release)."""
+    with Warehouse(wh_path, read_only=True) as wh:
+        summary = wh.measure_summary().set_index("measure")
+        cat = wh.catalogue()
+    assert sorted(summary.index) == sorted(cat["measure"].unique())
+    for measure, g in cat.groupby("measure"):
+        row = summary.loc[measure]
+        assert row["series"] == len(g)
+        assert row["frequencies"] == ",".join(sorted(g["frequency"].unique()))
+        assert (row["start"], row["end"]) == (g["start"].min(), g["end"].max())
+        assert row["source"] == ",".join(sorted(set(",".join(g["source"]).split(","))))
+        assert row["synthetic"] == int(g["is_synthetic"].sum())
+    assert summary.loc["business_investment_cvm_sa", "source"] == "ons_cxnv_2026_06_30"
