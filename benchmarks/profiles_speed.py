@@ -46,7 +46,9 @@ def main() -> None:
     n = len(list((out / "areas").glob("*.json")))
     pdfs = len(list((out / "pdf").glob("*.pdf"))) if (out / "pdf").is_dir() else 0
     print(f"profiles: {n} areas, {pdfs} PDFs")
-    print(f"wall {wall:.1f} s · CPU {cpu:.1f} s (user+system, the command and Chromium) · {os.cpu_count()} cores")
+    print(
+        f"wall {wall:.1f} s · CPU {cpu:.1f} s (user+system, the command and Chromium) · {os.cpu_count()} cores"
+    )
     print(f"CPU model: {cpu_model()}")
     print(f"target: < 120 s wall on 2 cores -> {'met' if wall < 120 else 'NOT met'}")
 

@@ -382,7 +382,7 @@ class Warehouse:
         from forecasting.reference.geography import load_geography
 
         self._require_data()
-        per = self.con.execute(
+        per = self._con.execute(
             """WITH s AS (
                    SELECT measure, geography, cluster, frequency, min(period) AS first, max(period) AS last,
                           bool_or(is_synthetic) AS synthetic
@@ -392,7 +392,7 @@ class Warehouse:
                FROM s GROUP BY ALL"""
         ).df()
         # the source of each period's newest release (what is served), not every release ever ingested
-        sources = self.con.execute(
+        sources = self._con.execute(
             """SELECT measure, string_agg(DISTINCT source, ',' ORDER BY source) AS source
                FROM (SELECT measure, arg_max(source, release || vintage) AS source FROM observations
                      GROUP BY measure, geography, cluster, frequency, period)
