@@ -674,6 +674,9 @@ def fit_calibrators(
             groups.setdefault(label(s), []).append(s)
         if set(groups) == {None}:
             pool.n_errors = int(pool.counts.sum())
+            if recalibrate:  # no groups: the pool's tail is checked on its own latest origins instead
+                pooled = pd.concat(frames)
+                pool.inflation = holdout_inflation(pooled, quantiles, min_per_step=min_per_step, k=shrinkage)
             out.append((pool, members))
             continue
         parents = _family_calibrators(groups, results, pool, quantiles, min_per_step, shrinkage, families)
