@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 
 from forecasting.scenarios.definitions import (
     SCENARIO_DIR,
@@ -46,9 +47,34 @@ SeriesQuery = Annotated[
     ),
 ]
 TodayQuery = Annotated[
-    datetime.date | None,
-    Query(description="The date scenario time is relative to: 'next year' after it (default: today)."),
+    str | None,
+    Query(
+        description="The date scenario time is relative to, YYYY-MM-DD: 'next year' after it (default: today).",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        openapi_examples={"december": {"value": "2026-12-07"}},
+    ),
 ]
+
+
+def _as_date(today: str | None) -> datetime.date | None:
+    """The query's date (its form is checked by the pattern; a day that does not exist is a 422 in words)."""
+    if today is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(today)
+    except ValueError:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "today"),
+                    "msg": f"today {today!r} is not a calendar date (YYYY-MM-DD)",
+                    "type": "value_error",
+                    "input": today,
+                }
+            ]
+        ) from None
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Bad scenario or series: `loc` names the change index and field."},
     503: {"model": Message, "description": "No model loaded yet."},
@@ -117,7 +143,7 @@ def drivers(m: ModelDep, engine: ScenarioEngineDep, today: TodayQuery = None) ->
     """Every driver of the served bundle with its unit, baseline and where it acts: the list `invest
     scenario drivers` prints, so a scenario can be written (or built in the workbench) without the CLI.
     Each period is marked past, nowcast or forecast relative to ``today``."""
-    rows = describe_drivers(engine.index, today)
+    rows = describe_drivers(engine.index, _as_date(today))
     return {"model": m.provenance(), "count": len(rows), "drivers": rows}
 
 
@@ -147,7 +173,7 @@ def projections(
     except ScenarioError as exc:
         raise _unprocessable(exc, ["scenario", name]) from None
     ids = [s.strip() for s in series.split(",") if s.strip()] if series else None
-    return _run(m, engine, sc, ids, ["scenario", name], ["query"], today)
+    return _run(m, engine, sc, ids, ["scenario", name], ["query"], _as_date(today))
 
 
 @router.post(

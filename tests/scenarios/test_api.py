@@ -191,3 +191,12 @@ def test_the_engine_is_built_once_per_served_model_and_dropped_on_reload() -> No
         assert second is not first and second.state.peek("scenario_engine") is None
         assert c.get("/v1/scenarios/drivers").json()["model"]["model_version"] == "2"
         assert second.state.peek("scenario_engine") not in (None, engine)
+
+
+def test_drivers_refuse_a_today_that_is_not_a_calendar_date(client: TestClient) -> None:
+    """`today` is a date written YYYY-MM-DD: a number (read as a Unix time by a lax parser) or a day that
+    does not exist is a 422 naming the parameter, never a silent 1970."""
+    for bad in ("0", "2026-02-30", "7 Dec 2026"):
+        r = client.get("/v1/scenarios/drivers", params={"today": bad})
+        assert r.status_code == 422, bad
+        assert "today" in r.text
