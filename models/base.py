@@ -281,7 +281,8 @@ class Forecaster(ABC):
         """Non-finite or explosive output (beyond 10x the history's range from its last value)."""
         y = self.y_
         arrays = [fc.mean, *fc.quantiles.values()]
-        if any(a.shape != (h,) or not np.all(np.isfinite(a)) for a in arrays):
+        # one isfinite over the stacked arrays: per-array checks were ~3% of training time
+        if any(a.shape != (h,) for a in arrays) or not np.isfinite(np.array(arrays)).all():
             return f"{self.name} produced non-finite values"
         span = max(float(np.ptp(y)), float(np.abs(y).mean()) * 0.1, 1e-9)
         if np.max(np.abs(fc.mean - y[-1])) > 10 * span * max(1, h / max(len(y), 1)) + 10 * span:
