@@ -71,23 +71,45 @@ class ModelError(InvestError):
 
 
 _BLAS_CONTROLLER: Any = None
+_BLAS_PINNED = False  # this (worker) process has BLAS limited to one thread for good
 
 
 @contextmanager
 def single_thread_blas() -> Iterator[None]:
-    """Limit BLAS to one thread for the duration (cheap: the controller is built once)."""
-    global _BLAS_CONTROLLER
-    try:
-        if _BLAS_CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController
+    """Limit BLAS to one thread for the duration.
 
-            _BLAS_CONTROLLER = ThreadpoolController()
-        limiter = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
-    except Exception:  # threadpoolctl missing or unusable: run as is
+    Why the process flag: entering and leaving threadpoolctl's limit costs ~0.1 ms per call, ~4% of a
+    training worker's time at two calls per fit. A worker process (joblib/loky, multiprocessing) only
+    fits and predicts, so its first call limits BLAS for good and later calls are free; the main process
+    (``n_jobs=1``, the CLI, the service) keeps the scoped limit so its other BLAS work keeps its threads.
+    """
+    global _BLAS_CONTROLLER, _BLAS_PINNED
+    limiter = None
+    if not _BLAS_PINNED:
+        try:
+            if _BLAS_CONTROLLER is None:
+                from threadpoolctl import ThreadpoolController
+
+                _BLAS_CONTROLLER = ThreadpoolController()
+            if _in_worker_process():
+                _BLAS_CONTROLLER.limit(limits=1, user_api="blas")  # kept for the worker's lifetime
+                _BLAS_PINNED = True
+            else:
+                limiter = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+        except Exception:  # threadpoolctl missing or unusable: run as is
+            limiter = None
+    if limiter is None:
         yield
         return
     with limiter:
         yield
+
+
+def _in_worker_process() -> bool:
+    """True in a child process started by multiprocessing/loky (joblib's workers)."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
 
 
 _REGISTRY: dict[str, type[Forecaster]] = {}
@@ -259,7 +281,8 @@ class Forecaster(ABC):
         """Non-finite or explosive output (beyond 10x the history's range from its last value)."""
         y = self.y_
         arrays = [fc.mean, *fc.quantiles.values()]
-        if any(a.shape != (h,) or not np.all(np.isfinite(a)) for a in arrays):
+        # one isfinite over the stacked arrays: per-array checks were ~3% of training time
+        if any(a.shape != (h,) for a in arrays) or not np.isfinite(np.array(arrays)).all():
             return f"{self.name} produced non-finite values"
         span = max(float(np.ptp(y)), float(np.abs(y).mean()) * 0.1, 1e-9)
         if np.max(np.abs(fc.mean - y[-1])) > 10 * span * max(1, h / max(len(y), 1)) + 10 * span:

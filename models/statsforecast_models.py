@@ -71,6 +71,45 @@ class ETSsf(_StatsForecast):
     def _label(self) -> str:
         return f"ets_sf({self.model_.model_.get('method', '')})"
 
+    def _forecast80(self, h: int) -> dict[str, np.ndarray]:
+        memo_normal_quantiles()
+        return super()._forecast80(h)
+
+
+_MEMO_INSTALLED = False
+_NORMAL_Z: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def memo_normal_quantiles() -> None:
+    """Make statsforecast's interval multiplier (``utils._quantiles``) reuse its normal z per level.
+
+    Why: AutoETS's analytic intervals call it on every predict, and it builds a scipy frozen
+    distribution each time (~6% of ``auto``'s training time) for the same ``z_0.9``. The normal case
+    ignores ``dist_params``, so the memo returns a copy of exactly the array statsforecast computed the
+    first time; any other distribution goes to the original function.
+    """
+    global _MEMO_INSTALLED
+    if _MEMO_INSTALLED:
+        return
+    import statsforecast.utils as sfu
+
+    original = sfu._quantiles
+
+    def quantiles(level: Any, distribution: str = "normal", dist_params: Any = None) -> np.ndarray:
+        if distribution != "normal":
+            return original(level, distribution=distribution, dist_params=dist_params)
+        arr = np.asarray(level)
+        key = (arr.shape, arr.dtype.str, tuple(arr.ravel().tolist()))
+        z = _NORMAL_Z.get(key)
+        if z is None:
+            z = _NORMAL_Z[key] = np.asarray(
+                original(level, distribution=distribution, dist_params=dist_params)
+            )
+        return z.copy()
+
+    sfu._quantiles = quantiles
+    _MEMO_INSTALLED = True
+
 
 @register
 class ThetaSF(_StatsForecast):

@@ -240,7 +240,14 @@ def forecast_series(
         # the first candidate, with every candidate's scores: forecast_many may switch the whole group
         choice, chosen_bt = select({names[0]: bts[names[0]]}, metric=metric)
         if not too_short:  # the group choice reads the recent windows; calibration gets them all
-            choice = replace(choice, scores={n: score(_recent(bts[n], score_windows)) for n in names})
+            recent = {n: _recent(bts[n], score_windows) for n in names}
+            known = choice.scores  # select scored the first candidate on all its windows already
+            choice = replace(
+                choice,
+                scores={
+                    n: known[n] if recent[n] is bts[n] and n in known else score(recent[n]) for n in names
+                },
+            )
     else:
         if too_short:  # too short to backtest: combine every candidate
             strategy, k = ("mean", None) if len(names) > 1 else ("best", None)

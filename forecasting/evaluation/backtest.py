@@ -187,7 +187,29 @@ class BacktestResult:
         return {q: np.vstack([w.quantiles[q] for w in self.windows]) for q in self.windows[0].quantiles}
 
     def frame(self) -> pd.DataFrame:
-        """Long table: origin, step, actual, mean, q<p> columns, scale, method."""
+        """Long table: origin, step, actual, mean, q<p> columns, scale, method.
+
+        Built column-wise (every series' final fit makes one: row dicts were ~3% of training time);
+        windows with differing quantiles take the row-by-row path."""
+        ws, h = self.windows, self.h
+        qs = sorted(ws[0].quantiles) if ws else []
+        if ws and h >= 1 and all(sorted(w.quantiles) == qs for w in ws):
+
+            def col(get: Any) -> np.ndarray:
+                return np.concatenate([np.asarray(get(w), dtype=float)[:h] for w in ws])
+
+            data: dict[str, Any] = {
+                "origin": np.repeat(np.array([w.origin for w in ws], dtype=np.int64), h),
+                "step": np.tile(np.arange(1, h + 1, dtype=np.int64), len(ws)),
+                "actual": col(lambda w: w.actual),
+                "mean": col(lambda w: w.mean),
+            }
+            for q in qs:
+                data[f"q{q:g}"] = col(lambda w, q=q: w.quantiles[q])
+            data["scale"] = np.repeat(np.array([w.scale for w in ws], dtype=float), h)
+            df = pd.DataFrame(data)
+            df["method"] = self.method
+            return df
         rows: list[dict[str, Any]] = []
         for w in self.windows:
             for j in range(self.h):

@@ -78,3 +78,38 @@ def test_theta_interval_is_statsforecasts_own(m: int) -> None:
             got = theta_forecast80(fit.model_, 7)
         for key in ("mean", "lo-80", "hi-80"):
             np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_memo_normal_quantiles_keeps_statsforecasts_ets_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memoised normal z gives AutoETS exactly the interval statsforecast computes without it, and
+    other distributions still reach statsforecast's own function."""
+    import warnings
+
+    import statsforecast.utils as sfu
+    from statsforecast.models import AutoETS
+
+    import models.statsforecast_models as sfm
+
+    original = sfu._quantiles
+    rng = np.random.default_rng(3)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for m, n in ((1, 9), (1, 30), (4, 40), (12, 60)):
+            y = (
+                100
+                * np.exp(np.cumsum(rng.normal(0.02, 0.08, n)))
+                * (1 + 0.1 * np.sin(np.arange(n) * 6.28 / m))
+            )
+            fit = AutoETS(season_length=m).fit(y)
+            fits.append((fit, fit.predict(7, level=[80, 95])))
+        monkeypatch.setattr(sfm, "_MEMO_INSTALLED", False)
+        monkeypatch.setattr(sfu, "_quantiles", original)  # restored after the test
+        sfm.memo_normal_quantiles()
+        assert sfu._quantiles is not original
+        for _ in range(2):  # first call fills the memo, the second reads it
+            for fit, want in fits:
+                got = fit.predict(7, level=[80, 95])
+                for key in want:
+                    np.testing.assert_array_equal(got[key], want[key])
+    np.testing.assert_array_equal(sfu._quantiles([90], "t", {"df": 5.0}), original([90], "t", {"df": 5.0}))
