@@ -510,8 +510,7 @@ def forecast_csv_stream(
 
     ``progress(phase, done, total)`` is called as units finish (phase ``backtests`` then ``forecasts``).
     """
-    from forecasting.evaluation.auto import SHRINKAGE_K
-    from forecasting.evaluation.calibration import fit_calibrator, holdout_inflation
+    from forecasting.evaluation.auto import pool_calibrator
     from forecasting.evaluation.vectorised import choose, errors_frame, supported, windows_for
     from forecasting.parallel import map_series
 
@@ -569,10 +568,7 @@ def forecast_csv_stream(
     errors = pd.concat(frames) if frames else pd.DataFrame()
     if len(errors) < 60:  # forecast_many's min_errors: uncalibrated, left to the per-series path
         return None
-    cal = fit_calibrator(errors, quantiles, min_per_step=100)
-    cal.n_errors = int(cal.counts.sum())
-    # as auto.fit_calibrators does for a pool without groups: its tail checked on its latest origins
-    cal.inflation = holdout_inflation(errors, quantiles, min_per_step=100, k=SHRINKAGE_K)
+    cal = pool_calibrator(errors, quantiles, min_per_step=100)
     del errors, frames, bts
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")  # renamed when complete: never half a file

@@ -675,16 +675,15 @@ def fit_calibrators(
         frames = [results[s].errors for s in members if not results[s].errors.empty]
         if not frames or sum(len(f) for f in frames) < min_errors:
             continue
-        pool = fit_calibrator(pd.concat(frames), quantiles, min_per_step=min_per_step)
+        pooled = pd.concat(frames)
+        pool = fit_calibrator(pooled, quantiles, min_per_step=min_per_step)
         groups: dict[str | None, list[str]] = {}
         for s in members:
             groups.setdefault(label(s), []).append(s)
         if set(groups) == {None}:
-            pool.n_errors = int(pool.counts.sum())
-            if recalibrate:  # no groups: the pool's tail is checked on its own latest origins instead
-                pooled = pd.concat(frames)
-                pool.inflation = holdout_inflation(pooled, quantiles, min_per_step=min_per_step, k=shrinkage)
-            out.append((pool, members))
+            out.append(
+                (pool_calibrator(pooled, quantiles, min_per_step, shrinkage, recalibrate, pool), members)
+            )
             continue
         parents = _family_calibrators(groups, results, pool, quantiles, min_per_step, shrinkage, families)
         for g in sorted(groups, key=lambda k: (k is not None, k or "")):
@@ -701,6 +700,23 @@ def fit_calibrators(
                 cal = replace(cal, inflation=f)
             out.append((cal, gm))
     return out
+
+
+def pool_calibrator(
+    errors: pd.DataFrame,
+    quantiles: Sequence[float],
+    min_per_step: int,
+    shrinkage: float = SHRINKAGE_K,
+    recalibrate: bool = True,
+    fitted: Calibrator | None = None,
+) -> Calibrator:
+    """The calibrator of a pool without groups (``fit_calibrators``, forecast-csv's vectorised path): with
+    ``recalibrate`` its tail is checked on its own latest origins (``holdout_inflation``)."""
+    pool = fitted if fitted is not None else fit_calibrator(errors, quantiles, min_per_step=min_per_step)
+    pool.n_errors = int(pool.counts.sum())
+    if recalibrate:
+        pool.inflation = holdout_inflation(errors, quantiles, min_per_step=min_per_step, k=shrinkage)
+    return pool
 
 
 def family(group: str) -> str:

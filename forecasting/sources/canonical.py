@@ -95,6 +95,16 @@ def reject_first(
     )
 
 
+def unreadable_parquet(path: Path, exc: BaseException) -> IngestError:
+    """The one error for a Parquet file that cannot be opened (truncated, or not Parquet at all)."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return IngestError(
+        path,
+        f"cannot read the Parquet file ({first}); the file is truncated or not parquet",
+        expected="a complete Parquet file in the long layout of SOURCES.md section 10",
+    )
+
+
 def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     """Missing or renamed columns: name the first missing one and list what the file has."""
     have = list(df.columns)

@@ -40,7 +40,7 @@ from forecasting.sources.adapters.ons_dataset import (
     CdidSeries,
     cdid_frame,
 )
-from forecasting.sources.canonical import reject_first, require_columns
+from forecasting.sources.canonical import reject_first, require_columns, unreadable_parquet
 from forecasting.sources.errors import IngestError
 
 LONG_COLUMNS: tuple[str, ...] = (
@@ -62,11 +62,7 @@ def read_long(path: Path) -> pd.DataFrame:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise IngestError(
-            path,
-            f"cannot read the Parquet file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
-            expected="a complete Parquet file (truncated or not Parquet?)",
-        ) from exc
+        raise unreadable_parquet(path, exc) from exc
     df = table.to_pandas()
     require_columns(df, LONG_COLUMNS, path)
     return df

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.sources.adapters.ons_regional_gva import sic07_cluster
-from forecasting.sources.canonical import finish_frame, reject_first
+from forecasting.sources.canonical import finish_frame, reject_first, unreadable_parquet
 from forecasting.sources.errors import IngestError
 
 ITL_COLUMNS = ["dataset", "dates.date", "dates.freq", "geography.type", "geography.code", "industry.code",
@@ -75,11 +75,7 @@ def read_long(
     try:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
-        raise IngestError(
-            path,
-            f"cannot read the parquet file ({exc}); the file is truncated or not parquet",
-            expected="a parquet file in the long layout of SOURCES.md section 10",
-        ) from exc
+        raise unreadable_parquet(path, exc) from exc
     missing = [c for c in columns if c not in schema.names]
     if missing:
         raise IngestError(
