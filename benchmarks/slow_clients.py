@@ -53,6 +53,24 @@ def raise_fd_limit() -> int:
         return soft
 
 
+def listen_overflows() -> int | None:
+    """The kernel's count of connections dropped at a full accept queue (Linux, system-wide), else None."""
+    try:
+        head, values = Path("/proc/net/netstat").read_text().splitlines()[:2]
+        return int(dict(zip(head.split(), values.split(), strict=True))["ListenOverflows"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a running process (Linux ``/proc``), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 OPEN, PEAK, OPENED, CLOSED, FAILED = range(5)  # indices of the attack's shared counters
 
 
@@ -117,18 +135,25 @@ class Attack:
             asyncio.run(self.run())
 
 
-def probe(port: int, stop: threading.Event, latencies: list[float], failures: list[str]) -> None:
-    """GET /health on a fresh connection every 0.25 s; a raw socket, so client overhead is not measured."""
+def probe(
+    port: int, stop: threading.Event, latencies: list[float], connects: list[float], failures: list[str]
+) -> None:
+    """GET /health on a fresh connection every 0.25 s; a raw socket, so client overhead is not measured.
+
+    ``connects`` gets the time to connect of each answered probe: a connect of a second or more is a SYN
+    the kernel dropped at a full accept queue and the client's TCP resent (its first retry is at 1 s)."""
     request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     while not stop.is_set():
         t0 = time.perf_counter()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                connected = time.perf_counter() - t0
                 s.sendall(request)
                 data = b""
                 while chunk := s.recv(65536):
                     data += chunk
             latencies.append(time.perf_counter() - t0)
+            connects.append(connected)
             status = data[9:12]
             if status not in (b"200", b"503"):
                 failures.append(f"HTTP {status.decode(errors='replace') or 'no answer'}")
@@ -169,13 +194,15 @@ def main() -> None:
                     raise SystemExit("invest serve did not start within 120 s") from None
                 time.sleep(0.3)
         latencies: list[float] = []
+        connects: list[float] = []
         failures: list[str] = []
         stop = threading.Event()
-        prober = threading.Thread(target=probe, args=(port, stop, latencies, failures), daemon=True)
+        prober = threading.Thread(target=probe, args=(port, stop, latencies, connects, failures), daemon=True)
         stats: Any = multiprocessing.Array("q", 5, lock=False)
         attack = Attack(port, n, args.trickle_fraction, stats)
         print(f"{n} slow clients (fd limit {fds}) for {duration:g} s against invest serve on {base}")
         attacker = multiprocessing.Process(target=attack.run_in_process, daemon=True)
+        overflows0, cpu0 = listen_overflows(), cpu_seconds(proc.pid)
         t0 = time.monotonic()
         attacker.start()
         prober.start()
@@ -186,6 +213,7 @@ def main() -> None:
                 f"server {stats[CLOSED]}, /health answered {len(latencies)}, failed {len(failures)}",
                 flush=True,
             )
+        overflows1, cpu1 = listen_overflows(), cpu_seconds(proc.pid)
         stop.set()
         attacker.terminate()
         attacker.join(timeout=30)
@@ -206,12 +234,22 @@ def main() -> None:
         f"sockets opened {opened}, peak open {peak}, closed by the server {closed}, connect failures "
         f"{connect_failures}, wall {wall:.0f} s"
     )
+    if cpu0 is not None and cpu1 is not None:
+        print(f"server CPU during the attack {cpu1 - cpu0:.1f} s")
+    if overflows0 is not None and overflows1 is not None:
+        print(
+            f"connections dropped at the server's full accept queue (kernel, system-wide): {overflows1 - overflows0}"
+        )
     if lat:
         p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
         print(
             f"/health: {len(lat)} answered, {len(failures)} failed; latency p50 "
             f"{statistics.median(lat) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms; "
             f"over 1 s: {sum(x > 1 for x in lat)}"
+        )
+        slow_connects = sum(c >= 1 for c in connects)
+        print(
+            f"/health probes whose connect took 1 s or more (a SYN dropped at a full accept queue): {slow_connects}"
         )
     else:
         print(f"/health: never answered ({len(failures)} failures: {sorted(set(failures))})")
