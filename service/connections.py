@@ -83,11 +83,74 @@ def _raw_response(status: str, message: str, retry_after: int | None = None) -> 
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
+class WaitingConnections:
+    """The connections of one server waiting for request headers, oldest first, with one timer for all.
+
+    Why one timer: every waiting connection gets the same timeout from when it starts waiting, so the
+    order they start in is the order they expire in. One timer at the oldest deadline closes the expired
+    ones from the front in O(expired); a timer per connection costs a timer made and cancelled for each of
+    the thousands of connections a flood opens. Expiries are gathered ``TICK`` seconds at a time (one
+    wake-up closes a batch), and at most ``BATCH`` are closed per pass so accepting new connections (a
+    ``/health`` probe among them) is not held up behind a burst of closes.
+    """
+
+    TICK: ClassVar[float] = 0.1
+    BATCH: ClassVar[int] = 256
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self._loop = loop
+        self._timeout = timeout
+        self._deadlines: OrderedDict[BoundedHTTPProtocol, float] = OrderedDict()
+        self._timer: asyncio.Handle | None = None
+
+    def __len__(self) -> int:
+        return len(self._deadlines)
+
+    def __contains__(self, conn: object) -> bool:
+        return conn in self._deadlines
+
+    def add(self, conn: BoundedHTTPProtocol) -> None:
+        """Start (or restart) ``conn``'s wait: it expires ``timeout`` seconds from now, after all others."""
+        self._deadlines.pop(conn, None)
+        deadline = self._loop.time() + self._timeout
+        self._deadlines[conn] = deadline
+        if self._timer is None:
+            self._timer = self._loop.call_at(deadline + self.TICK, self._sweep)
+
+    def discard(self, conn: BoundedHTTPProtocol) -> None:
+        """Stop ``conn``'s wait (its request began, or it closed); the timer finds the next oldest itself."""
+        self._deadlines.pop(conn, None)
+
+    def oldest(self, exclude: BoundedHTTPProtocol) -> BoundedHTTPProtocol | None:
+        """The connection that has waited longest, other than ``exclude``; None if there is none."""
+        for conn in self._deadlines:
+            if conn is not exclude:
+                return conn
+        return None
+
+    def _sweep(self) -> None:
+        self._timer = None
+        now = self._loop.time()
+        closed = 0
+        while self._deadlines:
+            conn, deadline = next(iter(self._deadlines.items()))
+            if deadline > now:
+                self._timer = self._loop.call_at(deadline + self.TICK, self._sweep)
+                return
+            if closed == self.BATCH:  # the rest after the loop has polled for I/O once
+                self._timer = self._loop.call_soon(self._sweep)
+                return
+            del self._deadlines[conn]
+            conn.header_timed_out()
+            closed += 1
+
+
 class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's HTTP protocol (httptools, else h11) with the bounds of this module's docstring.
 
     A connection is *waiting* while no request is in progress (just opened, or its last response sent).
-    Waiting connections are kept oldest first per server, so the connection cap closes the longest idle.
+    Waiting connections are kept oldest first per server (``WaitingConnections``), so one timer closes
+    those past the header timeout and the connection cap closes the longest idle.
     """
 
     limits: ClassVar[Limits | None] = None
@@ -105,10 +168,9 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         self.timeout_keep_alive = self._limits.keep_alive  # uvicorn's own keep-alive timer, from our settings
         waiting = getattr(self.server_state, "invest_waiting", None)
         if waiting is None:
-            waiting = OrderedDict()
+            waiting = WaitingConnections(self.loop, self._limits.header_timeout)
             self.server_state.invest_waiting = waiting  # type: ignore[attr-defined]
-        self._waiting: OrderedDict[BoundedHTTPProtocol, None] = waiting
-        self._header_timer: asyncio.TimerHandle | None = None
+        self._waiting: WaitingConnections = waiting
         self._header_bytes = 0
 
     # ---- waiting state --------------------------------------------------------------------------------
@@ -118,22 +180,14 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
     def _start_waiting(self) -> None:
         self._header_bytes = 0
-        self._waiting[self] = None
-        self._waiting.move_to_end(self)
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-        self._header_timer = self.loop.call_later(self._limits.header_timeout, self._header_timeout)
+        self._waiting.add(self)
 
     def _stop_waiting(self) -> None:
-        self._waiting.pop(self, None)
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+        self._waiting.discard(self)
 
-    def _header_timeout(self) -> None:
-        self._header_timer = None
+    def header_timed_out(self) -> None:
+        """Called by ``WaitingConnections`` (which has dropped this one) once the header timeout passed."""
         if not self._in_request() and not self.transport.is_closing():
-            self._waiting.pop(self, None)
             self.transport.close()
 
     # ---- protocol interface ---------------------------------------------------------------------------
@@ -157,14 +211,13 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
     def _evict_one(self) -> bool:
         """Close the connection that has waited longest without a request; False if none is waiting."""
-        for other in self._waiting:
-            if other is not self:
-                self._waiting.pop(other, None)
-                other._stop_waiting()
-                other.transport.close()
-                other.connections.discard(other)
-                return True
-        return False
+        other = self._waiting.oldest(exclude=self)
+        if other is None:
+            return False
+        other._stop_waiting()
+        other.transport.close()
+        other.connections.discard(other)
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()

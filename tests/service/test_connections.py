@@ -14,7 +14,7 @@ from bundle_tiny import tiny_contents
 from svc_server import serve
 
 from forecasting.registry.store import save_contents
-from service.connections import ConcurrencyLimitMiddleware
+from service.connections import ConcurrencyLimitMiddleware, WaitingConnections
 
 
 def _open_idle(base: str, n: int) -> list[socket.socket]:
@@ -129,3 +129,104 @@ def test_concurrency_limit_answers_503_and_exempts_health() -> None:
         return statuses
 
     assert asyncio.run(scenario()) == [200, 200, 503, 200]
+
+
+class _Clock:
+    """A loop stand-in for ``WaitingConnections``: a settable clock and the calls it was asked to make."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.scheduled: list[tuple[float, object]] = []  # (when, callback); when is -1 for call_soon
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: object) -> object:
+        self.scheduled.append((when, callback))
+        return object()
+
+    def call_soon(self, callback: object) -> object:
+        self.scheduled.append((-1.0, callback))
+        return object()
+
+    def fire(self) -> None:
+        """Run the one pending call (advancing the clock to it), as the event loop would."""
+        assert len(self.scheduled) == 1, f"expected one timer, got {len(self.scheduled)}"
+        when, callback = self.scheduled.pop()
+        self.now = max(self.now, when)
+        callback()  # type: ignore[operator]
+
+
+class _Conn:
+    def __init__(self, name: str, closed: list[str]) -> None:
+        self.name, self.closed = name, closed
+
+    def header_timed_out(self) -> None:
+        self.closed.append(self.name)
+
+
+def test_waiting_connections_share_one_timer_and_expire_oldest_first() -> None:
+    clock, closed = _Clock(), []
+    waiting = WaitingConnections(clock, timeout=10)  # type: ignore[arg-type]
+    a, b, c, d = (_Conn(n, closed) for n in "abcd")
+    for conn in (a, b, c):
+        waiting.add(conn)  # type: ignore[arg-type]
+        clock.now += 1
+    assert len(clock.scheduled) == 1 and clock.scheduled[0][0] == 10 + WaitingConnections.TICK
+    waiting.discard(b)  # its request began
+    waiting.add(a)  # a answered and waits again: now the newest, expiring at 13
+    waiting.add(d)  # d: 13 too, after a
+    assert waiting.oldest(exclude=c) is a and waiting.oldest(exclude=a) is c  # type: ignore[arg-type]
+    clock.fire()  # at 10.1: nothing is due yet (b left, c is due at 12): re-armed for c
+    assert closed == [] and clock.scheduled[0][0] == 12 + WaitingConnections.TICK
+    clock.fire()
+    assert closed == ["c"] and len(waiting) == 2 and c not in waiting
+    clock.fire()
+    assert closed == ["c", "a", "d"] and len(waiting) == 0 and clock.scheduled == []
+    waiting.add(b)  # an empty set's next arrival arms the timer again
+    assert len(clock.scheduled) == 1
+
+
+def test_waiting_connections_close_a_burst_in_batches() -> None:
+    clock, closed = _Clock(), []
+    waiting = WaitingConnections(clock, timeout=1)  # type: ignore[arg-type]
+    n = WaitingConnections.BATCH * 2 + 3
+    for i in range(n):
+        waiting.add(_Conn(str(i), closed))  # type: ignore[arg-type]
+    clock.fire()
+    assert len(closed) == WaitingConnections.BATCH and clock.scheduled[0][0] == -1  # the rest: call_soon
+    clock.fire()
+    clock.fire()
+    assert closed == [str(i) for i in range(n)] and clock.scheduled == []
+
+
+def _read_response(s: socket.socket) -> bytes:
+    """One whole response (head and a ``content-length`` body) from a keep-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += s.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.mark.slow
+def test_header_timeout_restarts_after_each_response(tmp_path: Path, bundle: Path) -> None:
+    env = _env(tmp_path, INVEST_API_HEADER_TIMEOUT_SECONDS="2", INVEST_API_KEEP_ALIVE_SECONDS="60")
+    with serve(env, "--bundle", str(bundle)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            for _ in range(3):  # 3 x 1.5 s on one connection: longer than the timeout, never idle that long
+                time.sleep(1.5)
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert _read_response(s).startswith(b"HTTP/1.1 200")
+            deadline = time.monotonic() + 30  # then idle: closed once the timeout passes
+            while not _closed_by_server(s) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert _closed_by_server(s)
