@@ -15,6 +15,13 @@ import typer
 
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
+# The listen backlog asked for: as long as the system allows (Linux caps it at net.core.somaxconn, 4096 by
+# default). uvicorn's 2,048 filled up under a flood of reconnecting slow clients, and a connection that
+# finds the accept queue full has its SYN dropped: the client's TCP resends it only after a second, so a
+# /health probe then takes over a second however idle the server is. A queued connection waits only for
+# the server to accept those ahead of it.
+LISTEN_BACKLOG = 65535
+
 
 def metrics_dir(port: int) -> Path:
     """The multiprocess metrics folder, emptied of old ``*.db`` files (counts restart with the server):
@@ -102,6 +109,7 @@ def serve(
         # Bounded connections (service/connections.py, limits from INVEST_API_*): keep-alive and header
         # timeouts, header size, a connection cap kept below the file-descriptor limit.
         http="service.connections:BoundedHTTPProtocol",
+        backlog=LISTEN_BACKLOG,
     )
 
 
