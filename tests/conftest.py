@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from forecasting.settings import PROJECT_ROOT
+from forecasting.settings import PROJECT_ROOT, Settings
 
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# the settings' mirror (INVEST_MIRROR, else ../shared/data beside the checkout): a git worktree elsewhere
+# finds the published files through INVEST_MIRROR
+SHARED_DATA = Settings().mirror or PROJECT_ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"published data mirror not found at {SHARED_DATA}")
+        pytest.fail(f"published data mirror not found at {SHARED_DATA} (set INVEST_MIRROR)")
     return SHARED_DATA
 
 
