@@ -63,9 +63,10 @@ def write_scorecards(
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
     from forecasting.clusters.evidence import write_evidence
     from forecasting.errors import InvestError
+    from forecasting.reference.clusters import sic_lookup_file
 
     try:  # validation and candidate chapters (and the API's documents); the scorecards do not need them
-        write_evidence(s.warehouse, out)
+        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s))
     except InvestError as exc:
         err_console.print(f"[yellow]cluster validation and candidates not written: {exc}[/]")
     sset = build_scorecards(
