@@ -58,7 +58,7 @@ def _measure(name: str) -> Measure | None:
         return None
 
 
-def in_gbp(values: pd.Series, rates: RateTable) -> pd.Series:
+def gbp_values(values: pd.Series, rates: RateTable) -> pd.Series:
     """Annual US$ values (indexed by year) in GBP at each year's mean rate; years without a rate drop."""
     have = set(pd.DatetimeIndex(rates.usd_per_gbp("A").index).year)
     v = values[[y in have for y in values.index]]
@@ -123,5 +123,5 @@ def log_units(target: str, driver: str, rates: RateTable | None) -> Units:
 
 def convert(x: pd.Series, u: Units, rates: RateTable | None) -> pd.Series:
     if u.to_gbp and rates is not None:
-        x = in_gbp(x, rates)
+        x = gbp_values(x, rates)
     return x * u.scale

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecasting.statistics import consecutive_diffs, hac_lags, mean_se, ols_slope, paired, pool_toward_prior
 from forecasting.training.links.areas import area_level
-from forecasting.training.links.histories import Histories, Units, level_units
+from forecasting.training.links.histories import Histories, Units, gbp_values, level_units
 from forecasting.training.links.record import Link
 from forecasting.units import RateTable
 from forecasting.vocabulary import parse_series_id
@@ -30,13 +30,13 @@ def passthrough_links(
     if not u.ok:
         return [Link(t, world, "level", 0.0, 0.0, "refused", 0, u.text, conversion=u.text) for t in targets]
     in_gbp = rates is not None
-    wg = (in_gbp(w, rates) if in_gbp else w) * u.scale  # World in the targets' unit (US$ -> US$ million)
+    wg = (gbp_values(w, rates) if in_gbp else w) * u.scale  # World in the targets' unit (US$ -> US$ million)
     est: list[tuple[str, float, float, float, int, str, float]] = []
     for t in targets:
         y = hist.get(t)
         if y is None:
             continue
-        df = paired(in_gbp(y, rates) if in_gbp else y, wg)
+        df = paired(gbp_values(y, rates) if in_gbp else y, wg)
         years = df.index.to_numpy()
         if len(df) < max(min_obs, 8) or not (np.diff(years) == 1).all():
             continue
