@@ -28,9 +28,10 @@ def main() -> None:
     ap.add_argument("--experiment", type=Path, default=PROJECT_ROOT / "experiments" / "default.toml")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    contents = load_bundle().contents
+    settings = get_settings()
+    contents = load_bundle(model_name=settings.model_name, tracking_uri=settings.mlflow_uri).contents
     cfg = load_config(args.experiment)
-    data = load_training_data(cfg, None, get_settings().warehouse)
+    data = load_training_data(cfg, warehouse_path=settings.warehouse)
     targets = sorted(contents.forecasts["series_id"].unique())
     table, _, block, _ = _transmission(cfg, data, targets, contents.hierarchy)
     md = contents.metadata.model_copy(update={"macro": block, "model_name": None, "model_version": None})

@@ -148,9 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 when the doc or the snapshot is stale")
     args = ap.parse_args(argv)
     from forecasting.registry.loader import load_bundle
+    from forecasting.settings import get_settings
 
     dt.date.fromisoformat(args.today)
-    snap = snapshot(load_bundle(args.bundle).contents, args.today)
+    s = get_settings()
+    bundle = load_bundle(args.bundle, model_name=s.model_name, tracking_uri=s.mlflow_uri)
+    snap = snapshot(bundle.contents, args.today)
     doc = DOC.read_text(encoding="utf-8")
     new_doc = splice(doc, render(snap))
     if args.write:

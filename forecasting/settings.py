@@ -15,8 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,16 +34,19 @@ def _default_mirror() -> Path | None:
 
 
 CsvList = Annotated[list[str], NoDecode]
+PROMETHEUS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(BaseModel):
     """The API's branch of the settings tree (``Settings.api``; ``INVEST_API_*`` env vars).
 
-    The API has its own knobs (keys, limits, CORS) and is often deployed apart from training; shared things
-    (tracking URI, model name, data dir) default to the project settings so one environment configures both.
+    A plain model, not a settings class: ``Settings`` alone reads the environment, and fills this branch from
+    ``INVEST_API_<FIELD>`` (see ``Settings.model_config``). The API has its own knobs (keys, limits, CORS)
+    and is often deployed apart from training; shared things (tracking URI, model name, data dir) default to
+    the project settings so one environment configures both.
     """
 
-    model_config = SettingsConfigDict(env_prefix="INVEST_API_", extra="ignore")
+    model_config = ConfigDict(extra="ignore")
     _project: Settings | None = PrivateAttr(default=None)
 
     tracking_uri: str | None = Field(default=None, description="MLflow tracking URI; default: the project's.")
@@ -116,7 +125,8 @@ class ApiSettings(BaseSettings):
     )
     metrics_dir: Path | None = Field(
         default=None,
-        validation_alias=AliasChoices("INVEST_API_METRICS_DIR", "PROMETHEUS_MULTIPROC_DIR"),
+        # INVEST_API_METRICS_DIR arrives under its field name; PROMETHEUS_MULTIPROC_DIR by _PrometheusDir.
+        validation_alias=AliasChoices("metrics_dir", PROMETHEUS_DIR),
         description="prometheus-client's multiprocess folder (``invest serve`` sets it for its workers).",
     )
     max_concurrent_requests: int = Field(
@@ -156,8 +166,25 @@ class ApiSettings(BaseSettings):
         return Path(configured) if configured is not None else self._parent().reports_dir / name
 
 
+class _PrometheusDir(PydanticBaseSettingsSource):
+    """prometheus-client's own variable, read as ``api.metrics_dir`` (below ``INVEST_API_METRICS_DIR``)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, object]:
+        value = os.environ.get(PROMETHEUS_DIR)
+        return {"api": {PROMETHEUS_DIR: value}} if value else {}
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INVEST_", extra="ignore")
+    """The one settings class: every ``INVEST_*`` variable, the API's ``INVEST_API_*`` in ``.api``."""
+
+    # ``INVEST_API_<FIELD>`` fills ``api.<field>``: the nested delimiter "_" splits once after the field
+    # name ``api`` (max split 1), so field names keep their underscores (INVEST_API_POLL_SECONDS).
+    model_config = SettingsConfigDict(
+        env_prefix="INVEST_", extra="ignore", env_nested_delimiter="_", env_nested_max_split=1
+    )
 
     data_dir: Path = Field(default=PROJECT_ROOT / "data", description="Root of all local state.")
     mirror: Path | None = Field(
@@ -186,6 +213,24 @@ class Settings(BaseSettings):
         default=None, description="Who promotes, recorded with the reason; default: the login name."
     )
     api: ApiSettings = Field(default_factory=ApiSettings, description="The API's settings (INVEST_API_*).")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """pydantic-settings' order (arguments, environment, .env, secrets), then PROMETHEUS_MULTIPROC_DIR."""
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+            _PrometheusDir(settings_cls),
+        )
 
     @model_validator(mode="after")
     def _adopt_api(self) -> Settings:

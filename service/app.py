@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from forecasting.settings import ApiSettings, get_settings
 from service.compression import CompressionMiddleware
-from service.connections import ConcurrencyLimitMiddleware
+from service.connections import BoundedHTTPProtocol, ConcurrencyLimitMiddleware, Limits
 from service.deps import ServiceState, require_reader
 from service.docs import PAGES, install_docs
 from service.head import HeadAsGetMiddleware
@@ -55,8 +55,13 @@ WORKBENCH = """
 
 
 def create_app(settings: ApiSettings | None = None, source: BundleSource | None = None) -> FastAPI:
-    """Build the app; the model loads in the lifespan (never failing start-up: /health explains)."""
+    """Build the app; the model loads in the lifespan (never failing start-up: /health explains).
+
+    Without ``settings`` this is the process entry (uvicorn's factory, in each worker): the one place in
+    the service that reads the settings tree. The connection limits of ``invest serve``'s protocol come
+    from the same settings."""
     settings = settings or get_settings().api
+    BoundedHTTPProtocol.configure(Limits.from_settings(settings))
     holder = ModelHolder(source or LoaderSource(settings), auto_reload=settings.auto_reload)
     metrics = ServiceMetrics(settings.metrics_dir)
     holder.listeners.append(metrics.update_model)

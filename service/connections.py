@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from forecasting.settings import ApiSettings, get_settings
+from forecasting.settings import ApiSettings
 
 log = logging.getLogger("service.connections")
 
@@ -157,13 +157,13 @@ class BoundedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
     @classmethod
     def configure(cls, limits: Limits) -> None:
-        """Set the limits for this process (tests; otherwise read from ``ApiSettings`` on first use)."""
+        """Set the limits for this process (``create_app`` does, from its ``ApiSettings``; tests)."""
         cls.limits = limits
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if BoundedHTTPProtocol.limits is None:
-            BoundedHTTPProtocol.limits = Limits.from_settings(get_settings().api)
+            BoundedHTTPProtocol.limits = Limits.from_settings(ApiSettings())  # no app configured it: defaults
         self._limits = BoundedHTTPProtocol.limits
         self.timeout_keep_alive = self._limits.keep_alive  # uvicorn's own keep-alive timer, from our settings
         waiting = getattr(self.server_state, "invest_waiting", None)

@@ -115,18 +115,51 @@ def test_the_environment_is_read_only_by_the_settings() -> None:
 
 
 def test_one_settings_class() -> None:
-    """Settings are one tree rooted at ``forecasting.settings.Settings`` (the API's branch is ``.api``):
-    no module elsewhere defines its own pydantic-settings class."""
-    bad = []
+    """Settings are one tree rooted at ``forecasting.settings.Settings`` (the API's branch ``.api`` is a plain
+    model filled from ``INVEST_API_*``): exactly one pydantic-settings class in the packages, that one."""
+    found = []
     for rel, tree in sources().items():
-        if rel == "forecasting/settings.py":
-            continue
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
                 if "BaseSettings" in bases:
-                    bad.append(f"{rel}:{node.lineno} class {node.name}(BaseSettings)")
-    assert not bad, "settings classes outside forecasting/settings.py:\n" + "\n".join(bad)
+                    found.append((rel, node.name))
+    assert found == [("forecasting/settings.py", "Settings")], f"one settings class wanted, found {found}"
+
+
+# Who may read the process's settings (``get_settings()``): the settings module, the CLI, and the one service
+# entry point (uvicorn's app factory). Library code takes ``Settings`` (or what it needs from them) as a
+# parameter, so what it reads is what its caller chose, never a hidden global.
+SETTINGS_READERS = ("forecasting/settings.py", "forecasting/cli/", "service/app.py")
+SETTINGS_HOMES = ("forecasting.settings", "forecasting.cli.common")
+
+
+def settings_reads(tree: ast.Module) -> Iterator[int]:
+    """Lines importing or calling the process-wide ``get_settings`` (not a same-named local function)."""
+    for node in ast.walk(tree):
+        names = {a.name for a in node.names} if isinstance(node, ast.ImportFrom) else set()
+        if isinstance(node, ast.ImportFrom) and node.module in SETTINGS_HOMES and "get_settings" in names:
+            yield node.lineno
+        if isinstance(node, ast.Attribute) and node.attr == "get_settings":
+            yield node.lineno
+
+
+def test_settings_are_passed_not_fetched() -> None:
+    """``get_settings()`` only in the settings module, the CLI and ``service/app.py``'s ``create_app``."""
+    bad = [
+        f"{rel}:{line} reads the process settings"
+        for rel, tree in sources().items()
+        if not rel.startswith(SETTINGS_READERS)
+        for line in settings_reads(tree)
+    ]
+    assert not bad, "pass the settings in instead:\n" + "\n".join(bad)
+
+
+def test_the_settings_check_sees_a_read() -> None:
+    """Guard for the guard: the CLI's reads and the app factory's are found."""
+    assert list(settings_reads(sources()["service/app.py"]))
+    assert list(settings_reads(sources()["forecasting/cli/run_cmd.py"]))
+    assert not list(settings_reads(sources()["service/deps.py"]))  # its own dependency of that name
 
 
 # ---- 3. service state: built once per served model, never in a module; routers independent -----------------

@@ -34,10 +34,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """The 25 clusters' SIC baskets with apportioning shares, rationale, source and the overlap audit."""
-    from forecasting.reference.clusters import load_definitions
+    from forecasting.reference.clusters import load_definitions, sic_lookup_file
 
     with user_errors():
-        d = load_definitions(definitions).as_dict()
+        d = load_definitions(definitions, sic_lookup_file(get_settings())).as_dict()
     if as_json:
         print_json(d)
         return
@@ -63,10 +63,11 @@ def validate(
 ) -> None:
     """Test each declared cluster: specialisation, critical mass, growth, concentration -> a verdict."""
     from forecasting.clusters.evidence import validation_document, write_document
+    from forecasting.reference.clusters import sic_lookup_file
 
     s = get_settings()
     with user_errors():
-        doc = validation_document(s.warehouse, definitions)
+        doc = validation_document(s.warehouse, definitions, sic_lookup_file(s))
         write_document(doc, _out_dir(out) / "cluster_validation.json")
     if as_json:
         print_json(doc)
@@ -98,10 +99,11 @@ def discover(
 ) -> None:
     """Candidate clusters the declared list misses: specialised, sizeable and co-locating industry groups."""
     from forecasting.clusters.evidence import candidates_document, write_document
+    from forecasting.reference.clusters import sic_lookup_file
 
     s = get_settings()
     with user_errors():
-        doc = candidates_document(s.warehouse, definitions)
+        doc = candidates_document(s.warehouse, definitions, sic_lookup_file(s))
         write_document(doc, _out_dir(out) / "cluster_candidates.json")
     if as_json:
         print_json(doc)

@@ -35,7 +35,7 @@ def _client(tracking_uri: str | None) -> Iterator[MlflowClient]:
     error, never an empty registry); database failures inside MLflow become one-line errors."""
     from forecasting.registry.target import check_reachable, resolve_target, store_errors, use_tracking
 
-    target = resolve_target(tracking_uri)
+    target = resolve_target(tracking_uri, get_settings())
     check_reachable(target)
     with use_tracking(target.uri) as client, store_errors(target.uri):
         yield client
@@ -84,7 +84,7 @@ def list_cmd(tracking_uri: str | None = TrackingOpt, model: str | None = ModelOp
     with user_errors(), _client(tracking_uri) as client:
         versions = list_versions(client, name)
     if not versions:
-        target = resolve_target(tracking_uri)
+        target = resolve_target(tracking_uri, get_settings())
         ledger = VersionLedger.beside(get_settings().data_dir, target.uri, target.embedded)
         issued = ledger.highest(name)
         if issued:  # the store was removed or replaced: training would refuse, so say so here too
@@ -201,7 +201,7 @@ def promote_cmd(
 
     name = model or get_settings().model_name
     with user_errors(), _client(tracking_uri) as client:
-        summary = promote(client, name, version, reason=reason, force=force)
+        summary = promote(client, name, version, reason=reason, user=get_settings().user, force=force)
         stale = _scorecards_note(client, name)
     prev = summary.tags.get("previous_champion") or "none"
     console.print(
@@ -261,7 +261,7 @@ def doctor_cmd(
 
     s = get_settings()
     name = model or s.model_name
-    target = resolve_target(tracking_uri)
+    target = resolve_target(tracking_uri, s)
     problems = 0
     with user_errors(), _client(tracking_uri) as client:
         console.print(f"tracking store {target.uri}: [green]readable[/]")

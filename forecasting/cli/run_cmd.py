@@ -138,7 +138,7 @@ def run(
         summarise()
         lap("ingest")
         err_console.rule(f"3/4 train {experiment.name}")
-        outcome = train_experiment(experiment, promote_if_no_champion=True)
+        outcome = train_experiment(experiment, settings=s, promote_if_no_champion=True)
         alias = "champion" if outcome.promoted else "challenger"
         console.print(
             f"registered {outcome.model_name} version {outcome.version} ({alias}; {outcome.promotion_note or 'champion kept'}) "

@@ -30,8 +30,10 @@ TrackingOpt = typer.Option(
 
 def _load(bundle: str | None, alias: str | None, tracking_uri: str | None):
     from forecasting.registry.loader import load_bundle
+    from forecasting.settings import get_settings
 
-    lb = load_bundle(bundle, alias=alias, tracking_uri=tracking_uri)
+    s = get_settings()
+    lb = load_bundle(bundle, alias=alias, model_name=s.model_name, tracking_uri=tracking_uri or s.mlflow_uri)
     return lb.contents
 
 

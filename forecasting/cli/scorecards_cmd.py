@@ -24,9 +24,8 @@ def _champion(alias: str, bundle_path: Path | None, tracking_uri: str | None) ->
 
     s = get_settings()
     try:
-        if bundle_path is not None:
-            return load_bundle(bundle_path, model_name=s.model_name, alias=alias)
-        return load_bundle(model_name=s.model_name, alias=alias, tracking_uri=tracking_uri or s.mlflow_uri)
+        uri = tracking_uri or s.mlflow_uri  # a --bundle given as a registry URI is read from it too
+        return load_bundle(bundle_path, model_name=s.model_name, alias=alias, tracking_uri=uri)
     except BundleUnavailable as exc:
         err_console.print(
             f"[yellow]no {alias} model available ({exc}); forecast metrics will be marked unavailable[/]"
@@ -63,9 +62,10 @@ def write_scorecards(
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
     from forecasting.clusters.evidence import write_evidence
     from forecasting.errors import InvestError
+    from forecasting.reference.clusters import sic_lookup_file
 
     try:  # validation and candidate chapters (and the API's documents); the scorecards do not need them
-        write_evidence(s.warehouse, out)
+        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s))
     except InvestError as exc:
         err_console.print(f"[yellow]cluster validation and candidates not written: {exc}[/]")
     sset = build_scorecards(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from forecasting.cli.common import console, user_errors
+from forecasting.cli.common import console, get_settings, user_errors
 
 
 def train(
@@ -36,6 +36,7 @@ def train(
     with user_errors():
         out = train_experiment(
             experiment,
+            settings=get_settings(),
             as_of=as_of,
             tracking_uri=tracking_uri,
             show_progress=progress,

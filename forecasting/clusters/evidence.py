@@ -18,7 +18,7 @@ from forecasting.clusters.discover import discover
 from forecasting.clusters.investment import investment_relationship
 from forecasting.clusters.panel import Panel, load_panel
 from forecasting.clusters.validate import validate
-from forecasting.reference.clusters import Definitions, load_definitions, sic_lookup_file
+from forecasting.reference.clusters import Definitions, load_definitions
 
 
 def _clean(x: Any) -> Any:
@@ -34,11 +34,10 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def sic_names(level: int) -> dict[str, str]:
+def sic_names(level: int, path: Path | None) -> dict[str, str]:
     """SIC group names from the pinned lookup (empty when it is not at hand)."""
     import csv
 
-    path = sic_lookup_file()
     if path is None:
         return {}
     col = {2: "SIC_2DIGIT", 3: "SIC_3DIGIT", 5: "SIC_5DIGIT"}[level]
@@ -58,19 +57,24 @@ def validation_from_panel(panel: Panel, defs: Definitions) -> dict[str, Any]:
 
 
 def candidates_from_panel(panel: Panel, defs: Definitions) -> dict[str, Any]:
-    doc = discover(panel, list(defs.clusters), sic_names(3))
+    doc = discover(panel, list(defs.clusters), sic_names(3, defs.lookup))
     doc["definitions"] = _definitions_summary(defs)
     return _clean(doc)
 
 
-def validation_document(warehouse: Path, definitions: Path | None = None) -> dict[str, Any]:
-    """Validate the declared clusters (definitions checked before the warehouse is read)."""
-    defs = load_definitions(definitions)
+def validation_document(
+    warehouse: Path, definitions: Path | None = None, lookup: Path | None = None
+) -> dict[str, Any]:
+    """Validate the declared clusters (definitions checked, against the SIC ``lookup`` when given, before
+    the warehouse is read)."""
+    defs = load_definitions(definitions, lookup)
     return validation_from_panel(load_panel(warehouse), defs)
 
 
-def candidates_document(warehouse: Path, definitions: Path | None = None) -> dict[str, Any]:
-    defs = load_definitions(definitions)
+def candidates_document(
+    warehouse: Path, definitions: Path | None = None, lookup: Path | None = None
+) -> dict[str, Any]:
+    defs = load_definitions(definitions, lookup)
     return candidates_from_panel(load_panel(warehouse), defs)
 
 
@@ -88,9 +92,11 @@ def write_document(doc: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_evidence(warehouse: Path, out_dir: Path, definitions: Path | None = None) -> dict[str, Path]:
+def write_evidence(
+    warehouse: Path, out_dir: Path, definitions: Path | None = None, lookup: Path | None = None
+) -> dict[str, Path]:
     """Both documents into ``out_dir`` (the scorecards folder), from one read of the warehouse."""
-    defs = load_definitions(definitions)
+    defs = load_definitions(definitions, lookup)
     panel = load_panel(warehouse)
     return {
         "validation": write_document(

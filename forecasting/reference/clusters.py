@@ -19,11 +19,14 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from forecasting.errors import InvestError, NotFound
+
+if TYPE_CHECKING:
+    from forecasting.settings import Settings
 
 CLUSTERS_FILE = Path(__file__).parent / "clusters.toml"
 SIC_LOOKUP_PATH = "ons_regional_gva/SIClookup.csv"  # manifest id ``sic_lookup``
@@ -138,6 +141,7 @@ class Definitions:
     clusters: tuple[Cluster, ...]
     path: Path
     overlaps: list[dict[str, Any]] = field(default_factory=list)
+    lookup: Path | None = None  # the SIC lookup the codes were checked against (its names label candidates)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -229,11 +233,8 @@ def check_sic_codes(clusters: tuple[Cluster, ...] | list[Cluster], lookup: Path,
                 )
 
 
-def sic_lookup_file() -> Path | None:
+def sic_lookup_file(s: Settings) -> Path | None:
     """The pinned SIC lookup: the raw cache first, then the mirror; None when neither holds it."""
-    from forecasting.settings import get_settings
-
-    s = get_settings()
     for root in (s.raw_cache, s.mirror):
         if root is not None and (Path(root) / SIC_LOOKUP_PATH).is_file():
             return Path(root) / SIC_LOOKUP_PATH
@@ -252,10 +253,9 @@ def load_definitions(path: Path | None = None, lookup: Path | None = None) -> De
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ClusterDefinitionError(f"{where}: not valid TOML ({exc})") from None
     clusters = parse_definitions(data, where)
-    lookup = lookup or sic_lookup_file()
     if lookup is not None:
         check_sic_codes(clusters, lookup, where)
-    return Definitions(clusters, path, overlap_audit(clusters))
+    return Definitions(clusters, path, overlap_audit(clusters), lookup)
 
 
 def load_clusters() -> list[Cluster]:

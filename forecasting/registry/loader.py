@@ -249,9 +249,7 @@ def load_bundle(
     """
     if uri is None:
         if model_name is None:
-            from forecasting.settings import get_settings
-
-            model_name = get_settings().model_name
+            raise ValueError("load_bundle needs a bundle URI or path, or the registered model_name")
         uri = f"models:/{model_name}@{alias or 'champion'}"
     local = Path(uri) if not str(uri).startswith(("models:/", "runs:/")) and "://" not in str(uri) else None
     if local is not None:

@@ -30,7 +30,6 @@ from mlflow.exceptions import MlflowException
 
 from forecasting.errors import InvestError
 from forecasting.registry.ledger import VersionLedger
-from forecasting.settings import get_settings
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -87,8 +86,9 @@ class Comparison:
 
 
 def _user() -> str:
+    """The login name, when the caller passed no ``user`` (``Settings.user``, from the entry point)."""
     try:
-        return get_settings().user or getpass.getuser()
+        return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
 
@@ -391,7 +391,11 @@ def promote(
 
 
 def ensure_champion(
-    client: MlflowClient, name: str, version: str | int, reason: str = "first champion"
+    client: MlflowClient,
+    name: str,
+    version: str | int,
+    reason: str = "first champion",
+    user: str | None = None,
 ) -> bool:
     """Promote ``version`` only when the model has no champion yet (``invest run``). True if promoted."""
     try:
@@ -400,7 +404,7 @@ def ensure_champion(
     except MlflowException as exc:
         if exc.error_code not in _NOT_FOUND:
             raise
-        promote(client, name, version, reason=reason)
+        promote(client, name, version, reason=reason, user=user)
         return True
 
 
@@ -483,6 +487,7 @@ def auto_promote(
     level: str = "all",
     margin: float = 0.02,
     same_vintage: bool = True,
+    user: str | None = None,
 ) -> Decision:
     """Promote ``version`` if it beats the champion by ``margin`` (relative) on ``metric`` at ``level``."""
     try:
@@ -490,7 +495,7 @@ def auto_promote(
     except MlflowException as exc:
         if exc.error_code not in _NOT_FOUND:
             raise
-        promote(client, name, version, reason="auto: no champion yet")
+        promote(client, name, version, reason="auto: no champion yet", user=user)
         return Decision(True, "no champion yet")
     chall = get_version(client, name, version)
     if same_vintage and (champ.tags or {}).get("data_vintage") != (chall.tags or {}).get("data_vintage"):
@@ -506,7 +511,7 @@ def auto_promote(
     verdict = f"{metric}@{level}: champion v{champ.version} {a:.4f}, challenger v{chall.version} {b:.4f} ({better:+.1%})"
     if better >= margin:
         try:
-            promote(client, name, chall.version, reason=f"auto: {verdict} >= margin {margin:.1%}")
+            promote(client, name, chall.version, reason=f"auto: {verdict} >= margin {margin:.1%}", user=user)
         except PromotionRefused as exc:
             return Decision(False, f"{verdict}, but the promotion guard refused: {'; '.join(exc.problems)}")
         return Decision(True, verdict)

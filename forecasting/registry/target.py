@@ -21,7 +21,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from forecasting.errors import InvestError
-from forecasting.settings import Settings, environment_restored, get_settings, set_environment
+from forecasting.settings import Settings, environment_restored, set_environment
 
 # keeps our progress display readable
 set_environment({"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}, only_if_unset=True)
@@ -92,11 +92,14 @@ class TrackingTarget:
 
 
 def resolve_target(tracking_uri: str | None = None, settings: Settings | None = None) -> TrackingTarget:
-    """``--tracking-uri`` beats settings (``MLFLOW_TRACKING_URI``/``INVEST_TRACKING_URI``) beats embedded."""
-    settings = settings or get_settings()
-    uri = tracking_uri or settings.tracking_uri
+    """``--tracking-uri`` beats settings (``MLFLOW_TRACKING_URI``/``INVEST_TRACKING_URI``) beats embedded.
+
+    The settings are passed by the entry point; a caller holding an explicit URI needs none."""
+    uri = tracking_uri or (settings.tracking_uri if settings is not None else None)
     if uri:
         return TrackingTarget(uri=uri, artifact_location=None, embedded=False)
+    if settings is None:
+        raise ValueError("no tracking URI given and no settings to find the embedded store in")
     return TrackingTarget(
         uri=settings.mlflow_uri, artifact_location=settings.artifact_root.resolve().as_uri(), embedded=True
     )

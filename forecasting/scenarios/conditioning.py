@@ -1,6 +1,6 @@
 """Macro conditioning: the bundle's VAR conditioned on a scenario's paths, and the accounting channels.
 
-Why apart from link transmission (``propagate``): the macro block is one joint system solved once per
+Why apart from link transmission (``transmitted``): the macro block is one joint system solved once per
 projection (Gaussian conditioning of the VAR's innovations), while links move one series from another.
 Here: the conditions (World FDI, the UK flows' share of GDP, any business-investment path) per year, the
 conditional response of business investment with every channel used and each shrunk by its evidence
@@ -60,7 +60,7 @@ def basis_note(index: Any) -> str:
 
 
 class Context(Protocol):
-    """What conditioning reads of a projection (``propagate._Context``): the bundle index, the plan, the
+    """What conditioning reads of a projection (``inputs.ProjectionInputs``): the bundle index, the plan, the
     states computed so far, draws and the exchange-rate paths."""
 
     index: Any

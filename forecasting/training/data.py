@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.settings import get_settings
 from forecasting.training.config import ConfigError, ExperimentConfig
 from forecasting.training.tracking import frame_digest
 from forecasting.vocabulary import months_per_period, period_label, series_id
@@ -337,12 +336,12 @@ def add_unallocated(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_training_data(
-    cfg: ExperimentConfig, as_of: str | None = None, warehouse_path: Path | None = None
+    cfg: ExperimentConfig, as_of: str | None = None, *, warehouse_path: Path
 ) -> TrainingData:
     """Read the configured panel from the warehouse (read-only), ``as_of`` a vintage id or release date."""
     from forecasting.warehouse.snapshot import WarehouseError, catalogue_from_observations, open_snapshot
 
-    path = Path(warehouse_path or get_settings().warehouse)
+    path = Path(warehouse_path)
     with open_snapshot(path, as_of) as wh:
         latest = wh.latest_vintage
         if latest is None:

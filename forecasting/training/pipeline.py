@@ -38,7 +38,7 @@ from forecasting.registry.schema import (
 )
 from forecasting.registry.store import save_contents
 from forecasting.registry.target import check_reachable, resolve_target, use_tracking
-from forecasting.settings import Settings, get_settings
+from forecasting.settings import Settings
 from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.training.data import TrainingData, load_training_data
 from forecasting.training.drivers import DEFAULT_DRIVERS, alias_of
@@ -473,7 +473,7 @@ def run_training(
     data: TrainingData,
     *,
     tracking_uri: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     config_path: Path | None = None,
     progress: ProgressHook | None = None,
     register: bool = True,
@@ -483,7 +483,6 @@ def run_training(
     """The tracked job on already-loaded data (``train_experiment`` loads from the warehouse first)."""
     from forecasting.registry import promotion
 
-    settings = settings or get_settings()
     progress = progress or NullProgress()
     target = resolve_target(tracking_uri, settings)
     check_reachable(target)
@@ -563,6 +562,7 @@ def run_training(
                         rule.level,
                         rule.margin,
                         rule.same_vintage,
+                        user=settings.user,
                     )
                     promoted, note = decision.promoted, decision.reason
                     client.set_tag(
@@ -570,7 +570,9 @@ def run_training(
                     )
             if promote_if_no_champion and not promoted:
                 with tracker.timed():
-                    promoted = promotion.ensure_champion(client, settings.model_name, version)
+                    promoted = promotion.ensure_champion(
+                        client, settings.model_name, version, user=settings.user
+                    )
                 note = "first champion" if promoted else note
     progress.done()
     return TrainOutcome(
@@ -614,7 +616,7 @@ def train_experiment(
     as_of: str | None = None,
     tracking_uri: str | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     warehouse_path: Path | None = None,
     show_progress: bool = True,
     register: bool = True,
@@ -631,12 +633,11 @@ def train_experiment(
     """
     config_path = Path(config_path)
     cfg = with_execution(load_config(config_path), backend=backend, scheduler=scheduler)
-    settings = settings or get_settings()
     check_reachable(resolve_target(tracking_uri, settings))  # before the warehouse read, too
     hook = progress or (default_progress() if show_progress else NullProgress())
     try:
         hook.stage("load data", None)
-        data = load_training_data(cfg, as_of, warehouse_path or settings.warehouse)
+        data = load_training_data(cfg, as_of, warehouse_path=warehouse_path or settings.warehouse)
         return run_training(
             cfg,
             data,

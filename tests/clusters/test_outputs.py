@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from forecasting.clusters.evidence import candidates_from_panel, validation_from_panel, write_document
 from forecasting.clusters.panel import panel_from_observations
-from forecasting.reference.clusters import Definitions, load_definitions
+from forecasting.reference.clusters import Definitions, load_definitions, sic_lookup_file
+from forecasting.settings import get_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_validate import _cluster, _obs  # noqa: E402
@@ -72,7 +73,7 @@ def test_report_chapters_render_in_chromium_without_console_errors(panel, built_
         pytest.fail("Debian chromium is required for the report check: apt-get install -y chromium")
     out = tmp_path / "report"
     out.mkdir()
-    defs = load_definitions()
+    defs = load_definitions(lookup=sic_lookup_file(get_settings()))
     write_document(validation_from_panel(panel, defs), out / "cluster_validation.json")
     write_document(candidates_from_panel(panel, defs), out / "cluster_candidates.json")
     files = render_report(built_world, out)

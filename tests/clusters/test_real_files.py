@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from forecasting.cli.app import app
 from forecasting.clusters.evidence import candidates_from_panel, validation_from_panel
-from forecasting.reference.clusters import load_definitions
+from forecasting.reference.clusters import load_definitions, sic_lookup_file
 from forecasting.settings import get_settings
 
 pytestmark = pytest.mark.slow
@@ -27,12 +27,12 @@ def settings_for(real_warehouse: Path, tmp_path: Path, monkeypatch: pytest.Monke
 
 @pytest.fixture(scope="module")
 def validation(panel):
-    return validation_from_panel(panel, load_definitions())
+    return validation_from_panel(panel, load_definitions(lookup=sic_lookup_file(get_settings())))
 
 
 @pytest.fixture(scope="module")
 def candidates(panel):
-    return candidates_from_panel(panel, load_definitions())
+    return candidates_from_panel(panel, load_definitions(lookup=sic_lookup_file(get_settings())))
 
 
 def test_every_declared_cluster_gets_a_verdict_with_its_numbers(validation):

@@ -135,7 +135,9 @@ def test_train_refuses_a_zero_byte_store_before_any_work(env: Path, monkeypatch)
     from forecasting.settings import PROJECT_ROOT
 
     with pytest.raises(CorruptStore, match="is empty \\(0 bytes\\)"):
-        pipeline.train_experiment(PROJECT_ROOT / "experiments" / "quick.toml", show_progress=False)
+        pipeline.train_experiment(
+            PROJECT_ROOT / "experiments" / "quick.toml", settings=get_settings(), show_progress=False
+        )
     assert not called and (env / "mlflow.db").stat().st_size == 0
 
 

@@ -43,7 +43,7 @@ def quick_bundle(ingested: Callable[..., Path]) -> BundleContents:
 
     path = ingested(QUICK_FILES)
     cfg = load_config(PROJECT_ROOT / "experiments" / "quick.toml")
-    data = load_training_data(cfg, None, path)
+    data = load_training_data(cfg, warehouse_path=path)
     contents, _, _ = build_contents(cfg, data)
     return contents
 

@@ -198,7 +198,7 @@ def test_the_bundle_serves_indicator_nowcasts_that_sum_up(warehouse: Path, tmp_p
     p = tmp_path / "exp.toml"
     p.write_text(BUNDLE_CONFIG)
     cfg = load_config(p)
-    data = load_training_data(cfg, "2023-12-22", warehouse)
+    data = load_training_data(cfg, "2023-12-22", warehouse_path=warehouse)
     contents, _metrics, _t = build_contents(cfg, data)
     fc = contents.forecasts.set_index(["series_id", "period"])
     uk = fc.loc["gdp_cp.UK.all.A"]

@@ -1,0 +1,1 @@
+"""Transmission link estimators by family (``forecasting.training.transmission`` chooses among them)."""
