@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.evaluation import bands
-from forecasting.evaluation.backtest import BacktestResult, backtest
+from forecasting.evaluation.backtest import BacktestResult, ModelSpec, backtest
 from forecasting.evaluation.calibration import (
     Calibrator,
     as_pooled,
@@ -35,6 +35,7 @@ from forecasting.evaluation.calibration import (
     shrink,
 )
 from forecasting.evaluation.metrics import naive_scale
+from forecasting.evaluation.pooling import group_slope_rows
 from forecasting.evaluation.selection import Choice, metric_key, score, select
 from forecasting.vocabulary import QUANTILE_GRID
 from models.base import Forecast, make, registry
@@ -91,7 +92,7 @@ SHRINKAGE_K = 50.0
 # from a few windows lost to the fixed combination on tourism quarterly (MASE 1.63 vs 1.52 without
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
 DEFAULTS: dict[str, Defaults] = {
-    "annual": Defaults(("shrunk_combo", "drift", "naive"), "best_group", 3, 2),
+    "annual": Defaults(("shrunk_combo", "drift", "naive", "pooled_drift"), "best_group", 3, 2),
     "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2, 1),
 }
 
@@ -203,13 +204,16 @@ def forecast_series(
     history_at: Callable[[int], np.ndarray] | None = None,
     group: str | None = None,
     score_windows: int | None = None,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SeriesResult:
     """Backtest, choose and fit one series; intervals from ``calibrator`` when given (see module doc).
 
     ``methods``/``selection``/``n_windows`` default to ``defaults_for(season_length, seasonal)``.
     ``selection`` is ``best``, ``mean``, ``median`` or ``best_any``, optionally ``:k`` (combine the best
     k). ``seasonal=False`` (seasonally adjusted data) fits every model without season; ``season_length``
-    still sets the MASE scale's lag. ``group`` labels the series' calibration group.
+    still sets the MASE scale's lag. ``group`` labels the series' calibration group. ``model_params``
+    gives named candidates extra constructor params (a panel's context, e.g. ``pooled_drift``'s
+    ``group_slope``), in their backtests and their final fit.
     """
     y = np.asarray(y, dtype=float).ravel()
     model_m = season_length if seasonal else 1
@@ -220,10 +224,11 @@ def forecast_series(
     if not names:
         raise ValueError("no candidate methods")
     kw = {"season_length": model_m, "seed": seed, "non_negative": non_negative}
+    params = model_params or {}
     bts = {
         n: backtest(
             y,
-            n,
+            _spec(n, params),
             h,
             n_windows=n_windows,
             step=step,
@@ -252,7 +257,7 @@ def forecast_series(
         if too_short:  # too short to backtest: combine every candidate
             strategy, k = ("mean", None) if len(names) > 1 else ("best", None)
         choice, chosen_bt = select(bts, metric=metric, strategy=strategy, k=k)  # type: ignore[arg-type]
-    result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length)
+    result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length, params)
     result.seasonal = bool(seasonal)
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
@@ -260,6 +265,21 @@ def forecast_series(
     if calibrator is not None:
         return calibrate(result, calibrator, non_negative=non_negative)
     return finish(result, non_negative=non_negative)
+
+
+@dataclass(frozen=True)
+class _WithContext(ModelSpec):
+    """A family given panel context (e.g. its group's slope): labelled by its family name alone."""
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def _spec(name: str, params: Mapping[str, Mapping[str, Any]]) -> str | ModelSpec:
+    """``name``, or its spec with the panel's extra params for it."""
+    extra = params.get(name)
+    return _WithContext(name, dict(extra)) if extra else name
 
 
 def _recent(bt: BacktestResult, k: int | None) -> BacktestResult:
@@ -279,9 +299,10 @@ def _result(
     quantiles: Sequence[float],
     group: str | None,
     scale_season: int,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SeriesResult:
     """The final fit of ``choice`` on the whole history, with its backtest and scaled errors."""
-    model = _final_model(choice, kw)
+    model = _final_model(choice, kw, params or {})
     fc = model.fit(y).predict(h, quantiles=quantiles)
     fc.method = choice.method
     return SeriesResult(
@@ -299,9 +320,9 @@ def _result(
     )
 
 
-def _final_model(choice: Choice, kw: dict[str, Any]):
+def _final_model(choice: Choice, kw: dict[str, Any], params: Mapping[str, Mapping[str, Any]]):
     if choice.how == "single":
-        return make(choice.members[0], **kw)
+        return make(choice.members[0], **kw, **dict(params.get(choice.members[0], {})))
     if "combo" in registry():
         return make("combo", members=list(choice.members), how=choice.how, **kw)
     raise ValueError("combination chosen but the 'combo' model is not registered")
@@ -390,6 +411,7 @@ class _Item:
     seasonal: bool
     group: str | None
     score_windows: int | None = None  # the group choice scores only the most recent windows
+    params: Mapping[str, Mapping[str, Any]] | None = None  # panel context for named candidates
 
 
 def _one(item: _Item, **kwargs: Any) -> SeriesResult:
@@ -403,6 +425,7 @@ def _one(item: _Item, **kwargs: Any) -> SeriesResult:
         history_at=item.history_at,
         group=item.group,
         score_windows=item.score_windows,
+        model_params=item.params,
         **kwargs,
     )
     res.errors["series_id"] = item.sid
@@ -482,6 +505,7 @@ def forecast_many(
             None if n_windows else panel_windows(m, size[(m, se, grp_of[s])], selection, n_methods, se, False)
         )
     hist = history_at or {}
+    params_of = _panel_context(panel, ids, methods, m_of, seas_of, grp_of, h_of)
     items = [
         _Item(
             s,
@@ -494,6 +518,7 @@ def forecast_many(
             seas_of[s],
             grp_of[s],
             sw_of[s],
+            params_of.get(s),
         )
         for s in ids
     ]
@@ -557,6 +582,30 @@ def _bound(s: str, panel: Mapping[str, np.ndarray], floor_of: Mapping[str, bool]
     }
 
 
+def _panel_context(
+    panel: Mapping[str, np.ndarray],
+    ids: Sequence[str],
+    methods: Sequence[str] | None,
+    m_of: Mapping[str, int],
+    seas_of: Mapping[str, bool],
+    grp_of: Mapping[str, str | None],
+    h_of: Mapping[str, int],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per series, what its candidates need from the rest of the panel: ``pooled_drift``'s group slopes
+    (``pooling.group_slope_rows``) for series of a calibration group that has it as a candidate. Groups are
+    keyed by horizon too: in training a horizon runs from a series' last period to a common end, so series
+    of one group and one horizon end together (the pooling aligns them on their last observation)."""
+    key_of = {
+        s: (m_of[s], seas_of[s], grp_of[s], h_of[s])
+        for s in ids
+        if grp_of[s] is not None and "pooled_drift" in (methods or default_methods(m_of[s], seas_of[s]))
+    }
+    if not key_of:
+        return {}
+    rows = group_slope_rows(panel, key_of)
+    return {s: {"pooled_drift": {"group_slope": r}} for s, r in rows.items()}
+
+
 def _switch(
     res: SeriesResult, item: _Item, pick: str, metric: str, quantiles: Sequence[float], seed: int
 ) -> SeriesResult:
@@ -565,7 +614,7 @@ def _switch(
     choice, chosen_bt = select(bt, metric=metric)
     model_m = item.m if item.seasonal else 1
     kw = {"season_length": model_m, "seed": seed, "non_negative": item.non_negative}
-    out = _result(item.y, item.h, choice, chosen_bt, bt, kw, quantiles, item.group, item.m)
+    out = _result(item.y, item.h, choice, chosen_bt, bt, kw, quantiles, item.group, item.m, item.params)
     out.seasonal = item.seasonal
     out.errors["series_id"] = item.sid
     return finish(out, non_negative=item.non_negative)
