@@ -101,6 +101,9 @@ SHRINKAGE_K = 50.0
 # coverage 0.779/0.939 -> 0.777/0.936), a gain of 0.1%, i.e. a tie broken, not a new lead. FDI groups
 # never switch (FDI 1.370, naive 1.371; coverage 0.849/0.978 -> 0.846/0.978 through the shared pool),
 # WDI unchanged (2.229 vs naive 2.240), tourism yearly unchanged (no groups: MASE 2.663, 0.818/0.964).
+# In invest run (warehouse of 2026-12-07) GVA and GDP at ITL3 and LAD and GFCF other buildings at LAD
+# switch to pooled_drift (614 series; drift is chosen nowhere), BRES employment, FDI projects, GFCF
+# dwellings and the WDI aggregates to naive.
 # Seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
 # from a few windows lost to the fixed combination on tourism quarterly (MASE 1.63 vs 1.52 without
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
