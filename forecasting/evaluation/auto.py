@@ -105,8 +105,9 @@ SHRINKAGE_K = 50.0
 # switch to pooled_drift (614 series; drift is chosen nowhere), BRES employment, FDI projects, GFCF
 # dwellings and the WDI aggregates to naive. Held out on the warehouse (benchmarks/group_choice.py,
 # 2-4 years before the end, h=2: the pandemic years), pooled_drift alone is the best candidate on GVA
-# (2.792; drift 2.797, shrunk_combo 2.830; auto 2.841, its group choice landing on drift at some
-# origins) and GDP (1.949; drift 1.957; auto 1.952), but the two benchmarks disagree on GFCF other
+# (2.792; drift 2.797, shrunk_combo 2.830) and GDP (1.949; drift 1.957; auto 1.952), yet auto on GVA
+# went 2.835 -> 2.841 (its choice moves between drift, pooled_drift and shrunk_combo with the origin and
+# level), and the two benchmarks disagree on GFCF other
 # buildings: naive 2.325, shrunk_combo 2.368, pooled_drift 2.418, and auto 2.404 (pooled_drift at most
 # origins) against 2.368 before (shrunk_combo throughout): that LAD group's switch does not hold there.
 # Seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
