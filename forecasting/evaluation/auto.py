@@ -107,9 +107,9 @@ SHRINKAGE_K = 50.0
 # 2-4 years before the end, h=2: the pandemic years), pooled_drift alone is the best candidate on GVA
 # (2.792; drift 2.797, shrunk_combo 2.830) and GDP (1.949; drift 1.957; auto 1.952), yet auto on GVA
 # went 2.835 -> 2.841 (its choice moves between drift, pooled_drift and shrunk_combo with the origin and
-# level), and the two benchmarks disagree on GFCF other
-# buildings: naive 2.325, shrunk_combo 2.368, pooled_drift 2.418, and auto 2.404 (pooled_drift at most
-# origins) against 2.368 before (shrunk_combo throughout): that LAD group's switch does not hold there.
+# level), and the two benchmarks disagree on GFCF other buildings: naive 2.325, shrunk_combo 2.368,
+# pooled_drift 2.418, and auto 2.404 (pooled_drift at most origins) against 2.368 before (shrunk_combo
+# throughout): that LAD group's switch does not hold there.
 # Seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
 # from a few windows lost to the fixed combination on tourism quarterly (MASE 1.63 vs 1.52 without
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
