@@ -7,9 +7,9 @@ For each measure (default: the ones whose groups switch away from shrunk_combo i
 one that does not), the training panel of ``experiments/default.toml`` is read from the warehouse that
 ``invest run`` wrote, the last ``k`` years are held out for each ``k`` in ``--holdouts`` (origins with at
 least five points of history), and every method forecasts ``h`` steps from the data before the origin:
-``auto`` as trained (its group choice made from that history's backtests), and shrunk_combo, naive and
-drift alone. Prints MASE (scaled by the in-sample naive) and sMAPE averaged over series-origins, and
-what ``auto`` chose. Figures, not assertions; benchmarks/real_series.py is the check on the published
+``auto`` as trained (its group choice made from that history's backtests), and shrunk_combo, naive,
+drift and pooled_drift alone. Prints MASE (scaled by the in-sample naive) and sMAPE averaged over
+series-origins, and what ``auto`` chose. Figures, not assertions; benchmarks/real_series.py is the check on the published
 files read directly.
 """
 
@@ -30,6 +30,7 @@ METHODS = {
     "shrunk_combo": {"methods": ("shrunk_combo",), "selection": "best"},
     "naive": {"methods": ("naive",), "selection": "best"},
     "drift": {"methods": ("drift",), "selection": "best"},
+    "pooled_drift": {"methods": ("pooled_drift",), "selection": "best"},  # pooled within each group
 }
 DEFAULT_MEASURES = ("bres_employment", "gva_cp", "fdi_net_inflows_usd", "fdi_inward_position")
 

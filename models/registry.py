@@ -13,6 +13,7 @@ FAMILY_MODULES = (
     "models.regression_arima",
     "models.statsforecast_models",
     "models.combination",
+    "models.pooled_drift",
 )
 
 for _module in FAMILY_MODULES:

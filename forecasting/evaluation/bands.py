@@ -9,7 +9,11 @@ fan chart must see the same three properties, so :func:`enforce` runs last on ev
   width never falls from one step to the next: a shortfall is added half below and half above (all above
   where the lower side is at the floor), so the median never moves;
 * an optional floor (0 for a measure that cannot be negative, or for a series that never was) on every
-  quantile.
+  quantile;
+* an optional ceiling per probability (a child's quantiles capped at its parent's:
+  ``forecasting.hierarchy.bounds``): a band widened under a ceiling grows downward (as far as the floor
+  allows) rather than above it; when floor and ceiling leave no room, the band still widens (above the
+  ceiling): never narrowing comes first.
 
 :func:`within_band` keeps a served mean inside the central 80% band (the mean of a distribution cut at a
 floor and estimated robustly lies there; a mean outside its own fan is an estimation artefact).
@@ -35,14 +39,22 @@ def _pairs(probs: list[float]) -> list[tuple[int, int]]:
 
 
 def enforce(
-    quantiles: Mapping[float, np.ndarray], *, floor: float | np.ndarray | None = None
+    quantiles: Mapping[float, np.ndarray],
+    *,
+    floor: float | np.ndarray | None = None,
+    ceiling: Mapping[float, np.ndarray] | None = None,
 ) -> dict[float, np.ndarray]:
-    """``quantiles`` (probability -> ``(h,)``) sorted, floored and with non-decreasing band widths."""
+    """``quantiles`` (probability -> ``(h,)``) sorted, capped at ``ceiling`` (probability -> ``(h,)``,
+    ``inf`` = none), floored and with non-decreasing band widths."""
     if not quantiles:
         return {}
     probs = sorted(float(p) for p in quantiles)
     key = {float(p): p for p in quantiles}
     arr = np.vstack([np.asarray(quantiles[key[p]], dtype=float) for p in probs])
+    top = None
+    if ceiling:
+        top = np.vstack([np.broadcast_to(_at(ceiling, p, np.inf), arr.shape[1:]) for p in probs])
+        arr = np.minimum(arr, top)
     if floor is not None:
         arr = np.maximum(arr, floor)
     arr = np.sort(arr, axis=0)
@@ -56,6 +68,8 @@ def enforce(
             if short <= 0:
                 continue
             down = short / 2
+            if top is not None:  # under a ceiling: grow downward first
+                down = max(down, short - max(top[j, s] - arr[j, s], 0.0))
             if floor is not None:
                 f = float(np.broadcast_to(floor, arr.shape[1:])[s])
                 down = min(down, max(arr[i, s] - f, 0.0))
@@ -64,6 +78,12 @@ def enforce(
         inner = (i, j)
     arr = np.sort(arr, axis=0)
     return {key[p]: arr[k] for k, p in enumerate(probs)}
+
+
+def _at(values: Mapping[float, np.ndarray], p: float, default: float) -> np.ndarray:
+    """``values`` at probability ``p`` (float keys compared with a tolerance), else ``default``."""
+    got = next((v for q, v in values.items() if abs(q - p) < 1e-9), default)
+    return np.asarray(got, dtype=float)
 
 
 def within_band(mean: np.ndarray, quantiles: Mapping[float, np.ndarray], level: float = 80) -> np.ndarray:

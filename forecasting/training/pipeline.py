@@ -291,9 +291,10 @@ def build_contents(
 
     t = time.perf_counter()
     progress.stage("assemble", None)
-    forecasts = forecast_table(cfg, results, rec, freq, periods, nowcasts)
+    bound_notes: dict[str, str] = {}
+    forecasts = forecast_table(cfg, results, rec, freq, periods, nowcasts, bound_notes)
     forecasts = indicator_nowcasts(cfg, data, panel, forecasts, rec["edges"], present)
-    metrics = metrics_table(results, cat, rec)
+    metrics = metrics_table(results, cat, rec, bound_notes)
     level_metrics = level_metrics_table(metrics, rec)
     cat["data_vintage"] = data.vintage
     history = panel.assign(period_start=pd.to_datetime(panel["period"]))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.evaluation import bands
+from forecasting.hierarchy.bounds import parent_caps
 from forecasting.registry.schema import SCORE_COLUMNS
 from forecasting.training.config import ExperimentConfig
 from forecasting.vocabulary import months_per_period, period_label, qcol, shift_periods
@@ -39,6 +40,7 @@ def forecast_table(
     freq: dict[str, str],
     periods: dict[str, list[pd.Timestamp]],
     nowcasts: dict[str, int],
+    bound_notes: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per series and step: the period, point (median), mean, quantiles, ``band_source``,
     ``kind`` (nowcast | forecast) and method.
@@ -53,6 +55,10 @@ def forecast_table(
     ``base_method`` is what the engine chose; ``method`` says "reconciled (...) from <base>" when
     reconciliation moved the forecast materially (``reconciliation_shift`` = the largest move relative to
     the base forecast's level), so a flat naive forecast turned into a trend is not served as "naive".
+
+    Bounds from the published aggregates: where every child of a parent (``rec["edges"]``) is bounded
+    at 0, a child's quantiles are capped at the parent's in the same period
+    (``hierarchy.bounds.parent_caps``); ``bound_notes`` (if given) receives the reason per capped series.
     """
     qs = list(cfg.forecast.quantiles)
     cols: dict[str, list[Any]] = {
@@ -74,12 +80,23 @@ def forecast_table(
             "reconciliation_shift",
         )
     }
+    finished, starts_of = {}, {}
+    for s in sorted(results):
+        r = results[s]
+        qd = rec["quantiles"].get(s, r.forecast.quantiles)
+        finished[s] = bands.enforce({q: np.asarray(qd[q], dtype=float) for q in qs}, floor=r.floor)
+        starts_of[s] = _period_starts(periods[s][-1], freq[s], len(r.forecast.mean))
+    floored = {s: r.floor is not None and r.floor >= 0 for s, r in results.items()}
+    caps = parent_caps(finished, starts_of, rec.get("edges", pd.DataFrame()), floored)
+    if bound_notes is not None:
+        bound_notes.update({s: c.note for s, c in caps.items()})
     for s in sorted(results):
         r = results[s]
         base = np.asarray(r.forecast.mean, dtype=float)
         mean = np.asarray(rec["mean"].get(s, base), dtype=float)
-        qd = rec["quantiles"].get(s, r.forecast.quantiles)
-        qd = bands.enforce({q: np.asarray(qd[q], dtype=float) for q in qs}, floor=r.floor)
+        qd = finished[s]
+        if s in caps:  # finished again under the ceiling: bands.enforce keeps the last word
+            qd = bands.enforce(qd, floor=r.floor, ceiling=caps[s].ceiling)
         if r.floor is not None:
             mean = np.maximum(mean, r.floor)
         mean = bands.within_band(mean, qd)
@@ -88,7 +105,7 @@ def forecast_table(
         h = len(mean)
         src = list(r.band_sources or [])
         src = (src + ["extrapolated"] * h)[:h] if src else ["model"] * h
-        starts = _period_starts(periods[s][-1], freq[s], h)
+        starts = starts_of[s]
         a, n = rec["window"].get(s, (0, 0))
         reconciled = np.zeros(h, dtype=bool)
         reconciled[a : a + n] = True
@@ -142,7 +159,15 @@ def _clean(v: Any) -> Any:
     return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
-def metrics_table(results: dict[str, Any], cat: pd.DataFrame, rec: dict[str, Any]) -> pd.DataFrame:
+def metrics_table(
+    results: dict[str, Any],
+    cat: pd.DataFrame,
+    rec: dict[str, Any],
+    bound_notes: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Per series: the chosen method's backtest scores and what its interval rests on; ``bound_notes``
+    (``forecast_table``'s caps from the aggregates) are added to each series' ``bound_note``."""
+    notes = bound_notes or {}
     level = cat.set_index("series_id")["geography_level"].astype(str).to_dict()
     rows = []
     for s in sorted(results):
@@ -157,7 +182,7 @@ def metrics_table(results: dict[str, Any], cat: pd.DataFrame, rec: dict[str, Any
         row["calibration_errors"] = int(r.calibration_errors)
         row["little_evidence"] = bool(r.little_evidence)
         row["band_source"] = describe_sources(r.band_sources or [])
-        row["bound_note"] = str(r.bound_note or "")
+        row["bound_note"] = "; ".join(x for x in (str(r.bound_note or ""), notes.get(s, "")) if x)
         info = r.backtest_info or {}
         row["backtest_horizon"] = int(info.get("h_used") or 0)
         row["backtest_windows"] = int(info.get("windows_used") or 0)
