@@ -78,7 +78,7 @@ SHRINKAGE_K = 50.0
 # the 2 most recent windows: on tourism yearly 1/2/3/4 windows gave 95% coverage 0.93/0.96/0.97/0.97
 # on the even half and 0.93/0.96/0.97/0.97 on the odd half (80%: 0.76/0.81/0.84/0.83); small
 # calibration groups get more windows (ERRORS_PER_STEP).
-# In a panel (``best_group``) drift, naive and pooled_drift are backtested beside it and a calibration group (one measure at
+# In a panel (``best_group``) drift and naive are backtested beside it and a calibration group (one measure at
 # one level, 20+ series) switches to one of them only when its backtest beats shrunk_combo by a paired
 # t-statistic >= 2 over the group's series (SWITCH_T, the usual 5% bar) on MASE and on sMAPE alike. On
 # the real series that moves only GVA ITL3 to drift (t 7-8.5 on both at every origin; MASE 1.426 ->
@@ -88,33 +88,21 @@ SHRINKAGE_K = 50.0
 # In invest run the switches are BRES employment -> naive (held out from 2019: naive MASE 1.702 vs
 # 1.743), GVA/GDP ITL3 -> drift, WDI aggregates -> naive; on origins 2019-2021 (the pandemic years)
 # drift does not beat shrunk_combo on GVA (2.252 vs 2.214): benchmarks/group_choice.py.
-# pooled_drift (models/pooled_drift.py) is the fourth candidate: drift with its relative slope (mean
-# step / last value) shrunk toward its calibration group's mean at the same origin by the positive-part
-# James-Stein weight (the group's figures from data up to each origin: evaluation/pooling.py; no group,
-# no pooling: it is then drift exactly and drift wins the tie). Chosen on earlier origins, confirmed on
-# the benchmark's: GVA ITL3 alone, origins 2005-2014 (h=3) MASE drift 1.123, pooled_drift 1.113
-# (log-drift 1.271 and pooled log-drift 1.243: they extrapolate the pre-2008 growth; pooling the last
-# 10 years 1.119, a median centre 1.119); origins 2015-2018 drift 1.3989, pooled_drift 1.3975. The
-# weight is 1 at every GVA origin (tau2 = 0: the areas' trend growth cannot be told apart from noise,
-# so each grows at the group's mean relative slope). In auto the GVA ITL3 group switches to it at every
-# origin (t 5.8-6.3 on MASE, 5.4-6.0 on sMAPE against shrunk_combo): GVA 1.399 -> 1.398 (drift 1.399;
-# coverage 0.779/0.939 -> 0.777/0.936), a gain of 0.1%, i.e. a tie broken, not a new lead. FDI groups
-# never switch (FDI 1.370, naive 1.371; coverage 0.849/0.978 -> 0.846/0.978 through the shared pool),
-# WDI unchanged (2.229 vs naive 2.240), tourism yearly unchanged (no groups: MASE 2.663, 0.818/0.964).
-# In invest run (warehouse of 2026-12-07) GVA and GDP at ITL3 and LAD and GFCF other buildings at LAD
-# switch to pooled_drift (614 series; drift is chosen nowhere), BRES employment, FDI projects, GFCF
-# dwellings and the WDI aggregates to naive. Held out on the warehouse (benchmarks/group_choice.py,
-# 2-4 years before the end, h=2: the pandemic years), pooled_drift alone is the best candidate on GVA
-# (2.792; drift 2.797, shrunk_combo 2.830) and GDP (1.949; drift 1.957; auto 1.952), yet auto on GVA
-# went 2.835 -> 2.841 (its choice moves between drift, pooled_drift and shrunk_combo with the origin and
-# level), and the two benchmarks disagree on GFCF other buildings: naive 2.325, shrunk_combo 2.368,
-# pooled_drift 2.418, and auto 2.404 (pooled_drift at most origins) against 2.368 before (shrunk_combo
-# throughout): that LAD group's switch does not hold there.
+# pooled_drift (models/pooled_drift.py: drift with its relative slope, mean step / last value, shrunk
+# toward its calibration group's mean at the same origin by the positive-part James-Stein weight; the
+# group's figures from data up to each origin, evaluation/pooling.py) was measured as a fourth candidate
+# and is NOT a default: the evidence does not show a gain. Chosen on earlier origins it looked better
+# (GVA ITL3 alone, origins 2005-2014, h=3: MASE drift 1.123, pooled_drift 1.113; log-drift 1.271), but on
+# the benchmark's origins 2015-2018 it is drift's tie (1.3975 vs 1.3989; auto 1.399 -> 1.398), and held
+# out on the warehouse (benchmarks/group_choice.py, the pandemic years) auto got worse with it: GVA
+# 2.835 -> 2.841, GFCF other buildings by LAD 2.368 -> 2.404 (its group switched to it; naive 2.325 is
+# best there). It stays a registered family (``--method pooled_drift`` in a panel, ``methods=``) and
+# group_choice.py scores it alone.
 # Seasonal: the equal-weight mean of seasonal naive, theta, ETS and ARIMA, fixed: choosing per series
 # from a few windows lost to the fixed combination on tourism quarterly (MASE 1.63 vs 1.52 without
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
 DEFAULTS: dict[str, Defaults] = {
-    "annual": Defaults(("shrunk_combo", "drift", "naive", "pooled_drift"), "best_group", 3, 2),
+    "annual": Defaults(("shrunk_combo", "drift", "naive"), "best_group", 3, 2),
     "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2, 1),
 }
 

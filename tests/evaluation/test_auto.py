@@ -103,9 +103,8 @@ def test_forecast_many_calibrated_deterministic_and_positive(tourism) -> None:
 def test_defaults_annual_shrunk_combination(tourism) -> None:
     y = tourism["Y7"]
     r = forecast_series(y, 4, season_length=1, non_negative=True)
-    # alone, a series keeps the default; drift, naive and pooled_drift are scored beside it for a panel's
-    # group choice
-    assert set(r.scores) == {"shrunk_combo", "drift", "naive", "pooled_drift"} and r.method == "shrunk_combo"
+    # alone, a series keeps the default; drift and naive are scored beside it for a panel's group choice
+    assert set(r.scores) == {"shrunk_combo", "drift", "naive"} and r.method == "shrunk_combo"
     assert r.state["name"] == "shrunk_combo" and 0.0 <= r.state["weight"] <= 1.0
     assert r.backtest["origin"].nunique() == min(3, len(y) - 4 - 5 + 1)  # min_train 5
 
