@@ -38,6 +38,17 @@ def cluster_strength(panel: Panel, clusters: list[Cluster]) -> pd.Series:
     return strong / tot * 100
 
 
+def _slope_r(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``stats.linregress(x, y)``'s slope and r by its own arithmetic (the same numbers, bit for bit), without
+    its p-value and argument handling: 8,000 bootstrap fits spent most of their time there."""
+    ssxm, ssxym, _, ssym = np.cov(x, y, bias=1).flat
+    if ssxm == 0.0 or ssym == 0.0:
+        r = np.asarray(np.nan if ssxym == 0 else 0.0)[()]
+    else:
+        r = min(max(ssxym / np.sqrt(ssxm * ssym), -1.0), 1.0)
+    return ssxym / ssxm, r
+
+
 def _effect(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
     """OLS slope, Pearson r, Spearman rho, and bootstrap 90% intervals (pairs resampled)."""
     n = len(x)
@@ -51,7 +62,7 @@ def _effect(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str,
         xi, yi = x[i], y[i]
         if np.std(xi) == 0:
             continue
-        s, _, rr, _, _ = stats.linregress(xi, yi)
+        s, rr = _slope_r(xi, yi)
         bs.append(s)
         br.append(rr)
     return {
