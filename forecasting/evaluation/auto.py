@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -92,9 +92,15 @@ SHRINKAGE_K = 50.0
 # ARIMA; 1.49 with it). The most recent windows calibrate best, so a large panel needs one window.
 DEFAULTS: dict[str, Defaults] = {
     "annual": Defaults(("shrunk_combo", "drift", "naive"), "best_group", 3, 2),
-    "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2, 1),
+    "seasonal": Defaults(("seasonal_naive", "theta_sf", "ets_sf", "arima_sf"), "mean", 2, 1),
 }
 
+
+# Specification search (backtest.py): each family searches its specification at the earliest backtest
+# origin and refits it at the later ones ("first"; "each" searches at every origin). FINAL_SPEC: the
+# final fit refits that specification on the whole history ("pinned") or searches again ("searched").
+SPEC_SEARCH: Literal["first", "each"] = "first"
+FINAL_SPEC: Literal["pinned", "searched"] = "pinned"
 
 # best_group: a group needs this many series scored by every candidate before its pooled backtest chooses
 # for it (20 series x 2+ windows = 40+ series-origins); a smaller group keeps the first candidate. A
@@ -230,6 +236,7 @@ def forecast_series(
             quantiles=quantiles,
             history_at=history_at,
             scale_season=season_length,
+            search=SPEC_SEARCH,
             **kw,
         )
         for n in names
@@ -281,7 +288,7 @@ def _result(
     scale_season: int,
 ) -> SeriesResult:
     """The final fit of ``choice`` on the whole history, with its backtest and scaled errors."""
-    model = _final_model(choice, kw)
+    model = _final_model(choice, kw, bts if FINAL_SPEC == "pinned" else {})
     fc = model.fit(y).predict(h, quantiles=quantiles)
     fc.method = choice.method
     return SeriesResult(
@@ -299,11 +306,14 @@ def _result(
     )
 
 
-def _final_model(choice: Choice, kw: dict[str, Any]):
+def _final_model(choice: Choice, kw: dict[str, Any], bts: Mapping[str, BacktestResult]):
+    """``choice``'s model, refitting the specifications its backtests pinned (``bts``; none: search)."""
+    pins = {n: bts[n].pinned for n in choice.members if n in bts and bts[n].pinned}
     if choice.how == "single":
-        return make(choice.members[0], **kw)
+        return make(choice.members[0], **kw, **pins.get(choice.members[0], {}))
     if "combo" in registry():
-        return make("combo", members=list(choice.members), how=choice.how, **kw)
+        extra = {"pins": pins} if pins else {}
+        return make("combo", members=list(choice.members), how=choice.how, **kw, **extra)
     raise ValueError("combination chosen but the 'combo' model is not registered")
 
 
