@@ -50,6 +50,9 @@ class Defaults:
     selection: str
     n_windows: int  # for one series on its own
     min_windows: int  # in a panel: at least this many (what the selection needs) ...
+    # the final fit: search the specification again on the whole history ("searched"), or refit the one
+    # the backtest found at its earliest origin ("pinned"; backtest.py, SPEC_SEARCH)
+    final_spec: str = "searched"
 
 
 # ... and otherwise enough windows for ~this many pooled errors per horizon step in each calibration group.
@@ -97,10 +100,9 @@ DEFAULTS: dict[str, Defaults] = {
 
 
 # Specification search (backtest.py): each family searches its specification at the earliest backtest
-# origin and refits it at the later ones ("first"; "each" searches at every origin). FINAL_SPEC: the
-# final fit refits that specification on the whole history ("pinned") or searches again ("searched").
+# origin and refits it at the later ones ("first"; "each" searches at every origin); the final fit
+# follows ``Defaults.final_spec``.
 SPEC_SEARCH: Literal["first", "each"] = "first"
-FINAL_SPEC: Literal["pinned", "searched"] = "pinned"
 
 # best_group: a group needs this many series scored by every candidate before its pooled backtest chooses
 # for it (20 series x 2+ windows = 40+ series-origins); a smaller group keeps the first candidate. A
@@ -259,7 +261,7 @@ def forecast_series(
         if too_short:  # too short to backtest: combine every candidate
             strategy, k = ("mean", None) if len(names) > 1 else ("best", None)
         choice, chosen_bt = select(bts, metric=metric, strategy=strategy, k=k)  # type: ignore[arg-type]
-    result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length)
+    result = _result(y, h, choice, chosen_bt, bts, kw, quantiles, group, season_length, dflt.final_spec)
     result.seasonal = bool(seasonal)
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
@@ -286,9 +288,11 @@ def _result(
     quantiles: Sequence[float],
     group: str | None,
     scale_season: int,
+    final_spec: str = "searched",
 ) -> SeriesResult:
-    """The final fit of ``choice`` on the whole history, with its backtest and scaled errors."""
-    model = _final_model(choice, kw, bts if FINAL_SPEC == "pinned" else {})
+    """The final fit of ``choice`` on the whole history, with its backtest and scaled errors; with
+    ``final_spec="pinned"`` it refits the specifications its backtests found (``_final_model``)."""
+    model = _final_model(choice, kw, bts if final_spec == "pinned" else {})
     fc = model.fit(y).predict(h, quantiles=quantiles)
     fc.method = choice.method
     return SeriesResult(

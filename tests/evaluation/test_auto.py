@@ -311,3 +311,24 @@ def test_group_choice_scores_recent_windows_while_calibration_gets_every_origin(
         y, 2, methods=("naive", "drift"), selection="best_group", n_windows=6, score_windows=2
     )
     assert r.backtest["origin"].nunique() == 6  # the calibrator sees all six origins
+
+
+def test_seasonal_default_is_seasonal_naive_and_the_statsforecast_families() -> None:
+    from forecasting.evaluation.auto import default_methods
+
+    assert default_methods(4) == ("seasonal_naive", "theta_sf", "ets_sf", "arima_sf")
+    assert default_methods(4, seasonal=False)[0] == "shrunk_combo"
+
+
+def test_final_fit_refits_the_specification_found_at_the_earliest_origin(tourism) -> None:
+    from models.base import make
+
+    y = tourism["Q7"]
+    r = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
+    first = int(r.backtest["origin"].min())
+    for name in ("ets_sf", "theta_sf"):
+        spec = make(name, season_length=4).fit(y[:first]).pinned()  # no look-ahead: earliest window's data
+        assert r.candidates[name].pinned == spec
+        assert r.state["params"]["pins"][name] == spec  # the final combination refits it on all of y
+    again = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
+    _same(r, again)
