@@ -320,15 +320,25 @@ def test_seasonal_default_is_seasonal_naive_and_the_statsforecast_families() -> 
     assert default_methods(4, seasonal=False)[0] == "shrunk_combo"
 
 
-def test_final_fit_refits_the_specification_found_at_the_earliest_origin(tourism) -> None:
+@pytest.mark.parametrize("final_spec", ["pinned", "searched"])
+def test_backtests_pin_the_earliest_origins_specification_and_the_final_fit_follows_final_spec(
+    tourism, monkeypatch: pytest.MonkeyPatch, final_spec: str
+) -> None:
+    from dataclasses import replace
+
+    from forecasting.evaluation import auto
     from models.base import make
 
+    monkeypatch.setitem(auto.DEFAULTS, "seasonal", replace(auto.DEFAULTS["seasonal"], final_spec=final_spec))
     y = tourism["Q7"]
     r = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
     first = int(r.backtest["origin"].min())
     for name in ("ets_sf", "theta_sf"):
         spec = make(name, season_length=4).fit(y[:first]).pinned()  # no look-ahead: earliest window's data
         assert r.candidates[name].pinned == spec
-        assert r.state["params"]["pins"][name] == spec  # the final combination refits it on all of y
+    # "pinned": the final combination refits those specifications on all of y; "searched": it searches
+    assert r.state["params"].get("pins") == (
+        {n: r.candidates[n].pinned for n in ("ets_sf", "theta_sf")} if final_spec == "pinned" else None
+    )
     again = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
     _same(r, again)
