@@ -313,10 +313,11 @@ def test_group_choice_scores_recent_windows_while_calibration_gets_every_origin(
     assert r.backtest["origin"].nunique() == 6  # the calibrator sees all six origins
 
 
-def test_seasonal_default_is_seasonal_naive_and_the_statsforecast_families() -> None:
+def test_seasonal_default_members() -> None:
     from forecasting.evaluation.auto import default_methods
 
-    assert default_methods(4) == ("seasonal_naive", "theta_sf", "ets_sf", "arima_sf")
+    # statsforecast's theta_sf/ets_sf/arima_sf were less accurate on tourism quarterly (auto.py's figures)
+    assert default_methods(4) == ("seasonal_naive", "theta", "ets", "arima")
     assert default_methods(4, seasonal=False)[0] == "shrunk_combo"
 
 
