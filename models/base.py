@@ -217,6 +217,21 @@ class Forecaster(ABC):
     @abstractmethod
     def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast: ...
 
+    def pinned(self) -> dict[str, Any]:
+        """Constructor params that refit the specification this fit chose, without searching again.
+
+        Why: a backtest searches a family's specification (ETS type, ARIMA order, Theta variant) at its
+        earliest origin and refits that one specification at the later origins (``backtest``), which
+        costs a fraction of a search. ``{}`` for families without a search and for a fit that fell back.
+        """
+        if self.fallback_ is not None or self.y_ is None:
+            return {}
+        return self._pinned()
+
+    def _pinned(self) -> dict[str, Any]:
+        """Families with a specification search override this (see ``pinned``)."""
+        return {}
+
     def _validate(self, y: np.ndarray, X: np.ndarray | None) -> None:  # noqa: B027 (optional hook)
         """Family-specific input checks that must raise ModelError rather than fall back."""
 

@@ -6,6 +6,7 @@ short annual and quarterly data (M4's "Comb" benchmark). Quantiles are combined 
 
 Each member is a full ``Forecaster`` with its own guards and fallback; the combination is marked as a
 fallback only when every member fell back. ``method`` names the members, e.g. ``combo(ets,theta)``.
+``pins`` (member name -> params, what ``pinned()`` returns) refits members' specifications unsearched.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ class Combination(Forecaster):
         self.members_: list[Forecaster] = [self._member(name) for name in members]
 
     def _member(self, name: str) -> Forecaster:
-        return make(name, season_length=self.season_length, seed=self.seed, non_negative=self.non_negative)
+        pins = dict(self.params.get("pins") or {}).get(name, {})  # a member's pinned specification
+        return make(
+            name, season_length=self.season_length, seed=self.seed, non_negative=self.non_negative, **pins
+        )
+
+    def _pinned(self) -> dict[str, Any]:
+        """Each searching member's specification (``pins``: member name -> its ``pinned()``)."""
+        pins = {n: p for n, m in zip(self.params["members"], self.members_, strict=True) if (p := m.pinned())}
+        return {"pins": pins} if pins else {}
 
     @property
     def label(self) -> str:

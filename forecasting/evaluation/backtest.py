@@ -19,6 +19,14 @@ multiplies the scale back. Scaling every window by the full series (``scale_from
 window's own test period into its scale; on tourism yearly that shrank the calibrated 95% intervals
 to 88-90% coverage (96% with the origin's scale), so it is only an option.
 
+Specification search. With ``search="first"`` a family that searches its specification (ETS type, ARIMA
+order, Theta variant; ``Forecaster.pinned``) searches at the earliest origin only and refits that one
+specification, parameters re-estimated, at every later origin: a search costs several fits, and a large
+panel's backtest runs up to ``MIN_CALIBRATION_WINDOWS`` origins per series. No look-ahead: the
+specification rests on the earliest window's training data, which every later window's contains. The
+found specification is kept on the result (``BacktestResult.pinned``) for the final fit to reuse.
+``search="each"`` searches at every origin.
+
 Vintage-aware mode: ``history_at(origin)`` returns the series as it was published at that origin (revised
 values, and possibly fewer points when the latest ones were not yet out). The model is fitted on that
 vintage; the forecast is extended over any publication lag and scored against the latest actuals.
@@ -35,10 +43,11 @@ import pandas as pd
 
 from forecasting.evaluation.metrics import naive_scale
 from forecasting.vocabulary import QUANTILE_GRID
-from models.base import Forecast, make
+from models.base import Forecast, Forecaster, make
 
 HistoryAt = Callable[[int], np.ndarray]
 ScaleFrom = Literal["origin", "series"]
+Search = Literal["first", "each"]
 MIN_WINDOWS = 2  # shorten the backtest horizon (down to 1) rather than keep fewer windows than this
 
 
@@ -154,6 +163,7 @@ class BacktestResult:
     h: int  # horizon used (see ``diagnostics`` for what was requested)
     windows: list[Window]
     backtest_plan: BacktestPlan | None = None
+    pinned: dict[str, Any] = field(default_factory=dict)  # specification found at the earliest origin
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -254,12 +264,14 @@ def backtest(
     non_negative: bool = False,
     quantiles: Sequence[float] = QUANTILE_GRID,
     history_at: HistoryAt | None = None,
+    search: Search = "each",
 ) -> BacktestResult:
     """Fit ``spec`` at each rolling origin and forecast; windows adapt to the length (module docstring).
 
     ``season_length`` goes to the model (1 = no seasonal model); ``scale_season`` is the lag of the MASE
     scale (default ``season_length``): a seasonally adjusted quarterly series is modelled with 1 and
-    scaled with 4, like the benchmarks.
+    scaled with 4, like the benchmarks. ``search="first"``: the specification is searched at the
+    earliest origin only and refitted at the later ones (module docstring).
     """
     y = np.asarray(y, dtype=float).ravel()
     spec = ModelSpec.of(spec)
@@ -269,10 +281,16 @@ def backtest(
     if scale_from not in ("origin", "series"):
         raise ValueError(f"scale_from must be 'origin' or 'series', got {scale_from!r}")
     full = (naive_scale(y, lag_m), naive_scale(y, lag_m, power=2)) if scale_from == "series" else None
+    if search not in ("first", "each"):
+        raise ValueError(f"search must be 'first' or 'each', got {search!r}")
     windows: list[Window] = []
-    for o in bp.origins:
+    pinned: dict[str, Any] = {}
+    for i, o in enumerate(bp.origins):
         train = y[:o] if history_at is None else np.asarray(history_at(o), dtype=float).ravel()
-        fc, lag = _forecast(train, o, spec, bp.h, season_length, seed, non_negative, quantiles)
+        model = _model(spec, season_length, seed, non_negative, pinned)
+        fc, lag = _forecast(model, train, o, bp.h, quantiles)
+        if i == 0 and search == "first":
+            pinned = model.pinned()
         scale, scale_sq = full or (naive_scale(train, lag_m), naive_scale(train, lag_m, power=2))
         windows.append(
             Window(
@@ -285,24 +303,24 @@ def backtest(
                 fallback=fc.fallback,
             )
         )
-    return BacktestResult(method=spec.label, h=bp.h if windows else h, windows=windows, backtest_plan=bp)
+    return BacktestResult(
+        method=spec.label, h=bp.h if windows else h, windows=windows, backtest_plan=bp, pinned=pinned
+    )
+
+
+def _model(
+    spec: ModelSpec, season_length: int, seed: int, non_negative: bool, pinned: Mapping[str, Any]
+) -> Forecaster:
+    """``spec``'s model, with a specification found at an earlier origin when there is one."""
+    params = {**dict(spec.params), **dict(pinned)}
+    return make(spec.name, season_length=season_length, seed=seed, non_negative=non_negative, **params)
 
 
 def _forecast(
-    train: np.ndarray,
-    origin: int,
-    spec: ModelSpec,
-    h: int,
-    season_length: int,
-    seed: int,
-    non_negative: bool,
-    quantiles: Sequence[float],
+    model: Forecaster, train: np.ndarray, origin: int, h: int, quantiles: Sequence[float]
 ) -> tuple[Forecast, int]:
     """Forecast far enough to cover the origin's horizon when the vintage lags the origin."""
     lag = origin - train.size
     if lag < 0:
         raise ValueError(f"history_at({origin}) returned {train.size} points, more than the origin")
-    model = make(
-        spec.name, season_length=season_length, seed=seed, non_negative=non_negative, **dict(spec.params)
-    )
     return model.fit(train).predict(h + lag, quantiles=quantiles), lag

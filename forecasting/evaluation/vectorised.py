@@ -33,6 +33,7 @@ from forecasting.evaluation.auto import (
     GUARD_METRICS,
     MIN_GROUP_SERIES,
     SHRINKAGE_K,
+    SPEC_SEARCH,
     _pooled_pick,
     panel_windows,
 )
@@ -121,8 +122,25 @@ def drift_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
     return _guarded(Y, mean, sd, nn)
 
 
-def theta_sf_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
-    """``theta_sf`` (AutoTheta): fitted per series, its simulated 80% interval drawn for all at once."""
+Pins = list  # per row: the specification a backtest's earliest origin found (None: none, search)
+
+
+def _fit_sf(cls: type, row: np.ndarray, spec: dict | None) -> object:
+    """``_StatsForecast._fit``: the pinned specification when there is one and it fits, else the search."""
+    if spec is not None:
+        try:
+            return cls(season_length=1, **spec).fit(row)
+        except Exception:  # the pinned specification does not suit this history: search
+            pass
+    return cls(season_length=1).fit(row)
+
+
+def theta_sf_mean(
+    Y: np.ndarray, h: int, nn: np.ndarray, pins: Pins | None = None, record: bool = False
+) -> np.ndarray:
+    """``theta_sf`` (AutoTheta): fitted per series, its simulated 80% interval drawn for all at once.
+    ``pins`` (per row, ``ThetaSF.pinned()``'s model name) refits those specifications; with ``record``
+    the fits write theirs into ``pins`` instead (the backtest's earliest origin, ``backtest.backtest``)."""
     from statsforecast.models import AutoTheta
     from statsforecast.theta import forecast_theta
 
@@ -139,7 +157,10 @@ def theta_sf_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore")
         for i in np.flatnonzero(~flat):
             try:
-                obj = AutoTheta(season_length=1).fit(Y[i]).model_
+                spec = None if record or pins is None or pins[i] is None else {"model": pins[i]}
+                obj = _fit_sf(AutoTheta, Y[i], spec).model_
+                if record and pins is not None:
+                    pins[i] = str(obj["modeltype"])
                 mean[i] = forecast_theta({**obj, "decompose": False}, h=h)["mean"]
             except Exception:  # ThetaSF: a failed fit is the robust fallback
                 continue
@@ -191,8 +212,11 @@ def _theta_band80(objs: list[dict], h: int) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def ets_sf_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
-    """``ets_sf`` (AutoETS): fitted per series (fallback below 7 points, as the family)."""
+def ets_sf_mean(
+    Y: np.ndarray, h: int, nn: np.ndarray, pins: Pins | None = None, record: bool = False
+) -> np.ndarray:
+    """``ets_sf`` (AutoETS): fitted per series (fallback below 7 points, as the family); ``pins`` and
+    ``record`` as for :func:`theta_sf_mean` (``ETSsf.pinned()``'s components)."""
     from statsforecast.models import AutoETS
 
     S, n = Y.shape
@@ -206,7 +230,12 @@ def ets_sf_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore")
         for i in np.flatnonzero(~flat):
             try:
-                res = AutoETS(season_length=1).fit(Y[i]).predict(h, level=[80])
+                pin = None if record or pins is None else pins[i]
+                spec = None if pin is None else {"model": pin[:3], "damped": pin[3] == "D"}
+                fitted_model = _fit_sf(AutoETS, Y[i], spec)
+                if record and pins is not None:
+                    pins[i] = str(fitted_model.model_["components"])
+                res = fitted_model.predict(h, level=[80])
             except Exception:
                 continue
             mean[i] = res["mean"]
@@ -227,9 +256,17 @@ def trend_weight_rows(Y: np.ndarray, c: float = 1.0) -> np.ndarray:
     return np.where(tiny, (np.abs(mu) > 0).astype(float), w)
 
 
-def shrunk_combo_mean(Y: np.ndarray, h: int, nn: np.ndarray) -> np.ndarray:
-    """``shrunk_combo``: naive + w * (mean(drift, theta_sf, ets_sf) - naive), then its own guard."""
-    members = [drift_mean(Y, h, nn), theta_sf_mean(Y, h, nn), ets_sf_mean(Y, h, nn)]
+def shrunk_combo_mean(
+    Y: np.ndarray, h: int, nn: np.ndarray, pins: dict[str, Pins] | None = None, record: bool = False
+) -> np.ndarray:
+    """``shrunk_combo``: naive + w * (mean(drift, theta_sf, ets_sf) - naive), then its own guard;
+    ``pins`` by member (``theta_sf``, ``ets_sf``), ``record`` as for :func:`theta_sf_mean`."""
+    pins = pins or {}
+    members = [
+        drift_mean(Y, h, nn),
+        theta_sf_mean(Y, h, nn, pins.get("theta_sf"), record),
+        ets_sf_mean(Y, h, nn, pins.get("ets_sf"), record),
+    ]
     comb = np.mean(np.stack(members), axis=0)
     base = naive_mean(Y, h, nn)
     w = trend_weight_rows(Y)[:, None]
@@ -275,11 +312,16 @@ def backtest_panel(
     errs = {c: np.empty((S, bp.n_windows, bp.h)) for c in names}
     ae = {c: np.empty((S, bp.n_windows, bp.h)) for c in names}
     sm = {c: np.empty((S, bp.n_windows, bp.h)) for c in names}
+    # specifications searched at the earliest origin and refitted at the later ones (backtest.backtest)
+    pins: dict[str, Pins] = {m: [None] * S for m in ("theta_sf", "ets_sf")} if SPEC_SEARCH == "first" else {}
     for k, o in enumerate(bp.origins):
         train, actual = Y[:, :o], Y[:, o : o + bp.h]
         scale = naive_scale_rows(train)[:, None]
         for c in names:
-            f = family_mean(c, train, bp.h, nn)
+            if c == "shrunk_combo":
+                f = shrunk_combo_mean(train, bp.h, np.asarray(nn, dtype=bool), pins, record=k == 0)
+            else:
+                f = family_mean(c, train, bp.h, nn)
             errs[c][:, k] = (actual - f) / scale
             ae[c][:, k] = np.abs(actual - f) / scale
             den = np.abs(actual) + np.abs(f)

@@ -311,3 +311,35 @@ def test_group_choice_scores_recent_windows_while_calibration_gets_every_origin(
         y, 2, methods=("naive", "drift"), selection="best_group", n_windows=6, score_windows=2
     )
     assert r.backtest["origin"].nunique() == 6  # the calibrator sees all six origins
+
+
+def test_seasonal_default_members() -> None:
+    from forecasting.evaluation.auto import default_methods
+
+    # statsforecast's theta_sf/ets_sf/arima_sf were less accurate on tourism quarterly (auto.py's figures)
+    assert default_methods(4) == ("seasonal_naive", "theta", "ets", "arima")
+    assert default_methods(4, seasonal=False)[0] == "shrunk_combo"
+
+
+@pytest.mark.parametrize("final_spec", ["pinned", "searched"])
+def test_backtests_pin_the_earliest_origins_specification_and_the_final_fit_follows_final_spec(
+    tourism, monkeypatch: pytest.MonkeyPatch, final_spec: str
+) -> None:
+    from dataclasses import replace
+
+    from forecasting.evaluation import auto
+    from models.base import make
+
+    monkeypatch.setitem(auto.DEFAULTS, "seasonal", replace(auto.DEFAULTS["seasonal"], final_spec=final_spec))
+    y = tourism["Q7"]
+    r = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
+    first = int(r.backtest["origin"].min())
+    for name in ("ets_sf", "theta_sf"):
+        spec = make(name, season_length=4).fit(y[:first]).pinned()  # no look-ahead: earliest window's data
+        assert r.candidates[name].pinned == spec
+    # "pinned": the final combination refits those specifications on all of y; "searched": it searches
+    assert r.state["params"].get("pins") == (
+        {n: r.candidates[n].pinned for n in ("ets_sf", "theta_sf")} if final_spec == "pinned" else None
+    )
+    again = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
+    _same(r, again)

@@ -94,3 +94,21 @@ def test_vintage_mode_uses_history_at_and_publication_lag() -> None:
     assert seen == [7, 8]
     w = bt.windows[-1]  # origin 8: vintage has 7 points ending at 14; naive predicts 14 for 3 steps
     assert w.mean == pytest.approx([14, 14]) and w.actual == pytest.approx([9, 10])
+
+
+def test_search_first_pins_the_earliest_origins_specification() -> None:
+    from models.base import make
+
+    y = 100 + np.cumsum(np.random.default_rng(3).normal(2.0, 3.0, 30))
+    first = backtest(y, "shrunk_combo", 5, n_windows=4, search="first")
+    each = backtest(y, "shrunk_combo", 5, n_windows=4)
+    o = first.windows[0].origin
+    # no look-ahead: the specification is the one found on the earliest window's training data alone
+    assert first.pinned == make("shrunk_combo").fit(y[:o]).pinned() and first.pinned["pins"]
+    assert each.pinned == {}
+    assert np.array_equal(first.windows[0].mean, each.windows[0].mean)  # the search itself is unchanged
+    later = first.windows[-1]
+    refit = make("shrunk_combo", **first.pinned).fit(y[: later.origin]).predict(5)
+    assert np.array_equal(later.mean, refit.mean)  # later origins refit that specification
+    with pytest.raises(ValueError, match="search"):
+        backtest(y, "naive", 2, search="sometimes")  # type: ignore[arg-type]

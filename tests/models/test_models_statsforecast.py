@@ -113,3 +113,43 @@ def test_memo_normal_quantiles_keeps_statsforecasts_ets_interval(monkeypatch: py
                 for key in want:
                     np.testing.assert_array_equal(got[key], want[key])
     np.testing.assert_array_equal(sfu._quantiles([90], "t", {"df": 5.0}), original([90], "t", {"df": 5.0}))
+
+
+@pytest.mark.parametrize(("name", "m"), [("ets_sf", 4), ("theta_sf", 4), ("arima_sf", 4), ("ets_sf", 1)])
+def test_pinned_refit_on_the_same_history_is_the_searched_fit(name: str, m: int) -> None:
+    y = quarterly(40) if m > 1 else annual(25)
+    searched = make(name, season_length=m).fit(y)
+    pins = searched.pinned()
+    assert pins and json.loads(json.dumps(pins)) == pins  # JSON-safe: it travels in the model state
+    fixed = make(name, season_length=m, **pins).fit(y)
+    assert fixed.pinned() == pins
+    a, b = searched.predict(8), fixed.predict(8)
+    assert np.array_equal(a.mean, b.mean) and all(
+        np.array_equal(a.quantiles[q], b.quantiles[q]) for q in a.quantiles
+    )
+
+
+def test_pinned_specification_is_used_not_searched() -> None:
+    y = quarterly(40)
+    fixed = make("ets_sf", season_length=4, spec="ANNN").fit(y)  # no trend, no season: not AutoETS's pick
+    assert make("ets_sf", season_length=4).fit(y).pinned() != {"spec": "ANNN"}
+    assert fixed.pinned() == {"spec": "ANNN"} and fixed.predict(3).method == "ets_sf(ETS(A,N,N))"
+    theta = make("theta_sf", season_length=4, spec="DSTM").fit(y)
+    assert theta.pinned() == {"spec": "DSTM"}
+
+
+def test_pinned_specification_the_history_cannot_take_is_searched_again() -> None:
+    y = annual(25)
+    y[-1] = 0.0  # multiplicative errors need positive data
+    model = make("ets_sf", spec="MNNN").fit(y)
+    assert model.fallback_ is None and model.pinned()["spec"][0] == "A"
+
+
+def test_shrunk_combo_pins_its_searching_members_only() -> None:
+    y = annual(25)
+    pins = make("shrunk_combo").fit(y).pinned()["pins"]
+    assert set(pins) == {"theta_sf", "ets_sf"}  # drift and the naive anchor have nothing to search
+    a = make("shrunk_combo").fit(y).predict(5)
+    b = make("shrunk_combo", pins=pins).fit(y).predict(5)
+    assert np.array_equal(a.mean, b.mean)
+    assert make("naive").fit(y).pinned() == {} and make("ets_sf").fit(annual(6)).pinned() == {}  # fallback
