@@ -144,12 +144,19 @@ class LinkTransmission:
         a = align_matrix(d.mean[:hd], d.starts[:hd], d.frequency, s.starts[:h], s.frequency)
         return a @ rel[:hd], rd[:, :hd] @ a.T
 
-    def _log(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
+    def _driver_change(
+        self, t: str, h: int, link: LinkSpec, st: State
+    ) -> tuple[SeriesData, np.ndarray, np.ndarray]:
+        """The target's data and its driver's relative change (central, draws) on the target's periods."""
         idx = self.index
         s, d = idx.series[t], idx.series[link.driver]
         hd = min(len(st.central), d.h)
         rel, rd = self.rel_of(link.driver, st)
         ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
+        return s, ra, rda
+
+    def _log(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
+        s, ra, rda = self._driver_change(t, h, link, st)
         e = link.coefficient if link.form != "share" else 1.0
         ed = self.coef_draws(link) if link.form != "share" else np.ones(self.n)
         if link.model.startswith("diff_ols"):
@@ -165,11 +172,7 @@ class LinkTransmission:
         return Transmitted(central, draws, [link.describe()], parts=self._parts_scaled(st, central))
 
     def _conversion(self, t: str, h: int, link: LinkSpec, st: State) -> Transmitted:
-        idx = self.index
-        s, d = idx.series[t], idx.series[link.driver]
-        hd = min(len(st.central), d.h)
-        rel, rd = self.rel_of(link.driver, st)
-        ra, rda = self._aligned_rel(d, hd, s, h, rel[:hd], rd[:, :hd])
+        s, ra, rda = self._driver_change(t, h, link, st)
         central = s.mean[:h] * ra
         ch = [f"same % deviation as {link.driver} ({link.conversion or 'price-basis conversion'})"]
         return Transmitted(central, self.bdraw(t)[:, :h] * rda, ch, parts=self._parts_scaled(st, central))
