@@ -8,9 +8,9 @@ silent bug. This module imports nothing from the project, so anything may import
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -218,6 +218,12 @@ def quantile_columns(columns: Iterable[str]) -> list[str]:
     """The quantile columns among ``columns``, in probability order."""
     found = [(p, c) for c in columns if (p := qcol_prob(str(c))) is not None]
     return [c for _, c in sorted(found)]
+
+
+def at_probability(values: Mapping[float, Any], p: float, default: Any = None) -> Any:
+    """``values[p]`` for a mapping keyed by probability, float keys compared with a tolerance (0.1 may be
+    stored as 0.1000000001); ``default`` when no key matches."""
+    return next((v for q, v in values.items() if abs(float(q) - p) < 1e-9), default)
 
 
 def level_to_quantiles(level: float) -> tuple[float, float]:

@@ -22,6 +22,7 @@ comparison; on these series our ``arima`` is about twice as fast.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,13 +51,8 @@ class _StatsForecast(Forecaster):
         spec = self.params.get("spec")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if spec is not None:
-                try:
-                    self.model_ = self._fixed(spec).fit(y)
-                    return
-                except Exception:  # the pinned specification does not suit this history: search
-                    pass
-            self.model_ = self._model().fit(y)
+            fixed = None if spec is None else (lambda: self._fixed(spec))
+            self.model_ = fit_pinned(fixed, self._model, y)
 
     def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast:
         if self.constant_:
@@ -78,6 +74,24 @@ class _StatsForecast(Forecaster):
         return self.name
 
 
+def fit_pinned(fixed: Callable[[], Any] | None, search: Callable[[], Any], y: np.ndarray) -> Any:
+    """The fitted statsforecast model of a pinned specification (``fixed()``) when there is one and the
+    history takes it, else of the search (``search()``): a spec found at an earlier origin may not suit a
+    later history (multiplicative errors once a value is 0). Shared with the vectorised path."""
+    if fixed is not None:
+        try:
+            return fixed().fit(y)
+        except Exception:  # the pinned specification does not suit this history: search
+            pass
+    return search().fit(y)
+
+
+def ets_spec_kwargs(spec: Any) -> dict[str, Any]:
+    """AutoETS arguments of a pinned ``components`` string (error, trend, season, D(amped)/N)."""
+    spec = str(spec)
+    return {"model": spec[:3], "damped": spec[3] == "D"}
+
+
 @register
 class ETSsf(_StatsForecast):
     name = "ets_sf"
@@ -95,8 +109,7 @@ class ETSsf(_StatsForecast):
     def _fixed(self, spec: Any) -> Any:
         import statsforecast.models as sfm
 
-        spec = str(spec)
-        return sfm.AutoETS(season_length=max(1, self.season_length), model=spec[:3], damped=spec[3] == "D")
+        return sfm.AutoETS(season_length=max(1, self.season_length), **ets_spec_kwargs(spec))
 
     def _forecast80(self, h: int) -> dict[str, np.ndarray]:
         memo_normal_quantiles()

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from forecasting.vocabulary import at_probability
+
 
 def _pairs(probs: list[float]) -> list[tuple[int, int]]:
     """Index pairs (p, 1-p) of symmetric central bands present in ``probs`` (sorted), inner first."""
@@ -53,7 +55,12 @@ def enforce(
     arr = np.vstack([np.asarray(quantiles[key[p]], dtype=float) for p in probs])
     top = None
     if ceiling:
-        top = np.vstack([np.broadcast_to(_at(ceiling, p, np.inf), arr.shape[1:]) for p in probs])
+        top = np.vstack(
+            [
+                np.broadcast_to(np.asarray(at_probability(ceiling, p, np.inf), dtype=float), arr.shape[1:])
+                for p in probs
+            ]
+        )
         arr = np.minimum(arr, top)
     if floor is not None:
         arr = np.maximum(arr, floor)
@@ -80,17 +87,10 @@ def enforce(
     return {key[p]: arr[k] for k, p in enumerate(probs)}
 
 
-def _at(values: Mapping[float, np.ndarray], p: float, default: float) -> np.ndarray:
-    """``values`` at probability ``p`` (float keys compared with a tolerance), else ``default``."""
-    got = next((v for q, v in values.items() if abs(q - p) < 1e-9), default)
-    return np.asarray(got, dtype=float)
-
-
 def within_band(mean: np.ndarray, quantiles: Mapping[float, np.ndarray], level: float = 80) -> np.ndarray:
     """``mean`` clipped into its central ``level`` band (when the band's quantiles are stored)."""
     a = (1 - level / 100) / 2
-    lo = next((v for p, v in quantiles.items() if abs(p - a) < 1e-9), None)
-    hi = next((v for p, v in quantiles.items() if abs(p - (1 - a)) < 1e-9), None)
+    lo, hi = at_probability(quantiles, a), at_probability(quantiles, 1 - a)
     mean = np.asarray(mean, dtype=float)
     if lo is None or hi is None:
         return mean
@@ -99,4 +99,5 @@ def within_band(mean: np.ndarray, quantiles: Mapping[float, np.ndarray], level: 
 
 def median(quantiles: Mapping[float, np.ndarray]) -> np.ndarray | None:
     """The stored 0.5 quantile, if any."""
-    return next((np.asarray(v, dtype=float) for p, v in quantiles.items() if abs(p - 0.5) < 1e-9), None)
+    got = at_probability(quantiles, 0.5)
+    return None if got is None else np.asarray(got, dtype=float)

@@ -40,10 +40,9 @@ from forecasting.evaluation.auto import (
 from forecasting.evaluation.backtest import MIN_WINDOWS, default_min_train, plan
 from forecasting.evaluation.calibration import Calibrator
 from models.base import _z
+from models.statsforecast_models import ets_spec_kwargs, fit_pinned
 
-# shrunk_combo, drift, naive; pooled_drift pools within calibration groups, and forecast-csv has none:
-# without a group it is drift exactly, and drift wins the tie (``auto.choose_by_group``), so it is left out
-CANDIDATES: tuple[str, ...] = tuple(m for m in DEFAULTS["annual"].methods if m != "pooled_drift")
+CANDIDATES: tuple[str, ...] = DEFAULTS["annual"].methods  # shrunk_combo, drift, naive
 SINGLE: tuple[str, ...] = ("naive", "drift")  # single methods this module fits (``--method naive``)
 
 
@@ -126,13 +125,9 @@ Pins = list  # per row: the specification a backtest's earliest origin found (No
 
 
 def _fit_sf(cls: type, row: np.ndarray, spec: dict | None) -> object:
-    """``_StatsForecast._fit``: the pinned specification when there is one and it fits, else the search."""
-    if spec is not None:
-        try:
-            return cls(season_length=1, **spec).fit(row)
-        except Exception:  # the pinned specification does not suit this history: search
-            pass
-    return cls(season_length=1).fit(row)
+    """As the families fit (``fit_pinned``): the pinned specification when it fits, else the search."""
+    fixed = None if spec is None else (lambda: cls(season_length=1, **spec))
+    return fit_pinned(fixed, lambda: cls(season_length=1), row)
 
 
 def theta_sf_mean(
@@ -231,7 +226,7 @@ def ets_sf_mean(
         for i in np.flatnonzero(~flat):
             try:
                 pin = None if record or pins is None else pins[i]
-                spec = None if pin is None else {"model": pin[:3], "damped": pin[3] == "D"}
+                spec = None if pin is None else ets_spec_kwargs(pin)
                 fitted_model = _fit_sf(AutoETS, Y[i], spec)
                 if record and pins is not None:
                     pins[i] = str(fitted_model.model_["components"])

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecasting.vocabulary import at_probability
+
 TOLERANCE = 1e-9  # relative: a quantile this close to its ceiling is not counted as capped
 
 
@@ -89,7 +91,7 @@ def _cap_one(
     ceiling: dict[float, np.ndarray] = {}
     above = np.zeros(h, dtype=bool)
     for p, v in child.items():
-        pv = next((w for q, w in parent.items() if abs(q - p) < 1e-9), None)
+        pv = at_probability(parent, p)
         c = np.full(h, np.inf)
         if pv is not None:
             c[shared] = pv[idx[shared]]
