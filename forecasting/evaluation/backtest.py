@@ -165,6 +165,15 @@ class BacktestResult:
     backtest_plan: BacktestPlan | None = None
     pinned: dict[str, Any] = field(default_factory=dict)  # specification found at the earliest origin
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickled as a few stacked arrays, not one small array per window and quantile: a panel's workers
+        send every candidate's backtest of thousands of series back (one array each was ~10% of a worker's
+        time, and as much again to unpickle). Unpickles to equal windows; irregular ones pickle as usual."""
+        packed = _pack(self.windows)
+        if packed is None:
+            return super().__reduce_ex__(protocol)
+        return (_unpacked, (self.method, self.h, self.backtest_plan, self.pinned, *packed))
+
     @property
     def diagnostics(self) -> dict[str, Any]:
         """Requested vs used horizon and windows, the minimum training length and why they differ."""
@@ -217,9 +226,8 @@ class BacktestResult:
             for q in qs:
                 data[f"q{q:g}"] = col(lambda w, q=q: w.quantiles[q])
             data["scale"] = np.repeat(np.array([w.scale for w in ws], dtype=float), h)
-            df = pd.DataFrame(data)
-            df["method"] = self.method
-            return df
+            data["method"] = self.method  # a scalar in the constructor: adding the column after costs more
+            return pd.DataFrame(data)
         rows: list[dict[str, Any]] = []
         for w in self.windows:
             for j in range(self.h):
@@ -231,6 +239,53 @@ class BacktestResult:
         df = pd.DataFrame(rows, columns=None if rows else cols)
         df["method"] = self.method
         return df
+
+
+def _pack(windows: Sequence[Window]) -> tuple[Any, ...] | None:
+    """``windows`` as stacked arrays (None when they differ in length, quantiles or dtype)."""
+    if not windows:
+        return None
+    qs = tuple(windows[0].quantiles)
+    n = len(windows[0].mean)
+    if any(tuple(w.quantiles) != qs for w in windows):
+        return None
+    arrays = [a for w in windows for a in (w.mean, w.actual, *w.quantiles.values())]
+    if any(not isinstance(a, np.ndarray) or a.dtype != np.float64 or a.shape != (n,) for a in arrays):
+        return None
+    return (
+        qs,
+        np.array([w.origin for w in windows], dtype=np.int64),
+        np.array([[w.scale, w.scale_sq] for w in windows], dtype=float),
+        tuple(w.fallback for w in windows),
+        np.stack(arrays).reshape(len(windows), 2 + len(qs), n),  # window x (mean, actual, q...) x step
+    )
+
+
+def _unpacked(
+    method: str,
+    h: int,
+    backtest_plan: BacktestPlan | None,
+    pinned: dict[str, Any],
+    qs: tuple[float, ...],
+    origins_: np.ndarray,
+    scales: np.ndarray,
+    fallbacks: tuple[str | None, ...],
+    data: np.ndarray,
+) -> BacktestResult:
+    """:meth:`BacktestResult.__reduce_ex__`'s inverse."""
+    windows = [
+        Window(
+            origin=int(o),
+            mean=data[k, 0],
+            quantiles=dict(zip(qs, data[k, 2:], strict=True)),
+            actual=data[k, 1],
+            scale=float(scales[k, 0]),
+            scale_sq=float(scales[k, 1]),
+            fallback=fallbacks[k],
+        )
+        for k, o in enumerate(origins_)
+    ]
+    return BacktestResult(method, h, windows, backtest_plan, pinned)
 
 
 def origins(n: int, h: int, n_windows: int, step: int = 1, min_train: int = 3) -> list[int]:

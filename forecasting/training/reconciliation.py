@@ -15,32 +15,45 @@ from forecasting.training.config import ExperimentConfig
 from forecasting.vocabulary import periods_between, shift_periods
 
 
+def _wide(cells: list[dict[tuple[Any, int], float]]) -> tuple[list[tuple[Any, int]], np.ndarray]:
+    """Rows of ``{(period, step): value}`` as a matrix over their sorted keys (NaN where a row has none):
+    what ``pivot_table(..., aggfunc="first")`` gives, without pandas' cost on thousands of small trees."""
+    keys = sorted({k for row in cells for k, v in row.items() if not np.isnan(v)})
+    col = {k: j for j, k in enumerate(keys)}
+    out = np.full((len(cells), len(keys)), np.nan)
+    for i, row in enumerate(cells):
+        for k, v in row.items():
+            if not np.isnan(v):
+                out[i, col[k]] = v
+    return keys, out
+
+
+def _first(keys: list[tuple[Any, int]], values: np.ndarray) -> dict[tuple[Any, int], float]:
+    """``{key: value}`` keeping each key's first non-missing value (``aggfunc="first"``)."""
+    row: dict[tuple[Any, int], float] = {}
+    for k, v in zip(keys, values.tolist(), strict=True):
+        if k not in row or (np.isnan(row[k]) and not np.isnan(v)):
+            row[k] = v
+    return row
+
+
 def _residuals(
     ids: list[str], backtests: dict[str, pd.DataFrame], periods: dict[str, list[pd.Timestamp]]
 ) -> np.ndarray:
     """Backtest errors ``(n, T)``, columns = (target period, step) shared across series (NaN elsewhere)."""
-    frames = []
+    cells: list[dict[tuple[Any, int], float]] = []
     for s in ids:
         bt = backtests[s]
         if bt.empty:
+            cells.append({})
             continue
-        idx = (bt["origin"] + bt["step"] - 1).to_numpy()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "series_id": s,
-                    "target": [periods[s][i] for i in idx],
-                    "step": bt["step"],
-                    "err": (bt["actual"] - bt["mean"]).to_numpy(),
-                }
-            )
-        )
-    if not frames:
+        step = bt["step"].to_numpy()
+        idx = bt["origin"].to_numpy() + step - 1
+        keys = [(periods[s][i], int(k)) for i, k in zip(idx.tolist(), step.tolist(), strict=True)]
+        cells.append(_first(keys, bt["actual"].to_numpy(dtype=float) - bt["mean"].to_numpy(dtype=float)))
+    if not any(cells):
         return np.full((len(ids), 1), np.nan)
-    wide = pd.concat(frames).pivot_table(
-        index="series_id", columns=["target", "step"], values="err", aggfunc="first"
-    )
-    return wide.reindex(ids).to_numpy(dtype=float)
+    return np.asfortranarray(_wide(cells)[1])  # column-major, as pandas' pivot gave it
 
 
 def _history_matrix(ids: list[str], panel: pd.DataFrame) -> np.ndarray:
@@ -60,29 +73,24 @@ def _backtest_check(
     non_negative: bool,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """MASE of base vs reconciled backtest forecasts on the windows every series in the tree shares."""
-    frames = []
+    rows: dict[str, list[dict[tuple[Any, int], float]]] = {"actual": [], "mean": [], "scale": []}
     for s in ids:
         bt = backtests[s]
         if bt.empty:
             return {}, {}
-        origin = [periods[s][o - 1] for o in bt["origin"]]
-        frames.append(
-            bt.assign(series_id=s, origin_period=origin)[
-                ["series_id", "origin_period", "step", "actual", "mean", "scale"]
-            ]
-        )
-    df = pd.concat(frames)
-    keys = df.groupby(["origin_period", "step"])["series_id"].nunique()
-    keys = keys[keys == len(ids)].index
-    if len(keys) == 0:
+        keys = [
+            (periods[s][o - 1], int(k))
+            for o, k in zip(bt["origin"].tolist(), bt["step"].tolist(), strict=True)
+        ]
+        for c, row in rows.items():
+            row.append(_first(keys, bt[c].to_numpy(dtype=float)))
+    shared = set.intersection(*(set(r) for r in rows["actual"]))  # the windows every series has
+    if not shared:
         return {}, {}
-    wide = df.set_index(["origin_period", "step"]).loc[keys].reset_index()
-    piv = {
-        c: wide.pivot_table(index="series_id", columns=["origin_period", "step"], values=c, aggfunc="first")
-        .reindex(ids)
-        .to_numpy(dtype=float)
-        for c in ("actual", "mean", "scale")
-    }
+    order = sorted(shared)
+    # column-major, as pandas' pivot gave it: numpy sums a row of it in another order than a row-major one,
+    # and the MASE figures stay the same to the last bit
+    piv = {c: np.asfortranarray([[r[k] for k in order] for r in row]) for c, row in rows.items()}
     rec = proj.apply(piv["mean"], non_negative=non_negative)
     base = np.mean(np.abs(piv["actual"] - piv["mean"]) / piv["scale"], axis=1)
     after = np.mean(np.abs(piv["actual"] - rec) / piv["scale"], axis=1)

@@ -230,7 +230,7 @@ def check_not_after_release(df: pd.DataFrame, item: IngestItem) -> None:
 def reference_years(df: pd.DataFrame, measures: dict) -> pd.Series:
     """Each row's reference year: as read off the file by the adapter, else the measure registry's
     ``base_year`` for chained-volume and index measures (the year the registry documents), else NULL."""
-    default = df["measure"].map(lambda m: measures[m].base_year).astype("Int64")
+    default = df["measure"].map({m: measures[m].base_year for m in df["measure"].unique()}).astype("Int64")
     if REFERENCE_YEAR in df.columns:
         return df[REFERENCE_YEAR].astype("Int64").fillna(default)
     return default
@@ -338,7 +338,9 @@ def prepare(item: IngestItem) -> pd.DataFrame:
     df["is_synthetic"] = synthetic
     # midnight timestamps, not Python dates: DuckDB stores them in the DATE column as the same days and
     # reads a datetime64 column far faster than millions of date objects
-    df["period"] = pd.to_datetime(df["period"]).dt.normalize()
+    # (``check_structure`` made the column datetime64[ns]; ``to_datetime`` on it would still build its cache)
+    period = df["period"]
+    df["period"] = (period if period.dtype == "datetime64[ns]" else pd.to_datetime(period)).dt.normalize()
     return df
 
 

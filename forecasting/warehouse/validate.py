@@ -27,15 +27,25 @@ TEXT_COLUMNS: dict[str, pa.Column] = {
     "cluster": pa.Column(str, pa.Check.str_matches(r"^[A-Za-z0-9-]+$")),
     "frequency": pa.Column(str, pa.Check.isin(["A", "Q", "M"])),
 }
-NUMERIC_SCHEMA = pa.DataFrameSchema(
-    {
-        "period": pa.Column("datetime64[ns]"),
-        "value": pa.Column(float, pa.Check(lambda s: np.isfinite(s), element_wise=False)),
-        "line": pa.Column(int),
-    },
-    strict=False,
-    coerce=True,
-)
+NUMERIC_COLUMNS: dict[str, pa.Column] = {
+    "period": pa.Column("datetime64[ns]"),
+    "value": pa.Column(float, pa.Check(lambda s: np.isfinite(s), element_wise=False)),
+    "line": pa.Column(int),
+}
+NUMERIC_SCHEMA = pa.DataFrameSchema(NUMERIC_COLUMNS, strict=False, coerce=True)
+# Most adapters already hand over these exact dtypes; pandera's coercion would still re-parse every period
+# through ``pd.to_datetime`` (~3% of ingest), so such frames are only checked, not coerced.
+_EXACT_DTYPES = {
+    "period": np.dtype("datetime64[ns]"),
+    "value": np.dtype("float64"),
+    "line": np.dtype("int64"),
+}
+_NUMERIC_CHECKED = pa.DataFrameSchema(NUMERIC_COLUMNS, strict=False, coerce=False)
+
+
+def _numeric_schema(df: pd.DataFrame) -> pa.DataFrameSchema:
+    exact = all(c in df.columns and df[c].dtype == t for c, t in _EXACT_DTYPES.items())
+    return _NUMERIC_CHECKED if exact else NUMERIC_SCHEMA
 
 
 def _structure_error(path: Path, df: pd.DataFrame, column: str, check: object, case: object) -> IngestError:
@@ -59,7 +69,7 @@ def check_structure(df: pd.DataFrame, path: Path) -> pd.DataFrame:
             fc = exc.failure_cases.iloc[0]
             raise _structure_error(path, df, col, fc["check"], fc["failure_case"]) from exc
     try:
-        return NUMERIC_SCHEMA.validate(df, lazy=True)
+        return _numeric_schema(df).validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases.iloc[0]
         line = None
@@ -87,7 +97,7 @@ def check_measures(df: pd.DataFrame, path: Path) -> None:
             column="measure",
             expected="a measure defined in forecasting/reference/measures/*.toml",
         )
-    expected_freq = df["measure"].map(lambda m: measures[m].frequency)
+    expected_freq = df["measure"].map({m: measures[m].frequency for m in df["measure"].unique()})
     wrong = df["frequency"] != expected_freq
     if wrong.any():
         row = df.loc[wrong].iloc[0]

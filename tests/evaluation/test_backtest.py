@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting.evaluation.backtest import ModelSpec, backtest, origins, plan
@@ -112,3 +113,40 @@ def test_search_first_pins_the_earliest_origins_specification() -> None:
     assert np.array_equal(later.mean, refit.mean)  # later origins refit that specification
     with pytest.raises(ValueError, match="search"):
         backtest(y, "naive", 2, search="sometimes")  # type: ignore[arg-type]
+
+
+def test_a_backtest_pickles_to_equal_windows() -> None:
+    """Panel workers send backtests back pickled as stacked arrays: every window must come back equal."""
+    import pickle
+
+    y = np.cumsum(np.random.default_rng(3).normal(1, 2, 30)) + 100
+    bt = backtest(y, "drift", 4, n_windows=5)
+    back = pickle.loads(pickle.dumps(bt))
+    assert (back.method, back.h, back.backtest_plan, back.pinned) == (
+        bt.method,
+        bt.h,
+        bt.backtest_plan,
+        bt.pinned,
+    )
+    assert len(back.windows) == 5
+    for a, b in zip(bt.windows, back.windows, strict=True):
+        assert (a.origin, a.scale, a.scale_sq, a.fallback) == (b.origin, b.scale, b.scale_sq, b.fallback)
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.actual, b.actual)
+        assert list(a.quantiles) == list(b.quantiles)
+        for q in a.quantiles:
+            np.testing.assert_array_equal(a.quantiles[q], b.quantiles[q])
+    pd.testing.assert_frame_equal(back.frame(), bt.frame())
+
+
+def test_irregular_windows_pickle_as_they_are() -> None:
+    """Windows of different lengths or quantiles cannot be stacked: they pickle field by field."""
+    import pickle
+
+    from forecasting.evaluation.backtest import BacktestResult, Window
+
+    w1 = Window(5, np.array([1.0, 2.0]), {0.5: np.array([1.0, 2.0])}, np.array([1.5, 2.5]), 1.0)
+    w2 = Window(6, np.array([3.0]), {0.1: np.array([2.0])}, np.array([3.5]), 2.0, fallback="naive")
+    back = pickle.loads(pickle.dumps(BacktestResult("x", 2, [w1, w2])))
+    assert back.windows[1].fallback == "naive" and list(back.windows[1].quantiles) == [0.1]
+    np.testing.assert_array_equal(back.windows[0].mean, w1.mean)
