@@ -161,13 +161,13 @@ def _fit_all(
         seasonal=seasonal,
         group_of=group_of,
         floor_of=floor_of,
+        on_final=lambda n: progress.stage("final fit", n),
     )
     calibrators: list[dict[str, Any]] = []
     cal_of: dict[str, list[Any]] = {}
     for cal, members in results.calibrators:  # the ones applied, never a refit
         calibrators.append(cal.to_dict())
         cal_of.update({s: [len(calibrators) - 1, float(results[s].scale)] for s in members})
-    progress.update(len(arrays))
     return results, calibrators, cal_of
 
 

@@ -343,3 +343,45 @@ def test_backtests_pin_the_earliest_origins_specification_and_the_final_fit_foll
     )
     again = forecast_series(y, 8, season_length=4, methods=("ets_sf", "theta_sf"), n_windows=2)
     _same(r, again)
+
+
+def test_a_pooled_series_is_fitted_on_its_whole_history_once_with_its_groups_pick() -> None:
+    """Groups choose before any final fit: the first pass only backtests pooled series, the second fits
+    each with its group's method (a switched group's default is never fitted only to be thrown away), and
+    a series its group keeps is exactly what ``forecast_series`` gives it on its own."""
+    from forecasting.evaluation.auto import _FinalJob
+
+    rng = np.random.default_rng(3)
+    t = np.arange(24, dtype=float)
+    trend = {f"s{i}": 100 + (5 + i) * t + rng.normal(0, 0.5, t.size) for i in range(25)}
+    walks = {f"w{i}": 100 + np.cumsum(rng.normal(0, 1, t.size)) for i in range(25)}
+    calls: list[list] = []
+    finals: list[int] = []
+
+    def recording(fn, items):
+        items = list(items)
+        calls.append(items)
+        return [fn(x) for x in items]
+
+    out = forecast_many(
+        {**trend, **walks},
+        3,
+        methods=("naive", "drift"),
+        selection="best_group",
+        n_windows=4,
+        mapper=recording,
+        calibrate_intervals=False,
+        group_of={**dict.fromkeys(trend, "trend"), **dict.fromkeys(walks, "walk")},
+        on_final=finals.append,
+    )
+    assert len(calls) == 2 and finals == [50]
+    jobs = {j.item.sid: j for j in calls[1]}
+    assert all(isinstance(j, _FinalJob) for j in jobs.values())
+    assert {jobs[s].pick for s in trend} == {"drift"} and {jobs[s].pick for s in walks} == {None}
+    assert all(set(jobs[s].first.bts) == {"drift"} for s in trend)  # only the rival's backtest travels
+    assert all(set(out[s].candidates) == {"drift"} for s in trend)
+    for s in ("w0", "w7"):
+        alone = forecast_series(walks[s], 3, methods=("naive", "drift"), selection="best_group", n_windows=4)
+        _same(out[s], alone)
+        assert out[s].scores == alone.scores and set(out[s].candidates) == {"naive", "drift"}
+        assert set(out[s].errors["series_id"]) == {s}
