@@ -671,15 +671,14 @@ def forecast_many(
     nn_of = _per_series(non_negative, ids, bool)
     seas_of = _per_series(seasonal, ids, bool)
     grp_of = {s: (None if group_of is None or s not in group_of else str(group_of[s])) for s in ids}
-    fn = partial(
-        _one,
-        methods=methods,
-        selection=selection,
-        metric=metric,
-        step=step,
-        quantiles=quantiles,
-        seed=seed,
-    )
+    shared: dict[str, Any] = {
+        "methods": methods,
+        "selection": selection,
+        "metric": metric,
+        "step": step,
+        "quantiles": quantiles,
+        "seed": seed,
+    }
     size: dict[tuple[int, bool, str | None], int] = {}
     for s in ids:
         key = (m_of[s], seas_of[s], grp_of[s])
@@ -719,7 +718,7 @@ def forecast_many(
         for s in ids
     ]
     run = mapper or default_mapper(n_jobs)
-    first: dict[str, Any] = dict(zip(ids, run(partial(_first_pass, **fn.keywords), items), strict=True))
+    first: dict[str, Any] = dict(zip(ids, run(partial(_first_pass, **shared), items), strict=True))
     key_of = {s: (m_of[s], seas_of[s], grp_of[s]) for s in pooled}
     notes: dict[Any, str] = {}
     picks = choose_by_group({s: first[s] for s in pooled}, key_of, metric, notes=notes)
@@ -736,7 +735,7 @@ def forecast_many(
             jobs.append(_FinalJob(it, done))
     if jobs and on_final is not None:
         on_final(len(jobs))
-    finals = run(partial(_final_pass, **fn.keywords), jobs) if jobs else []
+    finals = run(partial(_final_pass, **shared), jobs) if jobs else []
     out: dict[str, SeriesResult] = {s: r for s, r in first.items() if s not in is_pooled}
     for job, res in zip(jobs, finals, strict=True):
         sid = job.item.sid
