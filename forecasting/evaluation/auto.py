@@ -35,7 +35,7 @@ from forecasting.evaluation.calibration import (
     shrink,
 )
 from forecasting.evaluation.metrics import naive_scale
-from forecasting.evaluation.pooling import group_slope_rows
+from forecasting.evaluation.pooling import group_growth_rows, group_slope_rows
 from forecasting.evaluation.selection import Choice, metric_key, score, select
 from forecasting.vocabulary import QUANTILE_GRID
 from models.base import Forecast, make, registry
@@ -638,19 +638,31 @@ def _panel_context(
     grp_of: Mapping[str, str | None],
     h_of: Mapping[str, int],
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per series, what its candidates need from the rest of the panel: ``pooled_drift``'s group slopes
-    (``pooling.group_slope_rows``) for series of a calibration group that has it as a candidate. Groups are
-    keyed by horizon too: in training a horizon runs from a series' last period to a common end, so series
-    of one group and one horizon end together (the pooling aligns them on their last observation)."""
-    key_of = {
-        s: (m_of[s], seas_of[s], grp_of[s], h_of[s])
-        for s in ids
-        if grp_of[s] is not None and "pooled_drift" in (methods or default_methods(m_of[s], seas_of[s]))
-    }
-    if not key_of:
-        return {}
-    rows = group_slope_rows(panel, key_of)
-    return {s: {"pooled_drift": {"group_slope": r}} for s, r in rows.items()}
+    """Per series, what its candidates need from the rest of the panel (``PANEL_CONTEXT``: e.g.
+    ``pooled_drift``'s group slopes, ``group_share``'s group total growth) for series of a calibration
+    group that has the family as a candidate. Groups are keyed by horizon too: in training a horizon runs
+    from a series' last period to a common end, so series of one group and one horizon end together (the
+    pooling aligns them on their last observation)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for family, (param, rows_of) in PANEL_CONTEXT.items():
+        key_of = {
+            s: (m_of[s], seas_of[s], grp_of[s], h_of[s])
+            for s in ids
+            if grp_of[s] is not None and family in (methods or default_methods(m_of[s], seas_of[s]))
+        }
+        if not key_of:
+            continue
+        for s, r in rows_of(panel, key_of).items():
+            out.setdefault(s, {})[family] = {param: r}
+    return out
+
+
+# families that read their group's figures, with the constructor param and the pooling pre-step that
+# computes them from data up to each origin (evaluation/pooling.py)
+PANEL_CONTEXT: dict[str, tuple[str, Callable[..., dict[str, list[list[float]]]]]] = {
+    "pooled_drift": ("group_slope", group_slope_rows),
+    "group_share": ("group_growth", group_growth_rows),
+}
 
 
 def _switch(
