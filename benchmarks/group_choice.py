@@ -5,11 +5,14 @@
 
 For each measure (default: the ones whose groups switch away from shrunk_combo in ``invest run``, and
 one that does not), the training panel of ``experiments/default.toml`` is read from the warehouse that
-``invest run`` wrote, the last ``k`` years are held out for each ``k`` in ``--holdouts`` (origins with at
-least five points of history), and every method forecasts ``h`` steps from the data before the origin:
-``auto`` as trained (its group choice made from that history's backtests), and shrunk_combo, naive,
-drift and pooled_drift alone. Prints MASE (scaled by the in-sample naive) and sMAPE averaged over
-series-origins, and what ``auto`` chose. Figures, not assertions; benchmarks/real_series.py is the check on the published
+``invest run`` wrote (or ``invest data ingest``), and for each ``k`` in ``--holdouts`` the origin is ``k``
+years before the period where most of the measure's series end: every series with data at the origin and at least five points
+up to it is cut there (one calendar origin for all, so a group's series end together, as the pooled
+families' group figures need), and every method forecasts ``h`` steps from it: ``auto`` as trained (its
+group choice made from that history's backtests), and shrunk_combo, naive, drift, pooled_drift and
+group_share alone (``--methods`` picks some). Prints MASE (scaled by the in-sample naive) and sMAPE
+averaged over the series-origins with an outturn, what ``auto`` chose, and ``auto``'s choice per
+calibration group. Figures, not assertions; benchmarks/real_series.py is the check on the published
 files read directly.
 """
 
@@ -31,30 +34,41 @@ METHODS = {
     "naive": {"methods": ("naive",), "selection": "best"},
     "drift": {"methods": ("drift",), "selection": "best"},
     "pooled_drift": {"methods": ("pooled_drift",), "selection": "best"},  # pooled within each group
+    "group_share": {"methods": ("group_share",), "selection": "best"},  # its group's total's drift
 }
 DEFAULT_MEASURES = ("bres_employment", "gva_cp", "fdi_net_inflows_usd", "fdi_inward_position")
 
 
-def run(panel: pd.DataFrame, cat: pd.DataFrame, measure: str, holdouts: list[int], h: int) -> pd.DataFrame:
+def run(
+    panel: pd.DataFrame,
+    cat: pd.DataFrame,
+    measure: str,
+    holdouts: list[int],
+    h: int,
+    methods: dict[str, dict] = METHODS,
+) -> pd.DataFrame:
     p = panel[panel["series_id"].str.startswith(measure + ".")]
-    series = {s: g.sort_values("period")["value"].to_numpy(float) for s, g in p.groupby("series_id")}
+    series = {s: g.sort_values("period").set_index("period")["value"] for s, g in p.groupby("series_id")}
+    end = pd.Series([y.index.max() for y in series.values()]).mode().max()  # where most series end
     rows = []
     for k in holdouts:
-        train = {s: y[:-k] for s, y in series.items() if len(y) - k >= 5}
+        origin = end - pd.DateOffset(years=k)
+        cut = {s: y.loc[:origin] for s, y in series.items() if origin in y.index}
+        train = {s: y.to_numpy(float) for s, y in cut.items() if len(y) >= 5}
         if not train:
             continue
         group = {s: f"{measure}:{cat.at[s, 'geography_level']}" for s in train}
-        for name, kw in METHODS.items():
+        for name, kw in methods.items():
             out = forecast_many(train, h, group_of=group, quantiles=(0.1, 0.5, 0.9), n_jobs=2, **kw)
             for s, r in out.items():
-                y, n = series[s], len(train[s])
-                actual = y[n : n + h]
+                actual = series[s].loc[origin:].iloc[1 : 1 + h].to_numpy(float)
                 f = r.forecast.mean[: actual.size]
                 scale = float(np.mean(np.abs(np.diff(train[s]))))
                 if actual.size and scale > 0:
                     rows.append(
                         {
                             "measure": measure,
+                            "group": group[s],
                             "holdout": k,
                             "method": name,
                             "chosen": r.method,
@@ -73,13 +87,15 @@ def main() -> None:
     ap.add_argument("--measure", action="append", default=None)
     ap.add_argument("--holdouts", default="4,3,2")
     ap.add_argument("--h", type=int, default=2)
+    ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
     args = ap.parse_args()
+    methods = {m: METHODS[m] for m in args.methods.split(",")}
     cfg = load_config("experiments/default.toml")
     td = load_training_data(cfg, warehouse_path=args.warehouse)
     cat = td.catalogue.set_index("series_id")
     holdouts = [int(x) for x in args.holdouts.split(",")]
     for measure in args.measure or DEFAULT_MEASURES:
-        res = run(td.panel, cat, measure, holdouts, args.h)
+        res = run(td.panel, cat, measure, holdouts, args.h, methods)
         if res.empty:
             print(f"{measure}: no series with five points before a held-out origin")
             continue
@@ -87,10 +103,18 @@ def main() -> None:
         summary["n"] = res.groupby("method", sort=False).size()
         chose = res[res["method"] == "auto"]["chosen"].value_counts().to_dict()
         print(
-            f"\n== {measure}: origins {sorted(res['holdout'].unique())} years before the end, h={args.h} =="
+            f"\n== {measure}: origins {sorted(res['holdout'].unique())} years before where most series end, h={args.h} =="
         )
         print(summary.round(3).to_string())
         print(f"auto chose: {chose}")
+        if "auto" in methods:  # per calibration group: auto's choice and every method's MASE
+            by = res.pivot_table(index="group", columns="method", values="mase", aggfunc="mean")
+            picks = (
+                res[res["method"] == "auto"]
+                .groupby("group")["chosen"]
+                .agg(lambda c: ", ".join(f"{m} x{n}" for m, n in c.value_counts().items()))
+            )
+            print(by.round(3).assign(auto_chose=picks).to_string())
 
 
 if __name__ == "__main__":
