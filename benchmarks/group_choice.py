@@ -88,14 +88,19 @@ def main() -> None:
     ap.add_argument("--holdouts", default="4,3,2")
     ap.add_argument("--h", type=int, default=2)
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
+    ap.add_argument(
+        "--output", type=Path, default=None, help="also write every series-origin's scores as CSV"
+    )
     args = ap.parse_args()
     methods = {m: METHODS[m] for m in args.methods.split(",")}
     cfg = load_config("experiments/default.toml")
     td = load_training_data(cfg, warehouse_path=args.warehouse)
     cat = td.catalogue.set_index("series_id")
     holdouts = [int(x) for x in args.holdouts.split(",")]
+    frames = []
     for measure in args.measure or DEFAULT_MEASURES:
         res = run(td.panel, cat, measure, holdouts, args.h, methods)
+        frames.append(res)
         if res.empty:
             print(f"{measure}: no series with five points before a held-out origin")
             continue
@@ -115,6 +120,8 @@ def main() -> None:
                 .agg(lambda c: ", ".join(f"{m} x{n}" for m, n in c.value_counts().items()))
             )
             print(by.round(3).assign(auto_chose=picks).to_string())
+    if args.output is not None and frames:
+        pd.concat(frames).to_csv(args.output, index=False)
 
 
 if __name__ == "__main__":
