@@ -10,7 +10,8 @@ years before the period where most of the measure's series end: every series wit
 up to it is cut there (one calendar origin for all, so a group's series end together, as the pooled
 families' group figures need), and every method forecasts ``h`` steps from it: ``auto`` as trained (its
 group choice made from that history's backtests), and shrunk_combo, naive, drift, pooled_drift and
-group_share alone (``--methods`` picks some). Prints MASE (scaled by the in-sample naive) and sMAPE
+group_share alone (``--methods`` picks some); ``--candidate NAME`` adds ``auto+NAME``, auto with NAME
+beside its default candidates (what making NAME a default would do). Prints MASE (scaled by the in-sample naive) and sMAPE
 averaged over the series-origins with an outturn, what ``auto`` chose, and ``auto``'s choice per
 calibration group. Figures, not assertions; benchmarks/real_series.py is the check on the published
 files read directly.
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting.evaluation.auto import forecast_many
+from forecasting.evaluation.auto import default_methods, forecast_many
 from forecasting.training.config import load_config
 from forecasting.training.data import load_training_data
 
@@ -89,10 +90,18 @@ def main() -> None:
     ap.add_argument("--h", type=int, default=2)
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
     ap.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        help="also run auto with this family added to its candidates",
+    )
+    ap.add_argument(
         "--output", type=Path, default=None, help="also write every series-origin's scores as CSV"
     )
     args = ap.parse_args()
     methods = {m: METHODS[m] for m in args.methods.split(",")}
+    for name in args.candidate:  # auto as it would be with one more default candidate
+        methods[f"auto+{name}"] = {"methods": (*default_methods(1, False), name)}
     cfg = load_config("experiments/default.toml")
     td = load_training_data(cfg, warehouse_path=args.warehouse)
     cat = td.catalogue.set_index("series_id")
@@ -106,20 +115,23 @@ def main() -> None:
             continue
         summary = res.groupby("method", sort=False)[["mase", "smape"]].mean()
         summary["n"] = res.groupby("method", sort=False).size()
-        chose = res[res["method"] == "auto"]["chosen"].value_counts().to_dict()
+        autos = [m for m in methods if m.startswith("auto")]
+        chose = {m: res[res["method"] == m]["chosen"].value_counts().to_dict() for m in autos}
         print(
             f"\n== {measure}: origins {sorted(res['holdout'].unique())} years before where most series end, h={args.h} =="
         )
         print(summary.round(3).to_string())
         print(f"auto chose: {chose}")
-        if "auto" in methods:  # per calibration group: auto's choice and every method's MASE
-            by = res.pivot_table(index="group", columns="method", values="mase", aggfunc="mean")
+        # per calibration group and origin: every method's MASE and what each auto chose
+        by = res.pivot_table(index=["group", "holdout"], columns="method", values="mase", aggfunc="mean")
+        for m in autos:
             picks = (
-                res[res["method"] == "auto"]
-                .groupby("group")["chosen"]
-                .agg(lambda c: ", ".join(f"{m} x{n}" for m, n in c.value_counts().items()))
+                res[res["method"] == m]
+                .groupby(["group", "holdout"])["chosen"]
+                .agg(lambda c: ",".join(sorted(set(c))))
             )
-            print(by.round(3).assign(auto_chose=picks).to_string())
+            by[f"{m} chose"] = picks
+        print(by.round(3).to_string())
     if args.output is not None and frames:
         pd.concat(frames).to_csv(args.output, index=False)
 
