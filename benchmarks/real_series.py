@@ -1,7 +1,7 @@
 """Out-of-sample accuracy and calibration on the real published investment series, side by side.
 
     python benchmarks/real_series.py [--groups fdi,wdi,gva,quarterly] [--methods auto,naive,drift,sf]
-                                     [--n-jobs 2] [--data DIR] [--output FILE.csv]
+                                     [--n-jobs 2] [--data DIR] [--output FILE.csv] [--origins gva=2003:2014]
 
 The protocol of BENCHMARKS.md ("The real investment series"), read straight from the published files with
 the project's adapters (the paths are the ones pinned in ``forecasting/sources/manifest.toml``):
@@ -29,6 +29,11 @@ level) and, for the seasonally adjusted quarterly series, ``seasonal=False`` whe
 them. naive and drift are the engine's families with their own intervals. statsforecast's AutoETS,
 AutoTheta and AutoARIMA run in one call per origin (season length 1 for SA series: the same information
 ``auto`` gets) and "sf-mean3" is their equal-weight mean (means and interval bounds averaged).
+
+Any registered family may be named in ``--methods`` too (e.g. ``group_share``); one that reads its group
+(``auto.PANEL_CONTEXT``: ``pooled_drift``, ``group_share``) gets its calibration group's figures from the
+data up to each origin. ``--origins GROUP=FIRST:LAST`` replaces an annual group's origins by the years
+FIRST..LAST (to choose on earlier origins than the ones a method is confirmed on).
 
 ``auto`` is scored on its point forecast (``Forecast.point``: the median of the distribution its bands come
 from, what the service leads with); ``auto-mean`` is the same forecast's mean, for comparison.
@@ -220,15 +225,22 @@ def _q(qs: dict[float, np.ndarray], p: float) -> np.ndarray:
 
 
 def run_family(groups: list[Group], name: str, res: Results) -> None:
+    from forecasting.evaluation.auto import PANEL_CONTEXT
     from models.base import make
 
     t0 = time.perf_counter()
     for g in groups:
         m = g.season_length if g.seasonal else 1
         for o in g.origins:
+            context: dict[str, dict] = {}
+            if name in PANEL_CONTEXT:  # its group's figures from the data up to this origin
+                param, rows_of = PANEL_CONTEXT[name]
+                trains = {sid: split(g, sid, o)[0] for sid in g.series}
+                context = {s: {param: r} for s, r in rows_of(trains, g.family).items()}
             for sid in g.series:
                 train, test = split(g, sid, o)
-                fc = make(name, season_length=m, non_negative=g.non_negative).fit(train).predict(g.h)
+                model = make(name, season_length=m, non_negative=g.non_negative, **context.get(sid, {}))
+                fc = model.fit(train).predict(g.h)
                 qs = {p: _q(fc.quantiles, p) for p in QS}
                 scale = M.naive_scale(train, g.season_length)
                 res.cells[(name, g.key, sid, o)] = Cell(fc.mean, qs, test, scale)
@@ -460,16 +472,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=None, help="data root (default $INVEST_MIRROR or /work/shared/data)")
     p.add_argument("--output", default=None, help="also write the table as CSV")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    p.add_argument(
+        "--origins",
+        action="append",
+        default=[],
+        help="GROUP=FIRST:LAST: an annual group's origins as years FIRST..LAST (e.g. gva=2003:2014)",
+    )
     args = p.parse_args(argv)
     import os
 
     root = Path(args.data or os.environ.get("INVEST_MIRROR") or DEFAULT_DATA)
     keys = [k.strip() for k in args.groups.split(",") if k.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    bad = (set(keys) - set(LOADERS)) | (set(methods) - set(ALL_METHODS))
+    from models.base import registry
+
+    bad = (set(keys) - set(LOADERS)) | (set(methods) - set(ALL_METHODS) - set(registry()))
     if bad:
         p.error(f"unknown groups/methods {sorted(bad)}")
     groups = [LOADERS[k](root) for k in keys]
+    for spec in args.origins:
+        key, _, span = spec.partition("=")
+        first, _, last = span.partition(":")
+        g = next((g for g in groups if g.key == key and g.frequency == "A"), None)
+        if g is None or not first.isdigit() or not last.isdigit():
+            p.error(f"--origins {spec!r}: use GROUP=FIRST:LAST with an annual group of --groups")
+        g.origins = [pd.Timestamp(f"{y}-01-01") for y in range(int(first), int(last) + 1)]
     res = Results()
     for method in methods:
         if method == "auto":

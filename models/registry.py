@@ -14,6 +14,7 @@ FAMILY_MODULES = (
     "models.statsforecast_models",
     "models.combination",
     "models.pooled_drift",
+    "models.group_share",
 )
 
 for _module in FAMILY_MODULES:
