@@ -7,7 +7,7 @@ Register with ``app.command("scorecards")(scorecards_cmd.scorecards)``; ``invest
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -37,14 +37,15 @@ def _champion(alias: str, bundle_path: Path | None, tracking_uri: str | None) ->
         return None
 
 
-def _write_evidence(s: Settings, out: Path) -> str | None:
-    """Write cluster_validation.json and cluster_candidates.json; why not, when they cannot be built."""
+def _write_evidence(s: Settings, out: Path, held: dict[str, Any]) -> str | None:
+    """Write cluster_validation.json and cluster_candidates.json (from the rows ``held`` and what else
+    they need); why not, when they cannot be built."""
     from forecasting.clusters.evidence import write_evidence
     from forecasting.errors import InvestError
     from forecasting.reference.clusters import sic_lookup_file
 
     try:
-        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s))
+        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s), held=held)
     except InvestError as exc:
         return str(exc)
     return None
@@ -75,14 +76,16 @@ def write_scorecards(
     from forecasting.scorecards.catalogue import ScorecardError
     from forecasting.scorecards.document import scorecard_document
     from forecasting.scorecards.forked import Forked, available_workers
+    from forecasting.scorecards.inputs import load_inputs
     from forecasting.scorecards.publish import publish
 
     s = get_settings()
     out = out or default_out_dir()
     workers = available_workers() if workers is None else workers
-    # Validation and candidate chapters (and the API's documents) read the warehouse on their own: a forked
-    # child writes them while this process builds the scorecards, which do not need them.
-    evidence = Forked(_write_evidence, s, out, fork=workers > 1)
+    inputs = load_inputs(s.warehouse)
+    # Validation and candidate chapters (and the API's documents), from the rows just read: a forked child
+    # writes them while this process builds the scorecards, which do not need them.
+    evidence = Forked(_write_evidence, s, out, inputs.obs, fork=workers > 1)
     bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
     sset = build_scorecards(
         s.warehouse,
@@ -92,6 +95,7 @@ def write_scorecards(
         draws=draws,
         replicates=replicates,
         check_redraws=check_draws,
+        inputs=inputs,
         workers=workers,
     )
     warning = evidence.result()  # the report's chapters read the files it wrote
