@@ -72,6 +72,8 @@ def write_scorecards(
     ``pdf_required``: a PDF that cannot be printed (no Chromium) is an error; otherwise a warning.
     ``workers``: processes to use (default: the cores this process may run on); the files are the same.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from forecasting.scorecards.build import build_scorecards
     from forecasting.scorecards.catalogue import ScorecardError
     from forecasting.scorecards.document import scorecard_document
@@ -82,11 +84,15 @@ def write_scorecards(
     s = get_settings()
     out = out or default_out_dir()
     workers = available_workers() if workers is None else workers
-    inputs = load_inputs(s.warehouse)
+    # The registry read overlaps the warehouse read in a thread (DuckDB runs without the GIL); both are
+    # done before anything is forked.
+    with ThreadPoolExecutor(1) as pool:
+        champion = None if no_model else pool.submit(_champion, alias, bundle_path, tracking_uri)
+        inputs = load_inputs(s.warehouse)
+        bundle = None if champion is None else champion.result()
     # Validation and candidate chapters (and the API's documents), from the rows just read: a forked child
     # writes them while this process builds the scorecards, which do not need them.
     evidence = Forked(_write_evidence, s, out, inputs.obs, fork=workers > 1)
-    bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
     sset = build_scorecards(
         s.warehouse,
         bundle,
