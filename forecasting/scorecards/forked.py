@@ -59,9 +59,15 @@ class Forked(Generic[T]):
             sys.stdout.flush()  # the child flushes inherited buffers when it ends: print nothing twice
             sys.stderr.flush()
             self._recv, send = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
-            self._proc.start()
-            send.close()
+            proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+            try:
+                proc.start()
+            except OSError:  # no memory or processes left for a child: run inline instead
+                self._recv.close()
+            else:
+                self._proc = proc
+            finally:
+                send.close()
 
     @property
     def forked(self) -> bool:
