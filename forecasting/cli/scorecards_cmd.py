@@ -7,10 +7,14 @@ Register with ``app.command("scorecards")(scorecards_cmd.scorecards)``; ``invest
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from forecasting.cli.common import console, err_console, get_settings, user_errors
+
+if TYPE_CHECKING:
+    from forecasting.settings import Settings
 
 
 def default_out_dir() -> Path:
@@ -33,6 +37,20 @@ def _champion(alias: str, bundle_path: Path | None, tracking_uri: str | None) ->
         return None
 
 
+def _write_evidence(s: Settings, out: Path, held: dict[str, Any]) -> str | None:
+    """Write cluster_validation.json and cluster_candidates.json (from the rows ``held`` and what else
+    they need); why not, when they cannot be built."""
+    from forecasting.clusters.evidence import write_evidence
+    from forecasting.errors import InvestError
+    from forecasting.reference.clusters import sic_lookup_file
+
+    try:
+        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s), held=held)
+    except InvestError as exc:
+        return str(exc)
+    return None
+
+
 def write_scorecards(
     weights: Path | None = None,
     out: Path | None = None,
@@ -47,27 +65,34 @@ def write_scorecards(
     no_model: bool = False,
     pdf: bool = True,
     pdf_required: bool = False,
+    workers: int | None = None,
 ) -> Path:
     """Build and write everything; returns the report's index.html (also used by `invest run`).
 
     ``pdf_required``: a PDF that cannot be printed (no Chromium) is an error; otherwise a warning.
+    ``workers``: processes to use (default: the cores this process may run on); the files are the same.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from forecasting.scorecards.build import build_scorecards
     from forecasting.scorecards.catalogue import ScorecardError
     from forecasting.scorecards.document import scorecard_document
+    from forecasting.scorecards.forked import Forked, available_workers
+    from forecasting.scorecards.inputs import load_inputs
     from forecasting.scorecards.publish import publish
 
     s = get_settings()
     out = out or default_out_dir()
-    bundle = None if no_model else _champion(alias, bundle_path, tracking_uri)
-    from forecasting.clusters.evidence import write_evidence
-    from forecasting.errors import InvestError
-    from forecasting.reference.clusters import sic_lookup_file
-
-    try:  # validation and candidate chapters (and the API's documents); the scorecards do not need them
-        write_evidence(s.warehouse, out, lookup=sic_lookup_file(s))
-    except InvestError as exc:
-        err_console.print(f"[yellow]cluster validation and candidates not written: {exc}[/]")
+    workers = available_workers() if workers is None else workers
+    # The registry read overlaps the warehouse read in a thread (DuckDB runs without the GIL); both are
+    # done before anything is forked.
+    with ThreadPoolExecutor(1) as pool:
+        champion = None if no_model else pool.submit(_champion, alias, bundle_path, tracking_uri)
+        inputs = load_inputs(s.warehouse)
+        bundle = None if champion is None else champion.result()
+    # Validation and candidate chapters (and the API's documents), from the rows just read: a forked child
+    # writes them while this process builds the scorecards, which do not need them.
+    evidence = Forked(_write_evidence, s, out, inputs.obs, fork=workers > 1)
     sset = build_scorecards(
         s.warehouse,
         bundle,
@@ -76,14 +101,19 @@ def write_scorecards(
         draws=draws,
         replicates=replicates,
         check_redraws=check_draws,
+        inputs=inputs,
+        workers=workers,
     )
+    warning = evidence.result()  # the report's chapters read the files it wrote
+    if warning:
+        err_console.print(f"[yellow]cluster validation and candidates not written: {warning}[/]")
     try:
-        files = publish(sset, out, pdf=pdf)
+        files = publish(sset, out, pdf=pdf, workers=workers)
     except ScorecardError as exc:
         if pdf_required or not pdf:
             raise
         err_console.print(f"[yellow]PDFs not written: {exc}[/]")
-        files = publish(sset, out, pdf=False)
+        files = publish(sset, out, pdf=False, workers=workers)
     doc = scorecard_document(sset)
     prov = doc["provenance"]
     console.print(

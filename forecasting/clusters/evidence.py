@@ -11,14 +11,18 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting.clusters.discover import discover
 from forecasting.clusters.investment import investment_relationship
 from forecasting.clusters.panel import Panel, load_panel
 from forecasting.clusters.validate import validate
 from forecasting.reference.clusters import Definitions, load_definitions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _clean(x: Any) -> Any:
@@ -93,11 +97,16 @@ def write_document(doc: dict[str, Any], path: Path) -> Path:
 
 
 def write_evidence(
-    warehouse: Path, out_dir: Path, definitions: Path | None = None, lookup: Path | None = None
+    warehouse: Path,
+    out_dir: Path,
+    definitions: Path | None = None,
+    lookup: Path | None = None,
+    held: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
-    """Both documents into ``out_dir`` (the scorecards folder), from one read of the warehouse."""
+    """Both documents into ``out_dir`` (the scorecards folder), from one read of the warehouse; ``held``:
+    current rows by measure the caller has already read (the scorecards' inputs), not read again."""
     defs = load_definitions(definitions, lookup)
-    panel = load_panel(warehouse)
+    panel = load_panel(warehouse, held=held)
     return {
         "validation": write_document(
             validation_from_panel(panel, defs), Path(out_dir) / "cluster_validation.json"

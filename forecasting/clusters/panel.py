@@ -9,9 +9,11 @@ source and vintage.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,25 +97,49 @@ class Panel:
         }
 
 
-def _read(warehouse: Path, as_of: str | None) -> tuple[pd.DataFrame, str | None]:
+def _read(
+    warehouse: Path, as_of: str | None, held: Mapping[str, pd.DataFrame] | None = None
+) -> tuple[pd.DataFrame, str | None]:
+    """The panel's rows; a measure in ``held`` (warehouse rows by measure, read by the caller at the same
+    ``as_of``) is taken from there instead of read again. Rows come in the warehouse's order either way."""
     from forecasting.warehouse.snapshot import open_snapshot
 
     if not Path(warehouse).is_file():
         raise ClusterEvidenceError(
             f"warehouse {warehouse} not found: run `invest data pull && invest data ingest`"
         )
+    held = held or {}
+
+    def read(wh: Any, measures: list[str], **filters: Any) -> dict[str, pd.DataFrame]:
+        missing = [m for m in measures if m not in held]
+        got = wh.observations(measures=missing, **filters) if missing else pd.DataFrame()
+        out = {m: g for m, g in got.groupby("measure", sort=False)} if len(got) else {}
+        for m in measures:
+            if m in held:
+                rows = held[m]
+                geos = filters.get("geographies")
+                out[m] = rows[rows["geography"].isin(geos)] if geos else rows  # as the query filters
+        return out
+
     with open_snapshot(Path(warehouse), as_of) as wh:
-        obs = wh.observations(measures=[EMPLOYMENT, BUSINESSES, FDI])
-        areas = sorted(obs.loc[obs["measure"] == EMPLOYMENT, "geography"].unique())
-        gva = wh.observations(measures=[GVA, *GFCF], geographies=areas)
-        obs = pd.concat([obs, gva], ignore_index=True)
+        parts = read(wh, [EMPLOYMENT, BUSINESSES, FDI])
+        emp = parts.get(EMPLOYMENT)
+        areas = sorted(emp["geography"].unique()) if emp is not None else []
+        more = read(wh, [GVA, *GFCF], geographies=areas)
         vintage = wh.vintage
+    # measure order as one query sorted by series id (measure first) would give
+    frames = [parts[m] for m in sorted(parts)] + [more[m] for m in sorted(more)]
+    cols = ["measure", "geography", "cluster", "period", "value", "source"]
+    obs = pd.concat([f[cols] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=cols)
     return obs, vintage
 
 
-def load_panel(warehouse: Path, as_of: str | None = None) -> Panel:
-    """Read the panel; a warehouse without 5-digit BRES is a ``ClusterEvidenceError``."""
-    obs, vintage = _read(warehouse, as_of)
+def load_panel(
+    warehouse: Path, as_of: str | None = None, held: Mapping[str, pd.DataFrame] | None = None
+) -> Panel:
+    """Read the panel (``held``: rows by measure already read, see ``_read``); a warehouse without 5-digit
+    BRES is a ``ClusterEvidenceError``."""
+    obs, vintage = _read(warehouse, as_of, held)
     return panel_from_observations(obs, vintage)
 
 

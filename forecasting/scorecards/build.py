@@ -30,6 +30,7 @@ from forecasting.scorecards.catalogue import Catalogue, ScorecardError
 from forecasting.scorecards.composite import Weights, composite, load_weights, ranks
 from forecasting.scorecards.context import MetricContext, ReferenceYear, reference_years
 from forecasting.scorecards.forecast_metrics import QCOLS, BundleInfo, bundle_info
+from forecasting.scorecards.forked import Forked
 from forecasting.scorecards.input_error import InputErrorModel
 from forecasting.scorecards.inputs import Inputs, load_inputs
 from forecasting.scorecards.metrics import fdi_shares
@@ -39,7 +40,13 @@ from forecasting.scorecards.registry import Registry, load_metric_set
 from forecasting.scorecards.result import MetricResult
 from forecasting.scorecards.robustness import Robustness, robustness
 from forecasting.scorecards.stars import Stars, ratings, region_cluster_table
-from forecasting.scorecards.uncertainty import input_replicates, measurement_noise
+from forecasting.scorecards.uncertainty import (
+    CHECK_SEED,
+    check_replicates,
+    input_replicates,
+    interval_coverage,
+    measurement_noise,
+)
 
 MIN_RELATIVE_RANGE = 0.02  # a metric whose spread across clusters is under 2% of its mean is not scored
 AREA_MIN_SPREAD = 0.02  # an area whose scores span under 2 points of 100 does not separate clusters
@@ -267,10 +274,13 @@ def build_scorecards(
     registry: Registry | None = None,
     check_redraws: int = 0,
     basket_uncertainty: bool = True,
+    workers: int = 1,
 ) -> ScorecardSet:
     """All 25 scorecards, as data. ``replicates`` input replicates feed the ``draws`` Monte Carlo draws;
     ``check_redraws`` > 0 also measures how often independently re-drawn inputs land inside the intervals;
-    ``basket_uncertainty`` lets input replicates draw basket variants (``basket.py``) too."""
+    ``basket_uncertainty`` lets input replicates draw basket variants (``basket.py``) too. With
+    ``workers`` > 1 the interval check's re-drawn inputs are computed in a forked child beside the Monte
+    Carlo's (``forked.py``): the same numbers as with one worker."""
     t0 = time.perf_counter()
     ms = load_metric_set(catalogue_path, registry)
     cat = ms.catalogue
@@ -293,6 +303,19 @@ def build_scorecards(
     # candidate metric; measurement noise is sized on the clusters that kept their basket as defined.
     t_mc = time.perf_counter()
     model = InputErrorModel.from_inputs(inp, cat)
+    check = None
+    if check_redraws > 0:  # its own seed and stream: started now, on the candidate metrics
+        candidates = list(scored)
+        check = Forked(
+            check_replicates,
+            ctx,
+            model,
+            candidates,
+            values.to_numpy(float),
+            check_redraws,
+            CHECK_SEED,
+            fork=workers > 1,
+        )
     kept: list[np.ndarray] = []
     all_reps = input_replicates(
         ctx,
@@ -409,10 +432,9 @@ def build_scorecards(
         noise=noise,
         basket_uncertainty=basket_uncertainty,
     )
-    if check_redraws > 0:
-        from forecasting.scorecards.uncertainty import interval_coverage
-
-        sset.coverage = interval_coverage(sset, check_redraws)
+    if check is not None:
+        check_reps = check.result()[:, :, [candidates.index(m) for m in scored]]
+        sset.coverage = interval_coverage(sset, check_redraws, CHECK_SEED, check_reps)
     sset.elapsed = {
         "load_s": t_load - t0,
         "replicates_s": t_rep - t_mc,

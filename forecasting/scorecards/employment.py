@@ -144,8 +144,7 @@ def employment_base(inp: Inputs, measure: str, year: int) -> EmploymentBase | No
             }
         )
 
-    def wide(key: str) -> pd.DataFrame:
-        cc = cluster_codes(key)
+    def wide(cc: pd.DataFrame) -> pd.DataFrame:
         w = cc.groupby(["geography", "cid"])["value"].sum().unstack("cid")
         return w.reindex(columns=clusters)
 
@@ -156,21 +155,22 @@ def employment_base(inp: Inputs, measure: str, year: int) -> EmploymentBase | No
     rows5 = st.s5_rows["year"]
     rows2 = st.s2_rows["year"]
     rows5f = st.s5_rows["first"]
+    codes, codes_first = cluster_codes("year"), cluster_codes("first")  # once each: every replicate
     return EmploymentBase(
         year=int(st.year.year),
         first_year=int(st.first.year),
-        cluster_emp=wide("year"),
-        cluster_emp_first=wide("first"),
+        cluster_emp=wide(codes),
+        cluster_emp_first=wide(codes_first),
         total_emp=total("year"),
         total_emp_first=total("first"),
         prov=st.prov,
         midlands=list(inp.midlands_itl2),
-        cluster_code_emp=cluster_codes("year"),
+        cluster_code_emp=codes,
         code_emp=pd.DataFrame(
             {"geography": st.s5_geo["year"], "code": st.s5_code["year"], "value": v[rows5]}
         ),
         div_emp=pd.DataFrame({"geography": st.s2_geo["year"], "div": st.s2_div["year"], "value": v[rows2]}),
-        cluster_code_emp_first=cluster_codes("first"),
+        cluster_code_emp_first=codes_first,
         code_emp_first=pd.DataFrame(
             {"geography": st.s5_geo["first"], "code": st.s5_code["first"], "value": v[rows5f]}
         ),

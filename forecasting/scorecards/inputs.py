@@ -129,7 +129,7 @@ def load_inputs(warehouse_path: Path, as_of: str | None = None, catalogue: Any |
     revised = [m for m, spec in cat.inputs.items() if spec.error == "revision"]
     geos = sorted(set(itl1_of_itl2) | set(itl1_of_itl2.values()) | {"UK"})
     with open_snapshot(Path(warehouse_path), as_of) as wh:
-        obs = wh.observations(measures=cat.measures())
+        obs = wh.observations(measures=cat.measures(), columns=list(COLUMNS))  # the columns used
         vintage = wh.vintage
         releases = {}
         if revised:

@@ -21,15 +21,18 @@ from forecasting.scorecards.build import ScorecardSet
 from forecasting.scorecards.document import json_number, scorecard_document
 
 
-def publish(sset: ScorecardSet, out_dir: Path, *, report: bool = True, pdf: bool = False) -> dict[str, Path]:
-    """The files the API serves; with ``report`` the HTML report, with ``pdf`` also the print PDFs."""
+def publish(
+    sset: ScorecardSet, out_dir: Path, *, report: bool = True, pdf: bool = False, workers: int = 1
+) -> dict[str, Path]:
+    """The files the API serves; with ``report`` the HTML report (its charts drawn by ``workers``
+    processes), with ``pdf`` also the print PDFs."""
     out_dir = Path(out_dir)
     doc = scorecard_document(sset)
     files = write_outputs(doc, out_dir)
     if report or pdf:
         from forecasting.scorecards.report import render_report
 
-        files |= render_report(doc, out_dir)
+        files |= render_report(doc, out_dir, workers=workers)
     if pdf:
         from forecasting.scorecards.pdf import render_pdfs
 

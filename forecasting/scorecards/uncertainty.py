@@ -81,22 +81,33 @@ def measurement_noise(reps: np.ndarray, as_defined: np.ndarray) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0)
 
 
-def redrawn_headline_ranks(sset: Any, n: int, seed: int) -> np.ndarray:
+CHECK_SEED = 7_654_321  # the interval check's own stream: the Monte Carlo never draws from it
+
+
+def check_replicates(
+    ctx: MetricContext, model: InputErrorModel, scored: list[str], values: np.ndarray, n: int, seed: int
+) -> np.ndarray:
+    """(n, C, M) independently re-drawn inputs for the interval check (baskets as defined: the check is
+    that intervals cover input-data error, which basket variants only widen), for the metrics ``scored``.
+
+    A metric's column does not depend on which other metrics are listed, so these can be drawn for the
+    candidate metrics before the build settles which are scored, and the columns picked afterwards.
+    """
+    return input_replicates(ctx, model, scored, values, n + 1, seed)[1:]
+
+
+def redrawn_headline_ranks(sset: Any, n: int, seed: int, reps: np.ndarray | None = None) -> np.ndarray:
     """(n, C) headline ranks (nominal weights, headline normalisation) under independently re-drawn inputs.
 
     ``sset`` is a built ``ScorecardSet`` (not imported: the build imports this module). Every draw re-draws
-    the published inputs (rounding, revisions) with a seed the Monte Carlo never used (baskets as defined:
-    the check is that intervals cover input-data error, which basket variants only widen),
-    recomputes the affected metrics, and draws each forecast metric once from its quantile curve.
+    the published inputs (rounding, revisions) with a seed the Monte Carlo never used (``check_replicates``;
+    ``reps`` when already drawn for ``sset.scored``), recomputes the affected metrics, and draws each
+    forecast metric once from its quantile curve.
     """
-    reps = input_replicates(
-        sset.context,
-        sset.error_model,
-        sset.scored,
-        sset.values.to_numpy(float),
-        n + 1,
-        seed,
-    )[1:]
+    if reps is None:
+        reps = check_replicates(
+            sset.context, sset.error_model, sset.scored, sset.values.to_numpy(float), n, seed
+        )
     rng = np.random.default_rng([seed, 2])
     out = np.empty((n, len(sset.cluster_ids)), int)
     signs = np.array([sset.catalogue.get(m).sign for m in sset.scored])
@@ -108,9 +119,11 @@ def redrawn_headline_ranks(sset: Any, n: int, seed: int) -> np.ndarray:
     return out
 
 
-def interval_coverage(sset: Any, n: int = 100, seed: int = 7_654_321) -> dict[str, object]:
+def interval_coverage(
+    sset: Any, n: int = 100, seed: int = CHECK_SEED, reps: np.ndarray | None = None
+) -> dict[str, object]:
     """Share of re-drawn headline ranks inside each cluster's published 5-95% rank interval."""
-    r = redrawn_headline_ranks(sset, n, seed)
+    r = redrawn_headline_ranks(sset, n, seed, reps)
     lo, hi = sset.mc.rank_p05[None, :], sset.mc.rank_p95[None, :]
     inside = (r >= lo) & (r <= hi)
     return {

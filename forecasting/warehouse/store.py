@@ -22,6 +22,23 @@ from forecasting.vocabulary import period_label
 from forecasting.warehouse.schema import MIGRATIONS_SQL, TABLE_COLUMNS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What ``Warehouse.observations`` returns, in order; rows are sorted by series id, then period.
+OBSERVATION_COLUMNS = (
+    "series_id",
+    "measure",
+    "geography",
+    "cluster",
+    "frequency",
+    "period",
+    "value",
+    "source",
+    "release",
+    "vintage",
+    "file_sha256",
+    "is_synthetic",
+    "reference_year",
+)
+_SERIES_ID_SQL = "measure || '.' || geography || '.' || cluster || '.' || frequency"
 
 
 class WarehouseError(InvestError):
@@ -205,8 +222,17 @@ class Warehouse:
         clusters: Sequence[str] | None = None,
         frequency: str | None = None,
         as_of: str | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Current value per observation key (as of ``as_of``), with provenance."""
+        """Current value per observation key (as of ``as_of``), with provenance.
+
+        ``columns``: only these of ``OBSERVATION_COLUMNS``, same rows in the same order (a reader of a
+        million rows that needs few columns skips converting the others, the long strings especially).
+        """
+        if columns is not None and (unknown := set(columns) - set(OBSERVATION_COLUMNS)):
+            raise WarehouseError(
+                f"unknown observation columns {sorted(unknown)}: expected {OBSERVATION_COLUMNS}"
+            )
         base, params = self._visible_sql(as_of)
         where, wparams = [], []
         for col, vals in (("measure", measures), ("geography", geographies), ("cluster", clusters)):
@@ -217,6 +243,10 @@ class Warehouse:
             where.append("frequency = ?")
             wparams.append(frequency)
         filt = (" WHERE " + " AND ".join(where)) if where else ""
+        select = ", ".join(
+            f"{_SERIES_ID_SQL} AS series_id" if c == "series_id" else c
+            for c in (columns or OBSERVATION_COLUMNS)
+        )
         # A chained-volume (or index) series is served in the reference year of its latest visible release
         # only: a rebased release replaces the whole history, older-base periods are never spliced on.
         sql = f"""
@@ -229,13 +259,12 @@ class Warehouse:
                 QUALIFY row_number() OVER (
                     PARTITION BY measure, geography, cluster, frequency, period
                     ORDER BY release DESC, vintage DESC, source) = 1)
-            SELECT measure || '.' || geography || '.' || cluster || '.' || frequency AS series_id,
-                   measure, geography, cluster, frequency, period, value, source, release, vintage,
-                   file_sha256, is_synthetic, reference_year
-            FROM chosen ORDER BY series_id, period
+            SELECT {select}
+            FROM chosen ORDER BY {_SERIES_ID_SQL}, period
         """
         df = self._con.execute(sql, params + wparams).df()
-        df["period"] = pd.to_datetime(df["period"])
+        if "period" in df:
+            df["period"] = pd.to_datetime(df["period"])
         return df
 
     def panel(self, **filters) -> pd.DataFrame:

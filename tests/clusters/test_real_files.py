@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -137,3 +138,22 @@ def test_bad_definitions_fail_clearly_and_write_nothing(settings_for, tmp_path, 
         assert message in " ".join(res.output.split())
     assert not out.exists()
     assert not (settings_for / "reports").exists()
+
+
+def test_panel_from_rows_already_held_equals_the_panel_read_alone(real_warehouse, panel):
+    """`invest scorecards` hands the rows its inputs hold (all of BRES, GVA ...) to the panel rather than
+    reading them twice: the panel must be the same, row order and index included."""
+    from forecasting.clusters.panel import load_panel
+    from forecasting.warehouse.snapshot import open_snapshot
+
+    with open_snapshot(real_warehouse) as wh:
+        rows = wh.observations(measures=["bres_employment", "gva_cp", "fdi_inward_position"])
+    held = {m: g.reset_index(drop=True) for m, g in rows.groupby("measure", sort=False)}
+    again = load_panel(real_warehouse, held=held)
+    for y in panel.years:
+        pd.testing.assert_frame_equal(panel.emp5[y], again.emp5[y], check_exact=True)
+        pd.testing.assert_series_equal(panel.total[y], again.total[y], check_exact=True)
+    pd.testing.assert_series_equal(panel.businesses_gb, again.businesses_gb, check_exact=True)
+    for part in ("gva", "fdi", "gfcf"):
+        pd.testing.assert_frame_equal(getattr(panel, part), getattr(again, part), check_exact=True)
+    assert (panel.midlands, panel.sources, panel.vintage) == (again.midlands, again.sources, again.vintage)

@@ -221,3 +221,17 @@ def test_measure_summary_agrees_with_the_catalogue(wh_path: Path) -> None:
         assert row["source"] == ",".join(sorted(set(",".join(g["source"]).split(","))))
         assert row["synthetic"] == int(g["is_synthetic"].sum())
     assert summary.loc["business_investment_cvm_sa", "source"] == "ons_cxnv_2026_06_30"
+
+
+def test_observations_with_fewer_columns_are_the_same_rows_in_the_same_order(wh_path: Path) -> None:
+    """Readers of a million rows ask for the columns they use: nothing else may change."""
+    from forecasting.warehouse.store import OBSERVATION_COLUMNS, WarehouseError
+
+    with open_snapshot(wh_path, "2024-07-01") as snap:
+        full = snap.observations()
+        few = snap.observations(columns=["measure", "period", "value", "vintage"])
+        with pytest.raises(WarehouseError, match="file_hash"):
+            snap.observations(columns=["value", "file_hash"])
+    assert list(full.columns) == list(OBSERVATION_COLUMNS) and len(full) > 100
+    assert list(few.columns) == ["measure", "period", "value", "vintage"]
+    pd.testing.assert_frame_equal(full[list(few.columns)], few)
