@@ -553,21 +553,21 @@ class _Item:
     params: Mapping[str, Mapping[str, Any]] | None = None  # panel context for named candidates
     pooled: bool = False  # its group chooses its method (best_group): the final fit waits for that
 
+    def series_kwargs(self) -> dict[str, Any]:
+        """What ``forecast_series`` and its backtest pass take from the item."""
+        return {
+            "season_length": self.m,
+            "seasonal": self.seasonal,
+            "non_negative": self.non_negative,
+            "n_windows": self.n_windows,
+            "history_at": self.history_at,
+            "score_windows": self.score_windows,
+            "model_params": self.params,
+        }
+
 
 def _one(item: _Item, **kwargs: Any) -> SeriesResult:
-    res = forecast_series(
-        item.y,
-        item.h,
-        season_length=item.m,
-        seasonal=item.seasonal,
-        non_negative=item.non_negative,
-        n_windows=item.n_windows,
-        history_at=item.history_at,
-        group=item.group,
-        score_windows=item.score_windows,
-        model_params=item.params,
-        **kwargs,
-    )
+    res = forecast_series(item.y, item.h, group=item.group, **item.series_kwargs(), **kwargs)
     res.errors["series_id"] = item.sid
     return res
 
@@ -577,18 +577,7 @@ def _first_pass(item: _Item, **kwargs: Any) -> SeriesResult | _Backtested:
     series in full."""
     if not item.pooled:
         return _one(item, **kwargs)
-    return _backtested(
-        item.y,
-        item.h,
-        season_length=item.m,
-        seasonal=item.seasonal,
-        non_negative=item.non_negative,
-        n_windows=item.n_windows,
-        history_at=item.history_at,
-        score_windows=item.score_windows,
-        model_params=item.params,
-        **kwargs,
-    )
+    return _backtested(item.y, item.h, **item.series_kwargs(), **kwargs)
 
 
 @dataclass(frozen=True)

@@ -35,19 +35,27 @@ def relative_slopes(y: np.ndarray) -> tuple[float, float] | None:
     return float(d.mean()) / last, float(np.var(d, ddof=1)) / d.size / last**2
 
 
+def _group_histories(
+    panel: Mapping[str, np.ndarray], key_of: Mapping[str, Hashable], min_series: int
+) -> list[dict[str, np.ndarray]]:
+    """The histories of each group (``key_of``'s values) of at least ``min_series`` series."""
+    groups: dict[Hashable, list[str]] = {}
+    for s, k in key_of.items():
+        groups.setdefault(k, []).append(s)
+    return [
+        {s: np.asarray(panel[s], dtype=float) for s in members}
+        for members in groups.values()
+        if len(members) >= min_series
+    ]
+
+
 def group_slope_rows(
     panel: Mapping[str, np.ndarray], key_of: Mapping[str, Hashable], min_series: int = MIN_POOL_SERIES
 ) -> dict[str, list[list[float]]]:
     """Per series: rows ``[n, mu, tau2]`` of its group's pooled relative slope at training length ``n``
     (see the module doc); a series whose group is too small at every origin gets no rows."""
-    groups: dict[Hashable, list[str]] = {}
-    for s, k in key_of.items():
-        groups.setdefault(k, []).append(s)
     out: dict[str, list[list[float]]] = {}
-    for members in groups.values():
-        if len(members) < min_series:
-            continue
-        ys = {s: np.asarray(panel[s], dtype=float) for s in members}
+    for ys in _group_histories(panel, key_of, min_series):
         depth = max(y.size for y in ys.values()) - MIN_POINTS
         stats: dict[int, tuple[float, float]] = {}
         for back in range(max(depth, -1) + 1):  # ``back`` points before the common end
@@ -106,14 +114,8 @@ def group_growth_rows(
     """Per series: rows ``[n, g]``: at training length ``n``, ``g`` = the relative drift slope of its
     group's total (``total_growth``, ``index_slope``) from data up to that origin only; a series whose
     group is too small at every origin gets no rows."""
-    groups: dict[Hashable, list[str]] = {}
-    for s, k in key_of.items():
-        groups.setdefault(k, []).append(s)
     out: dict[str, list[list[float]]] = {}
-    for members in groups.values():
-        if len(members) < min_series:
-            continue
-        ys = {s: np.asarray(panel[s], dtype=float) for s in members}
+    for ys in _group_histories(panel, key_of, min_series):
         ratio = total_growth(ys, min_series)
         length = ratio.size
         slopes = {back: index_slope(ratio, length - 1 - back) for back in range(length)}

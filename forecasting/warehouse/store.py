@@ -20,24 +20,11 @@ import pandas as pd
 from forecasting.errors import InvestError
 from forecasting.vocabulary import period_label
 from forecasting.warehouse.schema import MIGRATIONS_SQL, TABLE_COLUMNS
+from forecasting.warehouse.schema import OBSERVATION_COLUMNS as STORED_COLUMNS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What ``Warehouse.observations`` returns, in order; rows are sorted by series id, then period.
-OBSERVATION_COLUMNS = (
-    "series_id",
-    "measure",
-    "geography",
-    "cluster",
-    "frequency",
-    "period",
-    "value",
-    "source",
-    "release",
-    "vintage",
-    "file_sha256",
-    "is_synthetic",
-    "reference_year",
-)
+OBSERVATION_COLUMNS = ("series_id", *STORED_COLUMNS)
 _SERIES_ID_SQL = "measure || '.' || geography || '.' || cluster || '.' || frequency"
 
 
