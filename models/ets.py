@@ -46,6 +46,17 @@ def _model(y: np.ndarray, spec: Spec, m: int) -> Any:
     )
 
 
+def _as_spec(value: Any) -> Spec:
+    """A pinned specification as stored (JSON list) back to the tuple the search keys on."""
+    error, trend, damped, seasonal = value
+    return (
+        str(error),
+        None if trend is None else str(trend),
+        bool(damped),
+        None if seasonal is None else str(seasonal),
+    )
+
+
 @register
 class ETS(Forecaster):
     name = "ets"
@@ -57,16 +68,30 @@ class ETS(Forecaster):
         self.m_ = m if m > 1 and n >= 8 and n >= 2 * m + 3 else 1
         self.tried_: dict[Spec, float] = {}
         self._results: dict[Spec, Any] = {}
-        if self.params.get("search", "stepwise") == "full":
-            self._full(y)
-        else:
-            self._stepwise(y)
+        pinned = None if self.params.get("spec") is None else _as_spec(self.params["spec"])
+        # a pinned specification gets the search's own fit of that candidate; one this history cannot
+        # take (or whose fit fails) is searched afresh
+        if pinned is None or not self._takes(pinned) or not np.isfinite(self._aicc(y, pinned)):
+            if self.params.get("search", "stepwise") == "full":
+                self._full(y)
+            else:
+                self._stepwise(y)
         fitted = {s: a for s, a in self.tried_.items() if np.isfinite(a)}
         if not fitted:
             raise ValueError("no ETS candidate could be fitted")
         self.spec_ = min(fitted, key=fitted.get)
         self.res_ = self._results[self.spec_]
         self._results = {}
+
+    def _takes(self, spec: Spec) -> bool:
+        """Whether this history can take a pinned specification (positive data for multiplicative
+        parts, a season's worth of data for a seasonal one): else the search runs instead."""
+        error, _, _, seasonal = spec
+        positive_ok = self.positive_ or (error != "mul" and seasonal != "mul")
+        return positive_ok and (seasonal is None or self.m_ > 1)
+
+    def _pinned(self) -> dict[str, Any]:
+        return {"spec": list(self.spec_)}
 
     def _aicc(self, y: np.ndarray, spec: Spec) -> float:
         if spec in self.tried_:
