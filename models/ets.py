@@ -80,7 +80,10 @@ class ETS(Forecaster):
         if not fitted:
             raise ValueError("no ETS candidate could be fitted")
         self.spec_ = min(fitted, key=fitted.get)
-        self.res_ = self._results[self.spec_]
+        model, params = self._results[self.spec_]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.res_ = model.smooth(params)  # what ``ETSModel.fit`` returns, built for the chosen one only
         self._results = {}
 
     def _takes(self, spec: Spec) -> bool:
@@ -94,6 +97,11 @@ class ETS(Forecaster):
         return {"spec": list(self.spec_)}
 
     def _aicc(self, y: np.ndarray, spec: Spec) -> float:
+        """AICc of one candidate, as ``ETSModel.fit(...).aicc`` computes it (``llf``, ``nobs``, ``k_params
+        + 1``) but from ``return_params``: the results object fit builds for every candidate computes a
+        numerical covariance matrix (~30% of the search) that only the chosen one needs, and not even it."""
+        from statsmodels.tools import eval_measures
+
         if spec in self.tried_:
             return self.tried_[spec]
         model = _model(y, spec, self.m_)
@@ -102,10 +110,10 @@ class ETS(Forecaster):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = model.fit(**_FIT_OPTIONS)
-                aicc = float(res.aicc)
+                    params = model.fit(return_params=True, **_FIT_OPTIONS)
+                    aicc = float(eval_measures.aicc(model.loglike(params), y.size, model.k_params + 1))
                 if np.isfinite(aicc):
-                    self._results[spec] = res
+                    self._results[spec] = (model, params)
             except Exception:  # a candidate that cannot be fitted is simply not chosen
                 aicc = np.inf
         self.tried_[spec] = aicc
