@@ -12,6 +12,12 @@ Why these choices
   chosen parameters are then run once through the full (undifferenced) state space form, which
   forecasts on the original scale with exact integrated variances.
 - ``regression_arima`` reuses ``search`` and ``final_results`` with exogenous regressors.
+- Search fits ask statsmodels for the parameters only (``fit_spec``): the results object ``fit`` builds
+  (a smoother pass and its arrays) was ~a quarter of each fit, and the search keeps two numbers.
+- ``spec`` (what ``pinned()`` returns: the orders, the seasonal orders and the constant) refits that
+  one specification, parameters re-estimated (one fit instead of ``max_fits``): a backtest searches at
+  its earliest origin only. On the same history it is the search's own fit of that candidate; a
+  specification the history cannot take (too short for its AICc, or a failed fit) is searched afresh.
 """
 
 from __future__ import annotations

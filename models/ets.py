@@ -15,6 +15,9 @@ Why these choices
   ``simulations`` sample paths drawn with ``seed`` (deterministic).
 - State stores the chosen specification and parameters; ``from_state`` re-smooths with them (one
   pass, no optimisation), which is exactly what ``fit`` returns.
+- ``spec`` (what ``pinned()`` returns: error, trend, damped, season) fits that one candidate instead
+  of searching: a backtest searches at its earliest origin only. A specification the history cannot
+  take (multiplicative parts once a value is <= 0, a season without the data for one) is searched.
 """
 
 from __future__ import annotations

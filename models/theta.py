@@ -9,6 +9,8 @@ Why these choices
   still seasonal series: slower, and too wide for quarterly data), and the spread is re-seasonalised
   like the mean when the decomposition is multiplicative.
 - Fitting is cheap and deterministic, so the state is the history and ``from_state`` refits.
+- ``spec`` (what ``pinned()`` returns for seasonal data: ``"seasonal"`` or ``"none"``, the
+  seasonality test's verdict) skips the test at a backtest's later origins.
 """
 
 from __future__ import annotations
