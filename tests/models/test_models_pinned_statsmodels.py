@@ -100,3 +100,22 @@ def test_search_fit_is_statsmodels_fit() -> None:
         warnings.simplefilter("ignore")
         res = arima_module._sarimax(y, None, spec, simple=True).fit(**arima_module._FIT_OPTIONS)
     assert np.array_equal(params, np.asarray(res.params)) and llf == pytest.approx(float(res.llf), rel=1e-12)
+
+
+def test_ets_candidate_aicc_is_statsmodels_results_aicc() -> None:
+    """ETS candidates skip the results object (and its numerical covariance), not the fit: same AICc, and
+    the chosen model's results are what ``ETSModel.fit`` returns."""
+    import warnings
+
+    from models import ets as ets_module
+
+    y = quarterly(40)
+    model = make("ets", season_length=4).fit(y)
+    assert len(model.tried_) > 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for spec, aicc in model.tried_.items():
+            res = ets_module._model(y, spec, model.m_).fit(**ets_module._FIT_OPTIONS)
+            assert aicc == float(res.aicc)
+            if spec == model.spec_:
+                assert np.array_equal(res.forecast(8), model.res_.forecast(8)) and res.mse == model.res_.mse
