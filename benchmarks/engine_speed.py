@@ -10,6 +10,9 @@ judge the ratios measured side by side, not absolute seconds. Target: auto <= 1.
 ``--cpu`` times CPU-seconds instead, every method in this process (statsforecast with n_jobs=1, ``auto``
 and the families series by series): the ratio a loaded machine cannot stretch (wall time on a 2-core
 machine shared by other jobs mostly measures the other jobs).
+``auto``'s backtest windows follow its panel rule (``panel_windows``): the full quarterly panel (427
+series) backtests one window per series, ``--limit 60`` seven, so the two runs weigh the specification
+searches differently (a search at the earliest origin, refits at later ones: ``Forecaster.pinned``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ Why these choices
   chosen parameters are then run once through the full (undifferenced) state space form, which
   forecasts on the original scale with exact integrated variances.
 - ``regression_arima`` reuses ``search`` and ``final_results`` with exogenous regressors.
+- Search fits ask statsmodels for the parameters only (``fit_spec``): the results object ``fit`` builds
+  (a smoother pass and its arrays) was ~a quarter of each fit, and the search keeps two numbers.
+- ``spec`` (what ``pinned()`` returns: the orders, the seasonal orders and the constant) refits that
+  one specification, parameters re-estimated (one fit instead of ``max_fits``): a backtest searches at
+  its earliest origin only. On the same history it is the search's own fit of that candidate; a
+  specification the history cannot take (too short for its AICc, or a failed fit) is searched afresh.
 """
 
 from __future__ import annotations
@@ -92,6 +98,20 @@ def _n_params(spec: Spec, k_exog: int) -> int:
     return spec.p + spec.q + spec.P + spec.Q + int(spec.constant) + k_exog + 1  # + sigma2
 
 
+def fit_spec(y: np.ndarray, X: np.ndarray | None, spec: Spec) -> tuple[np.ndarray, float]:
+    """Maximum likelihood parameters and log-likelihood of one specification (simply differenced).
+
+    Why ``return_params``: ``SARIMAX.fit`` otherwise runs the Kalman smoother and builds a results
+    object after optimising, ~a third of a search fit, for the two numbers the search keeps; the
+    parameters are the same, and the log-likelihood is one filter pass at them.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _sarimax(y, X, spec, simple=True)
+        params = np.asarray(model.fit(return_params=True, **_FIT_OPTIONS), dtype=float)  # constrained
+        return params, float(model.loglike(params))
+
+
 class _Search:
     """Memoised AICc of candidate specifications, fitted on the simply-differenced data."""
 
@@ -112,13 +132,10 @@ class _Search:
         if nobs - k - 1 >= 1:
             self.fits += 1
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    res = _sarimax(self.y, self.X, spec, simple=True).fit(**_FIT_OPTIONS)
-                llf = float(res.llf)
+                params, llf = fit_spec(self.y, self.X, spec)
                 value = -2 * llf + 2 * k + 2 * k * (k + 1) / (nobs - k - 1)
                 if np.isfinite(value):
-                    self.params[spec] = np.asarray(res.params, dtype=float)
+                    self.params[spec] = params
                 else:
                     value = np.inf
             except Exception:
@@ -184,6 +201,20 @@ def search(
     return best, fit.params[best]
 
 
+def refit(y: np.ndarray, X: np.ndarray | None, spec: Spec) -> tuple[Spec, np.ndarray] | None:
+    """``spec`` (pinned at an earlier backtest origin) re-estimated on ``y``: the search's own fit of
+    that candidate, so on the same data it returns what the search did; None when the history cannot
+    take it (too few points for its AICc, or a failed fit), and the caller searches instead."""
+    k = _n_params(spec, 0 if X is None else X.shape[1])
+    if y.size - spec.d - spec.D * spec.m - k - 1 < 1 or (spec.m > 1 and y.size < 3 * spec.m):
+        return None
+    try:
+        params, llf = fit_spec(y, X, spec)
+    except Exception:
+        return None
+    return (spec, params) if np.isfinite(llf) and np.all(np.isfinite(params)) else None
+
+
 def final_results(
     y: np.ndarray, X: np.ndarray | None, spec: Spec, params: np.ndarray, cov: bool = False
 ) -> Any:
@@ -214,7 +245,9 @@ class AutoARIMA(Forecaster):
         self.constant_ = bool(np.ptp(y) == 0)
         if self.constant_:  # a flat history: the forecast is that value, with no spread
             return
-        self.spec_, self.fitted_params_ = search(
+        pinned = self.params.get("spec")
+        found = None if pinned is None else refit(y, None, Spec.from_json(pinned))
+        self.spec_, self.fitted_params_ = found or search(
             y,
             m=self.season_length,
             max_p=int(self.params.get("max_p", 2)),
@@ -222,6 +255,9 @@ class AutoARIMA(Forecaster):
             max_fits=int(self.params.get("max_fits", 10)),
         )
         self.res_ = final_results(y, None, self.spec_, self.fitted_params_)
+
+    def _pinned(self) -> dict[str, Any]:
+        return {} if self.constant_ else {"spec": self.spec_.to_json()}
 
     def _predict(self, h: int, X: np.ndarray | None, quantiles: list[float]) -> Forecast:
         if self.constant_:

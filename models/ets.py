@@ -15,6 +15,9 @@ Why these choices
   ``simulations`` sample paths drawn with ``seed`` (deterministic).
 - State stores the chosen specification and parameters; ``from_state`` re-smooths with them (one
   pass, no optimisation), which is exactly what ``fit`` returns.
+- ``spec`` (what ``pinned()`` returns: error, trend, damped, season) fits that one candidate instead
+  of searching: a backtest searches at its earliest origin only. A specification the history cannot
+  take (multiplicative parts once a value is <= 0, a season without the data for one) is searched.
 """
 
 from __future__ import annotations
@@ -46,6 +49,17 @@ def _model(y: np.ndarray, spec: Spec, m: int) -> Any:
     )
 
 
+def _as_spec(value: Any) -> Spec:
+    """A pinned specification as stored (JSON list) back to the tuple the search keys on."""
+    error, trend, damped, seasonal = value
+    return (
+        str(error),
+        None if trend is None else str(trend),
+        bool(damped),
+        None if seasonal is None else str(seasonal),
+    )
+
+
 @register
 class ETS(Forecaster):
     name = "ets"
@@ -57,18 +71,40 @@ class ETS(Forecaster):
         self.m_ = m if m > 1 and n >= 8 and n >= 2 * m + 3 else 1
         self.tried_: dict[Spec, float] = {}
         self._results: dict[Spec, Any] = {}
-        if self.params.get("search", "stepwise") == "full":
-            self._full(y)
-        else:
-            self._stepwise(y)
+        pinned = None if self.params.get("spec") is None else _as_spec(self.params["spec"])
+        # a pinned specification gets the search's own fit of that candidate; one this history cannot
+        # take (or whose fit fails) is searched afresh
+        if pinned is None or not self._takes(pinned) or not np.isfinite(self._aicc(y, pinned)):
+            if self.params.get("search", "stepwise") == "full":
+                self._full(y)
+            else:
+                self._stepwise(y)
         fitted = {s: a for s, a in self.tried_.items() if np.isfinite(a)}
         if not fitted:
             raise ValueError("no ETS candidate could be fitted")
         self.spec_ = min(fitted, key=fitted.get)
-        self.res_ = self._results[self.spec_]
+        model, params = self._results[self.spec_]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.res_ = model.smooth(params)  # what ``ETSModel.fit`` returns, built for the chosen one only
         self._results = {}
 
+    def _takes(self, spec: Spec) -> bool:
+        """Whether this history can take a pinned specification (positive data for multiplicative
+        parts, a season's worth of data for a seasonal one): else the search runs instead."""
+        error, _, _, seasonal = spec
+        positive_ok = self.positive_ or (error != "mul" and seasonal != "mul")
+        return positive_ok and (seasonal is None or self.m_ > 1)
+
+    def _pinned(self) -> dict[str, Any]:
+        return {"spec": list(self.spec_)}
+
     def _aicc(self, y: np.ndarray, spec: Spec) -> float:
+        """AICc of one candidate, as ``ETSModel.fit(...).aicc`` computes it (``llf``, ``nobs``, ``k_params
+        + 1``) but from ``return_params``: the results object fit builds for every candidate computes a
+        numerical covariance matrix (~30% of the search) that only the chosen one needs, and not even it."""
+        from statsmodels.tools import eval_measures
+
         if spec in self.tried_:
             return self.tried_[spec]
         model = _model(y, spec, self.m_)
@@ -77,10 +113,10 @@ class ETS(Forecaster):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = model.fit(**_FIT_OPTIONS)
-                aicc = float(res.aicc)
+                    params = model.fit(return_params=True, **_FIT_OPTIONS)
+                    aicc = float(eval_measures.aicc(model.loglike(params), y.size, model.k_params + 1))
                 if np.isfinite(aicc):
-                    self._results[spec] = res
+                    self._results[spec] = (model, params)
             except Exception:  # a candidate that cannot be fitted is simply not chosen
                 aicc = np.inf
         self.tried_[spec] = aicc

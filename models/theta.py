@@ -9,11 +9,14 @@ Why these choices
   still seasonal series: slower, and too wide for quarterly data), and the spread is re-seasonalised
   like the mean when the decomposition is multiplicative.
 - Fitting is cheap and deterministic, so the state is the history and ``from_state`` refits.
+- ``spec`` (what ``pinned()`` returns for seasonal data: ``"seasonal"`` or ``"none"``, the
+  seasonality test's verdict) skips the test at a backtest's later origins.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -33,17 +36,27 @@ class Theta(Forecaster):
             return
         m = self.season_length
         seasonal = m > 1 and y.size >= 2 * m
+        pinned = self.params.get("spec")  # the seasonality test's verdict at an earlier origin
+        test = seasonal and pinned is None
+        if seasonal and pinned is not None:
+            seasonal = pinned == "seasonal"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = ThetaModel(y, period=m if seasonal else 1, deseasonalize=seasonal, use_test=seasonal)
+            model = ThetaModel(y, period=m if seasonal else 1, deseasonalize=seasonal, use_test=test)
             res = model.fit()
-            self.mul_ = bool(model.deseasonalize and model.method.startswith("mul") and res._seasonal.size)
+            self.seasonal_ = bool(model.deseasonalize and res._seasonal.size)
+            self.mul_ = bool(self.seasonal_ and model.method.startswith("mul"))
             season = self._season(res, np.arange(y.size))
         adjusted = y / season if self.mul_ else y - season
         theta = float(self.params.get("theta", 2.0))
         drift = float(res.params["b0"]) * (1 - 1 / theta)
         res._sigma2 = _one_step_mse(adjusted, float(res.params["alpha"]), drift)
         self.res_ = res
+
+    def _pinned(self) -> dict[str, Any]:
+        if self.constant_ or not (self.season_length > 1 and self.y_.size >= 2 * self.season_length):
+            return {}  # nothing was tested
+        return {"spec": "seasonal" if self.seasonal_ else "none"}
 
     def _season(self, res, idx: np.ndarray) -> np.ndarray:
         base = 1.0 if self.mul_ else 0.0
