@@ -385,3 +385,25 @@ def test_a_pooled_series_is_fitted_on_its_whole_history_once_with_its_groups_pic
         _same(out[s], alone)
         assert out[s].scores == alone.scores and set(out[s].candidates) == {"naive", "drift"}
         assert set(out[s].errors["series_id"]) == {s}
+
+
+def test_the_final_fit_refits_the_pinned_specifications_of_the_families_named() -> None:
+    """``final_spec``: "searched" refits none, "pinned" every family's, "pinned:arima" ARIMA's alone
+    (the seasonal default: its final ARIMA search cost the most and gained nothing on tourism quarterly)."""
+    from forecasting.evaluation.auto import DEFAULTS, _final_model, _final_pins
+    from forecasting.evaluation.backtest import backtest
+    from forecasting.evaluation.selection import Choice
+
+    y = 100 + 10 * np.sin(np.arange(32) * np.pi / 2) + np.random.default_rng(5).normal(0, 1, 32)
+    bts = {n: backtest(y, n, 4, n_windows=2, season_length=4, search="first") for n in ("arima", "ets")}
+    assert bts["arima"].pinned and bts["ets"].pinned
+    assert _final_pins("searched", bts) == {}
+    assert _final_pins("pinned", bts) is bts
+    assert _final_pins("pinned:arima", bts) == {"arima": bts["arima"]}
+    assert DEFAULTS["seasonal"].final_spec == "pinned:arima"
+    with pytest.raises(ValueError, match="final_spec"):
+        _final_pins("pinned:", bts)
+    choice = Choice("combo(arima,ets)", ("arima", "ets"), "mean", "mase")
+    kw = {"season_length": 4, "seed": 0, "non_negative": False}
+    model = _final_model(choice, kw, {}, _final_pins("pinned:arima", bts))
+    assert model.params["pins"] == {"arima": bts["arima"].pinned}  # ETS searches again
