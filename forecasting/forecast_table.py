@@ -281,6 +281,8 @@ def forecast_frame(
 
     ``method="auto"`` backtests the default candidates and combines them; any registered model name is
     fitted alone. Either way intervals are calibrated from pooled backtest errors where there are any.
+    ``progress(phase, done, total)`` is called as series finish, per pass (``backtests & fits``, then
+    ``final fits`` when groups chose a method for their series).
     Forecasts are floored at zero only when asked (``non_negative``) or when a series id names a measure
     the registry declares non-negative, never because the history happens to be positive: net flows can
     turn negative (the EU's 2023 net FDI inflow was -260bn US$).
@@ -307,7 +309,18 @@ def forecast_frame(
         m_of[sid] = FREQS[g["frequency"].iloc[0]].season_length
         last[sid] = g["period"].iloc[-1]
         non_negative[sid] = non_negative_default or declared_non_negative(str(sid))
-    mapper = _mapper(len(panel), n_jobs, progress)
+    # progress(phase, done, total) per pass: every series' backtests (and fits where no group chooses),
+    # then, when groups chose, their series' final fits (each phase's count only goes up)
+    phase = {"name": "backtests & fits", "total": len(panel)}
+
+    def on_done(done: int) -> None:
+        if progress is not None:
+            progress(phase["name"], done, phase["total"])
+
+    def on_final(n: int) -> None:
+        phase.update(name="final fits", total=n)
+
+    mapper = _mapper(len(panel), n_jobs, on_done)
     kwargs = {} if method == "auto" else {"methods": [method], "selection": "best"}
     results = forecast_many(
         panel,
@@ -317,6 +330,7 @@ def forecast_frame(
         seed=seed,
         non_negative=non_negative,
         mapper=mapper,
+        on_final=on_final,
         **kwargs,
     )
     rows = []

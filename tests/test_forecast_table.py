@@ -197,3 +197,22 @@ def test_cli_many_annual_series_streams_with_progress_lines_off_a_terminal(tmp_p
     frame = pd.read_csv(out)
     assert len(frame) == 180 and list(frame.columns[:5]) == ["series_id", "period", "step", "point", "mean"]
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_progress_is_reported_per_pass_and_only_goes_up() -> None:
+    """``auto`` on annual series maps twice (backtests, then the final fits once groups chose): each pass is
+    its own phase, so a display never sees a count fall back to zero."""
+    rng = np.random.default_rng(2)
+    rows = [
+        {"series_id": f"s{i}", "period": str(2000 + t), "value": 100 + 3 * t + rng.normal(0, 1)}
+        for i in range(6)
+        for t in range(14)
+    ]
+    seen: list[tuple[str, int, int]] = []
+    forecast_frame(pd.DataFrame(rows), 2, n_jobs=1, progress=lambda *a: seen.append(a))
+    phases = [p for p, _, _ in seen]
+    assert phases[0] == "backtests & fits" and phases[-1] == "final fits"
+    assert phases == sorted(phases, key=["backtests & fits", "final fits"].index)  # one switch, no return
+    for name in set(phases):
+        done = [d for p, d, _ in seen if p == name]
+        assert done == sorted(done) and done[-1] == 6 and {t for p, _, t in seen if p == name} == {6}

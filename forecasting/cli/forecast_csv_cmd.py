@@ -97,7 +97,7 @@ def forecast_csv(
                 method=method,
                 levels=lv,
                 seed=seed,
-                progress=lambda done: report("forecasts", done, n),
+                progress=report,
                 non_negative=non_negative,
             )
     except InvestError as exc:
