@@ -303,21 +303,8 @@ def forecast_series(
         model_params=model_params,
     )
     kw = _model_kwargs(season_length, seasonal, seed, non_negative)
-    dflt = defaults_for(season_length, seasonal)
-    result = _result(
-        y,
-        h,
-        done.choice,
-        done.chosen_bt,
-        done.bts,
-        kw,
-        quantiles,
-        group,
-        season_length,
-        model_params or {},
-        dflt.final_spec,
-    )
-    result.seasonal = bool(seasonal)
+    final_spec = defaults_for(season_length, seasonal).final_spec
+    result = _result(y, h, done, kw, quantiles, group, season_length, seasonal, model_params, final_spec)
     if calibrator is not None:
         result.calibration_errors = int(calibrator.n_errors or calibrator.counts.sum())
         result.little_evidence = little_evidence(calibrator)
@@ -436,19 +423,19 @@ def _recent(bt: BacktestResult, k: int | None) -> BacktestResult:
 def _result(
     y: np.ndarray,
     h: int,
-    choice: Choice,
-    chosen_bt: BacktestResult,
-    bts: Mapping[str, BacktestResult],
+    done: _Backtested,
     kw: dict[str, Any],
     quantiles: Sequence[float],
     group: str | None,
     scale_season: int,
+    seasonal: bool,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     final_spec: str = "searched",
 ) -> SeriesResult:
-    """The final fit of ``choice`` on the whole history, with its backtest and scaled errors; with
+    """The final fit of ``done``'s choice on the whole history, with its backtest and scaled errors; with
     ``final_spec="pinned"`` (or ``"pinned:<family>,..."``) it refits the specifications its backtests
     found, of every family (or of those named) (``_final_model``)."""
+    choice, chosen_bt, bts = done.choice, done.chosen_bt, done.bts
     model = _final_model(choice, kw, params or {}, _final_pins(final_spec, bts))
     fc = model.fit(y).predict(h, quantiles=quantiles)
     fc.method = choice.method
@@ -461,6 +448,7 @@ def _result(
         scale=naive_scale(y, scale_season),
         errors=errors_table("", chosen_bt.windows),
         group=group,
+        seasonal=bool(seasonal),
         backtest_info=dict(next(iter(bts.values())).diagnostics),
         model_mean=np.asarray(fc.mean, dtype=float).copy(),
         candidates=dict(bts),
@@ -631,26 +619,11 @@ def _final_pass(
     left for the caller to attach (they are already in its memory)."""
     it, first = job.item, job.first
     kw = _model_kwargs(it.m, it.seasonal, seed, it.non_negative)
-    if job.pick is None:
-        final_spec = defaults_for(it.m, it.seasonal).final_spec
-        out = _result(
-            it.y,
-            it.h,
-            first.choice,
-            first.chosen_bt,
-            first.bts,
-            kw,
-            quantiles,
-            it.group,
-            it.m,
-            it.params or {},
-            final_spec,
-        )
-    else:
+    final_spec = defaults_for(it.m, it.seasonal).final_spec
+    if job.pick is not None:  # the rival alone, its specification searched on the whole history
         bt = {job.pick: first.bts[job.pick]}
-        choice, chosen_bt = select(bt, metric=metric)
-        out = _result(it.y, it.h, choice, chosen_bt, bt, kw, quantiles, it.group, it.m, it.params)
-    out.seasonal = bool(it.seasonal)
+        first, final_spec = _Backtested(bt, *select(bt, metric=metric)), "searched"
+    out = _result(it.y, it.h, first, kw, quantiles, it.group, it.m, it.seasonal, it.params, final_spec)
     out = finish(out, non_negative=it.non_negative)
     out.errors["series_id"] = it.sid
     out.candidates = {}
