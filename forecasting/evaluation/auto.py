@@ -156,7 +156,7 @@ SHRINKAGE_K = 50.0
 # origin's specification in the final fit too ("pinned") cost tourism yearly MASE 2.663 -> 2.696 (sMAPE
 # 20.36 -> 20.53): annual final fits search again.
 DEFAULTS: dict[str, Defaults] = {
-    "annual": Defaults(("shrunk_combo", "drift", "naive"), "best_group", 3, 2),
+    "annual": Defaults(("shrunk_combo", "group_share", "naive"), "best_group", 3, 2),
     "seasonal": Defaults(("seasonal_naive", "theta", "ets", "arima"), "mean", 2, 1, "pinned:arima"),
 }
 
@@ -357,11 +357,11 @@ def _backtested(
     dflt = defaults_for(season_length, seasonal)
     selection = selection or dflt.selection
     n_windows = n_windows or dflt.n_windows
-    names = tuple(methods) if methods else default_methods(season_length, seasonal)
+    params = model_params or {}
+    names = without_context(tuple(methods) if methods else default_methods(season_length, seasonal), params)
     if not names:
         raise ValueError("no candidate methods")
     kw = _model_kwargs(season_length, seasonal, seed, non_negative)
-    params = model_params or {}
     bts = {
         n: backtest(
             y,
@@ -743,7 +743,8 @@ def forecast_many(
             continue
         done: _Backtested = first[it.sid]
         pick = picks.get(key_of[it.sid])
-        if len(done.scores) > 1 and pick is not None and done.method != pick:  # switched by its group
+        switched = pick is not None and done.method != pick and pick in done.bts
+        if len(done.scores) > 1 and switched:  # switched by its group
             bt = done.bts[pick]
             jobs.append(_FinalJob(it, _Backtested({pick: bt}, done.choice, bt), pick))
         else:
@@ -837,6 +838,20 @@ PANEL_CONTEXT: dict[str, tuple[str, Callable[..., dict[str, list[list[float]]]]]
     "pooled_drift": ("group_slope", group_slope_rows),
     "group_share": ("group_growth", group_growth_rows),
 }
+# what a panel family is without its group's figures (no group, or one too small): plain drift
+CONTEXT_FALLBACK = "drift"
+
+
+def without_context(
+    names: Sequence[str], params: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[str, ...]:
+    """``names`` with each panel family (``PANEL_CONTEXT``) that ``params`` gives no group figures
+    replaced by ``CONTEXT_FALLBACK``: it would forecast exactly that, so it is named that (a single
+    series, a CSV without groups, a group too small to pool)."""
+    given = params or {}
+    return tuple(
+        dict.fromkeys(CONTEXT_FALLBACK if n in PANEL_CONTEXT and n not in given else n for n in names)
+    )
 
 
 def choose_by_group(
@@ -860,7 +875,14 @@ def choose_by_group(
             groups.setdefault(key_of[s], []).append(s)
     chosen: dict[Any, str] = {}
     for key, members in groups.items():
-        names = list(results[members[0]].scores)
+        # the candidates scored by enough members, the default first (a member without its group's
+        # figures has drift where the others have a panel family: it sits out the comparison)
+        every = list(dict.fromkeys(n for s in members for n in results[s].scores))
+        names = [
+            n
+            for i, n in enumerate(every)
+            if i == 0 or sum(n in results[s].scores for s in members) >= min_series
+        ]
         tables = [
             np.array(
                 [[metric_key(results[s].scores.get(n, {}), m) for n in names] for s in members], dtype=float
@@ -1033,4 +1055,5 @@ __all__ = [
     "forecast_many",
     "forecast_series",
     "panel_windows",
+    "without_context",
 ]

@@ -36,13 +36,15 @@ from forecasting.evaluation.auto import (
     SPEC_SEARCH,
     _pooled_pick,
     panel_windows,
+    without_context,
 )
 from forecasting.evaluation.backtest import MIN_WINDOWS, default_min_train, plan
 from forecasting.evaluation.calibration import Calibrator
 from models.base import _z
 from models.statsforecast_models import ets_spec_kwargs, fit_pinned
 
-CANDIDATES: tuple[str, ...] = DEFAULTS["annual"].methods  # shrunk_combo, drift, naive
+# a CSV panel has no calibration groups, so a panel family is its drift: shrunk_combo, drift, naive
+CANDIDATES: tuple[str, ...] = without_context(DEFAULTS["annual"].methods)
 SINGLE: tuple[str, ...] = ("naive", "drift")  # single methods this module fits (``--method naive``)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecasting.evaluation.auto import forecast_many
+from forecasting.evaluation.auto import forecast_many, without_context
 from forecasting.evaluation.pooling import (
     MIN_POOL_SERIES,
     group_growth_rows,
@@ -92,3 +92,31 @@ def test_a_group_growing_together_switches_to_group_share() -> None:
     assert r.state["params"]["group_growth"]  # the fit carries the group figures it used
     alone = forecast_many(p, 3, methods=methods, n_jobs=1, quantiles=(0.1, 0.5, 0.9))  # no groups
     assert all(x.method != "group_share" for x in alone.values())
+
+
+def test_group_share_is_the_default_trend_rival_and_without_a_group_it_is_drift() -> None:
+    # the annual default's candidates: group_share where the panel gives group figures, else drift
+    p = panel(25, 20, seed=1)
+    qs = (0.1, 0.5, 0.9)
+    grouped = forecast_many(p, 3, group_of=dict.fromkeys(p, "gva:itl3"), n_jobs=1, quantiles=qs)
+    assert {r.method for r in grouped.values()} == {"group_share"}
+    assert set(grouped["s0"].candidates) == {"group_share"}  # switched: only the rival's backtest kept
+    alone = forecast_many(p, 3, n_jobs=1, quantiles=qs)  # no groups: drift is the rival, as before it
+    assert {r.method for r in alone.values()} == {"drift"}
+    assert without_context(("shrunk_combo", "group_share", "naive")) == ("shrunk_combo", "drift", "naive")
+    assert without_context(("group_share", "drift", "pooled_drift")) == ("drift",)
+    given = {"group_share": {"group_growth": [[5.0, 0.03]]}}
+    assert without_context(("shrunk_combo", "group_share"), given) == ("shrunk_combo", "group_share")
+
+
+def test_a_member_without_its_groups_figures_sits_out_of_the_switch() -> None:
+    # one series of the calibration group ends a year earlier (its own horizon): alone at that horizon, it
+    # gets no group figures, so its rival is drift; the other 25 still switch and it keeps the default
+    p = panel(26, 20, seed=1)
+    h = {s: 3 for s in p} | {"s25": 4}
+    out = forecast_many(p, h, group_of=dict.fromkeys(p, "gva:itl3"), n_jobs=1, quantiles=(0.1, 0.5, 0.9))
+    assert set(out["s25"].scores) == {"shrunk_combo", "drift", "naive"}
+    assert out["s25"].method == "shrunk_combo"
+    assert all(out[s].method == "group_share" for s in p if s != "s25")
+    scores = {s: out[s].scores for s in ("s0", "s25")}
+    assert "group_share" in scores["s0"] and "group_share" not in scores["s25"]
