@@ -1,10 +1,10 @@
 """Out of sample: does the group choice (``best_group``) pick what holds up on the warehouse's own series?
 
     python benchmarks/group_choice.py [--warehouse data/warehouse.duckdb] [--measure bres_employment ...]
-                                      [--holdouts 4,3,2] [--h 2]
+                                      [--holdouts 8,7,6,5,4,3,2] [--h 2]
 
 For each measure (default: the ones whose groups switch away from shrunk_combo in ``invest run``, and
-one that does not), the training panel of ``experiments/default.toml`` is read from the warehouse that
+two that do not), the training panel of ``experiments/default.toml`` is read from the warehouse that
 ``invest run`` wrote (or ``invest data ingest``), and for each ``k`` in ``--holdouts`` the origin is ``k``
 years before the period where most of the measure's series end: every series with data at the origin and at least five points
 up to it is cut there (one calendar origin for all, so a group's series end together, as the pooled
@@ -37,7 +37,19 @@ METHODS = {
     "pooled_drift": {"methods": ("pooled_drift",), "selection": "best"},  # pooled within each group
     "group_share": {"methods": ("group_share",), "selection": "best"},  # its group's total's drift
 }
-DEFAULT_MEASURES = ("bres_employment", "gva_cp", "fdi_net_inflows_usd", "fdi_inward_position")
+DEFAULT_MEASURES = (
+    "bres_employment",
+    "gva_cp",
+    "gdp_cp",
+    "gfcf_dwellings_cp",
+    "gfcf_other_buildings_cp",
+    "fdi_net_inflows_usd",
+    "fdi_inward_position",
+    "unctad_fdi_inward_stock_usd",
+)
+# the pandemic years (2-4 back from a 2021-2023 end) and ordinary ones before them: a rival that gains in
+# ordinary years and loses around a shock shows both
+DEFAULT_HOLDOUTS = "8,7,6,5,4,3,2"
 
 
 def run(
@@ -86,7 +98,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", type=Path, default=Path("data/warehouse.duckdb"))
     ap.add_argument("--measure", action="append", default=None)
-    ap.add_argument("--holdouts", default="4,3,2")
+    ap.add_argument("--holdouts", default=DEFAULT_HOLDOUTS)
     ap.add_argument("--h", type=int, default=2)
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
     ap.add_argument(
