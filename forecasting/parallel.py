@@ -24,6 +24,19 @@ Backend = Literal["joblib", "dask", "serial"]
 CHUNKS_PER_WORKER = 16
 
 
+def release_workers() -> None:
+    """Shut joblib's reusable loky executor down if one is running: its worker processes, and the manager
+    and queue threads it keeps in this process. Why: a process about to fork (the scorecard stage, after
+    training in ``invest run``) must not carry into its child a thread that may hold a lock. The next
+    joblib map starts a new executor. (loky has no public "is one running?": ``get_reusable_executor``
+    would start one, so its module global is read.)"""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
 def _run_chunk(fn: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Any]:
     return [fn(item) for item in chunk]
 

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from forecasting.parallel import release_workers
+
 T = TypeVar("T")
 
 
@@ -55,6 +57,7 @@ class Forked(Generic[T]):
         self._fn, self._args = fn, args
         self._proc: Any = None
         if fork and can_fork():
+            release_workers()  # no loky threads (training's idle executor) carried into the child
             ctx = multiprocessing.get_context("fork")
             sys.stdout.flush()  # the child flushes inherited buffers when it ends: print nothing twice
             sys.stderr.flush()

@@ -100,3 +100,21 @@ def test_cluster_charts_identical_with_one_and_two_workers(built, tmp_path) -> N
     assert names == sorted(p.name for p in (tmp_path / "two").glob("*.png")) and len(names) >= 16
     for n in names:
         np.testing.assert_array_equal(_pixels(tmp_path / "one" / n), _pixels(tmp_path / "two" / n))
+
+
+def _loky_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+
+
+@needs_fork
+def test_a_fork_after_a_joblib_map_carries_no_executor_threads() -> None:
+    from forecasting.parallel import map_series
+
+    assert map_series(abs, [-1, -2, -3, -4], n_jobs=2, chunk_size=1) == [1, 2, 3, 4]  # starts loky
+    assert _loky_threads()  # its manager and queue threads live in this process ...
+    job = Forked(_pid_and_square, 3)
+    assert not _loky_threads()  # ... and were shut down before the fork
+    assert job.result()[1] == 9
+    assert map_series(abs, [-5, -6], n_jobs=2, chunk_size=1) == [5, 6]  # a new executor when needed
