@@ -58,7 +58,11 @@ def test_metrics_count_the_requests_of_every_worker(trained: TrainedRegistry, tm
             # a fresh connection each time, so the kernel spreads them over both workers
             assert httpx.get(f"{base}/v1/forecasts/{SID}", headers={"Connection": "close"}).status_code == 200
             sent += 1
-        per_worker = _per_worker(folder)
+        # a request is counted when its handler returns, just after the client has the response: wait
+        # (briefly) for the last ones before comparing
+        deadline = time.monotonic() + 10
+        while sum((per_worker := _per_worker(folder)).values()) < sent and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(per_worker) == 2 and sum(per_worker.values()) == sent  # each worker served some
         for _ in range(4):  # whichever worker answers the scrape, it reports every worker's requests
             text = httpx.get(f"{base}/metrics", headers={"Connection": "close"}).text
