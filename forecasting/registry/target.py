@@ -73,6 +73,11 @@ def check_sqlite_store(db: Path) -> None:
         try:
             check = con.execute("PRAGMA quick_check").fetchone()[0]
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = (
+                con.execute("SELECT version_num FROM alembic_version").fetchone()
+                if "alembic_version" in tables
+                else None
+            )
         finally:
             con.close()
     except sqlite3.Error as exc:
@@ -82,6 +87,41 @@ def check_sqlite_store(db: Path) -> None:
     missing = [t for t in MLFLOW_TABLES if t not in tables]
     if missing:
         raise CorruptStore(f"tracking store {db} is not a complete MLflow store (no tables {missing}); {fix}")
+    if revision is not None:
+        check_schema(db, str(revision[0]))
+
+
+class StoreSchemaMismatch(TrackingUnavailable):
+    """The sqlite store's MLflow schema is not the installed MLflow's (written by a newer or an older one)."""
+
+
+def check_schema(db: Path, revision: str) -> None:
+    """The store's schema revision must be the installed MLflow's newest. Why check here: MLflow says
+    "out-of-date database schema ... run 'mlflow db upgrade'" for a store a *newer* MLflow wrote too, where
+    an upgrade cannot help (a fresh install picks up the newest MLflow; an older environment then reads
+    its store). The revisions are MLflow's own migration scripts, read with alembic."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    scripts = ScriptDirectory(str(Path(mlflow.__file__).parent / "store" / "db_migrations"))
+    head = scripts.get_current_head()
+    if revision == head:
+        return
+    try:
+        known = scripts.get_revision(revision) is not None
+    except CommandError:  # not one of this MLflow's revisions
+        known = False
+    if not known:
+        raise StoreSchemaMismatch(
+            f"tracking store {db} was written by a newer MLflow than the installed {mlflow.__version__} "
+            f"(schema revision {revision}, which this MLflow does not know; its newest is {head}): upgrade "
+            "MLflow here (pip install -U mlflow), or use the environment that wrote the store"
+        )
+    raise StoreSchemaMismatch(
+        f"tracking store {db} has an older MLflow schema (revision {revision}; the installed MLflow "
+        f"{mlflow.__version__} expects {head}): back the file up, then run "
+        f"`mlflow db upgrade sqlite:///{db.resolve()}`"
+    )
 
 
 @dataclass(frozen=True)

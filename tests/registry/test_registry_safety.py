@@ -275,3 +275,45 @@ def test_a_deleted_newest_version_is_not_mistaken_for_a_reset_store(
     assert promotion.list_versions(client, NAME) == [] and ledger.highest(NAME) == 1
     promotion.check_ledger(client, NAME, ledger, uri)  # no false "reset store"
     assert _version(client, exp, SERIES, ledger=ledger, tmp=tmp_path / "next") == "2"
+
+
+def _store_at_revision(db: Path, revision: str) -> None:
+    """A sound sqlite file with MLflow's tables, its schema stamped at ``revision`` (what the check reads)."""
+    from forecasting.registry.target import MLFLOW_TABLES
+
+    con = sqlite3.connect(db)
+    for table in MLFLOW_TABLES:
+        con.execute(f"CREATE TABLE {table} (version_num TEXT)")
+    con.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("which", ["newer", "older"])
+def test_a_store_of_another_mlflow_schema_is_refused_saying_what_to_do(env: Path, which: str) -> None:
+    """Was: a store written by a newer MLflow (a fresh install picks up the newest) made an older
+    environment's `invest models list` print MLflow's traceback advising `mlflow db upgrade`, which cannot
+    help there."""
+    import mlflow
+    from alembic.script import ScriptDirectory
+
+    from forecasting.registry.target import StoreSchemaMismatch
+
+    scripts = ScriptDirectory(str(Path(mlflow.__file__).parent / "store" / "db_migrations"))
+    env.mkdir(parents=True)
+    db = env / "mlflow.db"
+    _store_at_revision(db, "f00dfeedbeef" if which == "newer" else scripts.get_base())
+    before = db.read_bytes()
+    res = CliRunner().invoke(app, ["models", "list"])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and f"tracking store {db}" in res.output
+    if which == "newer":
+        assert "written by a newer MLflow" in res.output and "pip install -U mlflow" in res.output
+    else:
+        assert "older MLflow schema" in res.output and "mlflow db upgrade sqlite:///" in res.output
+    assert db.read_bytes() == before  # left as it was
+    with pytest.raises(StoreSchemaMismatch):
+        check_reachable(TrackingTarget(_uri(env), None, True))
+    db.unlink()
+    _store_at_revision(db, scripts.get_current_head())
+    check_reachable(TrackingTarget(_uri(env), None, True))  # the installed MLflow's own schema: fine
