@@ -317,3 +317,15 @@ def test_a_store_of_another_mlflow_schema_is_refused_saying_what_to_do(env: Path
     db.unlink()
     _store_at_revision(db, scripts.get_current_head())
     check_reachable(TrackingTarget(_uri(env), None, True))  # the installed MLflow's own schema: fine
+
+
+def test_the_schema_check_steps_aside_when_mlflows_migrations_are_not_where_it_looks(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a future MLflow that moves its migration scripts must not make every command fail
+    import mlflow
+
+    from forecasting.registry.target import check_schema
+
+    monkeypatch.setattr(mlflow, "__file__", str(env / "nowhere" / "__init__.py"))
+    check_schema(env / "mlflow.db", "f00dfeedbeef")  # no error: MLflow's own check is left to speak
