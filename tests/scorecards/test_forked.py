@@ -114,7 +114,7 @@ def test_a_fork_after_a_joblib_map_carries_no_executor_threads() -> None:
     from forecasting.parallel import map_series
 
     assert map_series(abs, [-1, -2, -3, -4], n_jobs=2, chunk_size=1) == [1, 2, 3, 4]  # starts loky
-    assert _loky_threads()  # its manager and queue threads live in this process ...
+    assert _loky_threads()  # its manager thread lives in this process ...
     job = Forked(_pid_and_square, 3)
     assert not _loky_threads()  # ... and were shut down before the fork
     assert job.result()[1] == 9
